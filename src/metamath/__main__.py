@@ -1,0 +1,5 @@
+import sys
+
+from metamath.cli import main
+
+sys.exit(main())

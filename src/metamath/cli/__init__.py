@@ -1,0 +1,74 @@
+"""`metamath` command line: parse, load config, call the stage. Nothing else lives here.
+
+Each subcommand is a module in this package exposing HELP, add_arguments(parser) and
+run(args) -> int. Modules are imported lazily so `metamath --help` never imports torch.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+# name -> module (in metamath.cli); the order is the order shown by --help
+COMMANDS = {
+    "quickstart": "quickstart",
+    "augment": "augment",
+    "train": "train",
+    "eval": "evaluate",
+    "grade": "grade",
+    "compare": "compare",
+    "serve": "serve",
+    "tiny-model": "tiny_model",
+}
+
+
+def _module(name: str):
+    return importlib.import_module(f"metamath.cli.{COMMANDS[name]}")
+
+
+def build_parser(argv: list[str]) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="metamath",
+        description="MetaMath end to end: bootstrap MetaMathQA, fine-tune, evaluate.")
+    from metamath import __version__
+
+    parser.add_argument("--version", action="version", version=f"metamath {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    # Only import the module of the command being run (help text for the others is static).
+    wanted = next((a for a in argv if a in COMMANDS), None)
+    for name in COMMANDS:
+        try:
+            mod = _module(name) if wanted in (None, name) else None
+        except ImportError:
+            mod = None
+        help_ = getattr(mod, "HELP", None) or f"(see metamath {name} --help)"
+        p = sub.add_parser(name, help=help_, description=getattr(mod, "DESCRIPTION", help_),
+                           formatter_class=argparse.RawDescriptionHelpFormatter)
+        if mod is not None:
+            mod.add_arguments(p)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(argv)
+    args = parser.parse_args(argv)
+    if not args.command:
+        parser.print_help()
+        return 0
+    try:
+        return int(_module(args.command).run(args) or 0)
+    except KeyboardInterrupt:
+        print("interrupted; finished work is saved, re-run the same command to resume",
+              file=sys.stderr)
+        return 130
+    except (ValueError, FileNotFoundError, RuntimeError) as e:
+        if getattr(args, "debug", False):
+            raise
+        print(f"metamath {args.command}: error: {e}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,245 @@
+"""Data loaders: GSM8K, MATH, MATH-500, GSM8K-Backward, and any JSONL/JSON/Parquet with a field map.
+
+    from metamath.data import load
+    test = load("gsm8k", split="test")            # $METAMATH_DATA/gsm8k/test.jsonl, else the Hub
+    m500 = load("math500")
+    mine = load_file("my.jsonl", question="problem", answer="final", answer_format="plain")
+
+Gold answers are taken at load time: GSM8K after `####` (thousands commas removed), MATH from the
+last `\\boxed{}`/`\\fbox{}` (brace matched). Bad rows raise DataError naming file, line and field;
+with skip_bad=True they are counted in `ProblemSet.skipped` instead.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from metamath.answers.boxed import last_boxed
+from metamath.io import DataError, read_jsonl, read_records
+from metamath.records import Problem
+
+ENV_VAR = "METAMATH_DATA"
+DEFAULT_DATA_DIR = "../shared/data"
+
+# name -> (relative local file for each split, Hub id, Hub config)
+_LOCAL = {
+    ("gsm8k", "train"): "gsm8k/train.jsonl",
+    ("gsm8k", "test"): "gsm8k/test.jsonl",
+    ("math", "train"): "math/train.jsonl",
+    ("math", "test"): "math/test.jsonl",
+    ("math500", "test"): "math/test.jsonl",
+    ("gsm8k_backward", "test"): "gsm8k/backward_test.jsonl",
+}
+_HUB = {
+    "gsm8k": ("openai/gsm8k", "main"),
+    "math": ("EleutherAI/hendrycks_math", None),
+    "math500": ("HuggingFaceH4/MATH-500", None),
+    "gsm8k_backward": ("meta-math/GSM8K_Backward", None),
+}
+DATASETS = tuple(_HUB)
+
+
+class ProblemSet(list):
+    """A list of Problems plus where they came from and the rows skipped (with reasons)."""
+
+    def __init__(self, items=(), *, source: str = "", path: str = "",
+                 skipped: list[DataError] | None = None):
+        super().__init__(items)
+        self.source, self.path = source, path
+        self.skipped: list[DataError] = skipped or []
+
+
+def data_dir() -> Path:
+    """$METAMATH_DATA if set, else ../shared/data (relative to the working directory)."""
+    return Path(os.environ.get(ENV_VAR, DEFAULT_DATA_DIR))
+
+
+def gsm8k_gold(answer: str) -> str | None:
+    """Final answer of a GSM8K solution: the text after the last '####', commas removed."""
+    if "####" not in answer:
+        return None
+    gold = answer.rsplit("####", 1)[1].strip().replace(",", "")
+    return gold or None
+
+
+def math_gold(solution: str) -> str | None:
+    """Final answer of a MATH solution: the last \\boxed{}/\\fbox{} content, brace matched."""
+    return last_boxed(solution)
+
+
+_FORMATS = {
+    "gsm8k": gsm8k_gold,
+    "boxed": math_gold,
+    "plain": lambda s: s.strip().replace(",", "") if _is_number(s) else (s.strip() or None),
+}
+
+
+def _is_number(s: str) -> bool:
+    try:
+        float(s.strip().replace(",", ""))
+        return True
+    except ValueError:
+        return False
+
+
+def load_file(path: str | os.PathLike, *, question: str = "question", answer: str = "answer",
+              answer_format: str = "plain", id_field: str | None = None,
+              solution: str | None = None, level: str | None = None,
+              subject: str | None = None, source: str | None = None,
+              ids: set[str] | None = None, skip_bad: bool = False,
+              keep_fields: tuple[str, ...] = ()) -> ProblemSet:
+    """Load any JSONL/JSON/Parquet file into Problems with a field mapping.
+
+    answer_format: "gsm8k" (gold after ####), "boxed" (last \\boxed{}), or "plain" (the field is
+    the final answer). `solution` names a field kept as the reference solution. `ids` keeps only
+    the rows whose id is listed (used for MATH-500).
+    """
+    if answer_format not in _FORMATS:
+        raise ValueError(f"answer_format={answer_format!r}: use one of {sorted(_FORMATS)}")
+    path = Path(path)
+    source = source or path.stem
+    to_gold = _FORMATS[answer_format]
+    out: list[Problem] = []
+    skipped: list[DataError] = []
+    if skip_bad and path.suffix.lower() not in (".json", ".parquet"):
+        rows = read_jsonl(path, skip_bad=True, bad=skipped)  # malformed lines are collected
+    else:
+        rows = read_records(path)
+    for no, row in rows:
+        try:
+            p = _row_to_problem(path, no, row, question, answer, to_gold, id_field, solution,
+                                level, subject, source, keep_fields)
+        except DataError as e:
+            if not skip_bad:
+                raise
+            skipped.append(e)
+            continue
+        if ids is None or p.id in ids:
+            out.append(p)
+    skipped.sort(key=lambda e: e.line or 0)
+    return ProblemSet(out, source=source, path=str(path), skipped=skipped)
+
+
+def _row_to_problem(path, no, row: dict[str, Any], q_field, a_field, to_gold, id_field,
+                    sol_field, level_field, subject_field, source, keep_fields) -> Problem:
+    def get(field: str) -> Any:
+        if field not in row or row[field] is None:
+            raise DataError(path, no, f"is missing (row has: {', '.join(sorted(row))}); "
+                            "pass the right field name", field=field)
+        return row[field]
+
+    q = get(q_field)
+    if not isinstance(q, str) or not q.strip():
+        raise DataError(path, no, "is empty; every problem needs question text", field=q_field)
+    raw = get(a_field)
+    gold = to_gold(str(raw))
+    if not gold:
+        raise DataError(path, no, f"has no final answer ({str(raw)[-80:]!r})", field=a_field)
+    pid = str(row[id_field]) if id_field and row.get(id_field) is not None else f"{source}/{no}"
+    return Problem(
+        id=pid, question=q.strip(), gold=gold, source=source,
+        solution=str(row[sol_field]) if sol_field and row.get(sol_field) is not None else None,
+        level=str(row[level_field]) if level_field and row.get(level_field) is not None else None,
+        subject=(str(row[subject_field])
+                 if subject_field and row.get(subject_field) is not None else None),
+        meta={k: row[k] for k in keep_fields if k in row},
+    )
+
+
+def math500_ids(root: Path | None = None) -> set[str]:
+    p = (root or data_dir()) / "math" / "math500_ids.txt"
+    if not p.exists():
+        raise FileNotFoundError(f"{p}: MATH-500 id list not found; set ${ENV_VAR} to the data dir")
+    return {line.strip() for line in p.read_text().splitlines() if line.strip()}
+
+
+def _load_local(name: str, path: Path, skip_bad: bool) -> ProblemSet:
+    if name == "gsm8k":
+        ps = load_file(path, question="question", answer="answer", answer_format="gsm8k",
+                       solution="answer", source="gsm8k", skip_bad=skip_bad)
+        for i, p in enumerate(ps):  # stable ids: gsm8k/<split>/<line>
+            ps[i] = _replace_id(p, f"gsm8k/{path.stem}/{p.id.rsplit('/', 1)[1]}")
+        return ps
+    if name in ("math", "math500"):
+        ids = math500_ids(path.parent.parent) if name == "math500" else None
+        return load_file(path, question="problem", answer="solution", answer_format="boxed",
+                         solution="solution", id_field="unique_id", level="level",
+                         subject="type", source=name, ids=ids, skip_bad=skip_bad)
+    if name == "gsm8k_backward":
+        ps = load_file(path, question="question", answer="answer", answer_format="plain",
+                       source="gsm8k_backward", skip_bad=skip_bad,
+                       keep_fields=("original_question", "original_answer"))
+        return ps
+    raise ValueError(f"unknown dataset {name!r}; known: {', '.join(DATASETS)}")
+
+
+def _replace_id(p: Problem, new_id: str) -> Problem:
+    import dataclasses
+
+    return dataclasses.replace(p, id=new_id)
+
+
+def load(name: str, split: str = "test", *, path: str | os.PathLike | None = None,
+         limit: int | None = None, skip_bad: bool = False) -> ProblemSet:
+    """Load a named dataset split.
+
+    Resolution: an explicit `path` (file, or the data dir holding gsm8k/ and math/), else
+    $METAMATH_DATA (default ../shared/data), else the Hugging Face Hub through `datasets`.
+    """
+    if (name, split) not in _LOCAL:
+        known = ", ".join(f"{n}:{s}" for n, s in _LOCAL)
+        raise ValueError(f"unknown dataset/split {name}:{split}; known: {known}")
+    rel = _LOCAL[(name, split)]
+    if path is not None:
+        p = Path(path)
+        file = p / rel if p.is_dir() else p
+    else:
+        file = data_dir() / rel
+    if file.exists():
+        ps = _load_local(name, file, skip_bad)
+    elif path is not None:
+        raise FileNotFoundError(f"{file}: not found (expected the {name} {split} file)")
+    else:
+        ps = _load_hub(name, split)
+    if limit is not None:
+        ps = ProblemSet(ps[:limit], source=ps.source, path=ps.path, skipped=ps.skipped)
+    return ps
+
+
+def _load_hub(name: str, split: str) -> ProblemSet:
+    hub_id, config = _HUB[name]
+    hint = (f"{name}:{split} was not found locally ({data_dir() / _LOCAL[(name, split)]}) and "
+            f"the Hub dataset {hub_id} could not be loaded. Offline? Point ${ENV_VAR} at a "
+            f"directory with {_LOCAL[(name, split)]}, or pass path=/path/to/file.")
+    try:
+        import datasets
+    except ImportError as e:
+        raise RuntimeError(hint + " (loading from the Hub also needs: pip install "
+                           "'metamath[train]')") from e
+    try:
+        if name == "math":
+            configs = datasets.get_dataset_config_names(hub_id)
+            ds = datasets.concatenate_datasets(
+                [datasets.load_dataset(hub_id, c, split=split) for c in configs])
+        else:
+            ds = datasets.load_dataset(hub_id, config, split=split)
+    except Exception as e:  # network, auth, missing dataset: all end in the same advice
+        raise RuntimeError(f"{hint} ({type(e).__name__}: {str(e)[:200]})") from e
+    return _from_rows(name, split, list(ds))
+
+
+def _from_rows(name: str, split: str, rows: list[dict[str, Any]]) -> ProblemSet:
+    """Hub rows -> Problems, through the same validation as local files (via a temp JSONL)."""
+    import json
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as d:
+        f = Path(d) / f"{split}.jsonl"
+        f.write_text("".join(json.dumps(r, default=str) + "\n" for r in rows))
+        if name == "math500":
+            return load_file(f, question="problem", answer="solution", answer_format="boxed",
+                             solution="solution", id_field="unique_id", level="level",
+                             subject="subject", source=name)
+        return _load_local(name, f, skip_bad=False)
