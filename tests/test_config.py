@@ -1,0 +1,78 @@
+"""Config: defaults <- YAML <- key=value overrides; unknown keys name the closest valid key."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pytest
+import yaml
+
+from metamath.config import ConfigError, load_config, parse_overrides, save_resolved
+
+
+@dataclass
+class Decoding:
+    n: int = 1
+    temperature: float = 0.0
+    stop: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Cfg:
+    model: str = "base"
+    tasks: list[str] = field(default_factory=lambda: ["gsm8k"])
+    limit: int | None = None
+    greedy: bool = True
+    decoding: Decoding = field(default_factory=Decoding)
+
+
+def test_defaults_yaml_then_overrides(tmp_path):
+    f = tmp_path / "c.yaml"
+    f.write_text("model: llama\ndecoding:\n  n: 4\n  temperature: 0.7\n")
+    cfg = load_config(Cfg, f, ["decoding.n=8", "tasks=gsm8k,math500", "limit=20", "greedy=false"])
+    assert cfg.model == "llama"
+    assert cfg.decoding.n == 8 and cfg.decoding.temperature == 0.7
+    assert cfg.tasks == ["gsm8k", "math500"]
+    assert cfg.limit == 20 and cfg.greedy is False
+
+
+def test_unknown_key_suggests_closest(tmp_path):
+    with pytest.raises(ConfigError, match=r"unknown config key 'decoding.temprature'.*"
+                                          r"did you mean 'decoding.temperature'"):
+        load_config(Cfg, None, ["decoding.temprature=0.5"])
+
+
+@pytest.mark.parametrize("override,msg", [
+    ("decoding.n=many", "decoding.n: expected an integer"),
+    ("greedy=maybe", "greedy: expected true/false"),
+    ("decoding=3", "decoding: expected a mapping"),
+    ("novalue", "not of the form key=value"),
+])
+def test_bad_values_name_key_and_value(override, msg):
+    with pytest.raises(ConfigError, match=msg):
+        load_config(Cfg, None, [override])
+
+
+def test_bad_yaml_file_is_named(tmp_path):
+    f = tmp_path / "bad.yaml"
+    f.write_text("model: [unclosed\n")
+    with pytest.raises(ConfigError, match="bad.yaml: not valid YAML"):
+        load_config(Cfg, f)
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_config(Cfg, tmp_path / "missing.yaml")
+
+
+def test_parse_overrides_nested():
+    assert parse_overrides(["a.b.c=1", "a.d=x", "e="]) == {"a": {"b": {"c": 1}, "d": "x"}, "e": ""}
+
+
+def test_save_resolved_roundtrips(tmp_path):
+    cfg = load_config(Cfg, None, ["model=m1", "decoding.stop=[a, b]"])
+    out = save_resolved(cfg, tmp_path)
+    doc = yaml.safe_load(out.read_text())
+    assert doc["config"]["model"] == "m1"
+    assert doc["config"]["decoding"]["stop"] == ["a", "b"]
+    assert doc["run"]["metamath_version"]
+    # the saved config is itself a valid config file
+    again = load_config(Cfg, None, base=doc["config"])
+    assert again == cfg
