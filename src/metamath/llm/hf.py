@@ -1,0 +1,324 @@
+"""`hf` backend: transformers in-process on CPU or GPU, the embedded default that needs no server.
+
+    llm = HFLLM("./tiny")                                  # or any Hub id / local checkpoint
+    for res in llm.generate([Request(id="q", prompt="...", n=4, temperature=0.7, seed=1)]): ...
+
+How it batches: every (request, sample) becomes one row; rows are grouped by sampling parameters,
+sorted by prompt length (longest first, so an out-of-memory shows up on the first batch) and cut into
+batches under a row cap and a KV-token budget. Prompts are left-padded (decoder-only generation
+appends on the right). A batch that runs out of memory is halved and retried, and the smaller size
+is kept for the rest of the run. A Result is yielded as soon as all its rows are done.
+
+Sampling: rows are sampled with the Gumbel-max trick, using noise from a counter-based hash of
+(seed, sample index, step, token id) rather than a shared torch RNG. So a seeded request gives the
+same text whatever batch it lands in, and sample i of n is the same whether n is 1 or 8 (the hash
+needs no per-row torch.Generator, which would cost one kernel launch per row per step on a GPU).
+temperature == 0 is greedy; n greedy samples are one row copied n times.
+
+On CUDA: bf16, SDPA attention, and (option `static_cache=True`) a static KV cache, which
+transformers' generate() compiles with torch.compile (`compile=False` turns that off).
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+from metamath.llm.base import Completion, LLMError, Request, Result
+
+_MASK64 = (1 << 64) - 1
+
+
+def _signed(x: int) -> int:
+    """A 64-bit pattern as torch's int64 holds it (two's complement)."""
+    x &= _MASK64
+    return x - (1 << 64) if x >= 1 << 63 else x
+
+
+def _mix64(x: int) -> int:
+    """splitmix64 finaliser (Steele et al. 2014): a well-spread 64-bit key from any integer."""
+    x = (x + 0x9E3779B97F4A7C15) & _MASK64
+    x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & _MASK64
+    x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) & _MASK64
+    return x ^ (x >> 31)
+
+
+def row_key(seed: int, index: int) -> int:
+    """The noise key of sample `index` of a request with `seed`."""
+    return _signed(_mix64(_mix64(seed & _MASK64) ^ index))
+
+
+class GumbelSampler:
+    """Logits processor that turns greedy search into seeded sampling: argmax(logits + Gumbel noise)
+    is a sample from softmax(logits). Run after temperature and top-p warpers."""
+
+    def __init__(self, keys: Sequence[int], prompt_len: int):
+        self.keys = list(keys)
+        self.prompt_len = prompt_len
+
+    def __call__(self, input_ids, scores):
+        import torch
+
+        step = input_ids.shape[1] - self.prompt_len
+        keys = torch.tensor(self.keys, dtype=torch.int64, device=scores.device)
+        vocab = torch.arange(scores.shape[-1], dtype=torch.int64, device=scores.device)
+        x = keys[:, None] ^ _signed(_mix64(step)) ^ (vocab[None, :] * _signed(0xD1B54A32D192ED03))
+        for shift, mult in ((30, 0xBF58476D1CE4E5B9), (27, 0x94D049BB133111EB)):  # splitmix64
+            x = (x ^ ((x >> shift) & ((1 << (64 - shift)) - 1))) * _signed(mult)
+        x = x ^ ((x >> 31) & ((1 << 33) - 1))
+        u = (((x >> 40) & 0xFFFFFF).to(torch.float32) + 0.5) / float(1 << 24)  # in (0, 1)
+        return scores.float() - torch.log(-torch.log(u))
+
+
+@dataclass
+class _Row:
+    req: int  # index into the requests list
+    index: int  # sample index
+    ids: list[int]
+    key: int | None  # noise key; None = greedy
+
+
+def is_oom(e: BaseException) -> bool:
+    import torch
+
+    return isinstance(e, torch.OutOfMemoryError) or "out of memory" in str(e).lower()
+
+
+class HFLLM:
+    """transformers in-process. Options: device ("auto"|"cuda"|"cpu"|...), dtype ("auto"|"bfloat16"|
+    "float16"|"float32"), batch_size (rows per batch), max_batch_tokens (KV tokens per batch; auto
+    from free GPU memory), static_cache, compile, attn_implementation, progress, trust_remote_code."""
+
+    def __init__(self, model: str, *, device: str = "auto", dtype: str = "auto",
+                 batch_size: int | None = None, max_batch_tokens: int | None = None,
+                 static_cache: bool = False, compile: bool = True,
+                 attn_implementation: str | None = "sdpa", progress: bool = False,
+                 trust_remote_code: bool = False, _objects: tuple[Any, Any] | None = None):
+        import torch
+
+        self.model = str(model)
+        dev = ("cuda" if torch.cuda.is_available() else "cpu") if device == "auto" else device
+        if dtype == "auto":
+            dtype = "bfloat16" if dev.startswith("cuda") else "float32"
+        if _objects is not None:
+            self.hf_model, self.tokenizer = _objects
+        else:
+            self.hf_model, self.tokenizer = _load(self.model, dev, getattr(torch, dtype),
+                                                  attn_implementation, trust_remote_code)
+        self.hf_model.eval()
+        self.device = self.hf_model.device
+        tok = self.tokenizer
+        if tok.pad_token_id is None:  # Llama-style tokenizers ship without one; pad rows are masked
+            tok.pad_token = tok.eos_token
+        eos = self.hf_model.generation_config.eos_token_id
+        eos = tok.eos_token_id if eos is None else eos
+        self.eos_ids = {eos} if isinstance(eos, int) else set(eos)
+        self.batch_size = batch_size or (256 if self.device.type == "cuda" else 16)
+        self.max_batch_tokens = max_batch_tokens or self._token_budget()
+        self.static_cache, self.compile, self.progress = static_cache, compile, progress
+        self.max_positions = getattr(self.hf_model.config, "max_position_embeddings", None)
+
+    @classmethod
+    def from_objects(cls, model_obj: Any, tokenizer: Any, name: str = "in-memory",
+                     **options: Any) -> HFLLM:
+        """Wrap an already loaded model and tokenizer (benchmarks with random weights, notebooks)."""
+        return cls(name, _objects=(model_obj, tokenizer), **options)
+
+    def _token_budget(self) -> int | None:
+        """KV-cache tokens that fit in 80% of free GPU memory (None on CPU: rows cap the batch)."""
+        import torch
+
+        if self.device.type != "cuda":
+            return None
+        cfg = self.hf_model.config
+        heads = getattr(cfg, "num_key_value_heads", None) or cfg.num_attention_heads
+        head_dim = getattr(cfg, "head_dim", None) or cfg.hidden_size // cfg.num_attention_heads
+        per_token = 2 * cfg.num_hidden_layers * heads * head_dim * self.hf_model.dtype.itemsize
+        free, _ = torch.cuda.mem_get_info(self.device)
+        return max(1024, int(0.8 * free / per_token))
+
+    def close(self) -> None:
+        self.hf_model = None
+
+    # -- prompts ---------------------------------------------------------------------------
+    def encode(self, request: Request) -> list[int]:
+        tok = self.tokenizer
+        if request.messages is None:
+            return tok(request.prompt, add_special_tokens=True)["input_ids"]
+        if not getattr(tok, "chat_template", None):
+            raise LLMError(f"request {request.id!r} has messages but model {self.model!r} has no "
+                           "chat template: send a raw prompt, or use a tokenizer with chat_template")
+        text = tok.apply_chat_template(list(request.messages), add_generation_prompt=True,
+                                       tokenize=False)
+        return tok(text, add_special_tokens=False)["input_ids"]  # the template holds any BOS
+
+    # -- generation ------------------------------------------------------------------------
+    def generate(self, requests: Sequence[Request]) -> Iterator[Result]:
+        requests = list(requests)
+        pending: dict[int, int] = {}
+        done: dict[int, list[Completion]] = defaultdict(list)
+        groups: dict[tuple, list[_Row]] = defaultdict(list)
+        errors: list[Result] = []
+        for i, r in enumerate(requests):
+            try:
+                ids = self.encode(r)
+                if self.max_positions and len(ids) + r.max_tokens > self.max_positions:
+                    raise LLMError(f"request {r.id!r}: prompt ({len(ids)} tokens) + max_tokens "
+                                   f"({r.max_tokens}) exceeds the model's {self.max_positions} "
+                                   "positions: lower max_tokens or shorten the prompt")
+            except LLMError as e:
+                errors.append(Result(r, error=str(e)))
+                continue
+            greedy = r.temperature == 0
+            seed = secrets.randbits(63) if r.seed is None else r.seed
+            rows = [_Row(i, k, ids, None if greedy else row_key(seed, k))
+                    for k in range(1 if greedy else r.n)]
+            pending[i] = len(rows)
+            groups[(r.temperature, r.top_p, r.max_tokens, r.stop)].extend(rows)
+        bar = _progress(len(requests), self.progress)
+        for res in errors:
+            bar.update(1)
+            yield res
+        try:
+            for params, rows in groups.items():
+                rows.sort(key=lambda row: -len(row.ids))
+                for batch, outs in self._run_group(rows, *params):
+                    for row, out in zip(batch, outs, strict=True):
+                        if isinstance(out, BaseException):
+                            r = requests[row.req]
+                            if pending.pop(row.req, None) is not None:
+                                bar.update(1)
+                                yield Result(r, error=f"{type(out).__name__}: {out}")
+                            continue
+                        if row.req not in pending:
+                            continue  # an earlier row of this request already failed
+                        done[row.req].append(out)
+                        pending[row.req] -= 1
+                        if pending[row.req] == 0:
+                            del pending[row.req]
+                            bar.update(1)
+                            yield self._result(requests[row.req], done.pop(row.req))
+        finally:
+            bar.close()
+
+    def _result(self, r: Request, outs: list[Completion]) -> Result:
+        if r.temperature == 0 and r.n > 1:  # greedy: one row stands for all n samples
+            outs = [replace(outs[0], index=k) for k in range(r.n)]
+        return Result(r, completions=tuple(sorted(outs, key=lambda c: c.index)))
+
+    def _batches(self, rows: list[_Row], max_new: int) -> Iterator[list[_Row]]:
+        start = 0
+        while start < len(rows):
+            width = len(rows[start].ids) + max_new  # rows are sorted longest first
+            cap = self.batch_size
+            if self.max_batch_tokens:
+                cap = max(1, min(cap, self.max_batch_tokens // width))
+            yield rows[start:start + cap]
+            start += cap
+
+    def _run_group(self, rows, temperature, top_p, max_tokens, stop):
+        for batch in self._batches(rows, max_tokens):
+            queue = [batch]
+            while queue:
+                part = queue.pop(0)
+                try:
+                    yield part, self._generate_batch(part, temperature, top_p, max_tokens, stop)
+                except Exception as e:
+                    if not is_oom(e):
+                        raise
+                    _free_memory()
+                    if len(part) == 1:
+                        yield part, [e]
+                        continue
+                    half = (len(part) + 1) // 2
+                    self.batch_size = min(self.batch_size, half)  # keep the size that fits
+                    queue[:0] = [part[:half], part[half:]]
+
+    def _generate_batch(self, rows: list[_Row], temperature: float, top_p: float,
+                        max_tokens: int, stop: tuple[str, ...]) -> list[Completion]:
+        import torch
+        from transformers import GenerationConfig, LogitsProcessorList
+        from transformers.generation.logits_process import (
+            TemperatureLogitsWarper,
+            TopPLogitsWarper,
+        )
+
+        tok = self.tokenizer
+        width = max(len(r.ids) for r in rows)
+        if self.static_cache:  # fewer distinct shapes -> fewer recompilations
+            width = -(-width // 32) * 32
+        ids = torch.full((len(rows), width), tok.pad_token_id, dtype=torch.long)
+        mask = torch.zeros((len(rows), width), dtype=torch.long)
+        for j, r in enumerate(rows):  # left padding
+            ids[j, width - len(r.ids):] = torch.tensor(r.ids)
+            mask[j, width - len(r.ids):] = 1
+        processors = LogitsProcessorList()
+        if temperature > 0:
+            processors.append(TemperatureLogitsWarper(temperature))
+            if top_p < 1.0:
+                processors.append(TopPLogitsWarper(top_p))
+            processors.append(GumbelSampler([r.key for r in rows], width))
+        config = GenerationConfig(
+            max_new_tokens=max_tokens, do_sample=False, num_beams=1,
+            eos_token_id=sorted(self.eos_ids), pad_token_id=tok.pad_token_id,
+            stop_strings=list(stop) or None,
+            cache_implementation="static" if self.static_cache else None,
+            disable_compile=not self.compile)
+        with torch.inference_mode():
+            out = self.hf_model.generate(
+                input_ids=ids.to(self.device), attention_mask=mask.to(self.device),
+                generation_config=config, logits_processor=processors,
+                tokenizer=tok if stop else None)
+        gen = out[:, width:].tolist()
+        return [self._completion(r, g, max_tokens, stop) for r, g in zip(rows, gen, strict=True)]
+
+    def _completion(self, row: _Row, gen: list[int], max_tokens: int,
+                    stop: tuple[str, ...]) -> Completion:
+        end, ended = len(gen), False
+        for k, t in enumerate(gen):
+            if t in self.eos_ids:
+                end, ended = k + 1, True
+                break
+            if t == self.tokenizer.pad_token_id:  # generate() pads rows that hit a stop string
+                end, ended = k, True
+                break
+        text = self.tokenizer.decode(gen[:end], skip_special_tokens=True)
+        cut = min((p for p in (text.find(s) for s in stop) if p >= 0), default=-1)
+        if cut >= 0:
+            text, ended = text[:cut], True
+        return Completion(text=text, index=row.index, finish_reason="stop" if ended else "length",
+                          prompt_tokens=len(row.ids), completion_tokens=end)
+
+
+def _load(name: str, device: str, dtype: Any, attn: str | None, trust: bool):
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    tok = AutoTokenizer.from_pretrained(name, trust_remote_code=trust)
+    kw = {"attn_implementation": attn} if attn else {}
+    model = AutoModelForCausalLM.from_pretrained(name, dtype=dtype, trust_remote_code=trust, **kw)
+    return model.to(device), tok
+
+
+def _free_memory() -> None:
+    import gc
+
+    import torch
+
+    gc.collect()
+    if torch.cuda.is_available():
+        torch.cuda.empty_cache()
+
+
+def _progress(total: int, enabled: bool):
+    """The shared progress bar (metamath.llm.progress) where it exists, else plain tqdm."""
+    try:
+        from metamath.llm.progress import progress_bar  # type: ignore[attr-defined]
+
+        return progress_bar(total=total, desc="hf generate", disable=not enabled)
+    except ImportError:
+        from tqdm.auto import tqdm
+
+        return tqdm(total=total, desc="hf generate", unit="req", disable=not enabled)
