@@ -1,0 +1,139 @@
+"""The hf backend on the tiny random Llama: batching, padding, sampling, stops, chat, OOM backoff."""
+
+from __future__ import annotations
+
+import pytest
+
+from metamath.llm.base import LLM, Request, generate_all
+
+pytest.importorskip("torch")
+pytest.importorskip("transformers")
+
+PROMPTS = [
+    "Question: Tom has 3 apples and buys 5 more.",
+    "Find x",
+    "Below is an instruction that describes a task. Write a response that appropriately",
+    "#### 72",
+]
+
+
+@pytest.fixture(scope="module")
+def llm(tiny_model_dir):
+    from metamath.llm.hf import HFLLM
+
+    return HFLLM(str(tiny_model_dir), batch_size=8)
+
+
+def texts(res):
+    return [c.text for c in res.completions]
+
+
+def test_is_an_llm(llm):
+    assert isinstance(llm, LLM)
+    assert llm.device.type == "cpu" and str(llm.hf_model.dtype) == "torch.float32"
+
+
+def test_batched_greedy_equals_unbatched(llm):
+    """Left padding is correct: a prompt padded inside a batch decodes as it does alone."""
+    reqs = [Request(id=str(i), prompt=p, max_tokens=16) for i, p in enumerate(PROMPTS)]
+    together = generate_all(llm, reqs)
+    for r in reqs:
+        alone = generate_all(llm, [r])[r.id]
+        assert texts(alone) == texts(together[r.id])
+        c = together[r.id].completions[0]
+        assert c.prompt_tokens == len(llm.encode(r)) and c.completion_tokens > 0
+
+
+def test_n_samples_seeded_and_reproducible(llm):
+    r = Request(id="s", prompt=PROMPTS[0], n=4, temperature=1.0, seed=7, max_tokens=12)
+    a = generate_all(llm, [r])["s"]
+    assert [c.index for c in a.completions] == [0, 1, 2, 3]
+    assert len(set(texts(a))) > 1  # four different samples
+    # same seed -> same samples, whatever else shares the batch
+    others = [Request(id=f"o{i}", prompt=p, temperature=1.0, max_tokens=12)
+              for i, p in enumerate(PROMPTS)]
+    b = generate_all(llm, [*others, r])["s"]
+    assert texts(a) == texts(b)
+    # sample i does not depend on n
+    assert texts(generate_all(llm, [Request(id="s", prompt=PROMPTS[0], n=2, temperature=1.0,
+                                            seed=7, max_tokens=12)])["s"]) == texts(a)[:2]
+    c = generate_all(llm, [Request(id="s", prompt=PROMPTS[0], n=4, temperature=1.0, seed=8,
+                                   max_tokens=12)])["s"]
+    assert texts(c) != texts(a)
+
+
+def test_greedy_n_copies(llm):
+    res = generate_all(llm, [Request(id="g", prompt=PROMPTS[1], n=3, max_tokens=8)])["g"]
+    assert len(set(texts(res))) == 1 and [c.index for c in res.completions] == [0, 1, 2]
+
+
+def test_low_temperature_approaches_greedy(llm):
+    greedy = generate_all(llm, [Request(id="g", prompt=PROMPTS[2], max_tokens=10)])["g"]
+    cold = generate_all(llm, [Request(id="g", prompt=PROMPTS[2], temperature=1e-4, seed=1,
+                                      max_tokens=10)])["g"]
+    assert texts(cold) == texts(greedy)
+
+
+def test_stop_strings_truncate(llm):
+    full = generate_all(llm, [Request(id="f", prompt=PROMPTS[0], max_tokens=24)])["f"]
+    text = full.completions[0].text
+    assert full.completions[0].finish_reason == "length"
+    stop = text[8:11]  # a string the model will produce
+    cut = generate_all(llm, [Request(id="f", prompt=PROMPTS[0], max_tokens=24,
+                                     stop=("\x00never", stop))])["f"]
+    c = cut.completions[0]
+    assert c.text == text[:text.find(stop)]
+    assert c.finish_reason == "stop" and c.completion_tokens < 24
+
+
+def test_chat_template_vs_raw(llm):
+    msgs = ({"role": "user", "content": "Find x"},)
+    chat = Request(id="c", messages=msgs, max_tokens=8)
+    assert llm.encode(chat) == llm.tokenizer("<|user|>\nFind x</s>\n<|assistant|>\n",
+                                             add_special_tokens=False)["input_ids"]
+    raw = Request(id="r", prompt="Find x", max_tokens=8)
+    res = generate_all(llm, [chat, raw])
+    assert res["c"].completions[0].prompt_tokens > res["r"].completions[0].prompt_tokens
+    assert res["c"].ok and res["r"].ok
+
+
+def test_too_long_prompt_is_an_error_result(llm):
+    r = Request(id="long", prompt="x", max_tokens=10**6)
+    res = generate_all(llm, [r, Request(id="ok", prompt="x", max_tokens=4)])
+    assert not res["long"].ok and "max_tokens" in res["long"].error
+    assert res["ok"].ok
+
+
+def test_oom_halves_the_batch(tiny_model_dir, monkeypatch):
+    from metamath.llm.hf import HFLLM
+
+    llm = HFLLM(str(tiny_model_dir), batch_size=4)
+    real, sizes = llm._generate_batch, []
+
+    def flaky(rows, *a):  # a real allocator failure cannot be provoked on CPU in a test
+        sizes.append(len(rows))
+        if len(rows) > 1:
+            raise RuntimeError("CUDA out of memory. Tried to allocate 2.00 GiB")
+        return real(rows, *a)
+
+    monkeypatch.setattr(llm, "_generate_batch", flaky)
+    reqs = [Request(id=str(i), prompt=p, max_tokens=4) for i, p in enumerate(PROMPTS)]
+    res = generate_all(llm, reqs)
+    assert all(r.ok for r in res.values()) and len(res) == 4
+    assert sizes[:3] == [4, 2, 1] and llm.batch_size == 1
+
+
+def test_gumbel_noise_is_uniform_and_keyed():
+    import torch
+
+    from metamath.llm.hf import GumbelSampler, row_key
+
+    s = GumbelSampler([row_key(1, 0), row_key(1, 1)], prompt_len=0)
+    g = s(torch.zeros((2, 5)), torch.zeros((2, 20000)))
+    u = torch.exp(-torch.exp(-g))  # back to uniforms
+    assert abs(u.mean().item() - 0.5) < 0.01 and not torch.equal(g[0], g[1])
+    # a sample from softmax(logits): frequencies follow the probabilities
+    logits = torch.log(torch.tensor([[0.7, 0.2, 0.1]]))
+    picks = [GumbelSampler([row_key(s, 0)], 0)(torch.zeros((1, 1)), logits).argmax().item()
+             for s in range(3000)]
+    assert abs(picks.count(0) / 3000 - 0.7) < 0.04
