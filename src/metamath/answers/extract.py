@@ -1,0 +1,143 @@
+"""Final-answer extraction for every convention MetaMath data and models use.
+
+    extract("... The answer is: 18", task="gsm8k")                  -> "18"
+    extract("... so $\\boxed{\\frac{1}{2}}$.", mode="flexible")      -> "\\frac{1}{2}"
+
+Strict mode reads only explicit answer markers, the last one in the text wins:
+  "The answer is: X" / "The answer is X"  (MetaMath responses, AnsAug demos; method ref. 1.2, 4.2)
+  "The value of x is X" / "The value of $X$ is X"  (FOBAR / SV responses; method ref. 1.5)
+  "#### X"  (GSM8K reference solutions)
+Flexible mode falls back to the last \\boxed{} (MATH convention), then the last number.
+
+GSM8K-style tasks keep the first number after the marker (as eval_gsm8k.py does) but never
+round it (the original rounds, so 17.6 passes for 18), and read "1,234,567" whole (the original
+stops at the second comma). Every scan is linear: adversarial 5 MB strings cost one pass.
+"""
+
+from __future__ import annotations
+
+import re
+
+from metamath.answers.boxed import last_boxed
+
+TASKS = ("gsm8k", "math", "gsm8k_backward")
+MODES = ("strict", "flexible")
+NUMERIC_TASKS = ("gsm8k", "gsm8k_backward")
+
+# Marker regexes; matched case-insensitively, the last match in the text wins.
+_MARKERS = re.compile(
+    r"the answer is\s*:?|"
+    r"the value of (?:the unknown variable |unknown variable )?\$?\\?[xX]\$? is\s*:?|"
+    r"####",
+    re.IGNORECASE,
+)
+# A number as written in model text: thousands groups (1,234,567), decimals, simple fractions.
+NUMBER = re.compile(
+    r"[-−]?\d{1,3}(?:,\d{3})+(?:\.\d+)?(?![\d,]\d)"  # 1,234,567.5 (a full group pattern only)
+    r"|[-−]?\d+(?:\.\d+)?(?:/\d+(?:\.\d+)?)?"  # 12, 12.5, 3/4
+    r"|[-−]?\.\d+"  # .5
+)
+_TAIL = 4096  # the last-number fallback looks at the tail first (linear, and cheap on 5 MB text)
+
+
+def _after_last_marker(text: str) -> str | None:
+    """Text after the last answer marker, up to the end of its line (None if no marker)."""
+    last = None
+    for m in _MARKERS.finditer(text):
+        last = m
+    if last is None:
+        return None
+    rest = text[last.end() :]
+    stripped = rest.lstrip()
+    # "The answer is:\n42": the answer may sit on the next line.
+    line = stripped.split("\n", 1)[0].strip()
+    return line or None
+
+
+def _clean_latex_answer(seg: str) -> str | None:
+    """A MATH answer span: inner \\boxed{} content if any, math delimiters and final period off."""
+    boxed = last_boxed(seg) if "\\boxed" in seg or "\\fbox" in seg else None
+    if boxed is not None:
+        seg = boxed
+    seg = seg.strip()
+    # "$\frac{1}{2}$." or "\(x\)": drop delimiters around the whole answer.
+    for left, right in (("$$", "$$"), ("$", "$"), ("\\(", "\\)"), ("\\[", "\\]")):
+        if seg.startswith(left) and seg.endswith(right) and len(seg) >= len(left) + len(right):
+            seg = seg[len(left) : len(seg) - len(right)].strip()
+            break
+    while seg.endswith((".", "。")) and not seg.endswith(".."):
+        seg = seg[:-1].rstrip()
+    if seg.startswith("$") and seg.endswith("$") and len(seg) > 1:
+        seg = seg.strip("$").strip()
+    if seg.count("$") == 1:  # "5$" left over from "$5$ dollars."
+        seg = seg.replace("$", "").strip()
+    return seg or None
+
+
+def first_number(seg: str) -> str | None:
+    """First number in a span, commas of thousands groups removed, unicode minus mapped."""
+    m = NUMBER.search(seg)
+    return None if m is None else _clean_number(m.group(0))
+
+
+def last_number(text: str) -> str | None:
+    """Last number in the text (tail window first, so a long text stays cheap)."""
+    for window in (text[-_TAIL:], text) if len(text) > _TAIL else (text,):
+        last = None
+        for m in NUMBER.finditer(window):
+            last = m
+        if last is not None:
+            return _clean_number(last.group(0))
+    return None
+
+
+def _clean_number(s: str) -> str:
+    s = s.replace("−", "-").replace(",", "")
+    return s.rstrip("/")
+
+
+def _numeric_from_span(seg: str) -> str | None:
+    """GSM8K-style answer span -> a number string. A boxed or \\frac answer is kept as LaTeX."""
+    inner = last_boxed(seg) if "\\boxed" in seg else None
+    if inner is not None:
+        seg = inner
+    frac = re.search(r"-?\s*\\[dt]?frac\s*\{[^{}]*\}\s*\{[^{}]*\}", seg)
+    num = NUMBER.search(seg)
+    if frac is not None and (num is None or frac.start() <= num.start()):
+        return frac.group(0).replace(" ", "")
+    return None if num is None else _clean_number(num.group(0))
+
+
+def extract(text: str | None, mode: str = "strict", task: str = "math") -> str | None:
+    """The final answer in a completion, or None.
+
+    mode: "strict" (explicit markers only) or "flexible" (markers, then last \\boxed{}, then the
+    last number). task: "gsm8k"/"gsm8k_backward" (the answer is a number) or "math" (LaTeX).
+    """
+    if mode not in MODES:
+        raise ValueError(f"mode={mode!r}: use one of {MODES}")
+    if task not in TASKS:
+        raise ValueError(f"task={task!r}: use one of {TASKS}")
+    if not text:
+        return None
+    got, _ = extract_with_source(text, mode, task)
+    return got
+
+
+def extract_with_source(text: str, mode: str, task: str) -> tuple[str | None, str]:
+    """(answer, which rule found it: "strict" | "flexible" | "none")."""
+    numeric = task in NUMERIC_TASKS
+    seg = _after_last_marker(text)
+    if seg is not None:
+        ans = _numeric_from_span(seg) if numeric else _clean_latex_answer(seg)
+        if ans is not None:
+            return ans, "strict"
+    if mode == "strict":
+        return None, "none"
+    boxed = last_boxed(text)
+    if boxed is not None:
+        ans = _numeric_from_span(boxed) if numeric else _clean_latex_answer(boxed)
+        if ans is not None:
+            return ans, "flexible"
+    num = last_number(text)
+    return (num, "flexible") if num is not None else (None, "none")

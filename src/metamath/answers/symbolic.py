@@ -1,0 +1,149 @@
+"""Symbolic equivalence through math-verify, under a timeout that works from any thread or process.
+
+    symbolic_equiv("\\frac{\\sqrt{2}}{2}", "\\sin(\\pi/4)", timeout=2.0)  -> "correct"
+
+math-verify's own timeout is signal.alarm, which raises off the main thread and does not exist
+inside some pools. So its timeouts are switched off (parsing_timeout=None, timeout_seconds=None)
+and math-verify runs in a small persistent worker subprocess per process (one line of JSON in,
+one out). A call that overruns its timeout kills the worker (SIGKILL) and the next call starts a
+fresh one. subprocess.Popen (not multiprocessing) is used so that daemonic pool workers, which
+may not fork multiprocessing children, can still grade. A guard refuses inputs that are known to
+blow up sympy (towers of powers, huge exponents, deep nesting, very long strings) before any
+parsing, so they cost microseconds instead of a timeout. Model text is only ever *parsed* by
+math-verify's LaTeX grammar, never evaluated as Python.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import select
+import subprocess
+import sys
+import threading
+import time
+
+MAX_CHARS = 400  # longer extracted answers are not answers anymore (MATH golds: max 159 chars)
+MAX_DEPTH = 30  # brace/paren nesting
+_POW_TOWER = re.compile(r"\^\s*\{?[^{}^]{0,40}\^")  # a^{b^{c}}: a power inside an exponent
+_BIG_EXP = re.compile(r"\^\s*\{?\s*[-+]?\s*(\d{4,})")  # x^{12345}
+_BIG_FACT = re.compile(r"\d{3,}\s*!")  # 1000!
+
+
+def guard(s: str) -> str | None:
+    """Why s is unsafe to hand to sympy ("too_long"), or None when it is fine."""
+    if len(s) > MAX_CHARS:
+        return "too_long"
+    depth = 0
+    for c in s:
+        if c in "{([":
+            depth += 1
+            if depth > MAX_DEPTH:
+                return "too_long"
+        elif c in "})]":
+            depth -= 1
+    if _POW_TOWER.search(s) or _BIG_EXP.search(s) or _BIG_FACT.search(s):
+        return "too_long"
+    return None
+
+
+class _Worker:
+    """One math-verify subprocess; owned by the process that started it (fork-safe)."""
+
+    def __init__(self) -> None:
+        env = dict(os.environ, PYTHONUNBUFFERED="1")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "metamath.answers._symbolic_worker"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            env=env,
+        )
+        self.pid = os.getpid()
+        self.buf = b""
+        line = self._readline(timeout=120.0)  # sympy import: ~1 s, more on a loaded machine
+        if line is None or json.loads(line).get("ready") is not True:
+            self.kill()
+            raise RuntimeError(
+                "math-verify worker failed to start; check `python -m "
+                "metamath.answers._symbolic_worker` runs (math-verify installed?)"
+            )
+
+    def _readline(self, timeout: float) -> bytes | None:
+        deadline = time.monotonic() + timeout
+        fd = self.proc.stdout.fileno()
+        while b"\n" not in self.buf:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return None
+            ready, _, _ = select.select([fd], [], [], left)
+            if not ready:
+                return None
+            chunk = os.read(fd, 65536)
+            if not chunk:  # worker died (e.g. killed for memory)
+                return None
+            self.buf += chunk
+        line, self.buf = self.buf.split(b"\n", 1)
+        return line
+
+    def ask(self, pred: str, gold: str, timeout: float) -> str:
+        msg = json.dumps({"p": pred, "g": gold}) + "\n"
+        try:
+            self.proc.stdin.write(msg.encode())
+            self.proc.stdin.flush()
+        except (BrokenPipeError, OSError):
+            return "dead"
+        line = self._readline(timeout)
+        if line is None:
+            return "timeout" if self.proc.poll() is None else "dead"
+        return json.loads(line)["r"]
+
+    def kill(self) -> None:
+        try:
+            self.proc.kill()
+            self.proc.wait(timeout=5)
+        except Exception:  # already gone
+            pass
+
+
+class _Pool:
+    """Holds this process's worker behind a lock (threads share it one call at a time)."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.worker: _Worker | None = None
+
+    def ask(self, pred: str, gold: str, timeout: float) -> str:
+        with self.lock:
+            for _ in range(2):  # one retry when the worker had died between calls
+                w = self.worker
+                if w is None or w.pid != os.getpid() or w.proc.poll() is not None:
+                    self.worker = w = _Worker()  # a forked child never shares its parent's pipe
+                got = w.ask(pred, gold, timeout)
+                if got in ("timeout", "dead"):
+                    w.kill()
+                    self.worker = None
+                if got != "dead":
+                    return got
+            return "error"
+
+    def close(self) -> None:
+        with self.lock:
+            if self.worker is not None and self.worker.pid == os.getpid():
+                self.worker.kill()
+            self.worker = None
+
+
+# The one per-process worker handle (a process-level resource like a connection pool, not data).
+POOL = _Pool()
+
+
+def symbolic_equiv(pred: str, gold: str, timeout: float = 2.0) -> str:
+    """math-verify's verdict on two extracted answers: "correct", "mismatch", "timeout",
+    "too_long" (refused by the guard) or "error"."""
+    for s in (pred, gold):
+        why = guard(s)
+        if why:
+            return why
+    return POOL.ask(pred, gold, timeout)
