@@ -1,0 +1,68 @@
+"""Eval prompt styles -> llm Requests.
+
+- "alpaca": MetaMath's zero-shot Alpaca prompt, from metamath.prompts.alpaca (the training
+  template); style "original_eval" ends "### Response: Let's think step by step." as the paper.
+- "chat": the model's own chat template (the backend applies it to `messages`), with an
+  instruction to box the final answer, the usual convention for instruction-tuned models.
+- "fewshot": 8-shot GSM8K (Wei et al.) or 4-shot Minerva-style MATH, with our own exemplars
+  (metamath.evaluate.fewshot), for base models that never saw MetaMathQA.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from metamath.evaluate import fewshot
+from metamath.evaluate.tasks import EvalTask
+from metamath.llm.base import Request
+from metamath.prompts.alpaca import render
+from metamath.records import Problem
+
+STYLES = ("alpaca", "chat", "fewshot")
+
+# eval_gsm8k.py / eval_math.py stop list (method reference §4.1). The bare words ("Question",
+# "Response", "Instruction", "USER", "ASSISTANT") also cut legitimate text ("Question 2 asks...");
+# they are kept only by configs/eval/metamath_paper.yaml for exact reproduction. Our default
+# keeps the colon forms, which only end a run-on into a new turn.
+PAPER_STOP = ("Question:", "Question", "USER:", "USER", "ASSISTANT:", "ASSISTANT",
+              "Instruction:", "Instruction", "Response:", "Response")
+DEFAULT_STOP = {
+    "alpaca": ("Question:", "USER:", "ASSISTANT:", "Instruction:", "Response:"),
+    "chat": (),
+    "fewshot": ("\n\nQuestion:", "\n\nProblem:", "Question:", "Problem:"),
+}
+CHAT_INSTRUCTION = "Please reason step by step, and put your final answer within \\boxed{}."
+
+
+def render_prompt(problem: Problem, task: EvalTask, style: str, *, alpaca_style: str =
+                  "original_eval", fewshot_k: int | None = None,
+                  system_prompt: str | None = None) -> dict[str, Any]:
+    """{"prompt": str} or {"messages": [...]} for one problem."""
+    if style == "alpaca":
+        return {"prompt": render(problem.question, style=alpaca_style)}
+    if style == "fewshot":
+        if task.fewshot == "math":
+            return {"prompt": fewshot.math_block(problem.question, fewshot_k or 4)}
+        return {"prompt": fewshot.gsm8k_block(problem.question, fewshot_k or 8)}
+    if style == "chat":
+        msgs = [{"role": "system", "content": system_prompt}] if system_prompt else []
+        msgs.append({"role": "user", "content": f"{problem.question}\n{CHAT_INSTRUCTION}"})
+        return {"messages": msgs}
+    raise ValueError(f"prompt_style={style!r}: use one of {', '.join(STYLES)}")
+
+
+def build_request(problem: Problem, task: EvalTask, *, style: str, n: int, temperature: float,
+                  top_p: float, max_tokens: int, stop: tuple[str, ...] | None,
+                  seed: int | None, **prompt_opts: Any) -> Request:
+    body = render_prompt(problem, task, style, **prompt_opts)
+    messages = tuple(body["messages"]) if "messages" in body else None
+    return Request(id=f"{task.name}/{problem.id}", prompt=body.get("prompt"), messages=messages,
+                   n=n, temperature=temperature, top_p=top_p, max_tokens=max_tokens,
+                   stop=tuple(DEFAULT_STOP[style] if stop is None else stop), seed=seed)
+
+
+def prompt_text(req: Request) -> str:
+    """What samples.jsonl shows as the prompt (chat: the messages, role-tagged)."""
+    if req.prompt is not None:
+        return req.prompt
+    return "\n".join(f"[{m['role']}] {m['content']}" for m in req.messages or ())

@@ -1,0 +1,123 @@
+"""Evaluation tasks as data: a dict of versioned EvalTask, plus any JSONL with a field mapping.
+
+    from metamath.evaluate.tasks import TASKS, get_task
+    task = get_task("math500")                  # a built-in task
+    probs = task.load(limit=20)                 # the first 20 problems (a ProblemSet)
+    svamp = EvalTask.from_file("svamp", "svamp.jsonl", question="Body", answer="Answer")
+
+A task names its dataset, the grader it uses (metamath.answers task: "gsm8k", "math",
+"gsm8k_backward"), the paper's decoding budget, and its expected size. `version` changes
+whenever anything that can move a score changes (data, prompt, grader key); results.json
+records it together with a hash of the problems actually scored (`content_hash`), so two runs
+are comparable exactly when both agree (the lm-evaluation-harness convention).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from metamath.data import ProblemSet, load, load_file
+
+GRADERS = ("gsm8k", "math", "gsm8k_backward")
+
+
+@dataclass(frozen=True)
+class EvalTask:
+    name: str
+    grader: str  # metamath.answers task key
+    version: str
+    dataset: str | None = None  # metamath.data.load name; None for a file task
+    split: str = "test"
+    path: str | None = None  # a user's file (JSONL/JSON/Parquet) instead of a named dataset
+    fields: dict[str, Any] = field(default_factory=dict)  # load_file field mapping
+    max_tokens: int = 512  # paper: 512 for GSM8K, 2048 for MATH (eval_gsm8k.py/eval_math.py)
+    fewshot: str = "gsm8k"  # which exemplar set the few-shot style uses ("gsm8k" or "math")
+    expected_size: int | None = None  # full-size check; a mismatch is recorded in results.json
+    description: str = ""
+
+    def __post_init__(self) -> None:
+        if self.grader not in GRADERS:
+            raise ValueError(f"task {self.name!r}: grader={self.grader!r}; use one of "
+                             f"{', '.join(GRADERS)}")
+        if (self.dataset is None) == (self.path is None):
+            raise ValueError(f"task {self.name!r}: give exactly one of dataset or path")
+
+    def load(self, limit: int | None = None, data_path: str | None = None) -> ProblemSet:
+        """The task's problems, in file order; `limit` keeps the first N (a fixed, documented
+        subset, so 20-problem runs are comparable)."""
+        if self.path is not None:
+            ps = load_file(self.path, source=self.name, **self.fields)
+            if limit is not None:
+                ps = ProblemSet(ps[:limit], source=ps.source, path=ps.path, skipped=ps.skipped)
+            return ps
+        return load(self.dataset, self.split, path=data_path, limit=limit)
+
+    @classmethod
+    def from_file(cls, name: str, path: str | Path, *, grader: str = "gsm8k",
+                  max_tokens: int | None = None, version: str = "1", **fields: Any) -> EvalTask:
+        """A task from any JSONL/JSON/Parquet file; `fields` are metamath.data.load_file's
+        (question=, answer=, answer_format=, id_field=, level=, subject=...)."""
+        p = Path(path)
+        if not p.exists():
+            raise FileNotFoundError(f"task {name!r}: file {p} does not exist")
+        # Version a file task by its bytes: an edited file is a different task.
+        digest = hashlib.sha256(p.read_bytes()).hexdigest()[:12]
+        return cls(name=name, grader=grader, version=f"{version}+file.{digest}", path=str(p),
+                   fields=fields, max_tokens=max_tokens or (2048 if grader == "math" else 512),
+                   fewshot="math" if grader == "math" else "gsm8k",
+                   description=f"user file {p}")
+
+
+# The built-in tasks. Sizes from the method reference (§4) and the dataset cards.
+TASKS: dict[str, EvalTask] = {
+    "gsm8k": EvalTask(
+        name="gsm8k", grader="gsm8k", version="1", dataset="gsm8k", max_tokens=512,
+        fewshot="gsm8k", expected_size=1319,
+        description="GSM8K test (Cobbe et al. 2021); gold after ####"),
+    "math": EvalTask(
+        name="math", grader="math", version="1", dataset="math", max_tokens=2048,
+        fewshot="math", expected_size=5000,
+        description="MATH test (Hendrycks et al. 2021); gold in the last \\boxed{}"),
+    "math500": EvalTask(
+        name="math500", grader="math", version="1", dataset="math500", max_tokens=2048,
+        fewshot="math", expected_size=500,
+        description="MATH-500 (the PRM800K test subset of MATH)"),
+    "gsm8k_backward": EvalTask(
+        name="gsm8k_backward", grader="gsm8k_backward", version="1", dataset="gsm8k_backward",
+        max_tokens=512, fewshot="gsm8k", expected_size=1270,
+        description="GSM8K-Backward (MetaMath paper Fig. 6): find the masked number x"),
+}
+
+
+def get_task(spec: str, files: dict[str, dict[str, Any]] | None = None) -> EvalTask:
+    """A task by name: a built-in, a name defined in `files` (name -> {path, grader, fields...}),
+    or a path to a JSONL file with `question` and `answer` fields (plain final answers)."""
+    files = files or {}
+    if spec in files:
+        opts = dict(files[spec])
+        if "path" not in opts:
+            raise ValueError(f"task_files.{spec}: needs a 'path' (and optionally grader, "
+                             "question, answer, answer_format, id_field, level, subject)")
+        return EvalTask.from_file(spec, opts.pop("path"), **opts)
+    if spec in TASKS:
+        return TASKS[spec]
+    if Path(spec).suffix.lower() in (".jsonl", ".json", ".parquet"):
+        return EvalTask.from_file(Path(spec).stem, spec)
+    raise ValueError(f"unknown task {spec!r}: use one of {', '.join(TASKS)}, a .jsonl path, or "
+                     "define it under task_files in the eval config")
+
+
+def with_max_tokens(task: EvalTask, max_tokens: int | None) -> EvalTask:
+    return task if max_tokens is None else replace(task, max_tokens=max_tokens)
+
+
+def content_hash(problems: list) -> str:
+    """A short hash of (id, question, gold) of the problems scored: two runs scored the same
+    items exactly when their hashes agree."""
+    h = hashlib.sha256()
+    for p in problems:
+        h.update(f"{p.id}\x1f{p.question}\x1f{p.gold}\x1e".encode())
+    return h.hexdigest()[:16]
