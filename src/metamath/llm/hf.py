@@ -28,6 +28,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from metamath.llm.base import Completion, LLMError, Request, Result
+from metamath.llm.progress import Progress
 
 _MASK64 = (1 << 64) - 1
 
@@ -95,7 +96,8 @@ class HFLLM:
     def __init__(self, model: str, *, device: str = "auto", dtype: str = "auto",
                  batch_size: int | None = None, max_batch_tokens: int | None = None,
                  static_cache: bool = False, compile: bool = True,
-                 attn_implementation: str | None = "sdpa", progress: bool = False,
+                 attn_implementation: str | None = "sdpa", progress: bool | None = None,
+                 desc: str = "hf",
                  trust_remote_code: bool = False, _objects: tuple[Any, Any] | None = None):
         import torch
 
@@ -118,7 +120,8 @@ class HFLLM:
         self.eos_ids = {eos} if isinstance(eos, int) else set(eos)
         self.batch_size = batch_size or (256 if self.device.type == "cuda" else 16)
         self.max_batch_tokens = max_batch_tokens or self._token_budget()
-        self.static_cache, self.compile, self.progress = static_cache, compile, progress
+        self.static_cache, self.compile = static_cache, compile
+        self.progress, self.desc = progress, desc
         self.max_positions = getattr(self.hf_model.config, "max_position_embeddings", None)
 
     @classmethod
@@ -170,7 +173,7 @@ class HFLLM:
                                    f"({r.max_tokens}) exceeds the model's {self.max_positions} "
                                    "positions: lower max_tokens or shorten the prompt")
             except LLMError as e:
-                errors.append(Result(r, error=str(e)))
+                errors.append(Result(r, error=str(e), meta={"error_type": "invalid_request"}))
                 continue
             greedy = r.temperature == 0
             seed = secrets.randbits(63) if r.seed is None else r.seed
@@ -178,9 +181,11 @@ class HFLLM:
                     for k in range(1 if greedy else r.n)]
             pending[i] = len(rows)
             groups[(r.temperature, r.top_p, r.max_tokens, r.stop)].extend(rows)
-        bar = _progress(len(requests), self.progress)
+        bar = Progress(len(requests), desc=self.desc, enabled=self.progress)
+        bar.sent(len(pending))
         for res in errors:
-            bar.update(1)
+            bar.failure()
+            bar.done()
             yield res
         try:
             for params, rows in groups.items():
@@ -190,7 +195,8 @@ class HFLLM:
                         if isinstance(out, BaseException):
                             r = requests[row.req]
                             if pending.pop(row.req, None) is not None:
-                                bar.update(1)
+                                bar.failure()
+                                bar.done()
                                 yield Result(r, error=f"{type(out).__name__}: {out}")
                             continue
                         if row.req not in pending:
@@ -199,8 +205,11 @@ class HFLLM:
                         pending[row.req] -= 1
                         if pending[row.req] == 0:
                             del pending[row.req]
-                            bar.update(1)
-                            yield self._result(requests[row.req], done.pop(row.req))
+                            res = self._result(requests[row.req], done.pop(row.req))
+                            bar.tokens(res.completions[0].prompt_tokens,
+                                       sum(c.completion_tokens for c in res.completions))
+                            bar.done(samples=len(res.completions))
+                            yield res
         finally:
             bar.close()
 
@@ -311,14 +320,3 @@ def _free_memory() -> None:
     if torch.cuda.is_available():
         torch.cuda.empty_cache()
 
-
-def _progress(total: int, enabled: bool):
-    """The shared progress bar (metamath.llm.progress) where it exists, else plain tqdm."""
-    try:
-        from metamath.llm.progress import progress_bar  # type: ignore[attr-defined]
-
-        return progress_bar(total=total, desc="hf generate", disable=not enabled)
-    except ImportError:
-        from tqdm.auto import tqdm
-
-        return tqdm(total=total, desc="hf generate", unit="req", disable=not enabled)

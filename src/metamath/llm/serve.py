@@ -1,0 +1,236 @@
+"""Serve any in-process LLM (the hf backend by default) over the OpenAI HTTP protocol.
+
+    metamath serve ./my-checkpoint --port 8000        # then: backend openai, base_url .../v1
+
+FastAPI + uvicorn rather than `transformers serve`, because the latter ignores `n` (checked against
+transformers 5.x), and the MetaMath recipes sample k answers per question. Endpoints:
+/v1/completions and /v1/chat/completions (n, stop, max_tokens, temperature, top_p, seed; usage),
+/v1/models, /health. No streaming and no logprobs: requests asking for them get a 400.
+
+Concurrent HTTP requests are gathered by one worker thread into a single `generate()` call (up
+to `max_batch` requests, waiting at most `batch_wait_s` for more), so a client that sends 64
+requests at once gets one batch of 64 on the GPU rather than 64 batches of one. The model is only
+ever touched by that worker thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import queue
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from concurrent.futures import Future
+from contextlib import asynccontextmanager, contextmanager
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from metamath.llm.base import LLM, Request, Result
+
+
+class _Sampling(BaseModel):
+    """Fields common to both endpoints; unknown OpenAI fields (user, logit_bias, ...) are ignored."""
+
+    model_config = ConfigDict(extra="ignore")
+    model: str
+    n: int = Field(1, ge=1, le=1024)
+    max_tokens: int | None = Field(None, ge=1)
+    temperature: float = Field(1.0, ge=0.0, le=2.0)  # OpenAI's default temperature is 1
+    top_p: float = Field(1.0, gt=0.0, le=1.0)
+    stop: str | list[str] | None = None
+    seed: int | None = None
+    stream: bool = False
+
+    def to_request(self, rid: str, **fields: Any) -> Request:
+        stop = [self.stop] if isinstance(self.stop, str) else list(self.stop or [])
+        return Request(id=rid, n=self.n, temperature=self.temperature, top_p=self.top_p,
+                       stop=tuple(s for s in stop if s), seed=self.seed, **fields)
+
+
+class CompletionBody(_Sampling):
+    prompt: str | list[str]
+
+
+class ChatBody(_Sampling):
+    messages: list[dict[str, Any]] = Field(min_length=1)
+    max_completion_tokens: int | None = Field(None, ge=1)
+
+    def plain_messages(self) -> list[dict[str, str]]:
+        """Content parts ([{"type": "text", "text": ...}]) joined into plain strings."""
+        out = []
+        for m in self.messages:
+            content = m.get("content") or ""
+            if isinstance(content, list):
+                content = "".join(p.get("text", "") for p in content if isinstance(p, dict))
+            out.append({"role": str(m.get("role", "user")), "content": str(content)})
+        return out
+
+
+class Batcher:
+    """One worker thread that runs queued Requests through `llm.generate` in batches."""
+
+    def __init__(self, llm: LLM, max_batch: int = 256, batch_wait_s: float = 0.01):
+        self.llm, self.max_batch, self.batch_wait_s = llm, max_batch, batch_wait_s
+        self._queue: queue.Queue[tuple[Request, Future] | None] = queue.Queue()
+        self._thread = threading.Thread(target=self._loop, name="metamath-serve-batcher",
+                                        daemon=True)
+        self._thread.start()
+
+    def submit(self, request: Request) -> Future:
+        fut: Future = Future()
+        self._queue.put((request, fut))
+        return fut
+
+    def close(self) -> None:
+        self._queue.put(None)
+        self._thread.join(timeout=30)
+
+    def _loop(self) -> None:
+        while True:
+            item = self._queue.get()
+            if item is None:
+                return
+            batch = [item]
+            deadline = time.monotonic() + self.batch_wait_s
+            while len(batch) < self.max_batch:
+                try:
+                    nxt = self._queue.get(timeout=max(0.0, deadline - time.monotonic()))
+                except queue.Empty:
+                    break
+                if nxt is None:
+                    self._queue.put(None)  # finish this batch, then stop
+                    break
+                batch.append(nxt)
+            waiting = {req.id: (req, fut) for req, fut in batch}
+            try:
+                for res in self.llm.generate([req for req, _ in batch]):
+                    waiting.pop(res.request.id)[1].set_result(res)
+            except Exception as e:  # the engine failed as a whole: fail this batch, keep serving
+                for _, fut in waiting.values():
+                    fut.set_exception(e)
+                continue
+            for req, fut in waiting.values():  # an engine that dropped a request
+                fut.set_result(Result(req, error="no result from the engine"))
+
+
+def _error(status: int, message: str, kind: str = "invalid_request_error", param: str | None = None):
+    from fastapi.responses import JSONResponse
+
+    return JSONResponse(status_code=status, content={
+        "error": {"message": message, "type": kind, "param": param, "code": None}})
+
+
+def build_app(llm: LLM, served_name: str | None = None, *, max_batch: int = 256,
+              batch_wait_s: float = 0.01, default_max_tokens: int = 512):
+    """A FastAPI app serving `llm` under `served_name` (default: llm.model)."""
+    from fastapi import FastAPI
+    from fastapi import Request as HTTPRequest
+    from fastapi.exceptions import RequestValidationError
+
+    name = served_name or llm.model
+    state: dict[str, Any] = {}
+
+    @asynccontextmanager
+    async def lifespan(app):
+        state["batcher"] = Batcher(llm, max_batch, batch_wait_s)
+        yield
+        state["batcher"].close()
+
+    app = FastAPI(title="metamath serve", lifespan=lifespan)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_req: HTTPRequest, exc: RequestValidationError):
+        first = exc.errors()[0] if exc.errors() else {}
+        loc = ".".join(str(x) for x in first.get("loc", ())[1:])
+        return _error(400, f"{loc}: {first.get('msg', 'invalid request')}", param=loc or None)
+
+    @app.get("/health")
+    async def health():
+        return {"status": "ok"}
+
+    @app.get("/v1/models")
+    async def models():
+        return {"object": "list", "data": [
+            {"id": name, "object": "model", "created": 0, "owned_by": "metamath"}]}
+
+    async def run(body, reqs: list[Request]):
+        if body.model not in (name, llm.model):
+            return None, _error(404, f"model {body.model!r} is not served here; this server "
+                                f"serves {name!r} (see /v1/models)", "not_found_error", "model")
+        if body.stream:
+            return None, _error(400, "stream=true is not supported by metamath serve",
+                                param="stream")
+        futs = [asyncio.wrap_future(state["batcher"].submit(r)) for r in reqs]
+        results = await asyncio.gather(*futs)
+        for res in results:
+            if not res.ok:
+                status = 400 if res.meta.get("error_type") == "invalid_request" else 500
+                return None, _error(status, res.error,
+                                    "invalid_request_error" if status == 400 else "server_error")
+        return results, None
+
+    def usage(results: list[Result]) -> dict[str, int]:
+        p = sum(r.completions[0].prompt_tokens for r in results)
+        c = sum(x.completion_tokens for r in results for x in r.completions)
+        return {"prompt_tokens": p, "completion_tokens": c, "total_tokens": p + c}
+
+    @app.post("/v1/completions")
+    async def completions(body: CompletionBody):
+        prompts = [body.prompt] if isinstance(body.prompt, str) else list(body.prompt)
+        rid = f"cmpl-{uuid.uuid4().hex}"
+        reqs = [body.to_request(f"{rid}-{i}", prompt=p,
+                                max_tokens=body.max_tokens or 16)  # OpenAI's default for /completions
+                for i, p in enumerate(prompts)]
+        results, err = await run(body, reqs)
+        if err is not None:
+            return err
+        choices = [{"index": i * body.n + c.index, "text": c.text, "logprobs": None,
+                    "finish_reason": c.finish_reason}
+                   for i, r in enumerate(results) for c in r.completions]
+        return {"id": rid, "object": "text_completion", "created": int(time.time()),
+                "model": name, "choices": choices, "usage": usage(results)}
+
+    @app.post("/v1/chat/completions")
+    async def chat(body: ChatBody):
+        rid = f"chatcmpl-{uuid.uuid4().hex}"
+        max_tokens = body.max_completion_tokens or body.max_tokens or default_max_tokens
+        req = body.to_request(rid, messages=tuple(body.plain_messages()), max_tokens=max_tokens)
+        results, err = await run(body, [req])
+        if err is not None:
+            return err
+        choices = [{"index": c.index, "message": {"role": "assistant", "content": c.text},
+                    "logprobs": None, "finish_reason": c.finish_reason}
+                   for c in results[0].completions]
+        return {"id": rid, "object": "chat.completion", "created": int(time.time()),
+                "model": name, "choices": choices, "usage": usage(results)}
+
+    return app
+
+
+@contextmanager
+def serve_in_thread(app, host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
+    """Run `app` with uvicorn in a background thread; yields the base URL (".../v1").
+    port=0 picks a free port (the socket is bound here, so there is no race for it)."""
+    import uvicorn
+
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 30
+        while not server.started:
+            if not thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError(f"metamath serve did not start on {host}:{port}")
+            time.sleep(0.02)
+        bound = sock.getsockname()[1]
+        yield f"http://{'[' + host + ']' if ':' in host else host}:{bound}/v1"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
+        sock.close()

@@ -1,0 +1,147 @@
+"""`metamath serve` end to end: the hf backend behind real HTTP on 127.0.0.1, spoken to by the
+`openai` client (and plain HTTP for the error paths)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+pytest.importorskip("fastapi")
+pytest.importorskip("uvicorn")
+pytest.importorskip("torch")
+openai = pytest.importorskip("openai")
+
+
+@pytest.fixture(scope="module")
+def hf(tiny_model_dir):
+    from metamath.llm.hf import HFLLM
+
+    return HFLLM(str(tiny_model_dir), batch_size=8)
+
+
+@pytest.fixture(scope="module")
+def server(hf):
+    from metamath.llm.serve import build_app, serve_in_thread
+
+    app = build_app(hf, "tiny", batch_wait_s=0.05)
+    with serve_in_thread(app) as base_url:
+        yield base_url
+
+
+@pytest.fixture(scope="module")
+def client(server):
+    return openai.OpenAI(base_url=server, api_key="unused", max_retries=0)
+
+
+def post(url: str, body: dict) -> tuple[int, dict]:
+    req = urllib.request.Request(url, json.dumps(body).encode(),
+                                 {"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=60) as r:
+            return r.status, json.loads(r.read())
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read())
+
+
+def test_health_and_models(server, client):
+    with urllib.request.urlopen(server.removesuffix("/v1") + "/health") as r:
+        assert json.loads(r.read()) == {"status": "ok"}
+    assert [m.id for m in client.models.list().data] == ["tiny"]
+
+
+def test_completions_n_usage_and_same_text_as_in_process(client, hf):
+    from metamath.llm.base import Request, generate_all
+
+    out = client.completions.create(model="tiny", prompt="Find x", max_tokens=8, n=3,
+                                    temperature=0.9, seed=5)
+    assert [c.index for c in out.choices] == [0, 1, 2]
+    assert out.usage.prompt_tokens == len(hf.encode(Request(id="x", prompt="Find x")))
+    assert out.usage.completion_tokens == 24  # random weights: no EOS within 8 tokens
+    assert out.usage.total_tokens == out.usage.prompt_tokens + 24
+    local = generate_all(hf, [Request(id="x", prompt="Find x", max_tokens=8, n=3,
+                                      temperature=0.9, seed=5)])["x"]
+    assert [c.text for c in out.choices] == [c.text for c in local.completions]
+    assert {c.finish_reason for c in out.choices} == {"length"}
+
+
+def test_completions_prompt_list_and_stop(client):
+    full = client.completions.create(model="tiny", prompt="Find x", max_tokens=16,
+                                     temperature=0).choices[0].text
+    stop = full[5:8]
+    out = client.completions.create(model="tiny", prompt=["Find x", "#### 72"], max_tokens=16,
+                                    temperature=0, n=2, stop=[stop])
+    assert [c.index for c in out.choices] == [0, 1, 2, 3]
+    assert out.choices[0].text == full[:full.find(stop)]
+    assert out.choices[0].finish_reason == "stop"
+
+
+def test_chat_completions(client):
+    out = client.chat.completions.create(
+        model="tiny", messages=[{"role": "user", "content": "Find x"}], max_tokens=6, n=2,
+        temperature=0.7, top_p=0.9, seed=1)
+    assert len(out.choices) == 2 and out.choices[0].message.role == "assistant"
+    assert out.usage.completion_tokens == 12 and out.usage.prompt_tokens > 3
+
+
+def test_concurrent_requests_are_batched(client):
+    prompts = [f"Question {i}" for i in range(12)]
+    with ThreadPoolExecutor(12) as pool:
+        outs = list(pool.map(lambda p: client.completions.create(
+            model="tiny", prompt=p, max_tokens=4, temperature=0), prompts))
+    assert all(len(o.choices) == 1 for o in outs)
+    # equal to one-by-one answers: batching through HTTP does not change greedy text
+    assert outs[3].choices[0].text == client.completions.create(
+        model="tiny", prompt=prompts[3], max_tokens=4, temperature=0).choices[0].text
+
+
+def test_errors_are_openai_shaped(server):
+    code, body = post(server + "/completions", {"model": "nope", "prompt": "x"})
+    assert code == 404 and "tiny" in body["error"]["message"]
+    code, body = post(server + "/completions", {"model": "tiny", "prompt": "x", "n": 0})
+    assert code == 400 and body["error"]["param"] == "n"
+    code, body = post(server + "/completions", {"model": "tiny", "prompt": "x", "stream": True})
+    assert code == 400 and "stream" in body["error"]["message"]
+    code, body = post(server + "/completions",
+                      {"model": "tiny", "prompt": "x", "max_tokens": 10**6})
+    assert code == 400 and "max_tokens" in body["error"]["message"]
+
+
+@pytest.mark.slow
+def test_metamath_serve_cli(tiny_model_dir, free_port):
+    """The real command in a subprocess, bound to 127.0.0.1 only."""
+    proc = subprocess.Popen([sys.executable, "-c", "import sys; from metamath.cli import main; sys.exit(main())",
+                             "serve", str(tiny_model_dir),
+                             "--port", str(free_port)],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        url = f"http://127.0.0.1:{free_port}"
+        for _ in range(300):
+            try:
+                urllib.request.urlopen(url + "/health", timeout=1)
+                break
+            except OSError:
+                assert proc.poll() is None, proc.stdout.read()
+                time.sleep(0.2)
+        client = openai.OpenAI(base_url=url + "/v1", api_key="unused", max_retries=0)
+        out = client.completions.create(model=str(tiny_model_dir), prompt="1+1=", max_tokens=4,
+                                        n=2)
+        assert len(out.choices) == 2 and out.usage.completion_tokens == 8
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+@pytest.fixture
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
