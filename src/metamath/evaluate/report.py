@@ -104,7 +104,8 @@ def render_md(results: dict[str, Any], rows: list[dict[str, Any]], examples: int
             out += ["", f"### Failures: {kind}"]
             for r in rs:
                 out += ["", f"**{r['id']}**: gold `{r['gold']}`, extracted `{r['extracted']}` "
-                        f"({r['reason']})", "", _md_block(r["completion"])]
+                        f"({r['reason']})", "",
+                        _md_block(r["completion"] or f"request error: {r.get('error')}")]
     return "\n".join(out) + "\n"
 
 
@@ -152,7 +153,8 @@ def render_html(results: dict[str, Any], rows: list[dict[str, Any]], examples: i
                     f'<div class="fail"><b>{e(r["id"])}</b>: gold <code>{e(str(r["gold"]))}'
                     f'</code>, extracted <code>{e(str(r["extracted"]))}</code> '
                     f'({e(r["reason"])})<details><summary>prompt</summary><pre>'
-                    f'{e(r["prompt"])}</pre></details><pre>{e(r["completion"])}</pre></div>')
+                    f'{e(r["prompt"])}</pre></details><pre>'
+                    f'{e(r["completion"] or "request error: " + str(r.get("error")))}</pre></div>')
     return ("<!doctype html><html><head><meta charset='utf-8'><title>metamath eval</title>"
             f"<style>{CSS}</style></head><body>{''.join(body)}</body></html>\n")
 

@@ -1,0 +1,82 @@
+"""report.md / report.html: content, escaping of untrusted model text, self-containment, and a
+real render in headless Chromium (slow)."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import struct
+import subprocess
+
+import pytest
+
+from metamath.evaluate import run_eval
+from metamath.evaluate.report import bar_chart_svg
+from test_eval import ScriptedLLM, cfg_for, script
+
+EVIL = "<script>alert('x')</script><img src=http://evil.example/a.png> The answer is: 99"
+
+
+def hostile(req, k):
+    return EVIL if "What is 6 + 6" in (req.prompt or "") else script(req, k)
+
+
+@pytest.fixture
+def run_dir(tmp_path):
+    run = tmp_path / "run"
+    run_eval(cfg_for(tmp_path), run, llm=ScriptedLLM(hostile), progress=False)
+    return run
+
+
+def test_html_is_self_contained_and_escapes_model_text(run_dir):
+    page = (run_dir / "report.html").read_text()
+    assert "<script>" not in page and "&lt;script&gt;" in page
+    assert "evil.example" in page and not re.search(r"<img", page)
+    # no external resource: no tag has a src/href, and the only URL in a tag is the SVG xmlns
+    tags = re.findall(r"<[^>]+>", page)
+    assert not [t for t in tags if re.search(r"\s(src|href)=", t)]
+    assert {u for t in tags for u in re.findall(r"https?://[^\s\"']+", t)} == {
+        "http://www.w3.org/2000/svg"}
+    assert page.count("<svg") == 2  # subject and level charts
+    assert "accuracy by subject" in page and "request error: HTTP 500" in page
+
+
+def test_markdown_report_tables_and_failures(run_dir):
+    md = (run_dir / "report.md").read_text()
+    assert "| mine | 1+file." in md and "| 12 | 41.7 | 58.3 |" in md
+    assert "| add | 6 |" in md and "| L0 | 4 | 50.0 |" in md
+    assert "### Failures: mismatch" in md and "**mine/q6**: gold `12`, extracted `99`" in md
+    assert "### Failures: truncated" in md and "### Failures: no_answer" in md
+
+
+def test_bar_chart_svg_bars_scale_with_accuracy():
+    svg = bar_chart_svg("t", {"A": {"n": 3, "strict": 0.5, "flexible": 1.0},
+                              "B&C": {"n": 1, "strict": 0.0, "flexible": 0.25}})
+    widths = [float(w) for w in re.findall(r'<rect x="190" y="[\d.]+" width="([\d.]+)" height="12"', svg)]
+    assert widths == [180.0, 360.0, 0.0, 90.0]
+    assert "B&amp;C (n=1)" in svg
+
+
+def _png_size(path) -> tuple[int, int]:
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
+    return struct.unpack(">II", data[16:24])
+
+
+@pytest.mark.slow
+def test_report_renders_in_headless_chromium(run_dir):
+    exe = next((shutil.which(n) for n in ("chromium", "chromium-browser", "google-chrome")
+                if shutil.which(n)), None)
+    if exe is None:
+        pytest.skip("headless Chromium not installed (apt-get install -y chromium)")
+    url = (run_dir / "report.html").resolve().as_uri()
+    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars"]
+    dom = subprocess.run([exe, *flags, "--dump-dom", url], capture_output=True, text=True,
+                         timeout=120).stdout
+    # The browser parsed the page: the SVG charts and the escaped model text are in the DOM.
+    assert dom.count("<svg") == 2 and "&lt;script&gt;" in dom and "<script>" not in dom
+    shot = run_dir / "report.png"
+    subprocess.run([exe, *flags, f"--screenshot={shot}", "--window-size=1200,1600", url],
+                   capture_output=True, timeout=120, check=True)
+    assert _png_size(shot) == (1200, 1600)
+    assert shot.stat().st_size > 20_000  # a blank page compresses to a few KB
