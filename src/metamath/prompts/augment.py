@@ -10,7 +10,8 @@ the answer), "sv_rewrite" (turn the question sentence plus its answer into a sta
 "self_verification" (solve a masked question whose answer is stated). The wording and the demos
 are our own; the layout follows the paper (method reference 1.2-1.6): demos of "Question: ..."
 then the worked reply, and the query block last. Bump VERSION[technique] whenever a template
-changes: the version is part of every request id, so a changed prompt never reuses old samples.
+changes: it is recorded with every candidate (prompt_version) and, as the prompt text changes,
+the LLM cache never serves an old prompt's samples for a new one.
 """
 
 from __future__ import annotations

@@ -1,0 +1,62 @@
+"""Duplicate removal: exact (query, response) duplicates and near-duplicate responses.
+
+    key = exact_key(query, response)              # 8-byte digest of whitespace-normalised text
+    s = sketch(response)                          # bottom-k MinHash of word 3-grams
+    jaccard_estimate(s1, s2) >= 0.9               # near-duplicates
+
+Neither the paper nor the released code deduplicates (method reference 1.7). k samples of one
+question at temperature 0.7 often agree word for word, or differ only in spacing or a word;
+such rows add nothing but weight on that question. Near-duplicates are only looked for among
+rows of the same seed, type and query, so the pairwise check stays small, and the decision is
+independent of file order (rows are compared in id order), which a resumed or sharded run needs.
+The sketch uses crc32 rather than Python's hash() because hash() changes between processes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import heapq
+import re
+import zlib
+
+SKETCH_K = 16
+_WORD = re.compile(r"\w+")
+
+
+def exact_key(query: str, response: str) -> bytes:
+    norm = " ".join(query.split()) + "\x00" + " ".join(response.split())
+    return hashlib.blake2b(norm.encode(), digest_size=8).digest()
+
+
+def sketch(text: str, k: int = SKETCH_K) -> tuple[int, ...]:
+    """The k smallest crc32 values of the text's lowercase word 3-grams (bottom-k MinHash)."""
+    words = _WORD.findall(text.lower())
+    if len(words) < 3:
+        grams = {" ".join(words)}
+    else:
+        grams = {f"{a} {b} {c}" for a, b, c in zip(words, words[1:], words[2:], strict=False)}
+    return tuple(heapq.nsmallest(k, {zlib.crc32(g.encode()) for g in grams}))
+
+
+def jaccard_estimate(a: tuple[int, ...], b: tuple[int, ...], k: int = SKETCH_K) -> float:
+    """Bottom-k estimate of the Jaccard similarity of the two shingle sets (Broder 1997)."""
+    if not a or not b:
+        return 1.0 if a == b else 0.0
+    union = heapq.nsmallest(k, set(a) | set(b))
+    both = set(a) & set(b)
+    return sum(1 for h in union if h in both) / len(union)
+
+
+def near_duplicates(rows: list[tuple[str, tuple[int, ...]]], threshold: float) -> set[str]:
+    """Ids to drop from one group of (id, sketch): in id order, a row close to an earlier kept
+    row is a near-duplicate."""
+    if threshold >= 1.0:
+        return set()
+    kept: list[tuple[int, ...]] = []
+    drop = set()
+    for rid, sk in sorted(rows):
+        if any(jaccard_estimate(sk, other) >= threshold for other in kept):
+            drop.add(rid)
+        else:
+            kept.append(sk)
+    return drop

@@ -1,0 +1,70 @@
+"""Keep only correct samples, and write their answer line the MetaMathQA way.
+
+    ok, reason, extracted = judge(text, target="72", task="gsm8k", finish_reason="stop")
+    response = format_response(text, "72", kind="gsm8k")   # "...\\n#### 72\\nThe answer is: 72"
+
+Grading goes through metamath.answers (the same grader the evaluation uses). Rejection reasons:
+the grader's (mismatch, no_answer, timeout, error, too_long), plus "truncated" (the reply hit
+max_tokens: its last line cannot be trusted) and "no_reasoning" (nothing but an answer line,
+the degenerate SV rows of the release; method reference 1.6).
+
+Answer-line format (method reference 1.7, paper App. B, [data]): the teacher's own final
+"The answer is ..." / "####" lines are replaced; GSM8K-derived rows end "#### a" then
+"The answer is: a"; MATH rows keep their \\boxed{} and end "The answer is: a". Backward rows
+keep their "The value of x is N." line before those.
+"""
+
+from __future__ import annotations
+
+import re
+
+from metamath.answers import grade
+
+_ANSWER_LINE = re.compile(r"^\s*(?:####.*|(?:so,?\s+)?(?:the\s+)?(?:final\s+)?answer\s*(?:is)?\s*:.*"
+                          r"|the answer is\b.*)$", re.IGNORECASE)
+MIN_REASONING_CHARS = 12
+REASONS = ("correct", "mismatch", "no_answer", "timeout", "error", "too_long", "truncated",
+           "no_reasoning")
+
+
+def strip_answer_lines(text: str) -> str:
+    """The reply without its trailing answer lines ("The answer is: 5", "#### 5")."""
+    lines = text.rstrip().split("\n")
+    while lines and (not lines[-1].strip() or _ANSWER_LINE.match(lines[-1])):
+        lines.pop()
+    return "\n".join(lines).rstrip()
+
+
+def _reasoning(body: str) -> str:
+    """What is left once the backward "The value of x is N." line is also set aside."""
+    return re.sub(r"the value of (?:unknown variable )?\$?[xX]\$? is[^\n]*$", "", body,
+                  flags=re.IGNORECASE).strip()
+
+
+def judge(text: str, target: str, task: str, finish_reason: str = "stop",
+          mode: str = "flexible", timeout: float = 2.0) -> tuple[bool, str, str | None]:
+    """(kept?, reason, extracted answer) for one sampled reply."""
+    g = grade(text, target, task, mode=mode, timeout=timeout)
+    if not g.correct:
+        return False, g.reason, g.extracted
+    if finish_reason == "length":
+        return False, "truncated", g.extracted
+    if len(_reasoning(strip_answer_lines(text))) < MIN_REASONING_CHARS:
+        return False, "no_reasoning", g.extracted
+    return True, "correct", g.extracted
+
+
+def format_response(text: str, answer: str, kind: str) -> str:
+    """The MetaMathQA response: the reasoning, then the normalised answer line(s)."""
+    body = strip_answer_lines(text)
+    if kind == "gsm8k":
+        return f"{body}\n#### {answer}\nThe answer is: {answer}"
+    return f"{body}\nThe answer is: {answer}"
+
+
+def grade_task(kind: str, technique: str) -> str:
+    """The grader's task for a candidate: numeric GSM8K answers (backward ones read "The value
+    of x is"), or LaTeX MATH answers."""
+    if kind == "gsm8k":
+        return "gsm8k_backward" if technique in ("fobar", "self_verification") else "gsm8k"
+    return "math"

@@ -1,0 +1,94 @@
+"""The augmentation pipeline: seeds -> rewrite -> solve (graded) -> assemble -> outputs.
+
+    from metamath.augment import AugmentConfig, run_augment
+    stats = run_augment(cfg, "runs/aug1")              # teacher built from cfg.teacher
+    stats = run_augment(cfg, "runs/aug1", llm=my_llm)  # any metamath.llm.base.LLM
+
+Run directory: config.yaml, metamathqa.jsonl, rejected.jsonl, stats.json, DATA_CARD.md, and
+work/ (append-only stage files, the LLM cache). Re-running the same command resumes item by
+item. A run spread over machines: run each with shard=i/n into its own directory, then
+merge_runs([...dirs], out_dir) assembles their work files into one dataset.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from metamath.augment.assemble import assemble
+from metamath.augment.backward import mask_question
+from metamath.augment.config import AugmentConfig, validate
+from metamath.augment.generate import FILES, rewrite_jobs, run_jobs, solve_jobs
+from metamath.augment.seeds import load_seeds
+from metamath.config import save_resolved
+from metamath.llm.base import LLM
+
+
+def build_teacher(cfg: AugmentConfig, run_dir: Path) -> LLM:
+    """The configured teacher: metamath.llm.make_llm, wrapped in the SQLite cache."""
+    from metamath.llm import make_llm
+
+    t = cfg.teacher
+    if not t.model:
+        raise ValueError("teacher.model is empty: set it in the recipe or on the command line, "
+                         "e.g. teacher.model=gpt-4o-mini (openai) or teacher.model=./tiny (hf)")
+    llm = make_llm(t.backend, t.model, **t.options)
+    if t.cache:
+        from metamath.llm.cache import CachedLLM
+
+        llm = CachedLLM(llm, Path(run_dir) / "work" / "llm_cache.sqlite")
+    return llm
+
+
+def _masking_stats(seeds) -> dict:
+    out: dict = {}
+    for s in seeds:
+        d = out.setdefault(s.kind, {"questions": 0, "with_masks": 0, "masks": 0})
+        n = len(mask_question(s.question, s.id, s.kind))
+        d["questions"] += 1
+        d["with_masks"] += bool(n)
+        d["masks"] += n
+    return out
+
+
+def run_augment(cfg: AugmentConfig, run_dir: str | Path, llm: LLM | None = None,
+                progress: bool = False) -> dict:
+    """Run (or resume) an augmentation run; returns the stats written to stats.json."""
+    validate(cfg)
+    run_dir = Path(run_dir)
+    work = run_dir / "work"
+    work.mkdir(parents=True, exist_ok=True)
+    save_resolved(cfg, run_dir)
+    seeds, seed_info = load_seeds(cfg.seeds, cfg.shard)
+    own = llm is None
+    if own:
+        llm = build_teacher(cfg, run_dir)
+    log = work / FILES["requests"]
+    try:
+        # Stage 1 must finish before stage 2 reads its accepted rows.
+        for stage, key in (("rephrase", "rephrase"), ("sv_rewrite", "sv_rewrite")):
+            jobs = (j for j in rewrite_jobs(cfg, seeds) if j.technique == stage)
+            run_jobs(llm, jobs, work / FILES[key], log, cfg.batch_size, f"augment {stage}",
+                     progress)
+        run_jobs(llm, solve_jobs(cfg, seeds, work), work / FILES["solve"], log, cfg.batch_size,
+                 "augment solve", progress)
+    finally:
+        if own:
+            llm.close()
+    extra = {"seeds": seed_info, "masking": _masking_stats(seeds), "shard": cfg.shard,
+             "teacher": {"backend": cfg.teacher.backend,
+                         "model": cfg.teacher.model or getattr(llm, "model", "")}}
+    return assemble(cfg, [work], run_dir, extra)
+
+
+def merge_runs(cfg: AugmentConfig, run_dirs: list[str | Path], out_dir: str | Path) -> dict:
+    """Assemble the work files of several (sharded) runs into one dataset in out_dir."""
+    validate(cfg)
+    works = [Path(d) / "work" for d in run_dirs]
+    for w in works:
+        if not (w / FILES["solve"]).exists():
+            raise FileNotFoundError(f"{w / FILES['solve']}: not an augment run directory "
+                                    "(run `metamath augment --shard i/n --out DIR` first)")
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    save_resolved(cfg, out)
+    return assemble(cfg, works, out, {"merged_from": [str(d) for d in run_dirs]})

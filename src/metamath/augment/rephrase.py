@@ -1,0 +1,70 @@
+"""Rephrasing: check the teacher's rewrite of a question before it is solved.
+
+    text, reason = check_rephrasing(original, reply)   # reason None = accepted
+
+The original stored whatever came back, an empty string from a failed request included, and
+checked nothing but the final answer (method reference 1.3). Here a rephrasing is rejected,
+with the reason recorded, when it is empty, a copy of the original, or when it loses a number
+of the question or brings in a new one (the solver's answer check alone lets through
+rephrasings that change the problem but happen to keep the answer). Accepted rephrasings are
+then solved like AnsAug and kept only when the answer equals the ORIGINAL gold.
+"""
+
+from __future__ import annotations
+
+import re
+
+from metamath.augment.backward import normalise_number
+
+_DIGITS = re.compile(r"(?<![\d.])\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d*\.?\d+")
+_WORD_VALUES = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
+                "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13,
+                "fourteen": 14, "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18,
+                "nineteen": 19, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50,
+                "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90, "hundred": 100,
+                "thousand": 1000, "dozen": 12}
+_WORDS = re.compile(r"\b(" + "|".join(_WORD_VALUES) + r")\b", re.IGNORECASE)
+_ECHO = re.compile(r"^\s*(?:rephrased question|rephrase(?:d)?|question)\s*:\s*", re.IGNORECASE)
+# The reply ends where a model that keeps going starts a new block.
+_RUN_ON = re.compile(r"\n\s*(?:Question|Answer|Rephrased question)\s*:", re.IGNORECASE)
+# "one" is too often not a quantity ("each one", "one of") to demand that it survives.
+_SOFT = {"1"}
+REASONS = ("empty", "copy", "numbers_lost", "numbers_changed", "too_long")
+
+
+def numbers(text: str) -> set[str]:
+    """The set of numeric values in a text: digits (1,000 = 1000; 2.50 = 2.5) and number words
+    (five = 5), so "five" rephrased as "5" keeps the number."""
+    out = {normalise_number(m.group(0)) for m in _DIGITS.finditer(text)}
+    out |= {str(_WORD_VALUES[m.group(1).lower()]) for m in _WORDS.finditer(text)}
+    return out
+
+
+def _norm(text: str) -> str:
+    return re.sub(r"[\W_]+", " ", text.lower()).strip()
+
+
+def clean_reply(reply: str) -> str:
+    """The rephrased question out of the teacher's reply: echo labels, quotes and run-on off."""
+    text = _RUN_ON.split(reply, 1)[0]
+    text = _ECHO.sub("", text).strip()
+    if len(text) > 1 and text[0] == text[-1] and text[0] in "\"'":
+        text = text[1:-1].strip()
+    return text
+
+
+def check_rephrasing(original: str, reply: str | None) -> tuple[str, str | None]:
+    """(cleaned rephrasing, rejection reason or None)."""
+    text = clean_reply(reply or "")
+    if not text:
+        return text, "empty"
+    if _norm(text) == _norm(original):
+        return text, "copy"
+    if len(text) > 3 * len(original) + 200:
+        return text, "too_long"
+    orig, new = numbers(original), numbers(text)
+    if (orig - new) - _SOFT:
+        return text, "numbers_lost"
+    if (new - orig) - _SOFT:
+        return text, "numbers_changed"
+    return text, None

@@ -1,0 +1,132 @@
+"""Seed questions from any loader, gold answers normalised, plus the answer_aug exemplars.
+
+    seeds = load_seeds(cfg.seeds, shard="0/1")       # list[Seed]
+    pool = exemplar_pool(seeds_of_kind, shots=4, seed=0)
+    demos = exemplars_for(pool, shots=4, exclude=seed.id)   # answer_aug few-shot demos
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+
+from metamath.augment.backward import normalise_number
+from metamath.augment.config import SeedConfig, parse_shard
+from metamath.records import Problem
+
+_NUMERIC = re.compile(r"-?\d+(?:\.\d+)?")
+
+
+@dataclass(frozen=True)
+class Seed:
+    problem: Problem
+    kind: str  # "gsm8k" (numeric answers) or "math" (LaTeX answers)
+    gold: str  # normalised
+
+    @property
+    def id(self) -> str:
+        return self.problem.id
+
+    @property
+    def question(self) -> str:
+        return self.problem.question
+
+
+def normalise_gold(gold: str, kind: str) -> str:
+    """GSM8K: "1,000.0" -> "1000" (the original's delete_extra_zero, reference 1.1). MATH:
+    outer whitespace and a "$...$" wrapper off; the LaTeX itself is kept (equivalence is the
+    grader's job, and the answer line shows it as written)."""
+    g = gold.strip()
+    if kind == "gsm8k":
+        plain = g.replace(",", "")
+        return normalise_number(plain) if _NUMERIC.fullmatch(plain) else g
+    if len(g) > 1 and g.startswith("$") and g.endswith("$"):
+        g = g.strip("$").strip()
+    return g
+
+
+def _kind(sc: SeedConfig) -> str:
+    kind = sc.kind or ("math" if sc.name in ("math", "math500") else "gsm8k")
+    if kind not in ("gsm8k", "math"):
+        raise ValueError(f"seeds.kind={kind!r}: use gsm8k (numeric answers) or math (LaTeX)")
+    return kind
+
+
+def load_seed_set(sc: SeedConfig) -> tuple[list[Seed], int]:
+    """(seeds, rows skipped by the loader) for one seed config."""
+    from metamath import data
+
+    if sc.path:
+        ps = data.load_file(sc.path, question=sc.question_field, answer=sc.answer_field,
+                            answer_format=sc.answer_format, id_field=sc.id_field,
+                            solution=sc.solution_field, source=sc.name, skip_bad=True)
+    else:
+        ps = data.load(sc.name, sc.split, skip_bad=True)
+    kind = _kind(sc)
+    rows = list(ps)[: sc.limit] if sc.limit else list(ps)
+    return [Seed(p, kind, normalise_gold(p.gold, kind)) for p in rows], len(ps.skipped)
+
+
+def in_shard(seed_id: str, shard: str) -> bool:
+    """Stable shard membership by a hash of the id (independent of file order)."""
+    i, n = parse_shard(shard)
+    if n == 1:
+        return True
+    h = int.from_bytes(hashlib.blake2b(seed_id.encode(), digest_size=8).digest(), "big")
+    return h % n == i
+
+
+def load_seeds(configs: list[SeedConfig], shard: str = "0/1") -> tuple[list[Seed], dict]:
+    """All seeds of all seed sets in this shard, and loader stats per set."""
+    out: list[Seed] = []
+    info = {}
+    for sc in configs:
+        seeds, skipped = load_seed_set(sc)
+        mine = [s for s in seeds if in_shard(s.id, shard)]
+        info[sc.name] = {"loaded": len(seeds), "in_shard": len(mine), "skipped_rows": skipped}
+        out.extend(mine)
+    ids = [s.id for s in out]
+    if len(set(ids)) != len(ids):
+        raise ValueError("seeds: two seed sets produce the same question ids; give each file "
+                         "its own seeds[].name (ids are <name>/<line>) or an id_field")
+    return out, info
+
+
+def exemplar_solution(seed: Seed) -> str | None:
+    """A train solution in the reply format we ask for: steps, then "The answer is: a".
+
+    GSM8K: the calculator annotations <<48/2=24>> are dropped and "#### a" becomes the answer
+    line. MATH: the solution (with its \\boxed{}) plus the answer line. None if no solution."""
+    sol = seed.problem.solution
+    if not sol:
+        return None
+    if seed.kind == "gsm8k" and "####" in sol:
+        sol = re.sub(r"<<[^<>]*>>", "", sol.rsplit("####", 1)[0]).strip()
+    return f"{sol.strip()}\nThe answer is: {seed.gold}"
+
+
+def exemplar_pool(pool: list[Seed], shots: int, seed: int) -> list[tuple[str, str, str]]:
+    """shots + 1 (id, question, solution) demos drawn once per run (by `seed`).
+
+    One fixed draw, so every prompt shares a prefix (prefix caching in vLLM/SGLang makes the
+    repeated demos nearly free); the spare one replaces a demo that is the question itself."""
+    if shots <= 0:
+        return []
+    ranked = sorted(pool, key=lambda s: hashlib.blake2b(f"{seed}/{s.id}".encode(),
+                                                        digest_size=8).digest())
+    out = []
+    for s in ranked:
+        sol = exemplar_solution(s)
+        if len(s.question) > 600 or sol is None or len(sol) > 1200:
+            continue  # short demos keep the prompt small
+        out.append((s.id, s.question, sol))
+        if len(out) == shots + 1:
+            break
+    return out
+
+
+def exemplars_for(pool: list[tuple[str, str, str]], shots: int,
+                  exclude: str) -> list[tuple[str, str]]:
+    """The run's demos for one question: never the question being asked."""
+    return [(q, sol) for sid, q, sol in pool if sid != exclude][:shots]
