@@ -137,3 +137,14 @@ def test_gumbel_noise_is_uniform_and_keyed():
     picks = [GumbelSampler([row_key(s, 0)], 0)(torch.zeros((1, 1)), logits).argmax().item()
              for s in range(3000)]
     assert abs(picks.count(0) / 3000 - 0.7) < 0.04
+
+
+def test_static_cache_same_greedy_text(llm, tiny_model_dir):
+    """The GPU fast path (static KV cache, equal-sized padded batches) decodes the same text."""
+    from metamath.llm.hf import HFLLM
+
+    static = HFLLM(str(tiny_model_dir), batch_size=3, static_cache=True)
+    reqs = [Request(id=str(i), prompt=p, max_tokens=12) for i, p in enumerate(PROMPTS)]
+    reqs.append(Request(id="s", prompt=PROMPTS[1], n=2, temperature=1.0, seed=4, max_tokens=12))
+    a, b = generate_all(llm, reqs), generate_all(static, reqs)
+    assert {k: texts(v) for k, v in a.items()} == {k: texts(v) for k, v in b.items()}

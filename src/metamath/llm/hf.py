@@ -221,20 +221,30 @@ class HFLLM:
     def _batches(self, rows: list[_Row], max_new: int) -> Iterator[list[_Row]]:
         start = 0
         while start < len(rows):
-            width = len(rows[start].ids) + max_new  # rows are sorted longest first
+            # rows are sorted longest first; a static cache is sized for the longest of the group
+            width = len(rows[0 if self.static_cache else start].ids) + max_new
             cap = self.batch_size
             if self.max_batch_tokens:
                 cap = max(1, min(cap, self.max_batch_tokens // width))
+            if self.static_cache:  # equal batches: every new shape is a torch.compile recompile
+                left = len(rows) - start
+                cap = -(-left // -(-left // cap))
             yield rows[start:start + cap]
             start += cap
 
     def _run_group(self, rows, temperature, top_p, max_tokens, stop):
+        cache_len = _round_up(len(rows[0].ids), 32) + max_tokens if self.static_cache else None
+        shape = 0  # static cache: short batches are padded to this many rows (same compiled graph)
         for batch in self._batches(rows, max_tokens):
             queue = [batch]
             while queue:
                 part = queue.pop(0)
+                shape = max(shape, len(part)) if self.static_cache else 0
+                padded = part + [part[-1]] * (shape - len(part))
                 try:
-                    yield part, self._generate_batch(part, temperature, top_p, max_tokens, stop)
+                    outs = self._generate_batch(padded, temperature, top_p, max_tokens, stop,
+                                                cache_len)
+                    yield part, outs[:len(part)]
                 except Exception as e:
                     if not is_oom(e):
                         raise
@@ -243,11 +253,12 @@ class HFLLM:
                         yield part, [e]
                         continue
                     half = (len(part) + 1) // 2
-                    self.batch_size = min(self.batch_size, half)  # keep the size that fits
+                    self.batch_size = shape = min(self.batch_size, half)  # keep the size that fits
                     queue[:0] = [part[:half], part[half:]]
 
     def _generate_batch(self, rows: list[_Row], temperature: float, top_p: float,
-                        max_tokens: int, stop: tuple[str, ...]) -> list[Completion]:
+                        max_tokens: int, stop: tuple[str, ...],
+                        cache_len: int | None = None) -> list[Completion]:
         import torch
         from transformers import GenerationConfig, LogitsProcessorList
         from transformers.generation.logits_process import (
@@ -258,7 +269,7 @@ class HFLLM:
         tok = self.tokenizer
         width = max(len(r.ids) for r in rows)
         if self.static_cache:  # fewer distinct shapes -> fewer recompilations
-            width = -(-width // 32) * 32
+            width = _round_up(width, 32)
         ids = torch.full((len(rows), width), tok.pad_token_id, dtype=torch.long)
         mask = torch.zeros((len(rows), width), dtype=torch.long)
         for j, r in enumerate(rows):  # left padding
@@ -274,7 +285,7 @@ class HFLLM:
             max_new_tokens=max_tokens, do_sample=False, num_beams=1,
             eos_token_id=sorted(self.eos_ids), pad_token_id=tok.pad_token_id,
             stop_strings=list(stop) or None,
-            cache_implementation="static" if self.static_cache else None,
+            cache_implementation="static" if self.static_cache else None, max_cache_len=cache_len,
             disable_compile=not self.compile)
         with torch.inference_mode():
             out = self.hf_model.generate(
@@ -309,6 +320,10 @@ def _load(name: str, device: str, dtype: Any, attn: str | None, trust: bool):
     kw = {"attn_implementation": attn} if attn else {}
     model = AutoModelForCausalLM.from_pretrained(name, dtype=dtype, trust_remote_code=trust, **kw)
     return model.to(device), tok
+
+
+def _round_up(x: int, multiple: int) -> int:
+    return -(-x // multiple) * multiple
 
 
 def _free_memory() -> None:
