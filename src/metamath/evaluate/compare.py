@@ -55,7 +55,8 @@ def _per_problem(path: Path, mode: str) -> dict[str, dict[str, tuple[float, int,
     for task, probs in acc.items():
         out[task] = {}
         for pid, rs in probs.items():
-            verdicts = [bool(r[mode]["correct"]) if mode in r else bool(r["correct"]) for r in rs]
+            verdicts = [bool(r[mode]["correct"]) if isinstance(r.get(mode), dict)
+                        else bool(r["correct"]) for r in rs]
             out[task][pid] = (sum(verdicts) / len(verdicts), len(verdicts), rs[0])
     return out
 
@@ -110,5 +111,5 @@ def compare_runs(run_a: str | Path, run_b: str | Path, mode: str = "strict",
 
 
 def _ext(row: dict[str, Any], key: str) -> Any:
-    return row[key]["extracted"] if key in ("strict", "flexible") and key in row else \
-        row.get("extracted")
+    got = row.get(key)
+    return got["extracted"] if isinstance(got, dict) else row.get("extracted")
