@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from metamath.evaluate import EvalConfig, run_eval, score_file
+from metamath.evaluate import EvalConfig, get_task, run_eval, score_file
 from metamath.evaluate.run import DecodingConfig
 from metamath.llm.base import Completion, Request, Result
 
@@ -170,3 +170,16 @@ def test_config_errors_name_the_fix(tmp_path):
     with pytest.raises(ValueError, match="backend"):
         run_eval(EvalConfig(model="s", backend="tgi", cache=False), tmp_path / "r",
                  llm=ScriptedLLM(script), progress=False)
+
+
+@pytest.mark.parametrize("path", sorted(Path(__file__).parent.parent.glob("configs/eval/*.yaml")),
+                         ids=lambda p: p.name)
+def test_shipped_configs_load_and_check(path):
+    from metamath.config import load_config
+
+    cfg = load_config(EvalConfig, path, ["model=./ckpt"])
+    cfg.check()
+    assert cfg.model == "./ckpt" and cfg.tasks
+    for t in cfg.tasks:
+        if t not in cfg.task_files:
+            get_task(t)

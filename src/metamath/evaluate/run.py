@@ -177,7 +177,9 @@ def run_eval(cfg: EvalConfig, run_dir: str | Path, llm: Any = None,
             raise ValueError("model is empty: pass --model PATH_OR_ID (or model=... )")
         from metamath.llm import make_llm
 
-        llm = make_llm(cfg.backend, cfg.model, **cfg.backend_options)
+        # One progress bar per task is ours (problems graded); the backend's own bar would
+        # interleave with it, so it is off unless backend_options.progress asks for it.
+        llm = make_llm(cfg.backend, cfg.model, **{"progress": False, **cfg.backend_options})
     gen = llm
     if cfg.cache:
         from metamath.llm.cache import CachedLLM
