@@ -1,0 +1,104 @@
+"""The training config: one dataclass tree, filled from configs/train/*.yaml and key=value overrides.
+
+    cfg = load_train_config("configs/train/llama2_7b_full.yaml", ["epochs=1", "lora.enabled=true"])
+
+Defaults are MetaMath's LLaMA-2 recipe (method reference §3: lr 2e-5, 3 epochs, global batch 128,
+warmup 3%, cosine, max length 512, AdamW with weight decay 0, max grad norm 1.0, bf16).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from metamath.config import ConfigError, load_config
+
+# LoRA on attention and MLP projections, as the paper's 70B QLoRA run (App. B).
+LLAMA_PROJECTIONS = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
+
+
+@dataclass
+class DataConfig:
+    # A JSONL/JSON/Parquet file, or a Hub dataset id (e.g. meta-math/MetaMathQA). Several: a list.
+    path: list[str] = field(default_factory=list)
+    split: str = "train"  # Hub split
+    query_field: str = "query"  # MetaMathQA names; GSM8K train is question/answer
+    response_field: str = "response"
+    limit: int | None = None  # keep the first N rows (after reading, before shuffling)
+    on_bad_row: Literal["error", "skip"] = "error"  # a row without query/response
+    cache_dir: str = ""  # tokenised-once cache; "" = ~/.cache/metamath/tokenised
+
+
+@dataclass
+class LoraConfig:
+    enabled: bool = False
+    r: int = 96
+    alpha: int = 16
+    dropout: float = 0.05
+    target_modules: list[str] = field(default_factory=lambda: list(LLAMA_PROJECTIONS))
+    quantize_4bit: bool = False  # QLoRA: NF4 base weights through bitsandbytes
+    merge: bool = False  # also save the base model with the adapter merged in (run_dir/model)
+
+
+@dataclass
+class TrainConfig:
+    model: str = ""  # local path or Hub id of any causal LM
+    data: DataConfig = field(default_factory=DataConfig)
+    # metamath: the Alpaca prompt used at evaluation too; original: the released trainer's quirks
+    # (first-line split, no space after "### Response:"); chat: the tokenizer's chat template.
+    prompt_style: Literal["metamath", "original", "chat"] = "metamath"
+    max_length: int = 512
+    # drop: skip over-long examples (reported); cut: right-truncate like the original trainer.
+    over_length: Literal["drop", "cut"] = "drop"
+    packing: bool = True  # each micro-batch's examples in one row, attention kept per example
+    group_by_length: bool = True  # unpacked only: sort each global batch by length before splitting
+    global_batch_size: int = 128  # examples per optimizer step, all processes together
+    micro_batch_size: int = 4  # examples per forward pass on one process
+    epochs: float = 3.0
+    max_steps: int = -1  # > 0 overrides epochs
+    lr: float = 2e-5
+    weight_decay: float = 0.0
+    adam_beta1: float = 0.9
+    adam_beta2: float = 0.999
+    adam_eps: float = 1e-8
+    max_grad_norm: float = 1.0
+    warmup_ratio: float = 0.03
+    warmup_steps: int = -1  # >= 0 overrides warmup_ratio
+    scheduler: str = "cosine"  # any transformers.get_scheduler name
+    model_dtype: Literal["float32", "bfloat16", "float16", "auto"] = "float32"
+    mixed_precision: Literal["no", "bf16", "fp16"] = "bf16"  # ignored on CPU
+    gradient_checkpointing: bool = False
+    attn_implementation: str = "auto"  # auto: flash_attention_2 where installed, else sdpa
+    liger: bool = True  # Liger kernels where installed (CUDA only)
+    fused_optimizer: bool = True  # fused AdamW on CUDA
+    compile: bool = False
+    lora: LoraConfig = field(default_factory=LoraConfig)
+    seed: int = 42
+    save_steps: int = 1000  # 0: only the final model
+    keep_checkpoints: int = 2
+    resume: str = "auto"  # auto: latest checkpoint in run_dir; "": start fresh; or a checkpoint dir
+    log_steps: int = 1
+    report_to: list[str] = field(default_factory=list)  # tensorboard, wandb
+    peak_tflops: float = 0.0  # for MFU; 0 = look the GPU up (H100/H200 bf16 dense: 989)
+    save_model: bool = True
+
+    def check(self) -> None:
+        if not self.model:
+            raise ConfigError("model: set a local path or Hub id (model=meta-llama/Llama-2-7b-hf)")
+        if not self.data.path:
+            raise ConfigError("data.path: set a JSONL/JSON/Parquet file or a Hub dataset id "
+                              "(data.path=meta-math/MetaMathQA)")
+        if self.global_batch_size < 1 or self.micro_batch_size < 1:
+            raise ConfigError("global_batch_size and micro_batch_size must be >= 1")
+        if self.max_length < 2:
+            raise ConfigError(f"max_length={self.max_length}: must be at least 2")
+
+
+def load_train_config(path: str | Path | None = None,
+                      overrides: list[str] | None = None) -> TrainConfig:
+    """Defaults <- YAML <- overrides; a single data.path string becomes a one-item list."""
+    over = list(overrides or [])
+    cfg = load_config(TrainConfig, path, over)
+    cfg.check()
+    return cfg

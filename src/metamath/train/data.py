@@ -1,0 +1,221 @@
+"""Training data: read MetaMathQA-format rows, tokenise once (cached), apply the length policy.
+
+    data = load_examples(cfg, tokenizer)        # TrainData: ids, prompt lengths, report
+    data.report["dropped_too_long"]             # what the length policy removed, and why
+
+Rows come from JSONL/JSON/Parquet files or a Hub dataset, with a field map (MetaMathQA's
+query/response by default; GSM8K train is query_field=question response_field=answer). A row
+without a query or response is an error naming file, line and field (or skipped and counted with
+data.on_bad_row=skip). Tokenisation runs once per (data, fields, tokenizer, prompt style) and is
+cached as a .npz; the original trainer re-tokenised every batch in its collator.
+
+Length policy (the original cut prompt+response at 512 tokens silently, losing "The answer is:"
+and the EOS on long samples): over_length=drop (default) skips examples longer than max_length;
+over_length=cut truncates them as the original did. Either way they are counted, and an example
+whose prompt alone fills max_length is always dropped (it would train on nothing).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from metamath.io import DataError, read_records
+from metamath.train.config import DataConfig, TrainConfig
+from metamath.train.format import encode_batch
+
+CACHE_VERSION = 1
+
+
+@dataclass
+class TrainData:
+    ids: list[list[int]]
+    prompt_lens: list[int]
+    refs: list[str]  # "file:line" of each kept example
+    report: dict[str, Any] = field(default_factory=dict)
+    dropped: list[dict[str, Any]] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+
+def _is_local(p: str) -> bool:
+    return Path(p).exists() or p.startswith((".", "/", "~")) or Path(p).suffix in (
+        ".jsonl", ".json", ".parquet")
+
+
+def read_rows(dc: DataConfig) -> tuple[list[tuple[str, str, str]], list[str]]:
+    """(ref, query, response) for every good row, and the messages of skipped bad rows."""
+    rows: list[tuple[str, str, str]] = []
+    bad: list[str] = []
+    for src in dc.path:
+        if _is_local(src):
+            path = Path(src).expanduser()
+            if not path.exists():
+                raise FileNotFoundError(f"data.path: {path} does not exist")
+            records = read_records(path)
+        else:
+            records = _hub_rows(src, dc.split)
+            path = Path(src)
+        n_src = 0
+        for no, row in records:
+            n_src += 1
+            try:
+                q = _field(row, dc.query_field, path, no)
+                r = _field(row, dc.response_field, path, no)
+            except DataError as e:
+                if dc.on_bad_row == "error":
+                    raise
+                bad.append(str(e))
+                continue
+            rows.append((f"{path}:{no}", q, r))
+        if n_src == 0:
+            raise DataError(path, None, "no rows: the file is empty (expected one JSON object "
+                            f"per line with '{dc.query_field}' and '{dc.response_field}')")
+    if dc.limit is not None:
+        rows = rows[:dc.limit]
+    return rows, bad
+
+
+def _field(row: dict[str, Any], name: str, path: Path, no: int) -> str:
+    v = row.get(name)
+    if not isinstance(v, str) or not v.strip():
+        have = ", ".join(sorted(row)) or "none"
+        what = "is missing" if name not in row else f"is empty or not text ({v!r:.40})"
+        raise DataError(path, no, f"{what}; fields in this row: {have}. Map your fields with "
+                        f"data.query_field=... data.response_field=..., or skip bad rows with "
+                        f"data.on_bad_row=skip", field=name)
+    return v
+
+
+def _hub_rows(hub_id: str, split: str):
+    try:
+        import datasets
+    except ImportError as e:
+        raise RuntimeError(f"data.path={hub_id} looks like a Hub dataset id; loading it needs "
+                           "`pip install 'metamath[train]'`") from e
+    try:
+        ds = datasets.load_dataset(hub_id, split=split)
+    except Exception as e:  # offline, missing, gated: one clear message
+        raise RuntimeError(f"data.path={hub_id}: not a local file and the Hub dataset could not "
+                           f"be loaded ({type(e).__name__}: {str(e)[:200]})") from e
+    yield from enumerate(ds, 1)
+
+
+def tokenizer_fingerprint(tok: Any) -> str:
+    h = hashlib.sha256()
+    backend = getattr(tok, "backend_tokenizer", None)
+    h.update(backend.to_str().encode() if backend is not None else
+             f"{tok.name_or_path}:{len(tok)}".encode())
+    h.update(repr((type(tok).__name__, tok.bos_token, tok.eos_token, len(tok),
+                   getattr(tok, "chat_template", None))).encode())
+    return h.hexdigest()[:16]
+
+
+def _cache_key(rows: list[tuple[str, str, str]], style: str, tok: Any) -> str:
+    h = hashlib.sha256(f"v{CACHE_VERSION}:{style}:{tokenizer_fingerprint(tok)}".encode())
+    for _ref, q, r in rows:  # content, not file names: an edited file is a new key
+        h.update(f"{len(q)}:{q}{len(r)}:{r}".encode())
+    return h.hexdigest()[:24]
+
+
+def cache_dir(dc: DataConfig) -> Path:
+    if dc.cache_dir:
+        return Path(dc.cache_dir).expanduser()
+    base = os.environ.get("METAMATH_CACHE") or Path.home() / ".cache" / "metamath"
+    return Path(base) / "tokenised"
+
+
+def tokenise_cached(rows: list[tuple[str, str, str]], tok: Any, style: str,
+                    dc: DataConfig) -> tuple[list[list[int]], list[int], bool]:
+    """Untruncated ids + prompt lengths for all rows; reads/writes the .npz cache."""
+    import numpy as np
+
+    path = cache_dir(dc) / f"{_cache_key(rows, style, tok)}.npz"
+    if path.exists():
+        z = np.load(path)
+        flat, offs, plens = z["ids"].tolist(), z["offsets"].tolist(), z["prompt_lens"].tolist()
+        return [flat[a:b] for a, b in zip(offs[:-1], offs[1:], strict=False)], plens, True
+    from tqdm.auto import tqdm
+
+    ids: list[list[int]] = []
+    plens: list[int] = []
+    chunk = 2048
+    for i in tqdm(range(0, len(rows), chunk), desc="tokenise", unit="chunk",
+                  disable=len(rows) <= chunk):
+        part = rows[i:i + chunk]
+        a, b = encode_batch(tok, [q for _, q, _ in part], [r for _, _, r in part], style)
+        ids.extend(a)
+        plens.extend(b)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    offsets = np.cumsum([0] + [len(x) for x in ids])
+    flat = np.fromiter((t for x in ids for t in x), dtype=np.int64, count=int(offsets[-1]))
+    tmp = path.with_suffix(f".{os.getpid()}.tmp.npz")
+    np.savez(tmp, ids=flat, offsets=offsets, prompt_lens=np.array(plens, dtype=np.int64))
+    os.replace(tmp, path)
+    return ids, plens, False
+
+
+def load_examples(cfg: TrainConfig, tok: Any) -> TrainData:
+    """Read, tokenise (cached), apply the length policy; the report says what was removed."""
+    rows, bad = read_rows(cfg.data)
+    ids, plens, hit = tokenise_cached(rows, tok, cfg.prompt_style, cfg.data)
+    L = cfg.max_length
+    out = TrainData([], [], [])
+    n_long = n_prompt_long = n_cut = 0
+    for (ref, _, _), x, p in zip(rows, ids, plens, strict=False):
+        if p >= L:
+            n_prompt_long += 1
+            out.dropped.append({"ref": ref, "reason": "prompt_too_long", "tokens": len(x),
+                                "prompt_tokens": p, "max_length": L})
+            continue
+        if len(x) > L:
+            if cfg.over_length == "drop":
+                n_long += 1
+                out.dropped.append({"ref": ref, "reason": "too_long", "tokens": len(x),
+                                    "prompt_tokens": p, "max_length": L})
+                continue
+            n_cut += 1
+            x = x[:L]  # the original trainer's right truncation: answer line and EOS lost
+        out.ids.append(x)
+        out.prompt_lens.append(p)
+        out.refs.append(ref)
+    lengths = sorted(len(x) for x in ids) or [0]
+    out.report = {
+        "rows": len(rows) + len(bad), "bad_rows_skipped": len(bad), "bad_row_examples": bad[:5],
+        "max_length": L, "over_length": cfg.over_length,
+        "longer_than_max_length": n_long + n_cut + sum(
+            1 for d in out.dropped if d["reason"] == "prompt_too_long" and d["tokens"] > L),
+        "dropped_too_long": n_long, "dropped_prompt_too_long": n_prompt_long,
+        "cut_at_max_length": n_cut, "kept": len(out.ids), "cache_hit": hit,
+        "tokens_mean": round(sum(lengths) / max(len(ids), 1), 1),
+        "tokens_p95": lengths[int(0.95 * (len(lengths) - 1))], "tokens_max": lengths[-1],
+    }
+    if not out.ids:
+        raise ValueError(f"no training examples left: {len(rows)} rows read, "
+                         f"{n_prompt_long} have a prompt of max_length={L} tokens or more, "
+                         f"{n_long} are longer than max_length; raise max_length")
+    return out
+
+
+def summary(report: dict[str, Any]) -> str:
+    """One human line about what the data step kept and removed."""
+    r = report
+    s = (f"{r['rows']} rows, {r['kept']} kept; {r['longer_than_max_length']} longer than "
+         f"max_length={r['max_length']} tokens")
+    parts = []
+    if r["dropped_too_long"]:
+        parts.append(f"{r['dropped_too_long']} dropped (over_length=drop)")
+    if r["cut_at_max_length"]:
+        parts.append(f"{r['cut_at_max_length']} cut at max_length, losing their answer line "
+                     "and EOS (over_length=cut)")
+    if r["dropped_prompt_too_long"]:
+        parts.append(f"{r['dropped_prompt_too_long']} dropped because the prompt alone is "
+                     f"max_length={r['max_length']} tokens or more")
+    if r["bad_rows_skipped"]:
+        parts.append(f"{r['bad_rows_skipped']} bad rows skipped")
+    return s + (": " + "; ".join(parts) if parts else "") + (
+        "; see dropped.jsonl" if r["dropped_too_long"] or r["dropped_prompt_too_long"] else "")

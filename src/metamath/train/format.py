@@ -1,0 +1,134 @@
+"""Examples -> token ids and labels (prompt masked), and micro-batches (packed or padded).
+
+The prompt is metamath.prompts.alpaca.render(query, style): the same text the evaluator sends, so
+the model is trained on exactly the prompt tokens it sees at test time.
+
+Label mask (method reference §3): labels are -100 on the prompt (BOS included) and on padding;
+the response and the EOS token are trained. Loss = mean NLL over those tokens, taken over the
+whole optimizer step (all micro-batches, all processes), so packing, padding, micro-batch size and
+process count do not change the loss or the gradient.
+
+Packing: a micro-batch's examples are laid end to end in one row with position ids that restart
+at 0 for every example and no attention mask. transformers reads the restarts as document
+boundaries (masking_utils.find_packed_sequence_indices): flash-attention runs varlen, and
+sdpa/eager/flex get a block-diagonal causal mask, so no token attends across examples. Labels are
+shifted per example here (shift_labels), so the last token of one example never predicts the first
+token of the next.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from metamath.prompts.alpaca import render
+
+IGNORE_INDEX = -100
+STYLES = ("metamath", "original", "chat")
+
+
+def prompt_text(tokenizer: Any, query: str, style: str) -> str:
+    """The prompt string for a query, as the evaluator renders it."""
+    if style == "metamath":
+        return render(query, "metamath")
+    if style == "original":
+        return render(query, "original_train")
+    if style == "chat":
+        if not getattr(tokenizer, "chat_template", None):
+            raise ValueError("prompt_style=chat but the tokenizer has no chat template; use "
+                             "prompt_style=metamath (the Alpaca prompt) or a chat model")
+        return tokenizer.apply_chat_template([{"role": "user", "content": query}],
+                                             tokenize=False, add_generation_prompt=True)
+    raise ValueError(f"prompt_style={style!r}: use one of {', '.join(STYLES)}")
+
+
+def _chat_response_text(tokenizer: Any, query: str, response: str, prompt: str) -> str:
+    full = tokenizer.apply_chat_template(
+        [{"role": "user", "content": query}, {"role": "assistant", "content": response}],
+        tokenize=False)
+    if not full.startswith(prompt):
+        raise ValueError("the chat template renders the conversation with a different prefix "
+                         "than the generation prompt; use prompt_style=metamath")
+    # The assistant turn as the template writes it (end-of-turn marker included), minus the
+    # trailing newline some templates add after it.
+    return full[len(prompt):].rstrip("\n")
+
+
+def encode_batch(tokenizer: Any, queries: Sequence[str], responses: Sequence[str],
+                 style: str) -> tuple[list[list[int]], list[int]]:
+    """Token ids (prompt + response + EOS, untruncated) and prompt lengths for many examples.
+
+    metamath/chat: the prompt is tokenised alone, exactly as the evaluator tokenises it (BOS where
+    the tokenizer adds one), and the response is tokenised alone and appended, so the prompt
+    tokens at training equal those at evaluation. original: the released trainer's way, one joint
+    tokenisation of prompt + response + "</s>", with the first len(tokenize(prompt)) tokens masked.
+    """
+    eos = tokenizer.eos_token_id
+    if eos is None:
+        raise ValueError("the tokenizer has no EOS token; set tokenizer.eos_token before training")
+    prompts = [prompt_text(tokenizer, q, style) for q in queries]
+    if style == "original":
+        joint = tokenizer([p + r + tokenizer.eos_token for p, r in zip(prompts, responses, strict=False)])
+        p_ids = tokenizer(prompts)["input_ids"]
+        return list(joint["input_ids"]), [len(p) for p in p_ids]
+    add_special = style != "chat"  # a chat template writes its own BOS
+    p_ids = tokenizer(prompts, add_special_tokens=add_special)["input_ids"]
+    if style == "chat":
+        responses = [_chat_response_text(tokenizer, q, r, p)
+                     for q, r, p in zip(queries, responses, prompts, strict=False)]
+    r_ids = tokenizer(list(responses), add_special_tokens=False)["input_ids"]
+    ids, plens = [], []
+    for p, r in zip(p_ids, r_ids, strict=False):
+        r = list(r)
+        if not r or r[-1] != eos:
+            r.append(eos)
+        ids.append(list(p) + r)
+        plens.append(len(p))
+    return ids, plens
+
+
+def labels_for(ids: Sequence[int], prompt_len: int) -> list[int]:
+    """Labels: -100 on the prompt, the token itself on the response and EOS."""
+    return [IGNORE_INDEX] * prompt_len + list(ids[prompt_len:])
+
+
+def shifted_labels(ids: Sequence[int], prompt_len: int) -> list[int]:
+    """Next-token targets within one example: position t predicts token t+1; the last predicts
+    nothing (so packed examples never predict across a boundary)."""
+    lab = labels_for(ids, prompt_len)
+    return lab[1:] + [IGNORE_INDEX]
+
+
+def n_targets(ids: Sequence[int], prompt_len: int) -> int:
+    """Trained tokens in one example: response + EOS, i.e. non-masked shifted labels."""
+    return max(0, len(ids) - max(prompt_len, 1))
+
+
+def collate_packed(examples: Sequence[tuple[Sequence[int], int]]) -> dict[str, Any]:
+    """One row: examples end to end, position ids restarting per example, no attention mask."""
+    import torch
+
+    ids, pos, lab = [], [], []
+    for x, plen in examples:
+        ids.extend(x)
+        pos.extend(range(len(x)))
+        lab.extend(shifted_labels(x, plen))
+    return {"input_ids": torch.tensor([ids]), "position_ids": torch.tensor([pos]),
+            "shift_labels": torch.tensor([lab])}
+
+
+def collate_padded(examples: Sequence[tuple[Sequence[int], int]], pad_id: int) -> dict[str, Any]:
+    """Right-padded rows (pad to the longest), attention mask 0 and labels -100 on padding."""
+    import torch
+
+    width = max(len(x) for x, _ in examples)
+    ids = torch.full((len(examples), width), pad_id, dtype=torch.long)
+    lab = torch.full((len(examples), width), IGNORE_INDEX, dtype=torch.long)
+    att = torch.zeros((len(examples), width), dtype=torch.long)
+    for i, (x, plen) in enumerate(examples):
+        n = len(x)
+        ids[i, :n] = torch.tensor(x)
+        lab[i, :n] = torch.tensor(shifted_labels(x, plen))
+        att[i, :n] = 1
+    pos = torch.arange(width).unsqueeze(0).expand(len(examples), -1)
+    return {"input_ids": ids, "attention_mask": att, "position_ids": pos, "shift_labels": lab}

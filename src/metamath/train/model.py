@@ -1,0 +1,151 @@
+"""Load the model and tokenizer for training (full, LoRA or QLoRA), and save the result.
+
+Attention: flash_attention_2 where the package is installed (varlen over packed rows), else
+PyTorch SDPA with transformers' block-diagonal document mask; any attn_implementation transformers
+knows ("flex_attention", "eager") can be named in the config.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+from typing import Any
+
+from metamath.train.config import TrainConfig
+
+_DTYPES = {"float32": "float32", "bfloat16": "bfloat16", "float16": "float16", "auto": "auto"}
+# Dense bf16 peak TFLOP/s for MFU (vendor data sheets), matched against the device name.
+PEAK_TFLOPS = {"H200": 989.0, "H100": 989.0, "H800": 989.0, "A100": 312.0, "A800": 312.0,
+               "L40S": 362.0, "A10G": 70.0, "4090": 165.0, "B200": 2250.0}
+
+
+def pick_attention(name: str, device_type: str) -> str:
+    if name != "auto":
+        return name
+    if device_type == "cuda" and importlib.util.find_spec("flash_attn") is not None:
+        return "flash_attention_2"
+    return "sdpa"
+
+
+def load_tokenizer(cfg: TrainConfig) -> Any:
+    from transformers import AutoTokenizer
+
+    tok = AutoTokenizer.from_pretrained(cfg.model)
+    if tok.eos_token is None:
+        raise ValueError(f"model={cfg.model}: its tokenizer has no EOS token, which training "
+                         "needs to teach the model to stop")
+    if tok.pad_token is None:
+        # Padding positions are masked (attention 0, label -100), so any id will do; reusing EOS
+        # keeps the vocabulary (and the embedding matrix) unchanged, unlike the original's
+        # added "[PAD]" (vocab 32001).
+        tok.pad_token = tok.eos_token
+    return tok
+
+
+def load_model(cfg: TrainConfig, device_type: str) -> Any:
+    """The causal LM ready to train: dtype, attention, gradient checkpointing, LoRA/QLoRA, Liger."""
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    kw: dict[str, Any] = {"attn_implementation": pick_attention(cfg.attn_implementation,
+                                                                device_type)}
+    dtype = _DTYPES[cfg.model_dtype]
+    kw["dtype"] = dtype if dtype == "auto" else getattr(torch, dtype)
+    if cfg.lora.quantize_4bit:
+        kw["quantization_config"] = _bnb_config()
+        kw["dtype"] = torch.bfloat16
+    model = AutoModelForCausalLM.from_pretrained(cfg.model, **kw)
+    if cfg.liger and device_type == "cuda" and importlib.util.find_spec("liger_kernel"):
+        from liger_kernel.transformers import _apply_liger_kernel_to_instance
+
+        _apply_liger_kernel_to_instance(model=model)
+    if cfg.lora.enabled:
+        model = _add_lora(model, cfg)
+    if cfg.gradient_checkpointing:
+        model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+        if cfg.lora.enabled:
+            model.enable_input_require_grads()
+    return model
+
+
+def _bnb_config() -> Any:
+    if importlib.util.find_spec("bitsandbytes") is None:
+        raise RuntimeError("lora.quantize_4bit=true (QLoRA) needs bitsandbytes and a CUDA GPU: "
+                           "pip install bitsandbytes")
+    import torch
+    from transformers import BitsAndBytesConfig
+
+    # QLoRA defaults (Dettmers et al. 2023): NF4, double quantisation, bf16 compute; storage in
+    # bf16 so FSDP can shard the quantised weights alongside bf16 ones.
+    return BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4",
+                              bnb_4bit_use_double_quant=True,
+                              bnb_4bit_compute_dtype=torch.bfloat16,
+                              bnb_4bit_quant_storage=torch.bfloat16)
+
+
+def _add_lora(model: Any, cfg: TrainConfig) -> Any:
+    from peft import LoraConfig, get_peft_model, prepare_model_for_kbit_training
+
+    if cfg.lora.quantize_4bit:
+        model = prepare_model_for_kbit_training(
+            model, use_gradient_checkpointing=cfg.gradient_checkpointing)
+    names = {n.rsplit(".", 1)[-1] for n, _ in model.named_modules()}
+    missing = [t for t in cfg.lora.target_modules if t not in names]
+    if missing:
+        raise ValueError(f"lora.target_modules: {missing} not found in {cfg.model}; "
+                         f"linear layers it has include {sorted(n for n in names if 'proj' in n)}")
+    lc = LoraConfig(r=cfg.lora.r, lora_alpha=cfg.lora.alpha, lora_dropout=cfg.lora.dropout,
+                    target_modules=list(cfg.lora.target_modules), task_type="CAUSAL_LM")
+    return get_peft_model(model, lc)
+
+
+def peak_flops(device: Any, override_tflops: float = 0.0) -> float | None:
+    """Peak dense bf16 FLOP/s of the device for MFU, or None where unknown (CPU)."""
+    if override_tflops > 0:
+        return override_tflops * 1e12
+    if getattr(device, "type", str(device)) != "cuda":
+        return None
+    import torch
+
+    name = torch.cuda.get_device_name(device)
+    for key, tf in PEAK_TFLOPS.items():
+        if key in name:
+            return tf * 1e12
+    return None
+
+
+def save_final(accelerator: Any, model: Any, tok: Any, cfg: TrainConfig, run_dir: Path) -> dict:
+    """Hugging Face format: run_dir/model (full fine-tune, or LoRA merged on request) and
+    run_dir/adapter (LoRA). Returns the paths written."""
+    out: dict[str, str] = {}
+    state = accelerator.get_state_dict(model)  # gathers FSDP / ZeRO-3 shards on rank 0
+    unwrapped = accelerator.unwrap_model(model)
+    if not accelerator.is_main_process:
+        return out
+    if cfg.lora.enabled:
+        adapter = run_dir / "adapter"
+        unwrapped.save_pretrained(adapter, state_dict=state)
+        tok.save_pretrained(adapter)
+        out["adapter_dir"] = str(adapter)
+        out["model_dir"] = str(adapter)  # transformers + peft load an adapter dir directly
+        if cfg.lora.merge:
+            out["model_dir"] = str(merge_lora(cfg.model, adapter, run_dir / "model", tok))
+        return out
+    target = run_dir / "model"
+    unwrapped.save_pretrained(target, state_dict=state, safe_serialization=True)
+    tok.save_pretrained(target)
+    out["model_dir"] = str(target)
+    return out
+
+
+def merge_lora(base: str, adapter: Path, target: Path, tok: Any) -> Path:
+    """Merge an adapter into a fresh bf16/fp32 copy of the base model (also for QLoRA, whose
+    training weights are 4-bit: merging into the dequantised base keeps full precision)."""
+    from peft import PeftModel
+    from transformers import AutoModelForCausalLM
+
+    model = AutoModelForCausalLM.from_pretrained(base, dtype="auto")
+    merged = PeftModel.from_pretrained(model, str(adapter)).merge_and_unload()
+    merged.save_pretrained(target, safe_serialization=True)
+    tok.save_pretrained(target)
+    return target

@@ -1,0 +1,247 @@
+"""Supervised fine-tuning, the MetaMath recipe: a plain training loop on accelerate.
+
+    from metamath.train import load_train_config, run_train
+    result = run_train(load_train_config("configs/train/tiny_cpu.yaml"), "runs/tiny")
+
+    # several GPUs / nodes: the same command under accelerate (FSDP or DeepSpeed ZeRO-3)
+    accelerate launch --config_file configs/train/accelerate/fsdp_8gpu.yaml \
+        -m metamath train --config configs/train/llama2_7b_full.yaml
+
+Why a plain loop rather than TRL's SFTTrainer: an optimizer step here is a fixed set of
+`global_batch_size` examples (the paper's 128) whatever the layout, and the loss is the token mean
+over the whole step, so packed and padded training, any micro-batch size and any process count
+give the same step; the data order is a pure function of (seed, epoch, step), so a resume replays
+exactly; and throughput/MFU are measured on the tokens actually trained. Distribution (DDP, FSDP,
+DeepSpeed), mixed precision, checkpoint state and trackers all come from accelerate.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+import time
+from contextlib import nullcontext
+from pathlib import Path
+from typing import Any
+
+from metamath.io import JsonlWriter, write_json, write_jsonl
+from metamath.train.config import TrainConfig
+from metamath.train.data import TrainData, load_examples, summary
+from metamath.train.format import collate_packed, collate_padded, n_targets
+from metamath.train.model import load_model, load_tokenizer, peak_flops, save_final
+from metamath.train.report import write_report
+
+
+class StepPlan:
+    """Which examples each process trains on at each optimizer step (deterministic)."""
+
+    def __init__(self, data: TrainData, cfg: TrainConfig, world: int):
+        import numpy as np
+
+        self._np = np
+        self.data, self.cfg, self.world = data, cfg, world
+        g, m = cfg.global_batch_size, cfg.micro_batch_size
+        if g % (m * world):
+            raise ValueError(f"global_batch_size={g} must be a multiple of micro_batch_size={m} "
+                             f"x {world} process(es); e.g. global_batch_size={m * world * max(1, g // (m * world))}")
+        self.grad_accum = g // (m * world)
+        self.steps_per_epoch = len(data) // g
+        if self.steps_per_epoch == 0:
+            raise ValueError(f"only {len(data)} training examples, fewer than "
+                             f"global_batch_size={g}; lower global_batch_size")
+        self.total = cfg.max_steps if cfg.max_steps > 0 else math.ceil(
+            cfg.epochs * self.steps_per_epoch)
+        self._perm: dict[int, Any] = {}
+
+    def examples(self, step: int) -> list[int]:
+        """The global batch of step `step` (0-based): a per-epoch shuffle, sliced. The last
+        partial batch of an epoch is left out (a new shuffle next epoch)."""
+        epoch, i = divmod(step, self.steps_per_epoch)
+        if epoch not in self._perm:
+            self._perm = {epoch: self._np.random.default_rng(
+                self.cfg.seed + epoch).permutation(len(self.data))}
+        g = self.cfg.global_batch_size
+        idx = [int(x) for x in self._perm[epoch][i * g:(i + 1) * g]]
+        if not self.cfg.packing and self.cfg.group_by_length:
+            # Similar lengths in a micro-batch waste less padding; the step's loss is a token
+            # mean over the whole global batch, so the order inside it changes nothing else.
+            idx.sort(key=lambda j: -len(self.data.ids[j]))
+        return idx
+
+    def micro_batches(self, step: int, rank: int) -> tuple[list[list[int]], int, int]:
+        """This process's micro-batches, the step's trained-token count and total token count
+        (all processes)."""
+        idx = self.examples(step)
+        m = self.cfg.micro_batch_size
+        chunks = [idx[k:k + m] for k in range(0, len(idx), m)]
+        mine = chunks[rank::self.world]
+        d = self.data
+        targets = sum(n_targets(d.ids[j], d.prompt_lens[j]) for j in idx)
+        tokens = sum(len(d.ids[j]) for j in idx)
+        return mine, targets, tokens
+
+
+def _latest_checkpoint(run_dir: Path) -> Path | None:
+    cks = sorted((p for p in (run_dir / "checkpoints").glob("step-*")
+                  if (p / "trainer_state.json").exists()), key=lambda p: int(p.name[5:]))
+    return cks[-1] if cks else None
+
+
+def _optimizer(model: Any, cfg: TrainConfig, device_type: str) -> Any:
+    import torch
+
+    params = [p for p in model.parameters() if p.requires_grad]
+    decay = [p for p in params if p.ndim >= 2]  # no decay on biases and norms (HF convention)
+    rest = [p for p in params if p.ndim < 2]
+    groups = [{"params": decay, "weight_decay": cfg.weight_decay},
+              {"params": rest, "weight_decay": 0.0}]
+    fused = cfg.fused_optimizer and device_type == "cuda"
+    return torch.optim.AdamW(groups, lr=cfg.lr, betas=(cfg.adam_beta1, cfg.adam_beta2),
+                             eps=cfg.adam_eps, fused=fused or None)
+
+
+def run_train(cfg: TrainConfig, run_dir: str | Path) -> dict[str, Any]:
+    """Train per cfg, writing everything into run_dir; returns losses, paths and throughput."""
+    import torch
+    from accelerate import Accelerator, PartialState
+    from accelerate.utils import GradientAccumulationPlugin, set_seed
+    from tqdm.auto import tqdm
+    from transformers import get_scheduler
+
+    from metamath.config import save_resolved
+
+    cfg.check()
+    run_dir = Path(run_dir)
+    ps = PartialState()
+    device_type, world = ps.device.type, ps.num_processes
+    tok = load_tokenizer(cfg)
+    with ps.main_process_first():  # rank 0 tokenises and fills the cache, the others read it
+        data = load_examples(cfg, tok)
+    plan = StepPlan(data, cfg, world)
+    accelerator = Accelerator(
+        gradient_accumulation_plugin=GradientAccumulationPlugin(
+            num_steps=plan.grad_accum, sync_with_dataloader=False),
+        mixed_precision=cfg.mixed_precision if device_type == "cuda" else "no",
+        log_with=cfg.report_to or None, project_dir=str(run_dir))
+    main = accelerator.is_main_process
+    if main:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        save_resolved(cfg, run_dir)
+        write_json(run_dir / "data_report.json", data.report)
+        write_jsonl(run_dir / "dropped.jsonl", data.dropped)
+    set_seed(cfg.seed)
+    model = load_model(cfg, device_type)
+    n_params = sum(p.numel() for p in model.parameters())
+    optimizer = _optimizer(model, cfg, device_type)
+    model, optimizer = accelerator.prepare(model, optimizer)
+    warmup = cfg.warmup_steps if cfg.warmup_steps >= 0 else math.ceil(cfg.warmup_ratio * plan.total)
+    scheduler = get_scheduler(cfg.scheduler, optimizer.optimizer, num_warmup_steps=warmup,
+                              num_training_steps=plan.total)
+    accelerator.register_for_checkpointing(scheduler)
+
+    start = 0
+    ckpt = _latest_checkpoint(run_dir) if cfg.resume == "auto" else (
+        Path(cfg.resume) if cfg.resume else None)
+    if ckpt is not None:
+        if not (ckpt / "trainer_state.json").exists():
+            raise FileNotFoundError(f"resume={ckpt}: not a checkpoint (no trainer_state.json)")
+        accelerator.load_state(str(ckpt))
+        start = json.loads((ckpt / "trainer_state.json").read_text())["step"]
+    metrics_path = run_dir / "metrics.jsonl"
+    if main:
+        kept = [r for r in _rows(metrics_path) if r["step"] <= start]
+        write_jsonl(metrics_path, kept)  # a resumed run continues the log from its checkpoint
+    if cfg.report_to:
+        accelerator.init_trackers("metamath-train", config={
+            k: v for k, v in vars(cfg).items() if isinstance(v, (int, float, str, bool))})
+
+    peak = peak_flops(accelerator.device, cfg.peak_tflops)
+    pad_id = tok.pad_token_id
+    losses: list[float] = []
+    writer = JsonlWriter(metrics_path) if main else None
+    bar = tqdm(total=plan.total, initial=start, desc="train", unit="step", disable=not main)
+    t_start, tok_total, time_total = time.perf_counter(), 0, 0.0
+    model.train()
+    for step in range(start, plan.total):
+        t0 = time.perf_counter()
+        micro, targets, tokens = plan.micro_batches(step, accelerator.process_index)
+        denom = targets / (plan.grad_accum * world)  # loss = sum NLL / step's target tokens
+        loss_sum = torch.zeros((), device=accelerator.device)
+        grad_norm = None
+        lr = scheduler.get_last_lr()[0]
+        for mb in micro:
+            ex = [(data.ids[j], data.prompt_lens[j]) for j in mb]
+            batch = collate_packed(ex) if cfg.packing else collate_padded(ex, pad_id)
+            batch = {k: v.to(accelerator.device) for k, v in batch.items()}
+            shift = batch.pop("shift_labels")
+            with accelerator.accumulate(model):
+                with accelerator.autocast() if device_type == "cuda" else nullcontext():
+                    # use_cache=False matters: with a cache transformers does not read the
+                    # position-id restarts as document boundaries (masking_utils).
+                    out = model(**batch, labels=shift, shift_labels=shift,
+                                num_items_in_batch=denom, use_cache=False)
+                accelerator.backward(out.loss)
+                if accelerator.sync_gradients and cfg.max_grad_norm > 0:
+                    grad_norm = accelerator.clip_grad_norm_(model.parameters(), cfg.max_grad_norm)
+                optimizer.step()
+                optimizer.zero_grad(set_to_none=True)
+            loss_sum += out.loss.detach()
+        scheduler.step()
+        loss = (accelerator.reduce(loss_sum, "sum") / (plan.grad_accum * world)).item()
+        dt = time.perf_counter() - t0
+        losses.append(loss)
+        tok_total += tokens
+        time_total += dt
+        tps = tokens / dt
+        row = {"step": step + 1, "epoch": round((step + 1) / plan.steps_per_epoch, 4),
+               "loss": loss, "lr": lr, "tokens": tokens, "tokens_per_s": round(tps, 1),
+               "mfu": round(6 * n_params * tps / (peak * world), 4) if peak else None,
+               "grad_norm": float(grad_norm) if grad_norm is not None else None,
+               "elapsed_s": round(time.perf_counter() - t_start, 2)}
+        if main and (step + 1) % cfg.log_steps == 0:
+            writer.write(row)
+        if cfg.report_to:
+            accelerator.log({k: v for k, v in row.items() if v is not None}, step=step + 1)
+        bar.update(1)
+        bar.set_postfix(loss=f"{loss:.4f}", tok_s=f"{tps:,.0f}")
+        if cfg.save_steps > 0 and (step + 1) % cfg.save_steps == 0 and step + 1 < plan.total:
+            _save_checkpoint(accelerator, run_dir, step + 1, cfg.keep_checkpoints)
+    bar.close()
+    if writer:
+        writer.close()
+    paths = save_final(accelerator, model, tok, cfg, run_dir) if cfg.save_model else {}
+    tps = tok_total / time_total if time_total else None
+    stats = {"model": cfg.model, "steps": plan.total, "resumed_from_step": start,
+             "global_batch_size": cfg.global_batch_size, "grad_accum": plan.grad_accum,
+             "processes": world, "params": n_params, "final_loss": losses[-1] if losses else None,
+             "tokens_per_s": round(tps, 1) if tps else None,
+             "mfu": round(6 * n_params * tps / (peak * world), 4) if (peak and tps) else None,
+             "wall_s": round(time.perf_counter() - t_start, 2), "data": data.report, **paths}
+    if main:
+        write_json(run_dir / "stats.json", stats)
+        write_report(run_dir, stats, summary(data.report))
+    if cfg.report_to:
+        accelerator.end_training()
+    accelerator.wait_for_everyone()
+    return {"run_dir": str(run_dir), "losses": losses, **stats}
+
+
+def _rows(path: Path) -> list[dict[str, Any]]:
+    from metamath.train.report import read_metrics
+
+    return read_metrics(path)
+
+
+def _save_checkpoint(accelerator: Any, run_dir: Path, step: int, keep: int) -> None:
+    """accelerate's full state (model/optimizer shards, scheduler, RNG) + our step; the
+    trainer_state.json written last marks the checkpoint complete."""
+    d = run_dir / "checkpoints" / f"step-{step:07d}"
+    accelerator.save_state(str(d))
+    accelerator.wait_for_everyone()
+    if accelerator.is_main_process:
+        write_json(d / "trainer_state.json", {"step": step})
+        done = sorted((p for p in d.parent.glob("step-*") if p != d), key=lambda p: p.name)
+        for old in done[:max(0, len(done) - max(keep, 1) + 1)]:
+            shutil.rmtree(old, ignore_errors=True)
+    accelerator.wait_for_everyone()

@@ -1,0 +1,97 @@
+"""Training data: field mapping, bad rows, empty files, the length policy, the tokenise cache."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+pytest.importorskip("transformers")
+
+from metamath.config import ConfigError  # noqa: E402
+from metamath.io import DataError  # noqa: E402
+from metamath.train.config import load_train_config  # noqa: E402
+from metamath.train.data import load_examples, summary  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def tok(tiny_model_dir):
+    import transformers
+
+    return transformers.AutoTokenizer.from_pretrained(tiny_model_dir)
+
+
+def _write(path, rows):
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    return path
+
+
+def _cfg(tmp_path, data, *extra):
+    return load_train_config(None, [f"model={tmp_path}", f"data.path={data}",
+                                    f"data.cache_dir={tmp_path / 'cache'}", *extra])
+
+
+GOOD = [{"query": "What is 2+3?", "response": "2+3=5.\nThe answer is: 5"},
+        {"query": "What is 4*2?", "response": "4*2=8.\nThe answer is: 8"}]
+
+
+def test_row_without_response_names_file_line_and_field(tmp_path, tok):
+    f = _write(tmp_path / "d.jsonl", [GOOD[0], {"query": "What is 1+1?"}])
+    with pytest.raises(DataError) as e:
+        load_examples(_cfg(tmp_path, f), tok)
+    msg = str(e.value)
+    assert "d.jsonl:2" in msg and "'response'" in msg and "is missing" in msg
+    assert "data.response_field" in msg  # says how to fix it
+    data = load_examples(_cfg(tmp_path, f, "data.on_bad_row=skip"), tok)
+    assert len(data) == 1 and data.report["bad_rows_skipped"] == 1
+
+
+def test_empty_file_is_a_clear_error(tmp_path, tok):
+    f = tmp_path / "empty.jsonl"
+    f.write_text("")
+    with pytest.raises(DataError, match="no rows: the file is empty"):
+        load_examples(_cfg(tmp_path, f), tok)
+
+
+def test_over_long_prompt_and_response_are_dropped_and_reported(tmp_path, tok):
+    long_q = "How many apples? " * 200  # prompt alone > 128 tokens
+    long_r = "Step. " * 200
+    rows = [*GOOD, {"query": long_q, "response": "5"}, {"query": "Hi?", "response": long_r}]
+    f = _write(tmp_path / "d.jsonl", rows)
+    data = load_examples(_cfg(tmp_path, f, "max_length=128"), tok)
+    assert len(data) == 2
+    reasons = {d["ref"].rsplit(":", 1)[1]: d["reason"] for d in data.dropped}
+    assert reasons == {"3": "prompt_too_long", "4": "too_long"}
+    line = summary(data.report)
+    assert "1 dropped because the prompt alone is max_length=128 tokens or more" in line
+    assert "2 longer than max_length=128" in line and "see dropped.jsonl" in line
+    # over_length=cut keeps the long response cut (the original's behaviour), and says so
+    cut = load_examples(_cfg(tmp_path, f, "max_length=128", "over_length=cut"), tok)
+    assert len(cut) == 3 and cut.report["cut_at_max_length"] == 1
+    assert max(len(x) for x in cut.ids) == 128
+    assert "losing their answer line and EOS" in summary(cut.report)
+    with pytest.raises(ValueError, match="no training examples left"):
+        load_examples(_cfg(tmp_path, _write(tmp_path / "l.jsonl", rows[2:3]), "max_length=128"),
+                      tok)
+
+
+def test_field_mapping_and_tokenise_once_cache(tmp_path, tok):
+    f = _write(tmp_path / "g.jsonl", [{"question": r["query"], "answer": r["response"]}
+                                      for r in GOOD])
+    cfg = _cfg(tmp_path, f, "data.query_field=question", "data.response_field=answer")
+    first = load_examples(cfg, tok)
+    again = load_examples(cfg, tok)
+    assert not first.report["cache_hit"] and again.report["cache_hit"]
+    assert first.ids == again.ids and first.prompt_lens == again.prompt_lens
+    style = load_examples(_cfg(tmp_path, f, "data.query_field=question",
+                               "data.response_field=answer", "prompt_style=original"), tok)
+    assert not style.report["cache_hit"]  # another prompt style is another cache entry
+
+
+def test_config_errors_name_the_key(tmp_path):
+    with pytest.raises(ConfigError, match="did you mean 'micro_batch_size'"):
+        load_train_config(None, ["model=x", "data.path=y.jsonl", "micro_batchsize=2"])
+    with pytest.raises(ConfigError, match="data.path"):
+        load_train_config(None, ["model=x"])
+    with pytest.raises(ConfigError, match="prompt_style"):
+        load_train_config(None, ["model=x", "data.path=y.jsonl", "prompt_style=alpaca"])
