@@ -14,10 +14,11 @@ on, so math-verify only sees what the cheap steps cannot decide.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from fractions import Fraction
 from functools import lru_cache
 
-from metamath.answers.expr import numeric_verdict
+from metamath.answers.expr import TRIG, equation_verdict, exact_value, numeric_verdict
 from metamath.answers.normalize import canon, to_number
 from metamath.answers.symbolic import symbolic_equiv
 
@@ -85,22 +86,73 @@ def _structure(s: str) -> tuple[str, list[str]] | None:
     return None
 
 
-def _scalar(p: str, g: str, percent: bool) -> bool | None:
+@dataclass(frozen=True)
+class _Ctx:
+    percent: bool  # a "%" on either side: 50% may mean 50 or 0.5
+    degrees: bool  # a degree sign on either side: canon dropped it, so trig is not radians
+    text: bool  # \\text{}/\\mbox{} on either side: letters are words, not variables
+
+
+_INF = ("\\infty", "+\\infty", "-\\infty")
+_BASE = re.compile(r"^([0-9A-Za-z]+)_\{?(\d+)\}?$")  # 861_{12}: a numeral in base 12
+_RATIO = re.compile(r"^(\d+(?:\.\d+)?):(\d+(?:\.\d+)?)$")
+_WORDS = re.compile(r"^[A-Za-z][A-Za-z,'.:-]*$")
+
+
+def _special(p: str, g: str, ctx: _Ctx) -> bool | None:
+    """Infinity, numerals in a base, ratios and word answers: settled by their own rules."""
+    if p in _INF or g in _INF:
+        other = g if p in _INF else p
+        if other in _INF or to_number(other) is not None:
+            return p.lstrip("+") == g.lstrip("+")
+        return None
+    mp, mg = _BASE.match(p), _BASE.match(g)
+    if mp and mg:
+        return mp.group(2) == mg.group(2) and (
+            mp.group(1).lstrip("0").upper() == mg.group(1).lstrip("0").upper()
+        )
+    mp, mg = _RATIO.match(p), _RATIO.match(g)
+    if mp and mg:
+        a, b = (Fraction(x) for x in mp.groups())
+        c, d = (Fraction(x) for x in mg.groups())
+        if b == 0 or d == 0:  # clock times such as 05:00 are pairs, not ratios
+            return (a, b) == (c, d)
+        return a * d == b * c
+    if _WORDS.match(p) and _WORDS.match(g) and (ctx.text or re.search("[A-Za-z]{4}", p + g)):
+        # word answers ("Saturday", "A, B"): case-insensitive, lists in any order
+        def words(x: str) -> list[str]:
+            return sorted(w.strip(".").lower() for w in x.split(","))
+
+        return words(p) == words(g)
+    return None
+
+
+def _scalar(p: str, g: str, ctx: _Ctx) -> bool | None:
     """Decide two canonical scalars without sympy, or None when undecided."""
     if p == g:
         return True
     np_, ng = to_number(p), to_number(g)
     if np_ is not None and ng is not None:
-        return _numbers_equal(np_, ng, percent)
+        return _numbers_equal(np_, ng, ctx.percent)
+    v = _special(p, g, ctx)
+    if v is not None:
+        return v
+    if (np_ is not None or "^" in p or "!" in p) and (ng is not None or "^" in g or "!" in g):
+        ep = np_ if np_ is not None else exact_value(p)
+        eg = ng if ng is not None else exact_value(g)
+        if ep is not None and eg is not None:
+            return _numbers_equal(ep, eg, ctx.percent)
+    if ctx.degrees and any(f in p or f in g for f in TRIG):
+        return None  # \\cos 6^\\circ lost its degree sign in canon: math-verify reads it right
     return numeric_verdict(p, g)
 
 
-def _unordered(ps: list[str], gs: list[str], percent: bool) -> bool | None:
+def _unordered(ps: list[str], gs: list[str], ctx: _Ctx, depth: int) -> bool | None:
     left = list(gs)
     undecided = False
     for p in ps:
         for k, g in enumerate(left):
-            v = _scalar(p, g, percent)
+            v = _compare(p, g, ctx, depth + 1)
             if v:
                 del left[k]
                 break
@@ -110,15 +162,14 @@ def _unordered(ps: list[str], gs: list[str], percent: bool) -> bool | None:
     return True
 
 
-def fast_verdict(pred: str, gold: str) -> bool | None:
-    """The fast path alone: True/False when settled without sympy, None otherwise."""
-    percent = "%" in pred or "%" in gold
-    p, g = canon(pred), canon(gold)
-    if not p:
-        return False
-    v = _scalar(p, g, percent)
+def _compare(p: str, g: str, ctx: _Ctx, depth: int = 0) -> bool | None:
+    if depth > 4:
+        return None
+    v = _scalar(p, g, ctx)
     if v is not None:
         return v
+    if "=" in p or "=" in g:
+        return _relation(p, g, ctx)
     sp, sg = _structure(p), _structure(g)
     if sp is None and sg is None:
         return None
@@ -127,11 +178,25 @@ def fast_verdict(pred: str, gold: str) -> bool | None:
         # sides are plain shapes (math-verify agrees), left to it when one side is a scalar
         return False if sp is not None and sg is not None else None
     if sp[0] in ("set", "list", "union"):
-        return _unordered(sp[1], sg[1], percent)
-    verdicts = [_scalar(a, b, percent) for a, b in zip(sp[1], sg[1], strict=True)]
+        return _unordered(sp[1], sg[1], ctx, depth)
+    verdicts = [_compare(a, b, ctx, depth + 1) for a, b in zip(sp[1], sg[1], strict=True)]
     if any(v is False for v in verdicts):
         return False
     return True if all(verdicts) else None
+
+
+def fast_verdict(pred: str, gold: str) -> bool | None:
+    """The fast path alone: True/False when settled without sympy, None otherwise."""
+    raw = pred + gold
+    ctx = _Ctx(
+        percent="%" in raw,
+        degrees="circ" in raw or "°" in raw,
+        text="\\text" in raw or "\\mbox" in raw,
+    )
+    p, g = canon(pred), canon(gold)
+    if not p:
+        return False
+    return _compare(p, g, ctx)
 
 
 MAX_PRED_CHARS = 10_000  # an "answer" longer than this is a runaway generation, not an answer
@@ -139,6 +204,23 @@ MAX_PRED_CHARS = 10_000  # an "answer" longer than this is a runaway generation,
 
 class _Uncached(Exception):
     """Carries a verdict that must not be cached (a timeout may pass on a quieter machine)."""
+
+
+def _relation(p: str, g: str, ctx: _Ctx) -> bool | None:
+    """Answers with '=' left after canon (the simple 'x =' prefix is already gone)."""
+    if p.count("=") == 1 and g.count("=") == 1 and not re.search(r"[<>]|\\[lg]e", p + g):
+        sides = [_scalar(a, b, ctx) for a, b in zip(p.split("="), g.split("="), strict=True)]
+        if all(sides):
+            return True
+        if all(to_number(x) is not None for x in p.split("=") + g.split("=")):
+            return False  # "0.56 = 56%" vs "1.56 = 56%": numbers on both sides, one differs
+        return equation_verdict(p, g)
+    if "=" in g and "=" not in p and g.count("=") == 1:
+        # a gold such as "0.56 = 56\%" accepts either side when both sides are numbers
+        sides = g.split("=")
+        if all(to_number(x) is not None for x in sides):
+            return any(_scalar(p, x, ctx) for x in sides)
+    return None
 
 
 @lru_cache(maxsize=65536)

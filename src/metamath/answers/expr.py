@@ -16,6 +16,7 @@ from __future__ import annotations
 import cmath
 import math
 import re
+from fractions import Fraction
 
 _TOKEN = re.compile(r"\d+\.?\d*|\.\d+|\\[a-zA-Z]+|[a-zA-Z]|[-+*/^(){}\[\]_!]")
 _FUNCS = {
@@ -28,9 +29,18 @@ _FUNCS = {
     "\\arcsin": cmath.asin,
     "\\arccos": cmath.acos,
     "\\arctan": cmath.atan,
+    "\\sec": lambda z: 1 / cmath.cos(z),
+    "\\csc": lambda z: 1 / cmath.sin(z),
+    "\\cot": lambda z: 1 / cmath.tan(z),
 }
+TRIG = frozenset(_FUNCS) - {"\\ln", "\\log", "\\exp"}
 _CONST = {"\\pi": math.pi, "e": math.e, "i": 1j}
-_POINTS = (0.6180339887, 1.3247179572)  # two irrational-ish points; per-variable offsets below
+_POINTS = (0.6180339887, 1.3247179572, 2.2360679775)  # irrational-ish; per-variable offsets
+_GREEK = frozenset(
+    "\\" + g
+    for g in "alpha beta gamma delta epsilon varepsilon zeta eta theta vartheta kappa lambda mu "
+    "nu xi rho sigma tau phi varphi chi psi omega".split()
+)
 MAX_TOKENS = 200
 MAX_EXPONENT = 64.0
 
@@ -39,9 +49,19 @@ class _Refuse(Exception):
     """The string is outside the evaluator's grammar: let math-verify decide."""
 
 
+def _exact_power(base: Fraction, exp: Fraction) -> Fraction:
+    if exp.denominator != 1 or (base == 0 and exp <= 0):
+        raise _Refuse("exponent")
+    bits = max(abs(base.numerator), base.denominator).bit_length()
+    if abs(exp) * max(bits, 1) > 200_000:  # a 60k-digit number is still cheap; beyond, refuse
+        raise _Refuse("exponent")
+    return base ** int(exp)
+
+
 class _Parser:
-    def __init__(self, tokens: list[str], env: dict[str, complex]):
-        self.t, self.i, self.env, self.depth = tokens, 0, env, 0
+    def __init__(self, tokens: list[str], env: dict[str, complex], exact: bool = False):
+        # exact: Fractions only (integers, + - * / ^int, !), so 1/2^{98} and 2/2^{98} differ
+        self.t, self.i, self.env, self.depth, self.exact = tokens, 0, env, 0, exact
 
     def peek(self) -> str | None:
         return self.t[self.i] if self.i < len(self.t) else None
@@ -82,6 +102,7 @@ class _Parser:
                 or tok in _FUNCS
                 or tok in _CONST
                 or tok in _ATOM_CMDS
+                or tok in _GREEK
             ):
                 v = v * self.power()  # implicit product: 2x, 3\pi, 2\sqrt{2}
             else:
@@ -96,12 +117,16 @@ class _Parser:
         base = self.atom()
         while self.peek() == "!":
             self.take()
-            if base.imag or base.real != int(base.real) or not 0 <= base.real <= 20:
+            limit = 3000 if self.exact else 20
+            if base.imag or base.real != int(base.real) or not 0 <= base.real <= limit:
                 raise _Refuse("factorial")
-            base = complex(math.factorial(int(base.real)))
+            n = math.factorial(int(base.real))
+            base = Fraction(n) if self.exact else complex(n)
         if self.peek() == "^":
             self.take()
             exp = self.unary() if self.peek() == "-" else self.atom(single_digit=True)
+            if self.exact:
+                return _exact_power(base, exp)
             if abs(exp) > MAX_EXPONENT or (base == 0 and exp.real <= 0):
                 raise _Refuse("exponent")
             try:
@@ -122,7 +147,7 @@ class _Parser:
             if single_digit and len(tok) > 1 and "." not in tok:  # x^23 is x^{2}3 in LaTeX
                 self.t[self.i : self.i] = [tok[1:]]
                 tok = tok[0]
-            return complex(float(tok))
+            return Fraction(tok) if self.exact else complex(float(tok))
         if tok in ("(", "{"):
             v = self.expr()
             self.take(")" if tok == "(" else "}")
@@ -133,6 +158,8 @@ class _Parser:
             if den == 0:
                 raise _Refuse("division by zero")
             return num / den
+        if self.exact and (tok in _FUNCS or tok in _CONST or tok == "\\sqrt"):
+            raise _Refuse("not exact")
         if tok == "\\sqrt":
             index = 2.0
             if self.peek() == "[":
@@ -142,11 +169,35 @@ class _Parser:
             v = self.group() if self.peek() == "{" else self.atom(single_digit=True)
             return cmath.sqrt(v) if index == 2.0 else v ** (1.0 / index)
         if tok in _FUNCS:
-            arg = self.atom() if self.peek() in ("(", "{") else self.power()
-            return _FUNCS[tok](arg)
+            # \sin^2 x is (\sin x)^2; \sin 5x is \sin(5x): an unbracketed argument runs over
+            # the implicit product up to the next operator or function.
+            exp = None
+            if self.peek() == "^":
+                self.take()
+                exp = self.atom(single_digit=True)
+            if self.peek() in ("(", "{"):
+                arg = self.atom()
+            else:
+                arg = self.power()
+                while self.peek() is not None and (
+                    self.peek()[0].isalnum()
+                    or self.peek() in _GREEK
+                    or self.peek() in _CONST
+                    or self.peek() in _ATOM_CMDS
+                ):
+                    arg = arg * self.power()
+            try:
+                v = _FUNCS[tok](arg)
+            except (ValueError, ZeroDivisionError) as e:
+                raise _Refuse("domain") from e
+            if exp is not None:
+                if abs(exp) > MAX_EXPONENT:
+                    raise _Refuse("exponent")
+                v = v**exp
+            return v
         if tok in _CONST and self.peek() != "_":
             return complex(_CONST[tok])
-        if len(tok) == 1 and tok.isalpha():
+        if (len(tok) == 1 and tok.isalpha()) or tok in _GREEK:
             name = tok
             if self.peek() == "_":
                 self.take()
@@ -173,11 +224,15 @@ _ATOM_CMDS = ("\\frac", "\\sqrt")
 def variables(s: str) -> frozenset[str] | None:
     """Names of the free variables, or None when the string has tokens we do not evaluate."""
     toks = _TOKEN.findall(s)
-    if not toks or len(toks) > MAX_TOKENS or "".join(toks) != s:
+    if not toks or len(toks) > MAX_TOKENS or "".join(toks) != s.replace(" ", ""):
         return None
     names = set()
     for k, tok in enumerate(toks):
-        if len(tok) == 1 and tok.isalpha() and (tok not in _CONST or toks[k + 1 : k + 2] == ["_"]):
+        if tok in _GREEK:
+            names.add(tok)
+        elif (
+            len(tok) == 1 and tok.isalpha() and (tok not in _CONST or toks[k + 1 : k + 2] == ["_"])
+        ):
             if k > 0 and toks[k - 1] == "_":
                 continue  # a subscript, part of the name before it
             name = tok
@@ -213,20 +268,60 @@ def evaluate(s: str, names: frozenset[str] | None = None) -> tuple[complex, ...]
     return tuple(out)
 
 
+def _close(x: complex, y: complex) -> bool | None:
+    """True (equal to 1e-9), False (differ beyond 1e-6), None (in between, or both ~0)."""
+    scale = max(abs(x), abs(y))
+    if scale < 1e-10:  # 1/2^98 vs 2/2^98, or a rounding residue vs 0: floats cannot tell
+        return True if x == y else None
+    diff = abs(x - y) / max(1.0, scale) if scale >= 1 else abs(x - y) / scale
+    if diff > 1e-6:
+        return False
+    return True if diff <= 1e-9 else None
+
+
 def numeric_verdict(a: str, b: str) -> bool | None:
     """True/False when both evaluate at the same variables and agree/clearly differ, else None."""
     na, nb = variables(a), variables(b)
-    if na is None or nb is None or na != nb:
+    if na is None or nb is None:
         return None
-    va, vb = evaluate(a, na), evaluate(b, nb)
+    # Over the union of the variables: "x^2" vs "y^2" or "2x" vs "2xy" differ as functions.
+    va, vb = evaluate(a, na | nb), evaluate(b, na | nb)
     if va is None or vb is None:
         return None
-    verdict = True
-    for x, y in zip(va, vb, strict=True):
-        scale = max(1.0, abs(x), abs(y))
-        diff = abs(x - y)
-        if diff > 1e-6 * scale:
-            return False
-        if diff > 1e-9 * scale:
-            verdict = None  # close but not equal: a rounded decimal; let math-verify rule
-    return verdict
+    verdicts = [_close(x, y) for x, y in zip(va, vb, strict=True)]
+    if False in verdicts:
+        return False
+    return True if all(verdicts) else None
+
+
+def equation_verdict(a: str, b: str) -> bool | None:
+    """Two equations "l1=r1", "l2=r2": equal when l1-r1 is a constant non-zero multiple of
+    l2-r2 (y=2x+3 and 2x-y+3=0), different when the ratio clearly varies, else None."""
+    (l1, r1), (l2, r2) = a.split("=", 1), b.split("=", 1)
+    d1, d2 = f"({l1})-({r1})", f"({l2})-({r2})"
+    n1, n2 = variables(d1), variables(d2)
+    if n1 is None or n2 is None or n1 != n2 or not n1:
+        return None
+    v1, v2 = evaluate(d1, n1), evaluate(d2, n2)
+    if v1 is None or v2 is None or any(abs(y) < 1e-9 for y in v2):
+        return None
+    ratios = [x / y for x, y in zip(v1, v2, strict=True)]
+    if any(abs(r) < 1e-9 for r in ratios):
+        return None
+    verdicts = [_close(r, ratios[0]) for r in ratios[1:]]
+    if False in verdicts:
+        return False
+    return True if all(verdicts) else None
+
+
+def exact_value(s: str) -> Fraction | None:
+    """The exact rational value of a variable-free integer expression (2^{10}-1, \\frac{1}{2004!})."""
+    toks = _TOKEN.findall(s)
+    if not toks or len(toks) > MAX_TOKENS or "".join(toks) != s.replace(" ", ""):
+        return None
+    parser = _Parser(toks, {}, exact=True)
+    try:
+        v = parser.expr()
+    except (_Refuse, ValueError, OverflowError, ZeroDivisionError, TypeError):
+        return None
+    return v if parser.peek() is None and isinstance(v, Fraction) else None

@@ -69,8 +69,8 @@ def _clean_latex_answer(seg: str) -> str | None:
         seg = seg[:-1].rstrip()
     if seg.startswith("$") and seg.endswith("$") and len(seg) > 1:
         seg = seg.strip("$").strip()
-    if seg.count("$") == 1:  # "5$" left over from "$5$ dollars."
-        seg = seg.replace("$", "").strip()
+    if seg.replace("\\$", "").count("$") == 1:  # "5$" left over from "$5$ dollars."
+        seg = seg.replace("\\$", "\x00").replace("$", "").replace("\x00", "\\$").strip()
     return seg or None
 
 

@@ -54,6 +54,7 @@ _REPLACE = (
     ("\\}", "\\rbrace"),
     ("\\lbrace", "\\{"),
     ("\\rbrace", "\\}"),
+    ("{,}", ","),
     ("\\(", ""),
     ("\\)", ""),
     ("\\[", ""),
@@ -61,6 +62,7 @@ _REPLACE = (
 )
 # A unit after a number: "5 cm", "5\text{ cm}", "18 dollars", "90 degrees".
 _UNIT_TAIL = re.compile(r"^([-+]?[\d.,/]*\d)\s*(?:\\text\{\s*[a-zA-Z .]*\}|\s[a-zA-Z][a-zA-Z .]*)$")
+_EXPR_UNIT = re.compile(r"\s*\\(?:text|mbox)\{\s+[a-zA-Z][a-zA-Z .]*\}\s*$")
 # A simple left side that "x = 5" style answers put in front: x, y_1, f(x), a+b? (no: keep sums)
 _LHS = re.compile(r"^\s*(?:[a-zA-Z](?:_\{?[a-zA-Z0-9]+\}?)?|[a-zA-Z]\([a-z]\)|\\[a-zA-Z]+)\s*$")
 _THOUSANDS = re.compile(r"^[-+]?\d{1,3}(?:,\d{3})+(?:\.\d+)?$")
@@ -79,6 +81,8 @@ def _unwrap_text(s: str) -> str:
     m = _UNIT_TAIL.match(s)
     if m and not re.fullmatch(r"\s*\\text\{\s*\}", s[m.end(1) :]):
         return m.group(1)
+    # "\frac{3}{4}\pi\text{ inches}": a \text{ ...} opening with a space is a unit (strip_string)
+    s = _EXPR_UNIT.sub("", s) if not _EXPR_UNIT.fullmatch(s) else s
     prev = None
     while prev != s:
         prev, s = s, _TEXT_CMDS.sub(lambda m: m.group(1), s)
@@ -87,7 +91,7 @@ def _unwrap_text(s: str) -> str:
 
 def canon(s: str) -> str:
     """Canonical string form: equal canons mean equal answers (the converse needs equiv)."""
-    s = s.strip().replace("\n", " ")
+    s = s.strip().replace("\n", " ").rstrip(".").rstrip()
     if s.startswith("\\boxed{") and s.endswith("}"):
         s = s[len("\\boxed{") : -1]
     # Row breaks of matrices survive (as a NUL placeholder); elsewhere "\\\\" is "\\" (strip_string).
@@ -106,7 +110,8 @@ def canon(s: str) -> str:
     s = re.sub(r"\\frac\{([^{}]*)\}(\d)(?![\d.])", r"\\frac{\1}{\2}", s)
     if _THOUSANDS.match(s):  # before spaces go: "1, 234" is a list, "1,234" a number
         s = s.replace(",", "")
-    s = s.replace(" ", "")
+    # Spaces go, except the one that ends a command before a letter ("\\tan x" is not "\\tanx").
+    s = re.sub(r"(\\[a-zA-Z]+)\s+(?=[a-zA-Z])", "\\1\x01", s).replace(" ", "").replace("\x01", " ")
     s = re.sub(r"(^|[^\d])\.(\d)", r"\g<1>0.\2", s)  # ".5" -> "0.5", "{.5" -> "{0.5"
     s = s.replace("\x00", "\\\\")
     # "(A)" / "A)" answer letters, and "\text{(A)}" after unwrapping
@@ -119,6 +124,9 @@ def canon(s: str) -> str:
 def _strip_lhs(s: str) -> str:
     """'x = 5' -> '5' when the left side is a simple name (x, y_1, f(x), \\theta) and there is
     one '='. Applied to both sides alike, so 'y = 2x + 3' still matches 'y=2x+3' and '2x+3'."""
+    m = re.match(r"^[a-zA-Z]\s*\\in\s*(?=[\[(\\])", s)  # "x \in [-2, 7]"
+    if m:
+        return s[m.end() :]
     if s.count("=") != 1 or any(op in s for op in ("\\leq", "\\geq", "<", ">")):
         return s
     lhs, rhs = s.split("=")

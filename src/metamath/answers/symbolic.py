@@ -26,9 +26,11 @@ import time
 
 MAX_CHARS = 400  # longer extracted answers are not answers anymore (MATH golds: max 159 chars)
 MAX_DEPTH = 30  # brace/paren nesting
-_POW_TOWER = re.compile(r"\^\s*\{?[^{}^]{0,40}\^")  # a^{b^{c}}: a power inside an exponent
-_BIG_EXP = re.compile(r"\^\s*\{?\s*[-+]?\s*(\d{4,})")  # x^{12345}
-_BIG_FACT = re.compile(r"\d{3,}\s*!")  # 1000!
+# sympy evaluates integer powers and factorials eagerly: 10^{10^{10}} or 10^{9999999} or 99999!
+# never return. Plain powers up to 5-digit exponents (2^{4950}, a real MATH gold) are fine.
+_NUM_TOWER = re.compile(r"\d[\s})]*\^[\s{(]*\d+[\s})]*\^")  # 10^{10^...: a number tower
+_BIG_EXP = re.compile(r"\^\s*\{?\s*[-+]?\s*(\d{6,})")  # x^{123456}
+_BIG_FACT = re.compile(r"\d{5,}\s*!")  # 10000!
 
 
 def guard(s: str) -> str | None:
@@ -43,7 +45,7 @@ def guard(s: str) -> str | None:
                 return "too_long"
         elif c in "})]":
             depth -= 1
-    if _POW_TOWER.search(s) or _BIG_EXP.search(s) or _BIG_FACT.search(s):
+    if _NUM_TOWER.search(s) or _BIG_EXP.search(s) or _BIG_FACT.search(s):
         return "too_long"
     return None
 
