@@ -1,0 +1,160 @@
+"""Response cache shared by every backend: a SQLite file (WAL) of answered samples.
+
+    llm = CachedLLM(make_llm("openai", "gpt-4o-mini"), "run/work/llm_cache.sqlite")
+    for res in llm.generate(requests): ...     # cached samples come back at once, the rest are sent
+    llm.stats                                   # the backend's stats + cache_hits / cache_misses
+
+Each (request, sample index) is keyed by `llm.base.cache_key` (model, prompt or messages, sampling
+parameters, seed, index), so only the samples missing from the file go to the backend: a re-run of
+a finished job sends nothing, and a job killed half-way resumes where it stopped. Samples are
+committed as each Result arrives (one transaction per Result; WAL with synchronous=NORMAL survives
+a killed process, only an OS crash can lose the last commits). Errors are never cached, so a
+failed request is retried on the next run; the answered samples of a failed request (backends put
+them in `Result.meta["partial"]`) are kept.
+
+A request that is partly cached asks the backend for the missing samples only: as one request of
+n = len(missing) when unseeded; when seeded, as one request per missing index i with seed + i
+(the same convention as the openai backend's fan-out), so the new samples never repeat cached ones.
+Several processes may share one file (SQLite locking; busy_timeout waits up to a minute).
+"""
+
+from __future__ import annotations
+
+import itertools
+import sqlite3
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from metamath.llm.base import LLM, Completion, Request, Result, cache_key
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS samples (
+    key TEXT PRIMARY KEY,          -- cache_key(model, request, index)
+    model TEXT NOT NULL,
+    request_id TEXT NOT NULL,      -- for people reading the file; not part of the key
+    idx INTEGER NOT NULL,
+    text TEXT NOT NULL,
+    finish_reason TEXT NOT NULL,
+    prompt_tokens INTEGER NOT NULL,
+    completion_tokens INTEGER NOT NULL,
+    created REAL NOT NULL
+)"""
+
+
+@dataclass
+class _Pending:
+    request: Request
+    have: dict[int, Completion]
+    waiting: int
+    errors: list[str] = field(default_factory=list)
+    retries: int = 0
+
+
+class CachedLLM:
+    """Wraps any LLM; same protocol. `model` defaults to the wrapped backend's model name."""
+
+    def __init__(self, llm: LLM, path: str | Path, model: str | None = None):
+        self.llm, self.model, self.path = llm, model or llm.model, Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(self.path, timeout=60, check_same_thread=False)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        with self._db:
+            self._db.execute(_SCHEMA)
+        self.hits = self.misses = 0  # samples served from the file / asked of the backend
+        self._ids = itertools.count()
+
+    @property
+    def stats(self) -> dict[str, Any]:
+        inner = dict(getattr(self.llm, "stats", {}) or {})
+        return {**inner, "cache_hits": self.hits, "cache_misses": self.misses}
+
+    def lookup(self, request: Request) -> dict[int, Completion]:
+        """The cached samples of a request, by sample index."""
+        keys = {cache_key(self.model, request, i): i for i in range(request.n)}
+        marks = ",".join("?" * len(keys))
+        rows = self._db.execute(
+            "SELECT key, text, finish_reason, prompt_tokens, completion_tokens FROM samples "
+            f"WHERE key IN ({marks})", list(keys)).fetchall()
+        return {keys[k]: Completion(t, keys[k], f, p, c, cached=True) for k, t, f, p, c in rows}
+
+    def generate(self, requests: Sequence[Request]) -> Iterator[Result]:
+        pending: dict[int, _Pending] = {}
+        plan: dict[str, tuple[int, list[int]]] = {}  # sub-request id -> (pending slot, indices)
+        to_send: list[Request] = []
+        for slot, req in enumerate(requests):
+            have = self.lookup(req)
+            self.hits += len(have)
+            missing = [i for i in range(req.n) if i not in have]
+            if not missing:
+                yield Result(req, tuple(have[i] for i in range(req.n)), meta={"cached": True})
+                continue
+            self.misses += len(missing)
+            subs = self._split(req, missing)
+            pending[slot] = _Pending(req, have, waiting=len(subs))
+            for sub, idx in subs:
+                plan[sub.id] = (slot, idx)
+                to_send.append(sub)
+        if not to_send:
+            return
+        for res in self.llm.generate(to_send):
+            slot, idx = plan.pop(res.request.id)
+            p = pending[slot]
+            answered = res.completions or tuple(res.meta.get("partial", ()))
+            new = [replace(c, index=idx[c.index]) for c in answered if c.index < len(idx)]
+            self._store(p.request, new)  # committed before the caller sees anything
+            p.have.update({c.index: c for c in new})
+            p.retries += res.retries
+            if res.error:
+                p.errors.append(res.error)
+            p.waiting -= 1
+            if p.waiting == 0:
+                del pending[slot]
+                yield self._merge(p)
+
+    def _split(self, req: Request, missing: list[int]) -> list[tuple[Request, list[int]]]:
+        tag = f"{req.id}#cache{next(self._ids)}"
+        if len(missing) == req.n:
+            return [(replace(req, id=tag), missing)]
+        if req.seed is None:
+            return [(replace(req, id=tag, n=len(missing)), missing)]
+        return [(replace(req, id=f"{tag}.{i}", n=1, seed=req.seed + i), [i]) for i in missing]
+
+    def _merge(self, p: _Pending) -> Result:
+        req, have = p.request, p.have
+        if p.errors or len(have) < req.n:
+            partial = [have[i] for i in sorted(have)]
+            error = p.errors[0] if p.errors else f"backend returned {len(have)} of {req.n} samples"
+            return Result(req, (), error=error, retries=p.retries,
+                          meta={"partial": partial} if partial else {})
+        cached = sum(c.cached for c in have.values())
+        return Result(req, tuple(have[i] for i in range(req.n)), retries=p.retries,
+                      meta={"cached_samples": cached} if cached else {})
+
+    def _store(self, req: Request, comps: list[Completion]) -> None:
+        if not comps:
+            return
+        now = time.time()
+        rows = [(cache_key(self.model, req, c.index), self.model, req.id, c.index, c.text,
+                 c.finish_reason, c.prompt_tokens, c.completion_tokens, now) for c in comps]
+        with self._db:  # one transaction, committed on exit
+            self._db.executemany("INSERT OR REPLACE INTO samples VALUES (?,?,?,?,?,?,?,?,?)",
+                                 rows)
+
+    def __len__(self) -> int:
+        return self._db.execute("SELECT COUNT(*) FROM samples").fetchone()[0]
+
+    def close(self) -> None:
+        try:
+            self.llm.close()
+        finally:
+            self._db.close()
+
+    def __enter__(self) -> CachedLLM:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
