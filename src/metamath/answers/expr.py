@@ -110,7 +110,8 @@ class _Parser:
 
     def unary(self) -> complex:
         if self.peek() in ("-", "+"):
-            return -self.unary() if self.take() == "-" else self.unary()
+            # 0 - v, not -v: -v gives a -0.0 imaginary part and \sqrt{-1} would land on -i
+            return 0 - self.unary() if self.take() == "-" else self.unary()
         return self.power()
 
     def power(self) -> complex:

@@ -18,14 +18,10 @@ from fractions import Fraction
 _TEXT_CMDS = re.compile(
     r"\\(?:text|textbf|textit|textrm|mbox|mathrm|mathbf|operatorname)\s*\{([^{}]*)\}"
 )
+_SPACING = ("\\,", "\\;", "\\:", "\\ ", "~")  # -> a space; "\\!" (negative space) -> nothing
 _REMOVE = (
     "\\left",
     "\\right",
-    "\\!",
-    "\\,",
-    "\\;",
-    "\\:",
-    "\\ ",
     "\\displaystyle",
     "\\limits",
     "^{\\circ}",
@@ -61,7 +57,10 @@ _REPLACE = (
     ("\\]", ""),
 )
 # A unit after a number: "5 cm", "5\text{ cm}", "18 dollars", "90 degrees".
-_UNIT_TAIL = re.compile(r"^([-+]?[\d.,/]*\d)\s*(?:\\text\{\s*[a-zA-Z .]*\}|\s[a-zA-Z][a-zA-Z .]*)$")
+_UNIT_TAIL = re.compile(
+    r"^([-+]?[\d.,/]*\d)\s*"
+    r"(?:\\(?:text|mbox)\{\s*[a-zA-Z .]*\}|\s[a-zA-Z]{2,}[a-zA-Z .]*)(?:\^\{?[23]\}?)?$"
+)
 _EXPR_UNIT = re.compile(r"\s*\\(?:text|mbox)\{\s+[a-zA-Z][a-zA-Z .]*\}\s*$")
 # A simple left side that "x = 5" style answers put in front: x, y_1, f(x), a+b? (no: keep sums)
 _LHS = re.compile(r"^\s*(?:[a-zA-Z](?:_\{?[a-zA-Z0-9]+\}?)?|[a-zA-Z]\([a-z]\)|\\[a-zA-Z]+)\s*$")
@@ -99,6 +98,9 @@ def canon(s: str) -> str:
     s = s.replace("\\\\", "\x00" if rows else "\\")
     for a, b in _REPLACE:
         s = s.replace(a, b)
+    s = s.replace("\\!", "")
+    for sp in _SPACING:
+        s = s.replace(sp, " ")
     s = s.strip()
     s = _unwrap_text(s)
     for r in _REMOVE:
