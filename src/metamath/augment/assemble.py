@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from metamath.augment.config import AugmentConfig
-from metamath.augment.decontaminate import TestIndex
+from metamath.augment.decontaminate import NgramIndex
 from metamath.augment.dedup import exact_key, near_duplicates, sketch
 from metamath.augment.filter import format_response
 from metamath.augment.generate import FILES
@@ -63,7 +63,7 @@ def assemble(cfg: AugmentConfig, work_dirs: list[Path], run_dir: Path,
              extra: dict[str, Any] | None = None) -> dict:
     run_dir = Path(run_dir)
     files = [Path(w) / FILES["solve"] for w in work_dirs if (Path(w) / FILES["solve"]).exists()]
-    index, missing = (TestIndex.load(cfg.decontam_sets, cfg.decontam_ngram)
+    index, missing = (NgramIndex.load(cfg.decontam_sets, cfg.decontam_ngram)
                       if cfg.decontaminate else (None, {}))
     drop: dict[str, tuple[str, str | None]] = {}  # id -> (reason, detail), correct rows only
     rows: list[Row] = []

@@ -14,7 +14,7 @@ stay where they were. Skipped on purpose:
     leading zeros ("007"), and 4-digit integers 1900-2100 (years);
   - ordinal and fraction words ("fifth", "half", "two-thirds") and the bare word "one" (mostly
     idiom: "no one", "one of"; its masks read oddly, reference 1.4);
-  - inside MATH formulas, every number except a formula that *is* one number ("$6$",
+  - inside MATH formulas (or glued to one, "1$\\cdot$n"), every number except a formula that *is* one number ("$6$",
     "$2{,}048$"): masking a digit inside "$x^2+3x$" gives a different problem, not a question
     with a blank;
   - questions that already use the variable name ("2 x 3 feet" for x, "$X$" in MATH).
@@ -164,6 +164,9 @@ def _spans(text: str, kind: str) -> Iterator[tuple[int, int, str, str, int]]:
         if inside[m.start()]:
             continue
         whole, dec, frac = m.group(1), m.group(2), m.group(3)
+        if kind == "math" and (text[m.end():m.end() + 1] == "$" or (
+                text[m.start() - 1:m.start()] == "$" and text[m.start() - 2:m.start() - 1] != "\\")):
+            continue  # "1$\cdot$n": a coefficient glued to a formula is part of it
         if len(whole) > 1 and whole[0] == "0" or (frac and dec):
             continue  # "007"; "1.5/2"
         if not dec and not frac and "," not in whole and 1900 <= int(whole) <= 2100:

@@ -20,7 +20,9 @@ PAPER_TARGETS = {
 
 @dataclass
 class TeacherConfig:
-    backend: str = "openai"  # any backend of metamath.llm.make_llm: openai | hf | vllm
+    # any backend of metamath.llm.make_llm (openai | hf | vllm), or "scripted" for a dry run
+    # (metamath.augment.scripted: no model; options p_correct, p_bad_rewrite)
+    backend: str = "openai"
     model: str = ""
     options: dict[str, Any] = field(default_factory=dict)  # passed to make_llm (base_url, ...)
     cache: bool = True  # SQLite cache in the run dir: a resume costs no new requests

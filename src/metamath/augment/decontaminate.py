@@ -1,6 +1,6 @@
 """Decontamination: drop rows whose query shares a word n-gram with a GSM8K or MATH test problem.
 
-    index = TestIndex.load(["gsm8k", "math"], n=10)
+    index = NgramIndex.load(["gsm8k", "math"], n=10)
     hit = index.match(query)          # "gsm8k:gsm8k/test/17" (test set:problem id) or None
 
 Seeds come from the train splits, but a teacher may rephrase a train question into a test one,
@@ -30,7 +30,7 @@ def _grams(words: list[str], n: int) -> Iterable[int]:
         yield hash(" ".join(words[i:i + n]))
 
 
-class TestIndex:
+class NgramIndex:
     def __init__(self, n: int = 10):
         self.n = n
         self._index: dict[int, str] = {}
@@ -57,7 +57,7 @@ class TestIndex:
         return None
 
     @classmethod
-    def load(cls, names: list[str], n: int = 10) -> tuple[TestIndex, dict[str, str]]:
+    def load(cls, names: list[str], n: int = 10) -> tuple[NgramIndex, dict[str, str]]:
         """An index over the named test sets, and a note per set that could not be loaded."""
         from metamath import data
 

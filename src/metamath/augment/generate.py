@@ -96,7 +96,7 @@ def rewrite_jobs(cfg: AugmentConfig, seeds: list[Seed]) -> Iterator[Job]:
             tc = cfg.self_verification
             for m in masks(seed, tc):
                 j = m.id.rsplit("/m", 1)[1]
-                split = split_question(m.question)
+                split = split_question(m.question, seed.kind)
                 if split is None:
                     continue
                 base, sentence = split
@@ -116,10 +116,15 @@ def rewrite_jobs(cfg: AugmentConfig, seeds: list[Seed]) -> Iterator[Job]:
                           [f"{seed.id}/sv/m{j}/r{i}" for i in range(tc.k_rewrite)], on_statement)
 
 
-def solve_jobs(cfg: AugmentConfig, seeds: list[Seed], work: Path) -> Iterator[Job]:
-    """Stage 2: the solver requests of every technique (after stage 1 has finished)."""
+def solve_jobs(cfg: AugmentConfig, seeds: list[Seed], work: Path,
+               pool: list[Seed] | None = None) -> Iterator[Job]:
+    """Stage 2: the solver requests of every technique (after stage 1 has finished).
+
+    pool: the seeds answer_aug demos are drawn from: all seeds, not only this shard's, so a
+    sharded run sends exactly the prompts an unsharded run would."""
     by_id = {s.id: s for s in seeds}
-    pools = {kind: exemplar_pool([s for s in seeds if s.kind == kind], cfg.shots, cfg.seed)
+    pool = seeds if pool is None else pool
+    pools = {kind: exemplar_pool([s for s in pool if s.kind == kind], cfg.shots, cfg.seed)
              for kind in {s.kind for s in seeds}}
     for seed in seeds:
         if cfg.answer_aug.enabled:

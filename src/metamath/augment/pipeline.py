@@ -58,9 +58,14 @@ def run_augment(cfg: AugmentConfig, run_dir: str | Path, llm: LLM | None = None,
     work = run_dir / "work"
     work.mkdir(parents=True, exist_ok=True)
     save_resolved(cfg, run_dir)
-    seeds, seed_info = load_seeds(cfg.seeds, cfg.shard)
+    pool: list = []
+    seeds, seed_info = load_seeds(cfg.seeds, cfg.shard, everything=pool)
     own = llm is None
-    if own:
+    if own and cfg.teacher.backend == "scripted":  # a dry run: no model, answers by table
+        from metamath.augment.scripted import ScriptedTeacher
+
+        llm = ScriptedTeacher(seeds, **cfg.teacher.options)
+    elif own:
         llm = build_teacher(cfg, run_dir)
     log = work / FILES["requests"]
     try:
@@ -69,7 +74,7 @@ def run_augment(cfg: AugmentConfig, run_dir: str | Path, llm: LLM | None = None,
             jobs = (j for j in rewrite_jobs(cfg, seeds) if j.technique == stage)
             run_jobs(llm, jobs, work / FILES[key], log, cfg.batch_size, f"augment {stage}",
                      progress)
-        run_jobs(llm, solve_jobs(cfg, seeds, work), work / FILES["solve"], log, cfg.batch_size,
+        run_jobs(llm, solve_jobs(cfg, seeds, work, pool), work / FILES["solve"], log, cfg.batch_size,
                  "augment solve", progress)
     finally:
         if own:

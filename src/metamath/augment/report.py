@@ -92,6 +92,9 @@ def build_stats(cfg: AugmentConfig, work_dirs: list[Path], tally: dict[str, Coun
                  "shortfall": max(0, cfg.targets.get(t, 0) - kept_type[t])}
              for t in sorted(set(avail) | set(kept_type) | set(cfg.targets))}
     decon = Counter(d for reason, d in drop.values() if reason == "contaminated")
+    by_set: Counter = Counter()
+    for d, n in decon.items():
+        by_set[d.split(":", 1)[0]] += n
     return {
         "rows": len(chosen), "techniques": per_tech, "stage1": _stage1(work_dirs),
         "types": types,
@@ -99,7 +102,7 @@ def build_stats(cfg: AugmentConfig, work_dirs: list[Path], tally: dict[str, Coun
             "enabled": cfg.decontaminate, "ngram": cfg.decontam_ngram,
             "indexed": index.sources if index is not None else {},
             "not_loaded": missing, "removed": sum(decon.values()),
-            "removed_by_test_set": dict(Counter(d.split(":", 1)[0] for d in decon)),
+            "removed_by_test_set": dict(by_set),
             "matched_test_ids": sorted(decon)[:50]},
         "dedup": {"exact": sum(1 for r, _ in drop.values() if r == "duplicate"),
                   "near": sum(1 for r, _ in drop.values() if r == "near_duplicate")},

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator, Sequence
+from fractions import Fraction
 
 from metamath.augment.backward import mask_question
 from metamath.augment.seeds import Seed
@@ -34,10 +35,12 @@ def statement(sentence: str, gold: str) -> str:
 
 
 def wrong(answer: str) -> str:
+    """A different answer: the number plus one ("3/4" -> "7/4"), else the LaTeX "+1"."""
     try:
-        return str(int(answer) + 1)
-    except ValueError:
+        v = Fraction(answer) + 1
+    except (ValueError, ZeroDivisionError):
         return f"{answer}+1"
+    return str(v) if v.denominator == 1 or "/" in answer else str(float(v))
 
 
 class ScriptedTeacher:
@@ -54,7 +57,7 @@ class ScriptedTeacher:
                 self.answers[rephrasing(s.question, i)] = (s.gold, False)
             for m in mask_question(s.question, s.id, s.kind):
                 self.answers[fobar_question(m.question, s.gold, m.var)] = (m.value, True)
-                split = split_question(m.question)
+                split = split_question(m.question, s.kind)
                 if split:
                     q = sv_question(split[0], statement(split[1], s.gold), m.var)
                     self.answers[q] = (m.value, True)

@@ -77,8 +77,10 @@ def in_shard(seed_id: str, shard: str) -> bool:
     return h % n == i
 
 
-def load_seeds(configs: list[SeedConfig], shard: str = "0/1") -> tuple[list[Seed], dict]:
-    """All seeds of all seed sets in this shard, and loader stats per set."""
+def load_seeds(configs: list[SeedConfig], shard: str = "0/1",
+               everything: list[Seed] | None = None) -> tuple[list[Seed], dict]:
+    """The seeds of all seed sets that fall in this shard, and loader stats per set.
+    `everything`, when given, receives every seed of every shard (the exemplar pool)."""
     out: list[Seed] = []
     info = {}
     for sc in configs:
@@ -86,6 +88,8 @@ def load_seeds(configs: list[SeedConfig], shard: str = "0/1") -> tuple[list[Seed
         mine = [s for s in seeds if in_shard(s.id, shard)]
         info[sc.name] = {"loaded": len(seeds), "in_shard": len(mine), "skipped_rows": skipped}
         out.extend(mine)
+        if everything is not None:
+            everything.extend(seeds)
     ids = [s.id for s in out]
     if len(set(ids)) != len(ids):
         raise ValueError("seeds: two seed sets produce the same question ids; give each file "

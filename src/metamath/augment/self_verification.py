@@ -33,9 +33,10 @@ REASONS = ("empty", "answer_phrase", "answer_missing", "still_question", "variab
            "unchanged")
 
 
-def sentences(text: str) -> list[str]:
-    """Split into sentences; decimals, abbreviations and formulas never end a sentence."""
-    regions = math_regions(text)
+def sentences(text: str, kind: str = "gsm8k") -> list[str]:
+    """Split into sentences; decimals, abbreviations and (MATH) formulas never end one.
+    In GSM8K text "$" is a currency sign, not a math delimiter."""
+    regions = math_regions(text) if kind == "math" else []
     out, start = [], 0
     for m in _END.finditer(text):
         i = m.start()
@@ -58,13 +59,13 @@ def sentences(text: str) -> list[str]:
     return [s for s in out if s]
 
 
-def split_question(question: str) -> tuple[str, str] | None:
+def split_question(question: str, kind: str = "gsm8k") -> tuple[str, str] | None:
     """(base text, question sentence), or None when there is nothing to split.
 
     The question sentence is the last sentence that is not a format instruction; the
     instructions after it are dropped (the statement carries the answer, so "Express your
     answer as a fraction" no longer applies)."""
-    sents = sentences(question)
+    sents = sentences(question, kind)
     while len(sents) > 1 and _INSTRUCTION.match(sents[-1]):
         sents.pop()
     if not sents:

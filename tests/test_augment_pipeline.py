@@ -1,0 +1,247 @@
+"""End to end with the scripted teacher (answers right with a known probability) on 50 GSM8K and
+50 MATH seeds: exact kept counts, kept + rejected = sampled, resume after a crash, shards +
+merge, targets and caps, dedup, and the CLI."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from metamath.augment import AugmentConfig, SeedConfig, TechniqueConfig, merge_runs, run_augment
+from metamath.augment.backward import mask_question
+from metamath.augment.scripted import ScriptedTeacher, rephrasing, statement
+from metamath.augment.seeds import load_seeds
+from metamath.augment.self_verification import check_statement, split_question
+from metamath.llm.base import Completion, Result
+from metamath.prompts.augment import fobar_question, sv_question
+
+K = {"answer_aug": 3, "rephrase": 2, "fobar": 2, "self_verification": 2}
+
+
+def make_cfg(**kw) -> AugmentConfig:
+    cfg = AugmentConfig(
+        seeds=[SeedConfig(name="gsm8k", limit=50), SeedConfig(name="math", limit=50)],
+        answer_aug=TechniqueConfig(k=K["answer_aug"]),
+        rephrase=TechniqueConfig(k=K["rephrase"], k_rewrite=3),
+        fobar=TechniqueConfig(k=K["fobar"], max_masks=2),
+        self_verification=TechniqueConfig(k=K["self_verification"], k_rewrite=2, max_masks=2),
+        near_dup_threshold=1.0, decontaminate=False, batch_size=16)
+    for k, v in kw.items():
+        setattr(cfg, k, v)
+    return cfg
+
+
+@pytest.fixture(scope="module")
+def seeds(data_dir):
+    return load_seeds(make_cfg().seeds)[0]
+
+
+@pytest.fixture(scope="module")
+def full_run(seeds, tmp_path_factory):
+    out = tmp_path_factory.mktemp("full")
+    teacher = ScriptedTeacher(seeds, p_correct=0.6, p_bad_rewrite=0.25)
+    stats = run_augment(make_cfg(), out, llm=teacher)
+    return out, stats, teacher
+
+
+def expected(seeds, teacher: ScriptedTeacher, cfg: AugmentConfig) -> tuple[Counter, Counter]:
+    """(samples, kept) per technique, computed from the teacher's decisions alone."""
+    queries: dict[str, list[str]] = {t: [] for t in K}
+    for s in seeds:
+        queries["answer_aug"].append(s.question)
+        texts = {rephrasing(s.question, i) for i in range(cfg.rephrase.k_rewrite)
+                 if not teacher.bad_rewrite(s.question, i)}
+        queries["rephrase"] += sorted(texts)
+        for m in mask_question(s.question, s.id, s.kind)[:2]:
+            queries["fobar"].append(fobar_question(m.question, s.gold, m.var))
+            base, sentence = split_question(m.question, s.kind)
+            sv = set()  # the same statement twice is solved once
+            for i in range(cfg.self_verification.k_rewrite):
+                if teacher.bad_rewrite(f"{sentence}\nAnswer: {s.gold}", i):
+                    continue
+                st, reason = check_statement(statement(sentence, s.gold), sentence, s.gold, m.var)
+                if reason is None:
+                    sv.add(sv_question(base, st, m.var))
+            queries["self_verification"] += sorted(sv)
+    samples, kept = Counter(), Counter()
+    for t, qs in queries.items():
+        for q in qs:
+            for i in range(K[t]):
+                samples[t] += 1
+                kept[t] += teacher.correct(q, i)
+    return samples, kept
+
+
+def rows(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def test_kept_counts_are_exactly_what_the_filter_should_keep(full_run, seeds):
+    out, stats, teacher = full_run
+    samples, kept = expected(seeds, teacher, make_cfg())
+    for t in K:
+        v = stats["techniques"][t]
+        assert v["samples"] == samples[t], t
+        assert v["kept"] == kept[t], t
+        assert v["kept"] + sum(v["rejected"].values()) == v["samples"], t
+        assert 0.45 < v["yield"] < 0.75, t  # p_correct = 0.6
+    data = rows(out / "metamathqa.jsonl")
+    assert len(data) == sum(kept.values()) == stats["rows"]
+    by_type = Counter(r["type"] for r in data)
+    assert set(by_type) == {f"{p}_{s}" for p in ("GSM", "MATH")
+                            for s in ("AnsAug", "Rephrased", "SV", "FOBAR")}
+    rejected = rows(out / "rejected.jsonl")
+    st1 = stats["stage1"]
+    assert len(rejected) == sum(sum(v["rejected"].values()) for v in stats["techniques"].values()) \
+        + sum(sum(v["rejected"].values()) for v in st1.values())
+    assert all(r["reason"] for r in rejected)
+    assert st1["rephrase"]["rejected"] == {"copy": st1["rephrase"]["generated"]
+                                           - st1["rephrase"]["accepted"]}
+    assert set(st1["sv_rewrite"]["rejected"]) == {"answer_phrase"}
+
+
+def test_output_rows_have_the_metamathqa_form(full_run):
+    out, stats, _ = full_run
+    for r in rows(out / "metamathqa.jsonl"):
+        assert {"query", "response", "type", "original_question", "id", "seed_id"} <= set(r)
+        a = r["target"]
+        if r["type"].startswith("GSM_"):
+            assert r["response"].endswith(f"\n#### {a}\nThe answer is: {a}")
+        else:
+            assert r["response"].endswith(f"\nThe answer is: {a}") and "####" not in r["response"]
+        if r["type"].endswith("FOBAR"):
+            assert "\nIf we know the answer to the above question is " in r["query"]
+        if r["type"].endswith("SV"):
+            assert r["query"].endswith("What is the value of unknown variable "
+                                       + ("x?" if r["type"].startswith("GSM") else "X?"))
+            assert "the answer is" not in r["query"].lower()
+        if r["type"].endswith("AnsAug"):
+            assert r["query"] == r["original_question"]
+    card = (out / "DATA_CARD.md").read_text()
+    assert "| fobar |" in card and "## Config" in card
+    assert json.loads((out / "stats.json").read_text())["rows"] == stats["rows"]
+    assert (out / "config.yaml").exists()
+
+
+def test_killed_half_way_and_resumed_gives_the_same_dataset(full_run, seeds, tmp_path):
+    out_full, _, _ = full_run
+    crashing = ScriptedTeacher(seeds, p_correct=0.6, p_bad_rewrite=0.25, fail_after=300)
+    with pytest.raises(RuntimeError, match="simulated crash"):
+        run_augment(make_cfg(), tmp_path, llm=crashing)
+    cand = tmp_path / "work" / "candidates.jsonl"
+    with open(cand, "a") as f:
+        f.write('{"id": "torn')  # a crash mid-line
+    again = ScriptedTeacher(seeds, p_correct=0.6, p_bad_rewrite=0.25)
+    run_augment(make_cfg(), tmp_path, llm=again)
+    full_requests = sum(v["requests"] for v in json.loads(
+        (out_full / "stats.json").read_text())["techniques"].values())
+    assert 0 < again.served < full_requests - 250  # finished work was not redone
+    assert (tmp_path / "metamathqa.jsonl").read_bytes() == \
+        (out_full / "metamathqa.jsonl").read_bytes()
+
+
+def test_shards_merge_to_the_same_dataset(full_run, seeds, tmp_path):
+    out_full, _, _ = full_run
+    dirs = []
+    for i in range(2):
+        d = tmp_path / f"s{i}"
+        st = run_augment(make_cfg(shard=f"{i}/2"), d,
+                         llm=ScriptedTeacher(seeds, p_correct=0.6, p_bad_rewrite=0.25))
+        assert 0 < st["rows"]
+        dirs.append(d)
+    merged = merge_runs(make_cfg(), dirs, tmp_path / "merged")
+    assert (tmp_path / "merged" / "metamathqa.jsonl").read_bytes() == \
+        (out_full / "metamathqa.jsonl").read_bytes()
+    assert merged["techniques"] == json.loads((out_full / "stats.json").read_text())["techniques"]
+
+
+def test_targets_and_per_seed_caps(full_run, seeds, tmp_path):
+    out_full, stats_full, _ = full_run
+    (tmp_path / "work").mkdir()
+    for name in ("candidates.jsonl", "rephrasings.jsonl", "statements.jsonl", "requests.jsonl"):
+        (tmp_path / "work" / name).write_bytes((out_full / "work" / name).read_bytes())
+    targets = {"GSM_AnsAug": 20, "MATH_FOBAR": 10_000}
+    cfg = make_cfg(targets=targets, max_per_seed=1)
+    st = merge_runs(cfg, [tmp_path], tmp_path / "a")
+    data = rows(tmp_path / "a" / "metamathqa.jsonl")
+    per = Counter((r["seed_id"], r["type"]) for r in data)
+    assert max(per.values()) == 1
+    by_type = Counter(r["type"] for r in data)
+    assert by_type["GSM_AnsAug"] == 20
+    assert st["types"]["MATH_FOBAR"]["shortfall"] == 10_000 - by_type["MATH_FOBAR"] > 0
+    assert by_type["MATH_FOBAR"] == len({r["seed_id"] for r in data if r["type"] == "MATH_FOBAR"})
+    assert st["techniques"]["answer_aug"]["rejected"]["over_target"] > 0
+    assert st["techniques"]["answer_aug"]["rejected"]["seed_cap"] > 0
+    again = merge_runs(cfg, [tmp_path], tmp_path / "b")
+    assert again["rows"] == st["rows"]
+    assert (tmp_path / "b" / "metamathqa.jsonl").read_bytes() == \
+        (tmp_path / "a" / "metamathqa.jsonl").read_bytes()
+    other = merge_runs(make_cfg(targets=targets, max_per_seed=1, seed=1), [tmp_path],
+                       tmp_path / "c")
+    assert other["rows"] == st["rows"]
+    assert (tmp_path / "c" / "metamathqa.jsonl").read_bytes() != \
+        (tmp_path / "a" / "metamathqa.jsonl").read_bytes()
+
+
+class SameAnswerLLM:
+    """Every sample of a request is the same correct-looking reply: exact duplicates."""
+
+    model = "same"
+
+    def __init__(self, seeds):
+        self.gold = {s.question: s.gold for s in seeds}
+
+    def generate(self, requests):
+        for req in requests:
+            q = req.messages[-1]["content"].rsplit("Question: ", 1)[1].rsplit("\nAnswer:", 1)[0]
+            text = f"Adding everything up carefully.\nThe answer is: {self.gold.get(q, '0')}"
+            yield Result(req, tuple(Completion(text, i) for i in range(req.n)))
+
+    def close(self):
+        pass
+
+
+def test_exact_duplicates_are_removed(seeds, tmp_path):
+    cfg = make_cfg(seeds=[SeedConfig(name="gsm8k", limit=10)])
+    for t in ("rephrase", "fobar", "self_verification"):
+        getattr(cfg, t).enabled = False
+    st = run_augment(cfg, tmp_path, llm=SameAnswerLLM(seeds))
+    v = st["techniques"]["answer_aug"]
+    assert v["samples"] == 30 and v["kept"] == 10 and v["rejected"] == {"duplicate": 20}
+    assert st["dedup"]["exact"] == 20
+
+
+def test_decontamination_reports_what_it_removed(seeds, tmp_path):
+    test_q = "Janet’s ducks lay 16 eggs per day. She eats three for breakfast every morning " \
+             "and bakes muffins for her friends every day with four."
+    seed_file = tmp_path / "mine.jsonl"
+    seed_file.write_text(json.dumps({"question": test_q, "answer": "18"}) + "\n"
+                         + json.dumps({"question": "Tom has 3 apples and buys 4 more. How many "
+                                                   "apples does he have now?", "answer": "7"})
+                         + "\n")
+    cfg = make_cfg(seeds=[SeedConfig(name="mine", path=str(seed_file))], decontaminate=True)
+    from metamath.augment.seeds import load_seeds as ls
+
+    st = run_augment(cfg, tmp_path / "run", llm=ScriptedTeacher(ls(cfg.seeds)[0], p_correct=1.0))
+    d = st["decontamination"]
+    assert d["removed"] > 0 and d["removed_by_test_set"] == {"gsm8k": d["removed"]}
+    assert d["matched_test_ids"] == ["gsm8k:gsm8k/test/1"]
+    kept = rows(tmp_path / "run" / "metamathqa.jsonl")
+    assert kept and all("Janet" not in r["query"] for r in kept)
+    rej = [r for r in rows(tmp_path / "run" / "rejected.jsonl") if r["reason"] == "contaminated"]
+    assert len(rej) == d["removed"] and rej[0]["detail"] == "gsm8k:gsm8k/test/1"
+
+
+def test_cli_dry_run_with_the_scripted_backend(data_dir, tmp_path, capsys):
+    from metamath.cli import main
+
+    rc = main(["augment", "--config", "configs/augment/quickstart.yaml", "--out",
+               str(tmp_path), "teacher.backend=scripted", "teacher.options={p_correct: 0.5}",
+               "--no-progress"])
+    assert rc == 0
+    for f in ("metamathqa.jsonl", "rejected.jsonl", "stats.json", "DATA_CARD.md", "config.yaml"):
+        assert (tmp_path / f).stat().st_size > 0, f
+    assert "rows; wrote" in capsys.readouterr().out
