@@ -285,8 +285,8 @@ class OpenAILLM:
             fix = (f"model {self.model!r} or the endpoint is unknown at {url}: check the model "
                    "name the server serves (GET /v1/models) and that base_url ends in /v1")
         elif "context" in msg.lower() or "maximum" in msg.lower():
-            fix = (f"request {req.id!r}: prompt + max_tokens ({req.max_tokens}) exceed the "
-                   "model's context length: lower max_tokens or shorten the prompt")
+            fix = (f"request {req.id!r}: prompt + max_tokens exceed the model's context length: "
+                   f"lower max_tokens (now {req.max_tokens}) or shorten the prompt")
         else:
             fix = f"request {req.id!r} was rejected: check the sampling parameters"
         return LLMError(f"HTTP {status} from {url}: {msg} -- {fix}")
