@@ -235,6 +235,7 @@ class HFLLM:
     def _run_group(self, rows, temperature, top_p, max_tokens, stop):
         cache_len = _round_up(len(rows[0].ids), 32) + max_tokens if self.static_cache else None
         shape = 0  # static cache: short batches are padded to this many rows (same compiled graph)
+        cache = None
         for batch in self._batches(rows, max_tokens):
             queue = [batch]
             while queue:
@@ -242,12 +243,22 @@ class HFLLM:
                 shape = max(shape, len(part)) if self.static_cache else 0
                 padded = part + [part[-1]] * (shape - len(part))
                 try:
+                    # One StaticCache, reset between batches: its tensors keep their addresses, so
+                    # the compiled, CUDA-graphed decode step is not recompiled or re-recorded, and
+                    # an old cache never lingers beside a new one.
+                    if self.static_cache and _reusable(cache, len(padded)):
+                        cache.reset()
+                    elif self.static_cache:
+                        cache = None
+                        _free_memory()
+                        cache = self._static_cache(cache_len)
                     outs = self._generate_batch(padded, temperature, top_p, max_tokens, stop,
-                                                cache_len)
+                                                cache)
                     yield part, outs[:len(part)]
                 except Exception as e:
                     if not is_oom(e):
                         raise
+                    cache = None
                     _free_memory()
                     if len(part) == 1:
                         yield part, [e]
@@ -256,9 +267,15 @@ class HFLLM:
                     self.batch_size = shape = min(self.batch_size, half)  # keep the size that fits
                     queue[:0] = [part[:half], part[half:]]
 
+    def _static_cache(self, max_len: int):
+        from transformers import StaticCache
+
+        return StaticCache(config=self.hf_model.config.get_text_config(decoder=True),
+                           max_cache_len=max_len)
+
     def _generate_batch(self, rows: list[_Row], temperature: float, top_p: float,
                         max_tokens: int, stop: tuple[str, ...],
-                        cache_len: int | None = None) -> list[Completion]:
+                        cache: Any = None) -> list[Completion]:
         import torch
         from transformers import GenerationConfig, LogitsProcessorList
         from transformers.generation.logits_process import (
@@ -285,12 +302,11 @@ class HFLLM:
             max_new_tokens=max_tokens, do_sample=False, num_beams=1,
             eos_token_id=sorted(self.eos_ids), pad_token_id=tok.pad_token_id,
             stop_strings=list(stop) or None,
-            cache_implementation="static" if self.static_cache else None, max_cache_len=cache_len,
             disable_compile=not self.compile)
-        with torch.inference_mode():
+        with torch.no_grad():  # not inference_mode: the reused static cache is updated in place
             out = self.hf_model.generate(
                 input_ids=ids.to(self.device), attention_mask=mask.to(self.device),
-                generation_config=config, logits_processor=processors,
+                generation_config=config, logits_processor=processors, cache=cache,
                 tokenizer=tok if stop else None)
         gen = out[:, width:].tolist()
         return [self._completion(r, g, max_tokens, stop) for r, g in zip(rows, gen, strict=True)]
@@ -320,6 +336,11 @@ def _load(name: str, device: str, dtype: Any, attn: str | None, trust: bool):
     kw = {"attn_implementation": attn} if attn else {}
     model = AutoModelForCausalLM.from_pretrained(name, dtype=dtype, trust_remote_code=trust, **kw)
     return model.to(device), tok
+
+
+def _reusable(cache: Any, rows: int) -> bool:
+    layer = cache.layers[0] if cache is not None else None
+    return bool(layer is not None and layer.is_initialized and layer.keys.shape[0] == rows)
 
 
 def _round_up(x: int, multiple: int) -> int:
