@@ -1,38 +1,48 @@
 """Brace-matched `\\boxed{...}` / `\\fbox{...}` extraction (MATH convention: the gold is the last box).
 
-Linear-time scan with an explicit depth counter (no regex recursion, no backtracking), so
-adversarial input such as 200 nested braces or a 5 MB string costs one pass.
+    last_boxed("so $\\boxed{\\frac{1}{2}}$.")   -> "\\frac{1}{2}"
+    all_boxed("\\boxed{1} and \\boxed{2}")       -> ["1", "2"]
+
+One linear pass matches every brace with a stack (no regex recursion, no backtracking, and no
+rescan per candidate), so adversarial input such as 200 nested braces, thousands of unclosed
+`\\boxed{`, or a 5 MB string costs one pass. Escaped braces `\\{ \\}` (set literals) do not count.
 """
 
 from __future__ import annotations
 
+import re
+
 _COMMANDS = ("\\boxed", "\\fbox")
+_BOX = re.compile(r"\\(?:boxed|fbox)(?![A-Za-z])")
 
 
-def _box_content(text: str, start: int) -> tuple[str, int] | None:
-    """Given the index just after `\\boxed`, return (content, end index) or None if unbalanced."""
-    i = start
-    n = len(text)
+def _brace_pairs(text: str, start: int) -> dict[int, int]:
+    """Map each "{" at or after `start` to its matching "}" (unmatched ones are absent)."""
+    pairs: dict[int, int] = {}
+    stack: list[int] = []
+    i, n = start, len(text)
+    while i < n:
+        c = text[i]
+        if c == "\\" and i + 1 < n and text[i + 1] in "{}":
+            i += 2  # escaped brace \{ or \} (a set literal) does not count
+            continue
+        if c == "{":
+            stack.append(i)
+        elif c == "}" and stack:
+            pairs[stack.pop()] = i
+        i += 1
+    return pairs
+
+
+def _content(text: str, after: int, pairs: dict[int, int]) -> tuple[str, int] | None:
+    """Content of the box whose command ends at `after`: braced, or the "\\boxed 5" form."""
+    i, n = after, len(text)
     while i < n and text[i] == " ":
         i += 1
     if i < n and text[i] == "{":
-        depth = 0
-        j = i
-        while j < n:
-            c = text[j]
-            if c == "\\" and j + 1 < n and text[j + 1] in "{}":
-                j += 2  # escaped brace \{ or \} (a set literal) does not count
-                continue
-            if c == "{":
-                depth += 1
-            elif c == "}":
-                depth -= 1
-                if depth == 0:
-                    return text[i + 1 : j], j + 1
-            j += 1
-        return None
-    # "\boxed 5" form (no braces): read up to the next space, "$" or end.
-    if i > start:
+        end = pairs.get(i)
+        return None if end is None else (text[i + 1 : end], end + 1)
+    if i > after:  # "\boxed 5": up to the next space, "$" or newline
         j = i
         while j < n and text[j] not in " $\n":
             j += 1
@@ -41,32 +51,33 @@ def _box_content(text: str, start: int) -> tuple[str, int] | None:
     return None
 
 
+def _boxes(text: str) -> list[tuple[str, int]]:
+    if "\\boxed" not in text and "\\fbox" not in text:
+        return []
+    starts = [m.end() for m in _BOX.finditer(text)]
+    if not starts:
+        return []
+    pairs = _brace_pairs(text, starts[0])
+    out = []
+    for after in starts:
+        got = _content(text, after, pairs)
+        if got is not None:
+            out.append(got)
+    return out
+
+
 def last_boxed(text: str) -> str | None:
     """Content of the last `\\boxed{}` (or `\\fbox{}`) in text, braces matched; None if absent."""
-    best: tuple[int, str] | None = None
-    for cmd in _COMMANDS:
-        pos = text.rfind(cmd)
-        while pos != -1:
-            after = pos + len(cmd)
-            # skip e.g. "\boxedx" (another macro); a box is followed by "{", " " or end
-            got = _box_content(text, after) if (after >= len(text) or text[after] in "{ ") else None
-            if got is not None:
-                if best is None or pos > best[0]:
-                    best = (pos, got[0])
-                break
-            pos = text.rfind(cmd, 0, pos)
-    return None if best is None else best[1].strip()
+    boxes = _boxes(text)
+    return boxes[-1][0].strip() if boxes else None
 
 
 def all_boxed(text: str) -> list[str]:
-    """Contents of every `\\boxed{}` in order."""
+    """Contents of every `\\boxed{}`/`\\fbox{}` in order (a box nested in a box is skipped)."""
     out: list[str] = []
-    pos = text.find("\\boxed")
-    while pos != -1:
-        got = _box_content(text, pos + len("\\boxed"))
-        if got is not None:
-            out.append(got[0].strip())
-            pos = text.find("\\boxed", got[1])
-        else:
-            pos = text.find("\\boxed", pos + 1)
+    end = -1
+    for content, stop in _boxes(text):
+        if stop > end:
+            out.append(content.strip())
+            end = stop
     return out
