@@ -26,13 +26,25 @@ VERDICTS = ("correct", "mismatch", "timeout", "too_long", "error")
 _MATRIX = re.compile(r"^\\begin\{([pbvBV]?matrix|array)\}(?:\{[^{}]*\})?(.*)\\end\{\1\}$")
 
 
-def _numbers_equal(p: Fraction, g: Fraction, percent: bool) -> bool:
+def _terminates(x: Fraction) -> bool:
+    d = x.denominator
+    for q in (2, 5):
+        while d % q == 0:
+            d //= q
+    return d == 1
+
+
+def _rounded(dec: str, val: Fraction, exact: Fraction) -> bool:
+    """dec (a decimal literal with value val) is `exact` correctly rounded to 3+ places, and
+    `exact` has no finite decimal form (0.333 for 1/3; never 0.333 for 333/1000 or 1/4)."""
+    k = len(dec.split(".", 1)[1]) if "." in dec else 0
+    return k >= 3 and not _terminates(exact) and abs(val - exact) * 2 * 10**k <= 1
+
+
+def _numbers_equal(p: Fraction, g: Fraction, ps: str, gs: str, percent: bool) -> bool:
     if p == g:
         return True
-    # A rounded decimal of a repeating value (0.333333 for 1/3): equal at 6 decimals, as
-    # math-verify's float_rounding=6, and also close in relative terms (1e-8 is not 2e-8).
-    diff = abs(p - g)
-    if diff <= Fraction(5, 10**7) and diff <= Fraction(1, 10**5) * max(abs(p), abs(g)):
+    if _rounded(ps, p, g) or _rounded(gs, g, p):
         return True
     # 50\% is 50 and 0.5 (math-verify accepts both readings).
     return percent and (p * 100 == g or p == g * 100)
@@ -133,7 +145,7 @@ def _scalar(p: str, g: str, ctx: _Ctx) -> bool | None:
         return True
     np_, ng = to_number(p), to_number(g)
     if np_ is not None and ng is not None:
-        return _numbers_equal(np_, ng, ctx.percent)
+        return _numbers_equal(np_, ng, p, g, ctx.percent)
     v = _special(p, g, ctx)
     if v is not None:
         return v
@@ -141,7 +153,7 @@ def _scalar(p: str, g: str, ctx: _Ctx) -> bool | None:
         ep = np_ if np_ is not None else exact_value(p)
         eg = ng if ng is not None else exact_value(g)
         if ep is not None and eg is not None:
-            return _numbers_equal(ep, eg, ctx.percent)
+            return _numbers_equal(ep, eg, p, g, ctx.percent)
     if ctx.degrees and any(f in p or f in g for f in TRIG):
         return None  # \\cos 6^\\circ lost its degree sign in canon: math-verify reads it right
     return numeric_verdict(p, g)
