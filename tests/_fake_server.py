@@ -127,6 +127,9 @@ class FakeServer:
         if method == "GET" and path.rstrip("/").endswith("/models"):
             return 200, {}, json.dumps({"object": "list", "data": [
                 {"id": m, "object": "model"} for m in sorted(self.models) or ["fake"]]}).encode()
+        if method == "GET" and path.rstrip("/").endswith("/stats"):  # for the benchmark
+            return 200, {}, json.dumps({"requests": len(self.received),
+                                        "prompt_tokens": self.prompt_tokens}).encode()
         body = json.loads(raw or b"{}")
         self.received.append({"t": time.monotonic(), "path": path, "body": body})
         if self.api_key is not None and headers.get("authorization") != f"Bearer {self.api_key}":
