@@ -1,0 +1,224 @@
+"""`metamath grade`: grade a JSONL file of completions with the same grader that filters data.
+
+    metamath grade completions.jsonl --task math --output graded.jsonl
+    metamath grade samples.jsonl --task gsm8k --workers 8 --mode strict
+
+Each input row has `completion` and either `gold` (the final answer) or `solution` (a reference
+solution: the gold is taken after '####' for GSM8K, from the last \\boxed{} for MATH). Output
+rows are the input rows plus `extracted`, `correct`, `reason`, `mode` (the rule that found the
+answer) and the strict-mode `correct_strict`. A line that is not valid UTF-8 or JSON, or lacks a
+field, becomes a row with reason "error" and an `error` naming the line and the fix. The last
+line printed is one JSON object: n, correct, accuracy, accuracy_strict, reasons, ...
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+HELP = "grade completions against gold answers (strict and flexible extraction)"
+DESCRIPTION = __doc__
+CHUNK = 256  # lines per task sent to a worker process
+PARALLEL_BYTES = 1 << 20  # files above 1 MB use all cores unless --workers says otherwise
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("input", help="JSONL with `completion` and `gold` or `solution` per row")
+    p.add_argument("--task", required=True, choices=("gsm8k", "math", "gsm8k_backward"))
+    p.add_argument("--output", "-o", help="write graded rows here (JSONL)")
+    p.add_argument(
+        "--mode",
+        default="flexible",
+        choices=("strict", "flexible"),
+        help="which extraction sets `correct` (both are reported; default flexible)",
+    )
+    p.add_argument(
+        "--timeout", type=float, default=2.0, help="seconds per symbolic comparison (default 2)"
+    )
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=0,
+        help="processes (default: all cores for files over 1 MB, else 1)",
+    )
+    p.add_argument("--completion-field", default="completion")
+    p.add_argument("--gold-field", default="gold")
+    p.add_argument("--solution-field", default="solution")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def grade_line(no: int, raw: bytes, opts: dict[str, Any]) -> dict[str, Any] | None:
+    """Grade one raw JSONL line; bad input becomes a row with reason "error" (never raises)."""
+    from metamath.answers import gold_from_solution, grade_both
+
+    if not raw.strip():
+        return None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        return _error(
+            no, f"not valid UTF-8 (byte {e.start} of the line); re-encode the file as UTF-8"
+        )
+    try:
+        row = json.loads(text)
+    except ValueError as e:
+        return _error(no, f"not valid JSON ({e}); one JSON object per line")
+    if not isinstance(row, dict):
+        return _error(no, f"expected a JSON object, got {type(row).__name__}")
+    completion = row.get(opts["completion_field"])
+    if not isinstance(completion, str):
+        return _error(
+            no,
+            f"field '{opts['completion_field']}' is missing or not a string "
+            f"(row has: {', '.join(sorted(row))}); pass --completion-field",
+            row,
+        )
+    gold = row.get(opts["gold_field"])
+    if gold is None and isinstance(row.get(opts["solution_field"]), str):
+        gold = gold_from_solution(row[opts["solution_field"]], opts["task"])
+    if gold is None or not str(gold).strip():
+        return _error(
+            no,
+            f"no gold answer: field '{opts['gold_field']}' is missing and field "
+            f"'{opts['solution_field']}' has no final answer; pass --gold-field",
+            row,
+        )
+    strict, flexible = grade_both(completion, str(gold), opts["task"], timeout=opts["timeout"])
+    g = strict if opts["mode"] == "strict" else flexible
+    return {
+        **row,
+        "gold": str(gold),
+        "extracted": g.extracted,
+        "correct": g.correct,
+        "reason": g.reason,
+        "mode": g.mode,
+        "correct_strict": strict.correct,
+    }
+
+
+def _error(no: int, msg: str, row: dict[str, Any] | None = None) -> dict[str, Any]:
+    base = dict(row) if row else {}
+    return {
+        **base,
+        "line": no,
+        "extracted": None,
+        "correct": False,
+        "reason": "error",
+        "correct_strict": False,
+        "error": f"line {no}: {msg}",
+    }
+
+
+def _grade_chunk(
+    args: tuple[list[tuple[int, bytes]], dict[str, Any]],
+) -> tuple[list[dict[str, Any]], int]:
+    """(graded rows, bytes consumed) for one chunk of lines."""
+    chunk, opts = args
+    rows = [r for no, raw in chunk if (r := grade_line(no, raw, opts)) is not None]
+    return rows, sum(len(raw) for _, raw in chunk)
+
+
+def _chunks(path: Path) -> Iterator[list[tuple[int, bytes]]]:
+    chunk: list[tuple[int, bytes]] = []
+    with open(path, "rb") as f:
+        for no, raw in enumerate(f, 1):
+            chunk.append((no, raw))
+            if len(chunk) == CHUNK:
+                yield chunk
+                chunk = []
+    if chunk:
+        yield chunk
+
+
+def run(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    path = Path(args.input)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such file (the JSONL of completions to grade)")
+    opts = {
+        "task": args.task,
+        "mode": args.mode,
+        "timeout": args.timeout,
+        "completion_field": args.completion_field,
+        "gold_field": args.gold_field,
+        "solution_field": args.solution_field,
+    }
+    size = path.stat().st_size
+    workers = args.workers or ((os.cpu_count() or 1) if size > PARALLEL_BYTES else 1)
+    counts: Counter[str] = Counter()
+    n = correct = correct_strict = 0
+    start = time.monotonic()
+    out = open(args.output, "w", encoding="utf-8") if args.output else None
+    bar = tqdm(
+        total=size,
+        unit="B",
+        unit_scale=True,
+        desc="grade",
+        disable=args.no_progress,
+        file=sys.stderr,
+    )
+    try:
+        tasks = ((c, opts) for c in _chunks(path))
+        if workers > 1:
+            import multiprocessing as mp
+
+            # spawn: no inherited locks or worker pipes; imap keeps the input order
+            pool = mp.get_context("spawn").Pool(workers)
+            results = pool.imap(_grade_chunk, tasks)
+        else:
+            pool, results = None, map(_grade_chunk, tasks)
+        try:
+            for rows, nbytes in results:
+                for r in rows:
+                    n += 1
+                    correct += bool(r["correct"])
+                    correct_strict += bool(r["correct_strict"])
+                    counts[r["reason"]] += 1
+                    if out:
+                        out.write(json.dumps(r, ensure_ascii=False) + "\n")
+                bar.update(nbytes)
+        finally:
+            if pool is not None:
+                pool.close()
+                pool.join()
+    finally:
+        bar.close()
+        if out:
+            out.close()
+    elapsed = time.monotonic() - start
+    summary = {
+        "n": n,
+        "correct": correct,
+        "accuracy": correct / n if n else 0.0,
+        "correct_strict": correct_strict,
+        "accuracy_strict": correct_strict / n if n else 0.0,
+        "reasons": dict(sorted(counts.items())),
+        "task": args.task,
+        "mode": args.mode,
+        "errors": counts.get("error", 0),
+        "workers": workers,
+        "seconds": round(elapsed, 3),
+        "rows_per_s": round(n / elapsed, 1) if elapsed else None,
+        "input": str(path),
+        "output": args.output,
+    }
+    if counts.get("error"):
+        print(
+            f"{counts['error']} rows could not be graded (reason 'error'; see the `error` field"
+            f"{' in ' + args.output if args.output else ''})",
+            file=sys.stderr,
+        )
+    print(
+        f"graded {n} rows: accuracy {summary['accuracy']:.4f} ({args.mode}), "
+        f"{summary['accuracy_strict']:.4f} (strict)"
+    )
+    print(json.dumps(summary))
+    return 0
