@@ -113,7 +113,9 @@ def run_train(cfg: TrainConfig, run_dir: str | Path) -> dict[str, Any]:
 
     cfg.check()
     run_dir = Path(run_dir)
-    ps = PartialState()
+    # Without a GPU, accelerate only forms a process group (gloo) when told it runs on CPU.
+    cpu = not torch.cuda.is_available()
+    ps = PartialState(cpu=cpu)
     device_type, world = ps.device.type, ps.num_processes
     tok = load_tokenizer(cfg)
     with ps.main_process_first():  # rank 0 tokenises and fills the cache, the others read it
@@ -123,7 +125,7 @@ def run_train(cfg: TrainConfig, run_dir: str | Path) -> dict[str, Any]:
         gradient_accumulation_plugin=GradientAccumulationPlugin(
             num_steps=plan.grad_accum, sync_with_dataloader=False),
         mixed_precision=cfg.mixed_precision if device_type == "cuda" else "no",
-        log_with=cfg.report_to or None, project_dir=str(run_dir))
+        log_with=cfg.report_to or None, project_dir=str(run_dir), cpu=cpu)
     main = accelerator.is_main_process
     if main:
         run_dir.mkdir(parents=True, exist_ok=True)
