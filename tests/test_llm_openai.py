@@ -23,7 +23,7 @@ def server():
 
 
 def _llm(srv, **kw) -> OpenAILLM:
-    return OpenAILLM("fake", base_url=srv.base_url, progress=False, **kw)
+    return OpenAILLM("fake", base_url=srv.base_url, **{"progress": False, **kw})
 
 
 def test_prompt_and_chat_with_n_and_usage(server):
@@ -143,3 +143,40 @@ def test_retry_after_parsing():
     assert parse_retry_after({}) is None
     date = time.strftime("%a, %d %b %Y %H:%M:%S GMT", time.gmtime(time.time() + 30))
     assert 25 <= parse_retry_after({"retry-after": date}) <= 31
+
+
+def test_progress_bar_shows_rates_retries_and_failures(capsys):
+    srv = FakeServer().start()
+    try:
+        llm = _llm(srv, progress=True, max_retries=1, backoff_base=0.01)
+        reqs = [Request(id="a", prompt="fine"), Request(id="b", prompt="flaky [500x1]"),
+                Request(id="c", prompt="broken [500]")]
+        list(llm.generate(reqs))
+    finally:
+        srv.stop()
+    err = capsys.readouterr().err
+    assert "3/3" in err and "req/s" in err and "tok/s" in err
+    assert "retries=2" in err and "failed=1" in err
+
+
+def test_importing_the_package_loads_no_backend():
+    import subprocess
+    import sys
+
+    code = ("import sys, metamath.llm, metamath.llm.cache; "
+            "print(sorted(m for m in ('aiohttp', 'openai', 'torch', 'transformers') "
+            "if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_max_n_splits_large_n_and_rpm_paces_requests(server):
+    llm = _llm(server, max_n=2, rpm=600)  # 10 requests/s after a 1 s burst
+    t0 = time.monotonic()
+    (res,) = list(llm.generate([Request(id="a", prompt="big", n=5, seed=10)]))
+    assert [c.index for c in res.completions] == list(range(5))
+    got = sorted((r["body"]["n"], r["body"]["seed"]) for r in server.received)
+    assert got == [(1, 14), (2, 10), (2, 12)]  # chunks of max_n, seed + first index
+    assert res.completions[2].text == "answer 0 seed 12 to: big"
+    list(llm.generate([Request(id=str(i), prompt="x") for i in range(15)]))
+    assert time.monotonic() - t0 >= 0.4  # 18 requests at 10/s with 10 in the burst

@@ -48,6 +48,22 @@ class _Exhausted(Exception):
 
 
 class OpenAILLM:
+    """Client for OpenAI-compatible servers; see the module docstring.
+
+    Options: base_url (one URL, a comma-separated string or a list: load goes to the least busy),
+    api_key_env, max_in_flight (HTTP requests in flight, all servers together), rpm / tpm
+    (requests / tokens per minute; tokens are estimated as prompt bytes / 4 + n * max_tokens),
+    timeout (s per HTTP request), max_retries, backoff_base / backoff_max (s), max_n (most
+    choices asked in one request), price_prompt_per_1m / price_completion_per_1m (USD per
+    million tokens: adds stats["cost_usd"]), extra_body (merged into every request body, e.g.
+    {"top_k": 20} for vLLM), progress (None: a bar on terminals only), desc (the bar's label).
+
+    `stats` (totals over the object's life, for stats.json): requests (HTTP requests sent,
+    retries included), samples, prompt_tokens, completion_tokens (as the server reports usage),
+    retries, failures (Requests answered with an error), fanned_out (samples asked one by one
+    because the server ignored n), cost_usd (when prices are set).
+    """
+
     def __init__(self, model: str, base_url: str | Sequence[str] = "http://127.0.0.1:8000/v1",
                  api_key_env: str = "OPENAI_API_KEY", max_in_flight: int = 64,
                  rpm: float | None = None, tpm: float | None = None, timeout: float = 300.0,
@@ -228,39 +244,34 @@ class OpenAILLM:
                     async with session.post(url + path, data=data, proxy=proxies[url]) as resp:
                         status, headers, raw = resp.status, resp.headers, await resp.read()
                 except TimeoutError:
-                    last = f"timeout after {self.timeout}s from {url}"
-                    continue_ = True
+                    status, last = 0, f"timeout after {self.timeout}s from {url}"
                 except aiohttp.ClientError as e:  # refused, reset, dropped mid-response
-                    last = f"connection error to {url}: {type(e).__name__}: {e}"[:300]
-                    continue_ = True
-                else:
-                    continue_ = False
+                    status, last = 0, f"connection error to {url}: {type(e).__name__}: {e}"[:300]
                 finally:
                     servers[url] -= 1
-            if not continue_:
-                if status == 200:
-                    try:
-                        resp_doc = json.loads(raw)
-                        choices = _choices(resp_doc, chat)
-                    except (ValueError, TypeError, KeyError, AttributeError) as e:
-                        # A 200 with a body we cannot read (truncated JSON, no choices): transient.
-                        last = f"malformed response from {url}: {type(e).__name__}: {e}"[:300]
-                    else:
-                        usage = resp_doc.get("usage") or {}
-                        p_tok = int(usage.get("prompt_tokens") or 0)
-                        c_tok = int(usage.get("completion_tokens") or 0)
-                        self._account(p_tok, c_tok, bar)
-                        # Usage is per request: the prompt goes to the first choice, completion
-                        # tokens are split evenly (servers do not report them per choice).
-                        per, rest = divmod(c_tok, max(len(choices), 1))
-                        out = [(t, f, p_tok if k == 0 else 0, per + (rest if k == 0 else 0))
-                               for k, (t, f) in enumerate(choices)]
-                        return out, attempt, url
-                elif status in (408, 409, 429) or status >= 500:
-                    last = f"HTTP {status} from {url}: {_msg(raw)}"
-                    wait = parse_retry_after(headers)
+            if status == 200:
+                try:
+                    doc = json.loads(raw)
+                    choices = _choices(doc, chat)
+                except (ValueError, TypeError, KeyError, AttributeError) as e:
+                    # A 200 with a body we cannot read (truncated JSON, no choices): transient.
+                    last = f"malformed response from {url}: {type(e).__name__}: {e}"[:300]
                 else:
-                    raise self._fatal(status, _msg(raw), url, req)
+                    usage = doc.get("usage") or {}
+                    p_tok = int(usage.get("prompt_tokens") or 0)
+                    c_tok = int(usage.get("completion_tokens") or 0)
+                    self._account(p_tok, c_tok, bar)
+                    # Usage is per request: the prompt goes to the first choice, completion
+                    # tokens are split evenly (servers do not report them per choice).
+                    per, rest = divmod(c_tok, max(len(choices), 1))
+                    out = [(t, f, p_tok if k == 0 else 0, per + (rest if k == 0 else 0))
+                           for k, (t, f) in enumerate(choices)]
+                    return out, attempt, url
+            elif status in (408, 409, 429) or status >= 500:
+                last = f"HTTP {status} from {url}: {_msg(raw)}"
+                wait = parse_retry_after(headers)
+            elif status:  # any other 4xx: every request would fail the same way
+                raise self._fatal(status, _msg(raw), url, req)
             if attempt < self.max_retries:
                 backoff = min(self.backoff_max, self.backoff_base * 2 ** attempt)
                 # Honour Retry-After (plus up to 20% jitter); else full-jitter exponential backoff.
