@@ -180,3 +180,19 @@ def test_max_n_splits_large_n_and_rpm_paces_requests(server):
     assert res.completions[2].text == "answer 0 seed 12 to: big"
     list(llm.generate([Request(id=str(i), prompt="x") for i in range(15)]))
     assert time.monotonic() - t0 >= 0.4  # 18 requests at 10/s with 10 in the burst
+
+
+def test_abandoning_the_iterator_cancels_the_rest():
+    srv = FakeServer(latency=0.2).start()
+    try:
+        llm = _llm(srv, max_in_flight=2)
+        t0 = time.monotonic()
+        for _res in llm.generate([Request(id=str(i), prompt=f"q{i}") for i in range(100)]):
+            break
+        assert time.monotonic() - t0 < 3
+        time.sleep(0.3)
+        sent = len(srv.received)
+        time.sleep(0.5)
+        assert sent <= 6 and len(srv.received) == sent  # nothing more goes out
+    finally:
+        srv.stop()
