@@ -136,6 +136,11 @@ def run_train(cfg: TrainConfig, run_dir: str | Path) -> dict[str, Any]:
     model = load_model(cfg, device_type)
     n_params = sum(p.numel() for p in model.parameters())
     optimizer = _optimizer(model, cfg, device_type)
+    ds = accelerator.state.deepspeed_plugin
+    if ds is not None:  # no dataloader goes through prepare(), so DeepSpeed's "auto" needs these
+        ds.deepspeed_config["train_micro_batch_size_per_gpu"] = cfg.micro_batch_size
+        if ds.deepspeed_config.get("gradient_clipping", "auto") == "auto":
+            ds.deepspeed_config["gradient_clipping"] = cfg.max_grad_norm
     model, optimizer = accelerator.prepare(model, optimizer)
     warmup = cfg.warmup_steps if cfg.warmup_steps >= 0 else math.ceil(cfg.warmup_ratio * plan.total)
     scheduler = get_scheduler(cfg.scheduler, optimizer.optimizer, num_warmup_steps=warmup,
