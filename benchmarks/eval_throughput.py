@@ -99,7 +99,7 @@ def run_hf(model, tok, size: str, prompts: list[str], args) -> dict:
     from metamath.llm.hf import HFLLM
 
     llm = HFLLM.from_objects(model, tok, name=f"random-{size}", batch_size=args.batch_size,
-                             static_cache=args.static_cache, progress=True, desc=size)
+                             static_cache=args.static_cache, progress=None, desc=size)
     reqs = [Request(id=str(i), prompt=p, max_tokens=args.max_tokens)
             for i, p in enumerate(prompts)]
     runs = []
@@ -127,7 +127,8 @@ def main() -> int:
     p.add_argument("--tiny", action="store_true", help="tiny shape + 2K vocab: a CPU smoke run")
     p.add_argument("--limit", type=int, default=None, help="first N prompts (default: all 1,319)")
     p.add_argument("--max-tokens", type=int, default=256)
-    p.add_argument("--batch-size", type=int, default=None, help="hf rows per batch (default: auto)")
+    p.add_argument("--batch-size", type=int, default=None,
+                   help="hf rows per batch (default: auto; 64 with --tiny, like the baseline)")
     p.add_argument("--no-static-cache", dest="static_cache", action="store_false")
     p.add_argument("--repeat", type=int, default=2, help="timed runs per size (1st = cold)")
     p.add_argument("--data", type=Path, default=Path(os.environ.get(
@@ -147,6 +148,8 @@ def main() -> int:
     from metamath.prompts.alpaca import render
 
     device = "cuda" if torch.cuda.is_available() else "cpu"
+    if args.tiny and args.batch_size is None:
+        args.batch_size = 64
     sizes = (args.sizes or ("tiny" if args.tiny else "1b,7b")).split(",")
     questions = [row["question"] for _, row in read_jsonl(args.data / "gsm8k" / "test.jsonl")]
     prompts = [render(q, style="original_eval") for q in questions][:args.limit]

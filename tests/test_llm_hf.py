@@ -148,3 +148,25 @@ def test_static_cache_same_greedy_text(llm, tiny_model_dir):
     reqs.append(Request(id="s", prompt=PROMPTS[1], n=2, temperature=1.0, seed=4, max_tokens=12))
     a, b = generate_all(llm, reqs), generate_all(static, reqs)
     assert {k: texts(v) for k, v in a.items()} == {k: texts(v) for k, v in b.items()}
+
+
+@pytest.mark.gpu
+def test_cuda_defaults_and_compiled_static_cache(request):
+    """On a GPU: auto device/dtype (cuda, bf16); the compiled static-cache path gives the same
+    greedy text as the dynamic cache (compared in fp32, where near-ties do not flip)."""
+    import torch
+
+    from metamath.llm.hf import HFLLM
+
+    if not torch.cuda.is_available():
+        pytest.skip("needs a CUDA GPU")
+    tiny_model_dir = request.getfixturevalue("tiny_model_dir")
+    auto = HFLLM(str(tiny_model_dir))
+    assert auto.device.type == "cuda" and auto.hf_model.dtype == torch.bfloat16
+    assert auto.max_batch_tokens and auto.max_batch_tokens > 10_000
+    reqs = [Request(id=str(i), prompt=p, max_tokens=16) for i, p in enumerate(PROMPTS)]
+    assert all(r.ok for r in generate_all(auto, reqs).values())
+    dyn = HFLLM(str(tiny_model_dir), dtype="float32", batch_size=3)
+    static = HFLLM(str(tiny_model_dir), dtype="float32", batch_size=3, static_cache=True)
+    a, b = generate_all(dyn, reqs), generate_all(static, reqs)
+    assert {k: texts(v) for k, v in a.items()} == {k: texts(v) for k, v in b.items()}

@@ -306,7 +306,8 @@ class HFLLM:
         with torch.no_grad():  # not inference_mode: the reused static cache is updated in place
             out = self.hf_model.generate(
                 input_ids=ids.to(self.device), attention_mask=mask.to(self.device),
-                generation_config=config, logits_processor=processors, cache=cache,
+                generation_config=config, logits_processor=processors,
+                **({_cache_kwarg(self.hf_model): cache} if cache is not None else {}),
                 tokenizer=tok if stop else None)
         gen = out[:, width:].tolist()
         return [self._completion(r, g, max_tokens, stop) for r, g in zip(rows, gen, strict=True)]
@@ -336,6 +337,13 @@ def _load(name: str, device: str, dtype: Any, attn: str | None, trust: bool):
     kw = {"attn_implementation": attn} if attn else {}
     model = AutoModelForCausalLM.from_pretrained(name, dtype=dtype, trust_remote_code=trust, **kw)
     return model.to(device), tok
+
+
+def _cache_kwarg(model: Any) -> str:
+    """transformers renamed generate()'s `past_key_values` to `cache` during 5.x."""
+    import inspect
+
+    return "cache" if "cache" in inspect.signature(model.forward).parameters else "past_key_values"
 
 
 def _reusable(cache: Any, rows: int) -> bool:
