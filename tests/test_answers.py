@@ -29,6 +29,11 @@ from metamath.answers import extract, grade, grade_both, is_equiv
         ("We find 12 eggs, then 3 more, 15 in all.", "gsm8k", "strict", None),
         ("no digits here", "gsm8k", "flexible", None),
         ("The answer is:\n42", "gsm8k", "strict", "42"),
+        ("The answer is $\\frac{1}{2}$ because of x.", "math", "strict", "\\frac{1}{2}"),
+        ("The answer is: \\$5.50.", "math", "strict", "\\$5.50"),
+        ("The answer is: $\\boxed{18}$", "gsm8k", "strict", "18"),
+        ("The answer is: -\\frac{3}{4}", "gsm8k", "strict", "-\\frac{3}{4}"),
+        ("First 12, then The answer is: 7\nQuestion: 3+5?", "gsm8k", "strict", "7"),
     ],
 )
 def test_extract(text, task, mode, want):

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from functools import lru_cache
 
-from metamath.answers.expr import TRIG, equation_verdict, exact_value, numeric_verdict
+from metamath.answers.expr import TRIG, equation_verdict, evaluable, exact_value, numeric_verdict
 from metamath.answers.normalize import canon, to_number
 from metamath.answers.symbolic import symbolic_equiv
 
@@ -188,7 +188,13 @@ def _compare(p: str, g: str, ctx: _Ctx, depth: int = 0) -> bool | None:
     if sp is None or sg is None or sp[0] != sg[0] or len(sp[1]) != len(sg[1]):
         # different shapes: "(1,2)" vs "[1,2)" or a list vs a single value; settled when both
         # sides are plain shapes (math-verify agrees), left to it when one side is a scalar
-        return False if sp is not None and sg is not None else None
+        if sp is not None and sg is not None:
+            return False
+        # a matrix, tuple, interval or set is never a single number
+        shaped, other = (sp, g) if sp is not None else (sg, p)
+        if shaped[0] != "list" and (to_number(other) is not None or evaluable(other)):
+            return False
+        return None
     if sp[0] in ("set", "list", "union"):
         return _unordered(sp[1], sg[1], ctx, depth)
     verdicts = [_compare(a, b, ctx, depth + 1) for a, b in zip(sp[1], sg[1], strict=True)]

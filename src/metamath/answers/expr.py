@@ -326,3 +326,8 @@ def exact_value(s: str) -> Fraction | None:
     except (_Refuse, ValueError, OverflowError, ZeroDivisionError, TypeError):
         return None
     return v if parser.peek() is None and isinstance(v, Fraction) else None
+
+
+def evaluable(s: str) -> bool:
+    """s is a scalar expression this evaluator reads (a number, \\pi, \\sqrt{2}, 2x+1, ...)."""
+    return evaluate(s) is not None

@@ -60,6 +60,12 @@ def _clean_latex_answer(seg: str) -> str | None:
     if boxed is not None:
         seg = boxed
     seg = seg.strip()
+    # "$\frac{1}{2}$ because ...": the answer is the math span the line opens with.
+    for left, right in (("$$", "$$"), ("$", "$"), ("\\(", "\\)")):
+        end = seg.find(right, len(left)) if seg.startswith(left) else -1
+        if end > len(left):
+            seg = seg[: end + len(right)]
+            break
     # "$\frac{1}{2}$." or "\(x\)": drop delimiters around the whole answer.
     for left, right in (("$$", "$$"), ("$", "$"), ("\\(", "\\)"), ("\\[", "\\]")):
         if seg.startswith(left) and seg.endswith(right) and len(seg) >= len(left) + len(right):

@@ -38,6 +38,7 @@ _REMOVE = (
 _REPLACE = (
     ("\\dfrac", "\\frac"),
     ("\\tfrac", "\\frac"),
+    ("\\cfrac", "\\frac"),
     ("\\dbinom", "\\binom"),
     ("\\tbinom", "\\binom"),
     ("\\le ", "\\leq "),
