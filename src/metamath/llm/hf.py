@@ -121,6 +121,7 @@ class HFLLM:
         self.batch_size = batch_size or (256 if self.device.type == "cuda" else 16)
         self.max_batch_tokens = max_batch_tokens or self._token_budget()
         self.static_cache, self.compile = static_cache, compile
+        self._cache: Any = None  # the static KV cache, kept across batches and calls
         self.progress, self.desc = progress, desc
         self.max_positions = getattr(self.hf_model.config, "max_position_embeddings", None)
 
@@ -144,7 +145,7 @@ class HFLLM:
         return max(1024, int(0.8 * free / per_token))
 
     def close(self) -> None:
-        self.hf_model = None
+        self.hf_model = self._cache = None
 
     # -- prompts ---------------------------------------------------------------------------
     def encode(self, request: Request) -> list[int]:
@@ -235,7 +236,6 @@ class HFLLM:
     def _run_group(self, rows, temperature, top_p, max_tokens, stop):
         cache_len = _round_up(len(rows[0].ids), 32) + max_tokens if self.static_cache else None
         shape = 0  # static cache: short batches are padded to this many rows (same compiled graph)
-        cache = None
         for batch in self._batches(rows, max_tokens):
             queue = [batch]
             while queue:
@@ -243,22 +243,22 @@ class HFLLM:
                 shape = max(shape, len(part)) if self.static_cache else 0
                 padded = part + [part[-1]] * (shape - len(part))
                 try:
-                    # One StaticCache, reset between batches: its tensors keep their addresses, so
-                    # the compiled, CUDA-graphed decode step is not recompiled or re-recorded, and
-                    # an old cache never lingers beside a new one.
-                    if self.static_cache and _reusable(cache, len(padded)):
-                        cache.reset()
+                    # One StaticCache, reset between batches and generate() calls: its tensors keep
+                    # their addresses, so the compiled, CUDA-graphed decode step is not recompiled
+                    # or re-recorded, and an old cache never lingers beside a new one.
+                    if self.static_cache and _reusable(self._cache, len(padded), cache_len):
+                        self._cache.reset()
                     elif self.static_cache:
-                        cache = None
+                        self._cache = None
                         _free_memory()
-                        cache = self._static_cache(cache_len)
+                        self._cache = self._static_cache(cache_len)
                     outs = self._generate_batch(padded, temperature, top_p, max_tokens, stop,
-                                                cache)
+                                                self._cache)
                     yield part, outs[:len(part)]
                 except Exception as e:
                     if not is_oom(e):
                         raise
-                    cache = None
+                    self._cache = None
                     _free_memory()
                     if len(part) == 1:
                         yield part, [e]
@@ -346,9 +346,10 @@ def _cache_kwarg(model: Any) -> str:
     return "cache" if "cache" in inspect.signature(model.forward).parameters else "past_key_values"
 
 
-def _reusable(cache: Any, rows: int) -> bool:
+def _reusable(cache: Any, rows: int, max_len: int) -> bool:
     layer = cache.layers[0] if cache is not None else None
-    return bool(layer is not None and layer.is_initialized and layer.keys.shape[0] == rows)
+    return bool(layer is not None and layer.is_initialized and layer.keys.shape[0] == rows
+                and layer.max_cache_len >= max_len)
 
 
 def _round_up(x: int, multiple: int) -> int:
