@@ -13,6 +13,7 @@ with skip_bad=True they are counted in `ProblemSet.skipped` instead.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -82,16 +83,15 @@ def math_gold(solution: str) -> str | None:
 _FORMATS = {
     "gsm8k": gsm8k_gold,
     "boxed": math_gold,
-    "plain": lambda s: s.strip().replace(",", "") if _is_number(s) else (s.strip() or None),
+    "plain": lambda s: _plain_gold(s),
 }
+# Only whole thousands groups lose their commas: "1,234,567" is a number, "1,2" is a list.
+_THOUSANDS = re.compile(r"[-+]?\d{1,3}(?:,\d{3})+(?:\.\d+)?")
 
 
-def _is_number(s: str) -> bool:
-    try:
-        float(s.strip().replace(",", ""))
-        return True
-    except ValueError:
-        return False
+def _plain_gold(s: str) -> str | None:
+    s = s.strip()
+    return s.replace(",", "") if _THOUSANDS.fullmatch(s) else (s or None)
 
 
 def load_file(path: str | os.PathLike, *, question: str = "question", answer: str = "answer",

@@ -1,0 +1,113 @@
+"""Data loaders (metamath.data) and JSONL I/O (metamath.io): real files where they exist, small
+fixture files written here for the error paths."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from metamath.data import ERRATA, gsm8k_gold, load, load_file, math_gold
+from metamath.io import DataError, JsonlWriter, done_ids, read_jsonl, repair_jsonl
+
+COUNTS = {
+    ("gsm8k", "train"): 7473,
+    ("gsm8k", "test"): 1319,
+    ("math", "train"): 7500,
+    ("math", "test"): 5000,
+    ("math500", "test"): 500,
+    ("gsm8k_backward", "test"): 1270,
+}
+
+
+@pytest.mark.parametrize("name, split", list(COUNTS))
+def test_real_files_load_whole(data_dir, name, split):
+    ps = load(name, split)
+    assert len(ps) == COUNTS[(name, split)] and not ps.skipped
+    assert len({p.id for p in ps}) == len(ps)  # ids are unique and deterministic
+    assert all(p.gold and p.question for p in ps)
+    assert load(name, split)[0] == ps[0]
+
+
+def test_real_golds(data_dir):
+    g = load("gsm8k", "test")
+    assert g[0].id == "gsm8k/test/1" and g[0].gold == "18" and "####" in g[0].solution
+    assert all("," not in p.gold for p in load("gsm8k", "train"))
+    m = {p.id: p for p in load("math", "test")}
+    assert m["test/algebra/1.json"].gold == "2" and m["test/algebra/1.json"].level == "Level 3"
+    m500 = load("math500", "test")
+    assert {p.id for p in m500} <= set(m)
+    train = {p.id: p for p in load("math", "train")}
+    for pid, gold in ERRATA.items():  # the two empty-box solutions upstream
+        assert train[pid].gold == gold and "\\boxed{}" in train[pid].solution
+    back = load("gsm8k_backward", "test")
+    assert back[0].gold == "80000" and back[0].meta["original_answer"] == "70000"
+
+
+def test_limit_and_path(data_dir, tmp_path):
+    assert len(load("gsm8k", "test", limit=5)) == 5
+    assert len(load("gsm8k", "test", path=data_dir)) == 1319
+    with pytest.raises(FileNotFoundError, match="expected the gsm8k test file"):
+        load("gsm8k", "test", path=tmp_path / "nope.jsonl")
+    with pytest.raises(ValueError, match="known: "):
+        load("gsm8k", "validation")
+
+
+def test_gold_rules():
+    assert gsm8k_gold("so 1,234 + 1 = 1,235\n#### 1,235") == "1235"
+    assert gsm8k_gold("no marker") is None
+    assert math_gold(r"thus $\boxed{\frac{1}{2}}$ and \fbox{3}") == "3"
+    assert math_gold(r"$\boxed{\{1,2\}}$") == r"\{1,2\}"
+
+
+def test_load_file_field_map_and_formats(tmp_path):
+    f = tmp_path / "mine.jsonl"
+    rows = [
+        {"uid": "a", "problem": "Q1?", "final": "1,234"},
+        {"uid": "b", "problem": "Q2?", "final": "1,2"},  # a list, not a number
+        {"uid": "c", "problem": "Q3?", "final": r"\frac{1}{2}"},
+    ]
+    f.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    ps = load_file(f, question="problem", answer="final", id_field="uid")
+    assert [(p.id, p.gold) for p in ps] == [("a", "1234"), ("b", "1,2"), ("c", r"\frac{1}{2}")]
+    j = tmp_path / "mine.json"
+    j.write_text(json.dumps({"data": rows}))
+    assert [p.gold for p in load_file(j, question="problem", answer="final")] == [
+        "1234",
+        "1,2",
+        r"\frac{1}{2}",
+    ]
+    with pytest.raises(ValueError, match="answer_format"):
+        load_file(f, question="problem", answer="final", answer_format="latex")
+
+
+def test_bad_rows_name_file_line_and_field(tmp_path):
+    f = tmp_path / "bad.jsonl"
+    f.write_bytes(
+        b'{"question": "Q?", "answer": "#### 5"}\n'
+        b'{"question": "Q?", "answer": "no marker"}\n'
+        b'{"answer": "#### 3"}\n'
+        b'{"question": "Q?", "answer": "#### 4\xff"}\n'
+        b"not json\n"
+    )
+    with pytest.raises(DataError, match=r"bad.jsonl:2: field 'answer' has no final answer"):
+        load_file(f, answer_format="gsm8k")
+    ps = load_file(f, answer_format="gsm8k", skip_bad=True)
+    assert [p.gold for p in ps] == ["5"]
+    assert [e.line for e in ps.skipped] == [2, 3, 4, 5]
+    assert "field 'question' is missing" in str(ps.skipped[1])
+    assert "malformed JSONL line" in str(ps.skipped[2])
+
+
+def test_jsonl_writer_resume(tmp_path):
+    p = tmp_path / "out.jsonl"
+    with JsonlWriter(p) as w:
+        w.write({"id": "a"})
+        w.write({"id": "b"})
+    with open(p, "a") as f:
+        f.write('{"id": "c", "tor')  # a crash mid-line
+    assert done_ids(p) == {"a", "b"}  # the torn line is cut on resume
+    assert repair_jsonl(p) == 0
+    with JsonlWriter(p) as w:
+        w.write({"id": "c"})
+    assert [o["id"] for _, o in read_jsonl(p)] == ["a", "b", "c"]
