@@ -100,3 +100,14 @@ def test_partial_answers_of_a_failed_request_are_kept_errors_are_not(tmp_path):
     (res,) = list(CachedLLM(inner, path).generate([Request(id="a", prompt="P", n=3)]))
     assert res.ok and [(r.n, r.seed) for r in inner.seen] == [(2, None)]
     assert res.completions[0].cached and not res.completions[1].cached
+
+
+def test_sample_keys_equal_cache_key():
+    from metamath.llm.base import cache_key
+    from metamath.llm.cache import sample_keys
+
+    reqs = [Request(id="a", prompt="Ünïcode \\boxed{1} \"q\"", n=3, seed=4, stop=("Q:",)),
+            Request(id="b", messages=({"role": "user", "content": "hi"},), n=12, top_p=0.9)]
+    for r in reqs:
+        assert sample_keys("m", r) == [cache_key("m", r, i) for i in range(r.n)]
+    assert len(set(sample_keys("m", reqs[1]))) == 12
