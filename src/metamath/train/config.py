@@ -44,6 +44,9 @@ class LoraConfig:
 @dataclass
 class TrainConfig:
     model: str = ""  # local path or Hub id of any causal LM
+    # pretrained: load the weights; random: build the architecture from its config.json with
+    # random weights (throughput benchmarks, from-scratch experiments)
+    model_init: Literal["pretrained", "random"] = "pretrained"
     data: DataConfig = field(default_factory=DataConfig)
     # metamath: the Alpaca prompt used at evaluation too; original: the released trainer's quirks
     # (first-line split, no space after "### Response:"); chat: the tokenizer's chat template.
@@ -67,7 +70,8 @@ class TrainConfig:
     warmup_steps: int = -1  # >= 0 overrides warmup_ratio
     scheduler: str = "cosine"  # any transformers.get_scheduler name
     model_dtype: Literal["float32", "bfloat16", "float16", "auto"] = "float32"
-    mixed_precision: Literal["no", "bf16", "fp16"] = "bf16"  # ignored on CPU
+    # bf16 | fp16 | no (ignored on CPU); a bool is accepted because YAML reads a bare `no` as false
+    mixed_precision: str | bool = "bf16"
     gradient_checkpointing: bool = False
     attn_implementation: str = "auto"  # auto: flash_attention_2 where installed, else sdpa
     liger: bool = True  # Liger kernels where installed (CUDA only)
@@ -91,6 +95,10 @@ class TrainConfig:
                               "(data.path=meta-math/MetaMathQA)")
         if self.global_batch_size < 1 or self.micro_batch_size < 1:
             raise ConfigError("global_batch_size and micro_batch_size must be >= 1")
+        if self.mixed_precision is False:
+            self.mixed_precision = "no"
+        if self.mixed_precision not in ("no", "bf16", "fp16"):
+            raise ConfigError(f"mixed_precision={self.mixed_precision!r}: use bf16, fp16 or no")
         if self.max_length < 2:
             raise ConfigError(f"max_length={self.max_length}: must be at least 2")
 

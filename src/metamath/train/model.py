@@ -42,10 +42,11 @@ def load_tokenizer(cfg: TrainConfig) -> Any:
     return tok
 
 
-def load_model(cfg: TrainConfig, device_type: str) -> Any:
-    """The causal LM ready to train: dtype, attention, gradient checkpointing, LoRA/QLoRA, Liger."""
+def load_model(cfg: TrainConfig, device_type: str, init_device: Any = None) -> Any:
+    """The causal LM ready to train: dtype, attention, gradient checkpointing, LoRA/QLoRA, Liger.
+    init_device: where random weights are built (the GPU itself, where nothing shards them)."""
     import torch
-    from transformers import AutoModelForCausalLM
+    from transformers import AutoConfig, AutoModelForCausalLM
 
     kw: dict[str, Any] = {"attn_implementation": pick_attention(cfg.attn_implementation,
                                                                 device_type)}
@@ -54,7 +55,12 @@ def load_model(cfg: TrainConfig, device_type: str) -> Any:
     if cfg.lora.quantize_4bit:
         kw["quantization_config"] = _bnb_config()
         kw["dtype"] = torch.bfloat16
-    model = AutoModelForCausalLM.from_pretrained(cfg.model, **kw)
+    if cfg.model_init == "random":
+        kw.pop("quantization_config", None)
+        with torch.device(init_device or "cpu"):
+            model = AutoModelForCausalLM.from_config(AutoConfig.from_pretrained(cfg.model), **kw)
+    else:
+        model = AutoModelForCausalLM.from_pretrained(cfg.model, **kw)
     if cfg.liger and device_type == "cuda" and importlib.util.find_spec("liger_kernel"):
         from liger_kernel.transformers import _apply_liger_kernel_to_instance
 

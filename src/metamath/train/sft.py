@@ -133,7 +133,10 @@ def run_train(cfg: TrainConfig, run_dir: str | Path) -> dict[str, Any]:
         write_json(run_dir / "data_report.json", data.report)
         write_jsonl(run_dir / "dropped.jsonl", data.dropped)
     set_seed(cfg.seed)
-    model = load_model(cfg, device_type)
+    from accelerate.utils import DistributedType
+
+    local = accelerator.distributed_type in (DistributedType.NO, DistributedType.MULTI_GPU)
+    model = load_model(cfg, device_type, accelerator.device if local else None)
     n_params = sum(p.numel() for p in model.parameters())
     optimizer = _optimizer(model, cfg, device_type)
     ds = accelerator.state.deepspeed_plugin
