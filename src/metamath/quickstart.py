@@ -1,0 +1,249 @@
+"""The quickstart: the whole MetaMath loop, small, in one run directory.
+
+    metamath quickstart                                        # small Hub models (needs network)
+    metamath tiny-model runs/tiny && metamath quickstart teacher=runs/tiny student=runs/tiny
+
+1. bootstrap a slice of GSM8K train with every technique (AnsAug, Rephrasing, SV, FOBAR) using an
+   in-process `hf` teacher;
+2. evaluate the student on a slice of GSM8K test (before);
+3. fine-tune the student with LoRA for a few steps on the bootstrapped rows plus the seeds' own
+   reference solutions (so a run whose teacher keeps nothing still has data to train on);
+4. evaluate the fine-tuned student on the same slice (after);
+5. write index.html linking the data card, the training curve and both evaluation reports.
+
+This module sits beside the CLI (above the stages): it wires the stages' public functions
+together and owns no logic of theirs. Each step resumes from its own directory.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from metamath.io import JsonlWriter, atomic_write_text, read_jsonl, write_json
+
+DEFAULT_TEACHER = "Qwen/Qwen2.5-0.5B-Instruct"
+DEFAULT_STUDENT = "Qwen/Qwen2.5-0.5B"
+
+
+@dataclass
+class QuickstartConfig:
+    teacher: str = DEFAULT_TEACHER  # Hub id or local directory
+    student: str = DEFAULT_STUDENT
+    out: str = "runs/quickstart"
+    seeds: int = 8  # GSM8K train questions to bootstrap from
+    k: int = 2  # samples per question and technique
+    max_tokens: int = 256  # teacher and student generation budget
+    eval_limit: int = 20  # GSM8K test problems evaluated before and after
+    train_steps: int = 10
+    lr: float = 2e-4
+    lora_r: int = 16
+    lora_alpha: int = 32
+    device: str = "auto"  # auto | cpu | cuda
+    options: dict[str, Any] = field(default_factory=dict)  # extra hf backend options
+
+
+class OfflineError(RuntimeError):
+    pass
+
+
+def _is_local(model: str) -> bool:
+    return Path(model).expanduser().exists()
+
+
+def check_models(cfg: QuickstartConfig) -> None:
+    """Fail at once, with the fix, when a Hub model cannot be had (offline, typo, gated)."""
+    for role in ("teacher", "student"):
+        model = getattr(cfg, role)
+        if _is_local(model):
+            continue
+        if "/" not in model or model.startswith((".", "/", "~")):
+            raise OfflineError(f"{role}={model!r}: no such local directory, and not a Hub id")
+        try:
+            from huggingface_hub import snapshot_download
+
+            snapshot_download(model, local_files_only=True)  # already in the local HF cache
+            continue
+        except Exception:  # not cached: ask the Hub below
+            pass
+        try:
+            from huggingface_hub import model_info
+
+            model_info(model, timeout=10)
+        except Exception as e:
+            raise OfflineError(
+                f"{role}={model!r} is not a local directory and the Hugging Face Hub cannot be "
+                f"reached ({type(e).__name__}). Offline, pass local weights instead, e.g.\n"
+                f"  metamath tiny-model runs/tiny && "
+                f"metamath quickstart teacher=runs/tiny student=runs/tiny\n"
+                f"or teacher=/path/to/a/local/model student=/path/to/another") from None
+
+
+def _hf_options(cfg: QuickstartConfig) -> dict[str, Any]:
+    opts = dict(cfg.options)
+    if cfg.device != "auto":
+        opts.setdefault("device", cfg.device)
+    return opts
+
+
+def augment_step(cfg: QuickstartConfig, run_dir: Path, progress: bool) -> dict[str, Any]:
+    from metamath.augment.config import AugmentConfig, SeedConfig, TeacherConfig, TechniqueConfig
+    from metamath.augment.pipeline import run_augment
+
+    tech = TechniqueConfig(k=cfg.k, k_rewrite=1, max_tokens=cfg.max_tokens, max_masks=1)
+    acfg = AugmentConfig(
+        seeds=[SeedConfig(name="gsm8k", split="train", limit=cfg.seeds)],
+        teacher=TeacherConfig(backend="hf", model=cfg.teacher, options=_hf_options(cfg)),
+        answer_aug=tech, rephrase=tech, fobar=tech, self_verification=tech,
+        style="chat", shots=2, batch_size=16)
+    return run_augment(acfg, run_dir, progress=progress)
+
+
+# GSM8K solutions carry calculator annotations ("<<48/2=24>>"); MetaMathQA responses do not.
+_CALC = re.compile(r"<<[^<>]*>>")
+
+
+def seed_sft_rows(limit: int) -> list[dict[str, Any]]:
+    """The seeds' own reference solutions in MetaMathQA form (the paper's plain-SFT data)."""
+    from metamath.data import load
+
+    rows = []
+    for p in load("gsm8k", split="train", limit=limit):
+        body = _CALC.sub("", (p.solution or "").rsplit("####", 1)[0]).strip()
+        rows.append({"id": f"{p.id}/sft", "query": p.question, "type": "GSM_SFT",
+                     "response": f"{body}\n#### {p.gold}\nThe answer is: {p.gold}",
+                     "original_question": p.question})
+    return rows
+
+
+def train_data(cfg: QuickstartConfig, aug_dir: Path, run_dir: Path) -> tuple[Path, dict]:
+    out = run_dir / "train_data.jsonl"
+    bootstrapped = [row for _, row in read_jsonl(aug_dir / "metamathqa.jsonl")]
+    seeds = seed_sft_rows(cfg.seeds)
+    out.unlink(missing_ok=True)
+    with JsonlWriter(out, mode="w") as w:
+        w.write_many(bootstrapped + seeds)
+    return out, {"bootstrapped": len(bootstrapped), "seed_solutions": len(seeds)}
+
+
+def eval_step(cfg: QuickstartConfig, model: str, run_dir: Path, progress: bool) -> dict:
+    from metamath.evaluate.run import DecodingConfig, EvalConfig, run_eval
+
+    ecfg = EvalConfig(model=model, backend="hf", backend_options=_hf_options(cfg),
+                      tasks=["gsm8k"], limit=cfg.eval_limit, prompt_style="alpaca",
+                      alpaca_style="metamath",
+                      decoding=DecodingConfig(max_tokens=cfg.max_tokens))
+    return run_eval(ecfg, run_dir, progress=progress)
+
+
+def train_step(cfg: QuickstartConfig, data: Path, rows: int, run_dir: Path) -> dict:
+    from metamath.train.config import DataConfig, LoraConfig, TrainConfig
+    from metamath.train.sft import run_train
+
+    batch = max(1, min(4, rows))
+    tcfg = TrainConfig(
+        model=cfg.student, data=DataConfig(path=[str(data)]), max_steps=cfg.train_steps,
+        global_batch_size=batch, micro_batch_size=batch, lr=cfg.lr, warmup_ratio=0.0,
+        lora=LoraConfig(enabled=True, r=cfg.lora_r, alpha=cfg.lora_alpha, merge=True),
+        save_steps=0, mixed_precision="no", model_dtype="float32", seed=0)
+    return run_train(tcfg, run_dir)
+
+
+def run_quickstart(cfg: QuickstartConfig, progress: bool = True,
+                   log=lambda msg: None) -> dict[str, Any]:
+    """Run every step (each resumes from its own directory); returns the summary."""
+    check_models(cfg)
+    root = Path(cfg.out)
+    root.mkdir(parents=True, exist_ok=True)
+    from metamath.config import save_resolved
+
+    save_resolved(cfg, root)
+    t0 = time.time()
+    summary: dict[str, Any] = {"teacher": cfg.teacher, "student": cfg.student, "steps": {}}
+
+    log(f"[1/4] bootstrapping {cfg.seeds} GSM8K seeds with {cfg.teacher}")
+    aug = augment_step(cfg, root / "augment", progress)
+    summary["steps"]["augment"] = {"rows": aug.get("rows"),
+                                   "seconds": round(time.time() - t0, 1)}
+    data, counts = train_data(cfg, root / "augment", root)
+    summary["train_data"] = counts
+
+    log(f"[2/4] evaluating the student before fine-tuning on {cfg.eval_limit} GSM8K test problems")
+    before = eval_step(cfg, cfg.student, root / "eval_before", progress)
+
+    log(f"[3/4] fine-tuning {cfg.student} with LoRA for {cfg.train_steps} steps on "
+        f"{counts['bootstrapped']} bootstrapped + {counts['seed_solutions']} seed rows")
+    trained = _finished_training(root / "train", cfg.train_steps) or train_step(
+        cfg, data, sum(counts.values()), root / "train")
+    model_dir = trained.get("merged_model") or trained.get("model_dir")
+    if not model_dir:
+        raise RuntimeError(f"training finished but reported no model directory: {trained}")
+
+    log("[4/4] evaluating the fine-tuned student")
+    after = eval_step(cfg, str(model_dir), root / "eval_after", progress)
+
+    summary["accuracy_before"] = _accuracy(before)
+    summary["accuracy_after"] = _accuracy(after)
+    summary["model"] = str(model_dir)
+    summary["seconds"] = round(time.time() - t0, 1)
+    write_json(root / "summary.json", summary)
+    atomic_write_text(root / "index.html", render_index(root, summary))
+    return summary
+
+
+def _finished_training(run_dir: Path, steps: int) -> dict | None:
+    """A finished training step (stats.json with the same step count and a saved model)."""
+    import json as _json
+
+    f = run_dir / "stats.json"
+    if not f.exists():
+        return None
+    stats = _json.loads(f.read_text())
+    done = stats.get("steps") == steps and Path(stats.get("model_dir", "")).is_dir()
+    return stats if done else None
+
+
+def _accuracy(results: dict) -> dict[str, float] | None:
+    """{"strict": .., "flexible": ..} on the GSM8K slice, from results.json's summary."""
+    s = (results.get("summary") or {}).get("gsm8k")
+    return None if s is None else {"strict": s["strict"], "flexible": s["flexible"]}
+
+
+def render_index(root: Path, summary: dict[str, Any]) -> str:
+    def link(rel: str, label: str) -> str:
+        ok = (root / rel).exists()
+        return (f'<li><a href="{html.escape(rel)}">{html.escape(label)}</a></li>' if ok
+                else f"<li>{html.escape(label)} (missing: {html.escape(rel)})</li>")
+
+    def pct(acc, mode):
+        return "n/a" if acc is None else f"{100 * acc[mode]:.1f}%"
+
+    rows = "".join(f"<tr><td>{html.escape(k)}</td><td>{html.escape(str(v))}</td></tr>"
+                   for k, v in summary["train_data"].items())
+    return f"""<!doctype html><html><head><meta charset="utf-8"><title>metamath quickstart</title>
+<style>body{{font-family:system-ui,sans-serif;max-width:48em;margin:2em auto}}
+td,th{{padding:.2em .8em;border-bottom:1px solid #ddd}}</style></head><body>
+<h1>metamath quickstart</h1>
+<p>Teacher <code>{html.escape(summary['teacher'])}</code>, student
+<code>{html.escape(summary['student'])}</code>; {summary['seconds']} s in all.</p>
+<h2>GSM8K accuracy (test slice)</h2>
+<table><tr><th>grader</th><th>before</th><th>after</th></tr>
+<tr><td>strict ("The answer is:")</td><td>{pct(summary['accuracy_before'], 'strict')}</td>
+<td>{pct(summary['accuracy_after'], 'strict')}</td></tr>
+<tr><td>flexible</td><td>{pct(summary['accuracy_before'], 'flexible')}</td>
+<td>{pct(summary['accuracy_after'], 'flexible')}</td></tr></table>
+<h2>Training data</h2><table>{rows}</table>
+<h2>Reports</h2><ul>
+{link('augment/DATA_CARD.md', 'Data card of the bootstrapped set')}
+{link('augment/metamathqa.jsonl', 'Bootstrapped rows (metamathqa.jsonl)')}
+{link('augment/rejected.jsonl', 'Rejected samples with reasons')}
+{link('train/loss.svg', 'Training curve')}
+{link('eval_before/report.html', 'Evaluation before fine-tuning')}
+{link('eval_after/report.html', 'Evaluation after fine-tuning')}
+</ul><pre>{html.escape(json.dumps(summary, indent=2))}</pre></body></html>
+"""
