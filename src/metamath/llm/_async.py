@@ -19,12 +19,16 @@ class _Raise:
         self.exc = exc
 
 
-def run_in_thread(make: Callable[[Callable[[Any], None]], Awaitable[None]]) -> Iterator[Any]:
-    """Run `make(emit)` on a fresh event loop in a background thread; yield what it emits.
+def run_in_thread(make: Callable[[Callable[[Any], None]], Awaitable[None]]
+                  ) -> Iterator[list[Any]]:
+    """Run `make(emit)` on a fresh event loop in a background thread; yield what it emits, as
+    lists of everything emitted since the last yield (one list per wake-up of the caller).
 
     A thread (not asyncio.run here) so that a sync caller inside a running loop (a notebook, an
     async server) works too. Closing the iterator early cancels the job; an exception raised by
-    the job is re-raised in the caller.
+    the job is re-raised in the caller. Lists, because each time the caller blocks it must win
+    the GIL back from the busy loop thread (up to a 5 ms switch interval): a consumer that
+    blocks once per item (a SQLite commit per Result) would cap the job at a few hundred items/s.
     """
     q: queue.SimpleQueue = queue.SimpleQueue()
     started = threading.Event()
@@ -49,10 +53,24 @@ def run_in_thread(make: Callable[[Callable[[Any], None]], Awaitable[None]]) -> I
     t = threading.Thread(target=runner, name="llm-loop", daemon=True)
     t.start()
     try:
-        while (item := q.get()) is not _DONE:
-            if isinstance(item, _Raise):
-                raise item.exc
-            yield item
+        done = False
+        while not done:
+            batch, item = [], q.get()
+            while True:
+                if item is _DONE:
+                    done = True
+                    break
+                if isinstance(item, _Raise):
+                    if batch:
+                        yield batch
+                    raise item.exc
+                batch.append(item)
+                try:
+                    item = q.get_nowait()
+                except queue.Empty:
+                    break
+            if batch:
+                yield batch
     finally:
         started.wait()
         if t.is_alive() and "loop" in box:

@@ -7,10 +7,11 @@
 Each (request, sample index) is keyed by `llm.base.cache_key` (model, prompt or messages, sampling
 parameters, seed, index), so only the samples missing from the file go to the backend: a re-run of
 a finished job sends nothing, and a job killed half-way resumes where it stopped. Samples are
-committed as each Result arrives (one INSERT statement, its own transaction, per Result; WAL with synchronous=NORMAL survives
-a killed process, only an OS crash can lose the last commits). Errors are never cached, so a
-failed request is retried on the next run; the answered samples of a failed request (backends put
-them in `Result.meta["partial"]`) are kept.
+committed as Results arrive, before the caller sees them (one transaction per list of finished
+Results the backend hands over, else per Result). WAL with synchronous=NORMAL survives a killed
+process; only an OS crash can lose the last commits. Errors are never cached, so a failed request
+is retried on the next run; the answered samples of a failed request (backends put them in
+`Result.meta["partial"]`) are kept.
 
 A request that is partly cached asks the backend for the missing samples only: as one request of
 n = len(missing) when unseeded; when seeded, as one request per missing index i with seed + i
@@ -121,20 +122,30 @@ class CachedLLM:
                 to_send.append(sub)
         if not to_send:
             return
-        for res in self.llm.generate(to_send):
-            slot, idx = plan.pop(res.request.id)
-            p = pending[slot]
-            answered = res.completions or tuple(res.meta.get("partial", ()))
-            new = [Completion(c.text, idx[c.index], c.finish_reason, c.prompt_tokens,
-                              c.completion_tokens) for c in answered if c.index < len(idx)]
-            self._store(p, new)  # committed before the caller sees anything
-            p.have.update({c.index: c for c in new})
-            p.retries += res.retries
-            if res.error:
-                p.errors.append(res.error)
-            p.waiting -= 1
-            if p.waiting == 0:
-                del pending[slot]
+        # A backend that can hand over every Result finished so far (generate_batches) gets one
+        # INSERT per list instead of one per Result; either way nothing reaches the caller
+        # before it is committed.
+        batches = getattr(self.llm, "generate_batches", None)
+        stream = batches(to_send) if batches else ([r] for r in self.llm.generate(to_send))
+        for batch in stream:
+            rows, finished = [], []
+            for res in batch:
+                slot, idx = plan.pop(res.request.id)
+                p = pending[slot]
+                answered = res.completions or tuple(res.meta.get("partial", ()))
+                new = [Completion(c.text, idx[c.index], c.finish_reason, c.prompt_tokens,
+                                  c.completion_tokens) for c in answered if c.index < len(idx)]
+                rows += self._rows(p, new)
+                p.have.update({c.index: c for c in new})
+                p.retries += res.retries
+                if res.error:
+                    p.errors.append(res.error)
+                p.waiting -= 1
+                if p.waiting == 0:
+                    del pending[slot]
+                    finished.append(p)
+            self._insert(rows)  # committed before the caller sees anything
+            for p in finished:
                 yield self._merge(p)
 
     def _split(self, req: Request, missing: list[int]) -> list[tuple[Request, list[int]]]:
@@ -156,20 +167,27 @@ class CachedLLM:
         return Result(req, tuple(have[i] for i in range(req.n)), retries=p.retries,
                       meta={"cached_samples": cached} if cached else {})
 
-    def _store(self, p: _Pending, comps: list[Completion]) -> None:
-        if not comps:
-            return
+    def _rows(self, p: _Pending, comps: list[Completion]) -> list[tuple]:
         now = time.time()
-        rows = [(p.keys[c.index], self.model, p.request.id, c.index, c.text, c.finish_reason,
+        return [(p.keys[c.index], self.model, p.request.id, c.index, c.text, c.finish_reason,
                  c.prompt_tokens, c.completion_tokens, now) for c in comps]
-        # One multi-row INSERT in autocommit mode: a single statement is its own transaction,
-        # and sqlite3 drops the GIL once per statement step, not once per row (with the event
-        # loop thread busy, each GIL hand-back can wait a 5 ms switch interval).
-        for k in range(0, len(rows), 1000):  # SQLite allows 32766 bound variables
-            chunk = rows[k:k + 1000]
-            self._db.execute("INSERT OR REPLACE INTO samples VALUES "
-                             + ",".join(["(?,?,?,?,?,?,?,?,?)"] * len(chunk)),
-                             [v for row in chunk for v in row])
+
+    def _insert(self, rows: list[tuple]) -> None:
+        # Multi-row INSERTs in one transaction: sqlite3 drops the GIL once per statement step,
+        # not once per row, and the commit makes the rows durable against a killed process.
+        if not rows:
+            return
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            for k in range(0, len(rows), 1000):  # SQLite allows 32766 bound variables
+                chunk = rows[k:k + 1000]
+                self._db.execute("INSERT OR REPLACE INTO samples VALUES "
+                                 + ",".join(["(?,?,?,?,?,?,?,?,?)"] * len(chunk)),
+                                 [v for row in chunk for v in row])
+            self._db.execute("COMMIT")
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
 
     def __len__(self) -> int:
         return self._db.execute("SELECT COUNT(*) FROM samples").fetchone()[0]

@@ -95,6 +95,12 @@ class OpenAILLM:
     # -- public protocol -------------------------------------------------------------------
     def generate(self, requests: Sequence[Request]) -> Iterator[Result]:
         """Yield a Result per request as each finishes; safe to call inside a running loop."""
+        for batch in self.generate_batches(requests):
+            yield from batch
+
+    def generate_batches(self, requests: Sequence[Request]) -> Iterator[list[Result]]:
+        """Like generate, but yields lists of the Results finished by then, for consumers that
+        pay per call (CachedLLM commits each list in one statement)."""
         requests = list(requests)
         if requests:
             yield from run_in_thread(lambda emit: self._run(requests, emit))
