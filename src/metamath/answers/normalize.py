@@ -63,7 +63,7 @@ _UNIT_TAIL = re.compile(
     r"(?:\\(?:text|mbox)\{\s*[a-zA-Z .]*\}|\s[a-zA-Z]{2,}[a-zA-Z .]*)(?:\^\{?[23]\}?)?$"
 )
 _EXPR_UNIT = re.compile(r"\s*\\(?:text|mbox)\{\s+[a-zA-Z][a-zA-Z .]*\}\s*$")
-# A simple left side that "x = 5" style answers put in front: x, y_1, f(x), a+b? (no: keep sums)
+# A simple left side that "x = 5" style answers put in front: x, y_1, f(x), \\theta (not sums)
 _LHS = re.compile(r"^\s*(?:[a-zA-Z](?:_\{?[a-zA-Z0-9]+\}?)?|[a-zA-Z]\([a-z]\)|\\[a-zA-Z]+)\s*$")
 _THOUSANDS = re.compile(r"^[-+]?\d{1,3}(?:,\d{3})+(?:\.\d+)?$")
 _DECIMAL = re.compile(r"^[-+]?(?:\d+\.?\d*|\.\d+)$")

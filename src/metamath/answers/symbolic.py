@@ -54,7 +54,11 @@ class _Worker:
     """One math-verify subprocess; owned by the process that started it (fork-safe)."""
 
     def __init__(self) -> None:
-        env = dict(os.environ, PYTHONUNBUFFERED="1")
+        # The child must import this same metamath even when it is not installed (a checkout
+        # on sys.path): put our package root first on its PYTHONPATH.
+        root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+        path = os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH")) if p)
+        env = dict(os.environ, PYTHONUNBUFFERED="1", PYTHONPATH=path)
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "metamath.answers._symbolic_worker"],
             stdin=subprocess.PIPE,
