@@ -101,3 +101,11 @@ def test_unreachable_server_is_a_recorded_error_not_a_hang():
                     progress=False)
     (res,) = list(llm.generate([Request(id="a", prompt="x")]))
     assert not res.ok and "connection error" in res.error and res.retries == 2
+
+
+def test_bad_request_can_be_recorded_instead(server):
+    reqs = [Request(id="long", prompt="too long [400ctx]"), Request(id="ok", prompt="fine")]
+    res = {r.request.id: r for r in _llm(server, on_bad_request="record").generate(reqs)}
+    assert res["ok"].ok and not res["long"].ok and res["long"].completions == ()
+    assert "context length" in res["long"].error
+    assert len(_hits(server, "[400ctx]")) == 1  # not retried

@@ -50,13 +50,16 @@ class _Exhausted(Exception):
 class OpenAILLM:
     """Client for OpenAI-compatible servers; see the module docstring.
 
-    Options: base_url (one URL, a comma-separated string or a list: load goes to the least busy),
+    Options: base_url (one URL, a comma-separated string or a list: load goes to the least busy;
+    default $OPENAI_BASE_URL, else http://127.0.0.1:8000/v1),
     api_key_env, max_in_flight (HTTP requests in flight, all servers together), rpm / tpm
     (requests / tokens per minute; tokens are estimated as prompt bytes / 4 + n * max_tokens),
     timeout (s per HTTP request), max_retries, backoff_base / backoff_max (s), max_n (most
     choices asked in one request), price_prompt_per_1m / price_completion_per_1m (USD per
     million tokens: adds stats["cost_usd"]), extra_body (merged into every request body, e.g.
-    {"top_k": 20} for vLLM), progress (None: a bar on terminals only), desc (the bar's label).
+    {"top_k": 20} for vLLM), progress (None: a bar on terminals only), desc (the bar's label),
+    on_bad_request ("raise": a 400 stops the job; "record": that request comes back with the
+    error and the job goes on, for large jobs where one prompt may be too long).
 
     `stats` (totals over the object's life, for stats.json): requests (HTTP requests sent,
     retries included), samples, prompt_tokens, completion_tokens (as the server reports usage),
@@ -64,13 +67,19 @@ class OpenAILLM:
     because the server ignored n), cost_usd (when prices are set).
     """
 
-    def __init__(self, model: str, base_url: str | Sequence[str] = "http://127.0.0.1:8000/v1",
+    def __init__(self, model: str, base_url: str | Sequence[str] | None = None,
                  api_key_env: str = "OPENAI_API_KEY", max_in_flight: int = 64,
                  rpm: float | None = None, tpm: float | None = None, timeout: float = 300.0,
                  max_retries: int = 6, backoff_base: float = 1.0, backoff_max: float = 60.0,
                  max_n: int = 128, price_prompt_per_1m: float | None = None,
                  price_completion_per_1m: float | None = None, extra_body: dict | None = None,
-                 progress: bool | None = None, desc: str = "openai"):
+                 progress: bool | None = None, desc: str = "openai",
+                 on_bad_request: str = "raise"):
+        if base_url is None:
+            base_url = os.environ.get("OPENAI_BASE_URL") or "http://127.0.0.1:8000/v1"
+        if on_bad_request not in ("raise", "record"):
+            raise ValueError(f"on_bad_request={on_bad_request!r}: use 'raise' (stop the job) or "
+                             "'record' (return that request with its error and go on)")
         if isinstance(base_url, str):
             base_url = [u.strip() for u in base_url.split(",") if u.strip()]
         if not base_url:
@@ -85,6 +94,7 @@ class OpenAILLM:
         self.backoff_base, self.backoff_max, self.max_n = backoff_base, backoff_max, max_n
         self.prices = (price_prompt_per_1m, price_completion_per_1m)
         self.extra_body, self.progress, self.desc = dict(extra_body or {}), progress, desc
+        self.on_bad_request = on_bad_request
         self._honours_n: dict[str, bool] = {}  # learnt per server, kept across generate() calls
         self.stats: dict[str, Any] = {"requests": 0, "samples": 0, "prompt_tokens": 0,
                                       "completion_tokens": 0, "retries": 0, "failures": 0,
@@ -276,6 +286,9 @@ class OpenAILLM:
             elif status in (408, 409, 429) or status >= 500:
                 last = f"HTTP {status} from {url}: {_msg(raw)}"
                 wait = parse_retry_after(headers)
+            elif status == 400 and self.on_bad_request == "record":
+                # This request's own fault (too long, ...): no retry, recorded, the job goes on.
+                raise _Exhausted(str(self._fatal(status, _msg(raw), url, req)), attempt)
             elif status:  # any other 4xx: every request would fail the same way
                 raise self._fatal(status, _msg(raw), url, req)
             if attempt < self.max_retries:
