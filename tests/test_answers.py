@@ -34,6 +34,12 @@ from metamath.answers import extract, grade, grade_both, is_equiv
         ("The answer is: $\\boxed{18}$", "gsm8k", "strict", "18"),
         ("The answer is: -\\frac{3}{4}", "gsm8k", "strict", "-\\frac{3}{4}"),
         ("First 12, then The answer is: 7\nQuestion: 3+5?", "gsm8k", "strict", "7"),
+        ("Final Answer: The final answer is $5$. I hope it is correct.", "math", "strict", "5"),
+        ("The answer is: 1,234.5", "gsm8k", "strict", "1234.5"),
+        ("The answer is: 18.\n\nQuestion: next", "gsm8k", "strict", "18"),
+        ("The answer is 3. Wait.\nThe answer is: 4", "gsm8k", "strict", "4"),
+        ("so \\fbox{5} it is", "math", "flexible", "5"),
+        ("$\\boxed{x = 5}$", "math", "flexible", "x = 5"),
     ],
 )
 def test_extract(text, task, mode, want):
@@ -88,3 +94,26 @@ def test_no_heavy_imports():
     code = "import metamath.answers, sys; print(any(m in sys.modules for m in ('torch', 'openai', 'sympy', 'httpx')))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize(
+    "completion, gold, task, want",
+    [
+        # the original GSM8K evaluator's failures (method reference 4.2) do not happen here
+        ("The answer is: 1,234,567", "1234567", "gsm8k", True),  # read as 1234 there
+        ("The answer is: 1,234.5", "1234.5", "gsm8k", True),  # read as 1234 there
+        ("The answer is: 2.5", "2", "gsm8k", False),  # banker's rounding made this 2
+        ("The answer is: 17.6", "18", "gsm8k", False),  # round() made this 18
+        ("The answer is: \\$18.00", "18", "gsm8k", True),
+        # MATH: forms strip_string misses (method reference 4.4)
+        ("The answer is: 10,000", "10000", "math", True),
+        ("The answer is: 0.25", "\\frac14", "math", True),
+        ("The answer is: 2\\sqrt{2}", "\\sqrt{8}", "math", True),
+        ("The answer is: \\text{(B)}", "B", "math", True),
+        ("The answer is: 5\\mbox{ cm}", "5", "math", True),
+        ("The answer is: y = 2x + 3", "2x+3", "math", True),
+        ("The answer is: (3, 1)", "(1,3)", "math", False),
+    ],
+)
+def test_classic_extraction_bugs(completion, gold, task, want):
+    assert grade(completion, gold, task, mode="strict").correct is want

@@ -7,6 +7,7 @@ Strict mode reads only explicit answer markers, the last one in the text wins:
   "The answer is: X" / "The answer is X"  (MetaMath responses, AnsAug demos; method ref. 1.2, 4.2)
   "The value of x is X" / "The value of $X$ is X"  (FOBAR / SV responses; method ref. 1.5)
   "#### X"  (GSM8K reference solutions)
+  "The final answer is X"  (the Minerva / lm-evaluation-harness convention)
 Flexible mode falls back to the last \\boxed{} (MATH convention), then the last number.
 
 GSM8K-style tasks keep the first number after the marker (as eval_gsm8k.py does) but never
@@ -26,7 +27,7 @@ NUMERIC_TASKS = ("gsm8k", "gsm8k_backward")
 
 # Marker regexes; matched case-insensitively, the last match in the text wins.
 _MARKERS = re.compile(
-    r"the answer is\s*:?|"
+    r"the (?:final )?answer is\s*:?|"
     r"the value of (?:the unknown variable |unknown variable )?\$?\\?[xX]\$? is\s*:?|"
     r"####",
     re.IGNORECASE,
