@@ -109,6 +109,14 @@ def test_two_process_gloo_run_saves_a_loadable_model(tiny_model_dir, gsm_file, t
     assert p.returncode == 0, p.stderr[-3000:]
     stats = json.loads((run / "stats.json").read_text())
     assert stats["processes"] == 2 and stats["grad_accum"] == 1
+    # A step is the same 4 examples whatever the process count: one process, two micro-batches
+    # of accumulation, gives the same losses.
+    one = run_train(_cfg(tiny_model_dir, gsm_file, tmp_path, "max_steps=4", "save_steps=0",
+                         "save_model=false"), tmp_path / "one")
+    two = [json.loads(x)["loss"] for x in (run / "metrics.jsonl").read_text().splitlines()]
+    assert one["grad_accum"] == 2
+    for x, y in zip(one["losses"], two, strict=True):
+        assert abs(x - y) < 1e-4, (one["losses"], two)
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     model = AutoModelForCausalLM.from_pretrained(run / "model")
