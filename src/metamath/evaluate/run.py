@@ -136,6 +136,24 @@ def _generate(llm: Any, task: EvalTask, problems: list, cfg: EvalConfig,
     return rows, usage
 
 
+class _Borrowed:
+    """A caller's LLM seen through the cache: CachedLLM.close() closes what it wraps, and a
+    caller's model must outlive the run (it may evaluate the next checkpoint)."""
+
+    def __init__(self, llm: Any):
+        self.llm, self.model = llm, llm.model
+
+    def generate(self, requests: Any) -> Any:
+        return self.llm.generate(requests)
+
+    @property
+    def stats(self) -> dict[str, Any]:
+        return dict(getattr(self.llm, "stats", {}) or {})
+
+    def close(self) -> None:
+        pass
+
+
 def _equiv():
     from metamath.answers import is_equiv
 
@@ -184,11 +202,12 @@ def run_eval(cfg: EvalConfig, run_dir: str | Path, llm: Any = None,
     if cfg.cache:
         from metamath.llm.cache import CachedLLM
 
-        gen = CachedLLM(llm, run_dir / "cache.sqlite")
+        gen = CachedLLM(llm if owned else _Borrowed(llm), run_dir / "cache.sqlite")
     t0 = time.time()
     rows: list[dict[str, Any]] = []
     task_info: dict[str, Any] = {}
     usage_all: dict[str, int] = {}
+    stats: dict[str, Any] = {}
     try:
         for task in tasks:
             problems = task.load(limit=cfg.limit, data_path=cfg.data_path)
@@ -206,10 +225,11 @@ def run_eval(cfg: EvalConfig, run_dir: str | Path, llm: Any = None,
                 "size_ok": (not full or task.expected_size is None
                             or len(problems) == task.expected_size),
                 "skipped_rows": len(getattr(problems, "skipped", []))}
+        stats = dict(getattr(gen, "stats", {}) or {})
     finally:
-        if cfg.cache and hasattr(gen, "close"):
-            gen.close()
-        if owned and hasattr(llm, "close"):
+        if gen is not llm:
+            gen.close()  # the cache file; it also closes llm when we made it
+        elif owned:
             llm.close()
     write_jsonl(run_dir / "samples.jsonl", rows)
     metrics = score(rows, ks=cfg.decoding.k)
@@ -221,7 +241,7 @@ def run_eval(cfg: EvalConfig, run_dir: str | Path, llm: Any = None,
                         "strict": m["strict"]["accuracy"],
                         "flexible": m["flexible"]["accuracy"]} for t, m in metrics.items()},
         "tasks": {t: dict(task_info[t], metrics=metrics[t]) for t in task_info},
-        "usage": usage_all, "elapsed_s": round(time.time() - t0, 2),
+        "usage": usage_all, "backend_stats": stats, "elapsed_s": round(time.time() - t0, 2),
         "config": to_dict(cfg), "run": run_metadata(),
     }
     write_json(run_dir / "results.json", results)
