@@ -25,7 +25,7 @@ from metamath.augment.dedup import exact_key, near_duplicates, sketch
 from metamath.augment.filter import format_response
 from metamath.augment.generate import FILES
 from metamath.augment.report import build_stats, write_card
-from metamath.io import JsonlWriter, read_jsonl, write_json
+from metamath.io import read_jsonl, write_json
 from metamath.records import TYPES
 
 _TYPE_ORDER = {t: i for i, t in enumerate(TYPES)}
@@ -51,6 +51,23 @@ def _lines(path: Path):
             off += len(raw)
 
 
+class _Out:
+    """A buffered JSONL writer for whole-file outputs: they are written to a temp file and
+    renamed, so per-line flushes (io.JsonlWriter's crash safety) would only cost time."""
+
+    def __init__(self, path: Path):
+        self._f = open(path, "w", encoding="utf-8")
+
+    def write(self, obj: dict) -> None:
+        self._f.write(json.dumps(obj, ensure_ascii=False) + "\n")
+
+    def __enter__(self) -> _Out:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._f.close()
+
+
 def _read_at(files: list[Path], handles: dict, file: int, offset: int) -> dict:
     f = handles.get(file)
     if f is None:
@@ -62,6 +79,7 @@ def _read_at(files: list[Path], handles: dict, file: int, offset: int) -> dict:
 def assemble(cfg: AugmentConfig, work_dirs: list[Path], run_dir: Path,
              extra: dict[str, Any] | None = None) -> dict:
     run_dir = Path(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
     files = [Path(w) / FILES["solve"] for w in work_dirs if (Path(w) / FILES["solve"]).exists()]
     index, missing = (NgramIndex.load(cfg.decontam_sets, cfg.decontam_ngram)
                       if cfg.decontaminate else (None, {}))
@@ -72,6 +90,8 @@ def assemble(cfg: AugmentConfig, work_dirs: list[Path], run_dir: Path,
     groups: dict[tuple, list] = defaultdict(list)
     contam_cache: dict[bytes, str | None] = {}
     tally: dict[str, Counter] = defaultdict(Counter)  # technique -> samples, reject reasons
+    bad: list[tuple[int, int]] = []  # (file, offset) of the rows the grader rejected
+    words: dict[str, int] = {}  # word -> crc32, shared by every sketch
     for fi, path in enumerate(files):
         for off, r in _lines(path):
             if r["id"] in seen_ids:
@@ -80,6 +100,7 @@ def assemble(cfg: AugmentConfig, work_dirs: list[Path], run_dir: Path,
             tally[r["technique"]]["samples"] += 1
             if not r.get("correct"):
                 tally[r["technique"]][r["reason"]] += 1
+                bad.append((fi, off))
                 continue
             rid, qk = r["id"], hashlib.blake2b(r["query"].encode(), digest_size=8).digest()
             prio = hashlib.blake2b(f"{cfg.seed}/{rid}".encode(), digest_size=8).digest()
@@ -98,8 +119,8 @@ def assemble(cfg: AugmentConfig, work_dirs: list[Path], run_dir: Path,
                 if contam_cache[qk]:
                     drop.setdefault(rid, ("contaminated", contam_cache[qk]))
             if cfg.near_dup_threshold < 1.0:
-                groups[(r["seed_id"], r["type"], qk)].append((rid, sketch(resp)))
-    del exact, contam_cache
+                groups[(r["seed_id"], r["type"], qk)].append((rid, sketch(resp, _crc=words)))
+    del exact, contam_cache, words
     for members in groups.values():
         live = [(i, s) for i, s in members if i not in drop]
         for i in near_duplicates(live, cfg.near_dup_threshold):
@@ -108,7 +129,9 @@ def assemble(cfg: AugmentConfig, work_dirs: list[Path], run_dir: Path,
     _cap_and_target(cfg, rows, drop)
     chosen = sorted((r for r in rows if r.id not in drop),
                     key=lambda r: (_TYPE_ORDER.get(r.type, 99), r.id))
-    examples = _write_outputs(files, [Path(w) for w in work_dirs], chosen, drop, run_dir, cfg)
+    dropped = [(r.file, r.offset) for r in rows if r.id in drop]
+    examples = _write_outputs(files, [Path(w) for w in work_dirs], chosen, sorted(bad + dropped),
+                              drop, run_dir, cfg)
     stats = build_stats(cfg, [Path(w) for w in work_dirs], tally, rows, drop, chosen, index,
                         missing, extra or {})
     write_json(run_dir / "stats.json", stats)
@@ -133,14 +156,15 @@ def _cap_and_target(cfg: AugmentConfig, rows: list[Row], drop: dict) -> None:
             drop[r.id] = ("over_target", None)
 
 
-def _write_outputs(files: list[Path], work_dirs: list[Path], chosen: list[Row], drop: dict,
-                   run_dir: Path, cfg: AugmentConfig) -> dict[str, list[dict]]:
+def _write_outputs(files: list[Path], work_dirs: list[Path], chosen: list[Row],
+                   rejected: list[tuple[int, int]], drop: dict, run_dir: Path,
+                   cfg: AugmentConfig) -> dict[str, list[dict]]:
     """metamathqa.jsonl (chosen rows, in order) and rejected.jsonl; examples for the card."""
     examples: dict[str, list[dict]] = defaultdict(list)
     handles: dict[int, Any] = {}
     tmp = run_dir / "metamathqa.jsonl.tmp"
     try:
-        with JsonlWriter(tmp, mode="w") as out:
+        with _Out(tmp) as out:
             for r in chosen:
                 c = _read_at(files, handles, r.file, r.offset)
                 row = {"query": c["query"],
@@ -151,33 +175,27 @@ def _write_outputs(files: list[Path], work_dirs: list[Path], chosen: list[Row], 
                 out.write(row)
                 if len(examples[r.type]) < cfg.examples_in_card:
                     examples[r.type].append(row)
-    finally:
-        for f in handles.values():
-            f.close()
-    tmp.replace(run_dir / "metamathqa.jsonl")
-    with JsonlWriter(run_dir / "rejected.jsonl.tmp", mode="w") as rej:
-        seen: set[str] = set()
-        for path in files:
-            for _, c in _lines(path):
-                if c["id"] in seen:
-                    continue
-                seen.add(c["id"])
-                if c.get("correct") and c["id"] not in drop:
-                    continue
+        tmp.replace(run_dir / "metamathqa.jsonl")
+        with _Out(run_dir / "rejected.jsonl.tmp") as rej:
+            for fi, off in rejected:  # file order: grader rejections and assembly drops
+                c = _read_at(files, handles, fi, off)
                 reason, detail = (c["reason"], None) if not c.get("correct") else drop[c["id"]]
                 rej.write({"id": c["id"], "stage": "solve" if not c.get("correct") else
                            "assemble", "technique": c["technique"], "type": c["type"],
                            "reason": reason, "detail": detail, "seed_id": c["seed_id"],
                            "query": c["query"], "response": c["response"],
                            "extracted": c.get("extracted"), "target": c["target"]})
-        for w in work_dirs:
-            for name in (FILES["rephrase"], FILES["sv_rewrite"]):
-                if (w / name).exists():
-                    for _, s in read_jsonl(w / name):
-                        if s.get("reason") is not None:
-                            rej.write({"id": s["id"], "stage": s["stage"],
-                                       "technique": s["technique"], "reason": s["reason"],
-                                       "seed_id": s["seed_id"], "text": s["text"],
-                                       "raw": s["raw"]})
+            for w in work_dirs:
+                for name in (FILES["rephrase"], FILES["sv_rewrite"]):
+                    if (w / name).exists():
+                        for _, s in read_jsonl(w / name):
+                            if s.get("reason") is not None:
+                                rej.write({"id": s["id"], "stage": s["stage"],
+                                           "technique": s["technique"], "reason": s["reason"],
+                                           "seed_id": s["seed_id"], "text": s["text"],
+                                           "raw": s["raw"]})
+    finally:
+        for f in handles.values():
+            f.close()
     (run_dir / "rejected.jsonl.tmp").replace(run_dir / "rejected.jsonl")
     return examples

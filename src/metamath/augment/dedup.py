@@ -28,14 +28,24 @@ def exact_key(query: str, response: str) -> bytes:
     return hashlib.blake2b(norm.encode(), digest_size=8).digest()
 
 
-def sketch(text: str, k: int = SKETCH_K) -> tuple[int, ...]:
-    """The k smallest crc32 values of the text's lowercase word 3-grams (bottom-k MinHash)."""
-    words = _WORD.findall(text.lower())
-    if len(words) < 3:
-        grams = {" ".join(words)}
-    else:
-        grams = {f"{a} {b} {c}" for a, b, c in zip(words, words[1:], words[2:], strict=False)}
-    return tuple(heapq.nsmallest(k, {zlib.crc32(g.encode()) for g in grams}))
+def sketch(text: str, k: int = SKETCH_K, _crc: dict[str, int] | None = None) -> tuple[int, ...]:
+    """The k smallest hashes of the text's lowercase word 3-grams (bottom-k MinHash).
+
+    A 3-gram's hash is a shift-xor of its words' crc32 values, so each word is hashed once
+    (and, with a shared `_crc` dict, once per run): this runs at assembly speed."""
+    crc = {} if _crc is None else _crc
+    get = crc.get
+    hs = []
+    for w in _WORD.findall(text.lower()):
+        h = get(w)
+        if h is None:
+            h = crc[w] = zlib.crc32(w.encode()) + 1
+        hs.append(h)
+    if len(hs) < 3:
+        return (sum(hs),)
+    # shifts keep word order in the 3-gram's hash; small ints keep the arithmetic cheap
+    grams = {(a << 2) ^ (b << 1) ^ c for a, b, c in zip(hs, hs[1:], hs[2:], strict=False)}
+    return tuple(sorted(grams)[:k])
 
 
 def jaccard_estimate(a: tuple[int, ...], b: tuple[int, ...], k: int = SKETCH_K) -> float:

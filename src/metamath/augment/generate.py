@@ -12,10 +12,11 @@ continues where it stopped and costs no repeated requests (the LLM cache covers 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from metamath.augment.backward import Masked, mask_question
 from metamath.augment.config import AugmentConfig, TechniqueConfig, type_name
@@ -23,7 +24,7 @@ from metamath.augment.filter import grade_task, judge
 from metamath.augment.rephrase import check_rephrasing
 from metamath.augment.seeds import Seed, exemplar_pool, exemplars_for
 from metamath.augment.self_verification import check_statement, split_question
-from metamath.io import JsonlWriter, done_ids, read_jsonl
+from metamath.io import done_ids, read_jsonl, repair_jsonl
 from metamath.llm.base import LLM, Request, Result
 from metamath.prompts.augment import fobar_question, render, sv_question
 
@@ -178,7 +179,10 @@ def run_jobs(llm: LLM, jobs: Iterator[Job], out_path: Path, log_path: Path, batc
 
         bar = tqdm(total=len(todo), desc=desc, unit="req")
     by_id = {j.request.id: j for j in todo}
-    with JsonlWriter(out_path) as out, JsonlWriter(log_path) as log:
+    repair_jsonl(out_path)  # a line torn by a crash is cut; its request is redone
+    repair_jsonl(log_path)
+    with open(out_path, "a", encoding="utf-8") as out, open(log_path, "a",
+                                                            encoding="utf-8") as log:
         for start in range(0, len(todo), batch_size):
             batch = [j.request for j in todo[start:start + batch_size]]
             for res in llm.generate(batch):
@@ -190,13 +194,17 @@ def run_jobs(llm: LLM, jobs: Iterator[Job], out_path: Path, log_path: Path, batc
     return len(todo)
 
 
-def _write(job: Job, res: Result, done: set, out: JsonlWriter, log: JsonlWriter) -> None:
+def _write(job: Job, res: Result, done: set, out: IO[str], log: IO[str]) -> None:
+    """A request's rows in one write and one flush: a crash leaves whole requests (plus at most
+    one torn line, cut on resume), and a request with a missing row is simply asked again."""
     comps = sorted(res.completions, key=lambda c: c.index)
-    for c in comps:
-        if c.index < len(job.out_ids) and job.out_ids[c.index] not in done:
-            out.write(job.on_sample(job.out_ids[c.index], c))
-    log.write({"id": res.request.id, "technique": job.technique, "n": res.request.n,
+    lines = [json.dumps(job.on_sample(job.out_ids[c.index], c), ensure_ascii=False) + "\n"
+             for c in comps if c.index < len(job.out_ids) and job.out_ids[c.index] not in done]
+    out.write("".join(lines))
+    out.flush()
+    log.write(json.dumps({"id": res.request.id, "technique": job.technique, "n": res.request.n,
                "samples": len(comps), "error": res.error, "retries": res.retries,
                "prompt_tokens": max((c.prompt_tokens for c in comps), default=0),
                "completion_tokens": sum(c.completion_tokens for c in comps),
-               "cached": sum(1 for c in comps if c.cached)})
+               "cached": sum(1 for c in comps if c.cached)}) + "\n")
+    log.flush()

@@ -35,11 +35,12 @@ def statement(sentence: str, gold: str) -> str:
 
 
 def wrong(answer: str) -> str:
-    """A different answer: the number plus one ("3/4" -> "7/4"), else the LaTeX "+1"."""
+    """A different answer: the number plus one ("3/4" -> "7/4"); for a LaTeX answer, a number
+    it cannot equal (so grading stays on the fast path, as it does for most real answers)."""
     try:
         v = Fraction(answer) + 1
     except (ValueError, ZeroDivisionError):
-        return f"{answer}+1"
+        return "-987654321"
     return str(v) if v.denominator == 1 or "/" in answer else str(float(v))
 
 
