@@ -40,6 +40,12 @@ from metamath.answers import extract, grade, grade_both, is_equiv
         ("The answer is 3. Wait.\nThe answer is: 4", "gsm8k", "strict", "4"),
         ("so \\fbox{5} it is", "math", "flexible", "5"),
         ("$\\boxed{x = 5}$", "math", "flexible", "x = 5"),
+        (
+            "The answer is: \\begin{pmatrix} 1 \\\\\n 2 \\end{pmatrix}.\nMore text",
+            "math",
+            "strict",
+            "\\begin{pmatrix} 1 \\\\\n 2 \\end{pmatrix}",
+        ),
     ],
 )
 def test_extract(text, task, mode, want):

@@ -38,6 +38,7 @@ NUMBER = re.compile(
     r"|[-−]?\d+(?:\.\d+)?(?:/\d+(?:\.\d+)?)?"  # 12, 12.5, 3/4
     r"|[-−]?\.\d+"  # .5
 )
+_SPAN = 4096  # an answer line longer than this is not an answer line
 _TAIL = 4096  # the last-number fallback looks at the tail first (linear, and cheap on 5 MB text)
 
 
@@ -48,11 +49,16 @@ def _after_last_marker(text: str) -> str | None:
         last = m
     if last is None:
         return None
-    rest = text[last.end() :]
-    stripped = rest.lstrip()
-    # "The answer is:\n42": the answer may sit on the next line.
-    line = stripped.split("\n", 1)[0].strip()
-    return line or None
+    rest = text[last.end() : last.end() + _SPAN].lstrip()
+    # "The answer is:\n42": the answer may sit on the next line. A matrix or a brace group
+    # that opens on this line runs on until it closes.
+    lines = rest.split("\n")
+    line = lines[0]
+    for more in lines[1:]:
+        if line.count("{") <= line.count("}") and line.count("\\begin") <= line.count("\\end"):
+            break
+        line += "\n" + more
+    return line.strip() or None
 
 
 def _clean_latex_answer(seg: str) -> str | None:
