@@ -183,3 +183,18 @@ def test_shipped_configs_load_and_check(path):
     for t in cfg.tasks:
         if t not in cfg.task_files:
             get_task(t)
+
+
+def test_metamath_grade_rescores_samples_without_a_model(tmp_path, capsys):
+    from metamath.cli import main
+
+    run_eval(cfg_for(tmp_path), tmp_path / "r", llm=ScriptedLLM(script), progress=False)
+    samples = tmp_path / "r" / "samples.jsonl"
+    ours = [json.loads(x) for x in samples.read_text().splitlines()]
+    for mode in ("strict", "flexible"):
+        out = tmp_path / f"graded_{mode}.jsonl"
+        assert main(["grade", str(samples), "--task", "gsm8k", "--mode", mode, "-o", str(out),
+                     "--no-progress"]) == 0
+        graded = [json.loads(x) for x in out.read_text().splitlines()]
+        assert [g["correct"] for g in graded] == [r[mode]["correct"] for r in ours]
+    capsys.readouterr()
