@@ -143,6 +143,8 @@ def run(args: argparse.Namespace) -> int:
     path = Path(args.input)
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such file (the JSONL of completions to grade)")
+    if args.output and Path(args.output).resolve() == path.resolve():
+        raise ValueError(f"--output {args.output} is the input file; write somewhere else")
     opts = {
         "task": args.task,
         "mode": args.mode,
