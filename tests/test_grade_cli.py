@@ -79,7 +79,7 @@ def test_missing_file_is_a_clear_error(tmp_path, capsys):
 
 def test_parallel_matches_serial(tmp_path, capsys):
     rows = []
-    for i in range(600):  # a few chunks; \\log_2 8 needs the math-verify worker in each process
+    for i in range(600):  # a few chunks; log_2(8) needs the math-verify worker in each process
         gold = ["\\frac{1}{2}", "2\\sqrt{2}", "(1,2)", "\\log_2 8", "\\sin^2 x"][i % 5]
         pred = ["0.5", "\\sqrt{8}", "(2,1)", "3", "1-\\cos^2 x"][i % 5]
         rows.append({"id": i, "completion": f"So $\\boxed{{{pred}}}$.", "gold": gold})
