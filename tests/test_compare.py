@@ -71,3 +71,13 @@ def test_compare_cli(two_runs, tmp_path, capsys):
     assert "lost   q0" in text
     assert json.loads(out.read_text())["tasks"]["mine"]["n_lost"] == 2
     assert main(["compare", str(tmp_path / "missing"), str(two_runs[1])]) == 2
+
+
+def test_version_mismatch_is_flagged(two_runs):
+    a, b = two_runs
+    res = json.loads((b / "results.json").read_text())
+    res["tasks"]["mine"]["version"] = "2"
+    (b / "results.json").write_text(json.dumps(res))
+    r = compare_runs(a, b)["tasks"]["mine"]
+    assert "task version differs" in r["warning"]
+    assert "warning" not in compare_runs(a, a)["tasks"]["mine"]

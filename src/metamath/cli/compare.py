@@ -31,6 +31,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"\n{task}: n={r['n_paired']}  A {100 * r['accuracy_a']:.1f}%  "
               f"B {100 * r['accuracy_b']:.1f}%  B-A {100 * r['difference']:+.1f} points  "
               f"{r['test']} p={r['p_value']:.4g}  gained {r['n_gained']}, lost {r['n_lost']}")
+        if r.get("warning"):
+            print(f"  warning: {r['warning']}")
         if r["only_in_a"] or r["only_in_b"]:
             print(f"  unpaired: {r['only_in_a']} only in A, {r['only_in_b']} only in B")
         for f in r["flips"][:args.flips]:

@@ -69,6 +69,18 @@ def _samples(run: str | Path) -> Path:
     return p
 
 
+def _task_meta(run: str | Path) -> dict[str, Any]:
+    """results.json's per-task version and content hash, where the run directory has one."""
+    p = Path(run)
+    res = p / "results.json" if p.is_dir() else p.parent / "results.json"
+    if not res.exists():
+        return {}
+    import json
+
+    tasks = json.loads(res.read_text(encoding="utf-8")).get("tasks", {})
+    return {t: (v.get("version"), v.get("content_hash")) for t, v in tasks.items()}
+
+
 def compare_runs(run_a: str | Path, run_b: str | Path, mode: str = "strict",
                  max_flips: int = 50) -> dict[str, Any]:
     """Compare two runs task by task on the problems both scored (B minus A)."""
@@ -76,6 +88,7 @@ def compare_runs(run_a: str | Path, run_b: str | Path, mode: str = "strict",
         raise ValueError(f"mode={mode!r}: use strict, flexible or primary")
     key = "correct" if mode == "primary" else mode
     a, b = _per_problem(_samples(run_a), key), _per_problem(_samples(run_b), key)
+    meta_a, meta_b = _task_meta(run_a), _task_meta(run_b)
     out: dict[str, Any] = {"run_a": str(run_a), "run_b": str(run_b), "mode": mode, "tasks": {}}
     for task in sorted(set(a) & set(b)):
         ids = [i for i in a[task] if i in b[task]]
@@ -92,6 +105,10 @@ def compare_runs(run_a: str | Path, run_b: str | Path, mode: str = "strict",
             "gained": gained[:max_flips], "lost": lost[:max_flips],
             "n_gained": len(gained), "n_lost": len(lost)}
         res["difference"] = res["accuracy_b"] - res["accuracy_a"]
+        va, vb = meta_a.get(task, (None, None))[0], meta_b.get(task, (None, None))[0]
+        if va and vb and va != vb:
+            res["warning"] = (f"task version differs (A {va}, B {vb}): the items or their "
+                              "grading changed between the runs")
         if binary:
             res["test"] = "mcnemar_exact"
             res["p_value"] = mcnemar_exact(len(lost), len(gained))
