@@ -71,8 +71,7 @@ def _check(llm: OpenAILLM) -> dict:
     return s
 
 
-@pytest.mark.slow
-def test_against_metamath_serve(tiny_model_dir, tmp_path):
+def test_against_metamath_serve(tiny_model_dir, tmp_path):  # ~15 s: the server imports torch
     port = _free_port()
     cmd = [sys.executable, "-m", "metamath", "serve", str(tiny_model_dir), "--host", "127.0.0.1",
            "--port", str(port), "--device", "cpu"]
