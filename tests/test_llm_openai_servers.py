@@ -71,7 +71,8 @@ def _check(llm: OpenAILLM) -> dict:
     return s
 
 
-def test_against_metamath_serve(tiny_model_dir, tmp_path):  # ~15 s: the server imports torch
+@pytest.mark.slow  # 15-40 s on 2 busy cores, most of it the server importing torch
+def test_against_metamath_serve(tiny_model_dir, tmp_path):
     port = _free_port()
     cmd = [sys.executable, "-m", "metamath", "serve", str(tiny_model_dir), "--host", "127.0.0.1",
            "--port", str(port), "--device", "cpu"]
