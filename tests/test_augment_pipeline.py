@@ -126,9 +126,11 @@ def test_output_rows_have_the_metamathqa_form(full_run):
     assert (out / "config.yaml").exists()
 
 
-def test_killed_half_way_and_resumed_gives_the_same_dataset(full_run, seeds, tmp_path):
+@pytest.mark.parametrize("crash_at", [150, 600])  # during stage-1 rewrites; during solving
+def test_killed_half_way_and_resumed_gives_the_same_dataset(full_run, seeds, tmp_path,
+                                                            crash_at):
     out_full, _, _ = full_run
-    crashing = ScriptedTeacher(seeds, p_correct=0.6, p_bad_rewrite=0.25, fail_after=300)
+    crashing = ScriptedTeacher(seeds, p_correct=0.6, p_bad_rewrite=0.25, fail_after=crash_at)
     with pytest.raises(RuntimeError, match="simulated crash"):
         run_augment(make_cfg(), tmp_path, llm=crashing)
     cand = tmp_path / "work" / "candidates.jsonl"
@@ -138,7 +140,7 @@ def test_killed_half_way_and_resumed_gives_the_same_dataset(full_run, seeds, tmp
     run_augment(make_cfg(), tmp_path, llm=again)
     full_requests = sum(v["requests"] for v in json.loads(
         (out_full / "stats.json").read_text())["techniques"].values())
-    assert 0 < again.served < full_requests - 250  # finished work was not redone
+    assert 0 < again.served <= full_requests - crash_at + 16  # finished work was not redone
     assert (tmp_path / "metamathqa.jsonl").read_bytes() == \
         (out_full / "metamathqa.jsonl").read_bytes()
 
@@ -245,3 +247,17 @@ def test_cli_dry_run_with_the_scripted_backend(data_dir, tmp_path, capsys):
     for f in ("metamathqa.jsonl", "rejected.jsonl", "stats.json", "DATA_CARD.md", "config.yaml"):
         assert (tmp_path / f).stat().st_size > 0, f
     assert "rows; wrote" in capsys.readouterr().out
+
+
+def test_cli_shards_and_merge(data_dir, tmp_path):
+    from metamath.cli import main
+
+    common = ["--config", "configs/augment/quickstart.yaml", "teacher.backend=scripted",
+              "decontaminate=false", "--no-progress"]
+    assert main(["augment", *common, "--out", str(tmp_path / "all")]) == 0
+    for i in range(3):
+        assert main(["augment", *common, "--shard", f"{i}/3", "--out", str(tmp_path / f"s{i}")]) == 0
+    assert main(["augment", *common, "--merge", *(str(tmp_path / f"s{i}") for i in range(3)),
+                 "--out", str(tmp_path / "merged")]) == 0
+    assert (tmp_path / "merged" / "metamathqa.jsonl").read_bytes() == \
+        (tmp_path / "all" / "metamathqa.jsonl").read_bytes()

@@ -12,6 +12,7 @@ continues where it stopped and costs no repeated requests (the LLM cache covers 
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -50,7 +51,11 @@ def masks(seed: Seed, tc: TechniqueConfig) -> list[Masked]:
 def _request(cfg: AugmentConfig, rid: str, tc: TechniqueConfig, technique: str, kind: str,
              question: str, n: int, **kw) -> tuple[Request, str]:
     r = render(technique, kind, question=question, style=cfg.style, **kw)
-    req = Request(id=rid, prompt=r.prompt, messages=r.messages, n=n,
+    # A per-request sampling seed: backends that honour it (hf, vllm; OpenAI best-effort)
+    # redraw the same samples after a crash even without the cache.
+    seed = int.from_bytes(hashlib.blake2b(f"{cfg.seed}/{rid}".encode(), digest_size=4).digest(),
+                          "big")
+    req = Request(id=rid, prompt=r.prompt, messages=r.messages, n=n, seed=seed,
                   temperature=tc.temperature, max_tokens=tc.max_tokens, stop=r.stop)
     return req, r.version
 

@@ -127,7 +127,8 @@ def write_card(path: Path, cfg: AugmentConfig, stats: dict, examples: dict) -> N
          "(prompt/completion) | cost USD |", "|---|---|---|---|---|---|---|---|"]
     for t, v in stats["techniques"].items():
         rej = ", ".join(f"{k}: {n}" for k, n in v["rejected"].items()) or "-"
-        L.append(f"| {t} | {v['requests']} | {v['samples']} | {v['kept']} | {v['yield']:.1%} "
+        errs = f" ({v['request_errors']} failed)" if v["request_errors"] else ""
+        L.append(f"| {t} | {v['requests']}{errs} | {v['samples']} | {v['kept']} | {v['yield']:.1%} "
                  f"| {rej} | {v['tokens']['prompt']}/{v['tokens']['completion']} "
                  f"| {v['cost_usd']} |")
     if stats["zero_yield"]:
