@@ -111,3 +111,34 @@ def test_sample_keys_equal_cache_key():
     for r in reqs:
         assert sample_keys("m", r) == [cache_key("m", r, i) for i in range(r.n)]
     assert len(set(sample_keys("m", reqs[1]))) == 12
+
+
+WRITER = """
+import sys
+from metamath.llm.base import Completion, Request, Result
+from metamath.llm.cache import CachedLLM
+
+class Echo:
+    model = "echo"
+    def generate(self, reqs):
+        for r in reqs:
+            yield Result(r, tuple(Completion(f"{r.prompt}#{i}", i) for i in range(r.n)))
+    def close(self):
+        pass
+
+who, path = sys.argv[1], sys.argv[2]
+with CachedLLM(Echo(), path) as llm:
+    for k in range(200):  # one Result per generate call: 200 separate commits
+        list(llm.generate([Request(id=f"{who}{k}", prompt=f"{who} {k}", n=3)]))
+"""
+
+
+def test_several_processes_share_one_file(tmp_path):
+    import subprocess
+    import sys
+
+    path = tmp_path / "shared.sqlite"
+    procs = [subprocess.Popen([sys.executable, "-c", WRITER, who, str(path)]) for who in "abc"]
+    assert [p.wait(timeout=120) for p in procs] == [0, 0, 0]
+    db = sqlite3.connect(path)
+    assert db.execute("SELECT COUNT(*), COUNT(DISTINCT key) FROM samples").fetchone() == (1800, 1800)
