@@ -145,3 +145,18 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def test_openai_backend_against_serve(server, hf, monkeypatch):
+    """The project's own `openai` backend through `metamath serve` gives the in-process texts."""
+    from metamath.llm import make_llm
+    from metamath.llm.base import Request, generate_all
+
+    monkeypatch.setenv("OPENAI_API_KEY", "unused")
+    remote = make_llm("openai", "tiny", base_url=server, progress=False)
+    reqs = [Request(id="a", prompt="Find x", n=3, temperature=0.8, seed=2, max_tokens=8),
+            Request(id="b", messages=({"role": "user", "content": "hi"},), max_tokens=8)]
+    got, want = generate_all(remote, reqs), generate_all(hf, reqs)
+    for k in want:
+        assert [c.text for c in got[k].completions] == [c.text for c in want[k].completions]
+    assert remote.stats["completion_tokens"] == 32 and remote.stats["fanned_out"] == 0
