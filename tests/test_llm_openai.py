@@ -4,6 +4,7 @@ OpenAI REST API and counts what it receives)."""
 from __future__ import annotations
 
 import asyncio
+import socket
 import time
 
 import pytest
@@ -196,3 +197,14 @@ def test_abandoning_the_iterator_cancels_the_rest():
         assert sent <= 6 and len(srv.received) == sent  # nothing more goes out
     finally:
         srv.stop()
+
+
+def test_a_dead_server_among_several_is_avoided(server):
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{s.getsockname()[1]}/v1"
+    llm = OpenAILLM("fake", base_url=[dead, server.base_url], max_in_flight=4, max_retries=3,
+                    backoff_base=0.01, progress=False)
+    res = list(llm.generate([Request(id=str(i), prompt=f"q{i}") for i in range(40)]))
+    assert all(r.ok for r in res) and len(server.received) == 40
+    assert llm.stats["retries"] <= 8  # only the first few tries hit the dead one

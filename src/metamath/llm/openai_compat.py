@@ -31,6 +31,7 @@ import asyncio
 import json
 import os
 import random
+import time
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -129,6 +130,10 @@ class OpenAILLM:
             timeout=aiohttp.ClientTimeout(total=self.timeout),
             headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"})
         servers = {u: 0 for u in self.base_urls}  # url -> requests in flight there
+        # url -> [consecutive failures, avoid until (monotonic s)]: a server that refuses
+        # connections or times out is skipped for a while (0.5 s, doubling, at most 30 s)
+        # while another one is up, so one dead data-parallel replica does not eat retries.
+        health = {u: [0, 0.0] for u in self.base_urls}
         proxies = {u: _proxy_for(u) for u in self.base_urls}
         http_slots = asyncio.Semaphore(self.max_in_flight)
         rpm = RateLimiter(self.rpm) if self.rpm else None
@@ -136,7 +141,7 @@ class OpenAILLM:
         bar = Progress(len(requests), desc=self.desc, enabled=self.progress)
         # Request-level tasks are bounded too, so a 100k-request job does not hold 100k tasks.
         req_slots = asyncio.Semaphore(2 * self.max_in_flight)
-        ctx = (session, servers, proxies, http_slots, rpm, tpm, bar)
+        ctx = (session, servers, health, proxies, http_slots, rpm, tpm, bar)
         fatal: list[BaseException] = []
         pending = 0
         wake = asyncio.Event()
@@ -225,7 +230,7 @@ class OpenAILLM:
         """One HTTP request with bounded, classified retries -> (choices, retries, url)."""
         import aiohttp
 
-        session, servers, proxies, http_slots, rpm, tpm, bar = ctx
+        session, servers, health, proxies, http_slots, rpm, tpm, bar = ctx
         body: dict[str, Any] = {"model": self.model, "n": n, "temperature": req.temperature,
                                 "top_p": req.top_p, "max_tokens": req.max_tokens}
         if req.stop:
@@ -250,7 +255,9 @@ class OpenAILLM:
                 await rpm.acquire(1)
             if tpm:
                 await tpm.acquire(est_tokens)
-            url = min(servers, key=servers.__getitem__)  # the least busy server
+            now = time.monotonic()
+            up = [u for u, h in health.items() if h[1] <= now] if len(servers) > 1 else servers
+            url = min(up or servers, key=servers.__getitem__)  # the least busy server that is up
             wait = None
             async with http_slots:
                 servers[url] += 1
@@ -265,6 +272,12 @@ class OpenAILLM:
                     status, last = 0, f"connection error to {url}: {type(e).__name__}: {e}"[:300]
                 finally:
                     servers[url] -= 1
+            h = health[url]
+            if status in (0, 502, 503, 504):
+                h[0] += 1
+                h[1] = time.monotonic() + min(30.0, 0.5 * 2 ** (h[0] - 1))
+            else:
+                h[0] = 0
             if status == 200:
                 try:
                     doc = json.loads(raw)
