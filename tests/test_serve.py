@@ -160,3 +160,45 @@ def test_openai_backend_against_serve(server, hf, monkeypatch):
     for k in want:
         assert [c.text for c in got[k].completions] == [c.text for c in want[k].completions]
     assert remote.stats["completion_tokens"] == 32 and remote.stats["fanned_out"] == 0
+
+
+class ScriptedLLM:
+    """A fake engine for the server's own logic: echoes prompts, records batch sizes, fails on
+    request."""
+
+    model = "fake"
+
+    def __init__(self):
+        self.batches: list[int] = []
+
+    def generate(self, requests):
+        from metamath.llm.base import Completion, Result
+
+        self.batches.append(len(requests))
+        if any((r.prompt or "") == "crash" for r in requests):
+            raise RuntimeError("engine exploded")
+        for r in requests:
+            yield Result(r, completions=tuple(
+                Completion(text=f"{r.prompt}#{i}", index=i, prompt_tokens=1, completion_tokens=2)
+                for i in range(r.n)))
+
+    def close(self):
+        pass
+
+
+def test_batcher_gathers_concurrent_requests_and_survives_engine_errors():
+    from metamath.llm.serve import build_app, serve_in_thread
+
+    fake = ScriptedLLM()
+    with serve_in_thread(build_app(fake, batch_wait_s=0.5)) as url:
+        with ThreadPoolExecutor(8) as pool:
+            outs = list(pool.map(lambda i: post(url + "/completions", {
+                "model": "fake", "prompt": f"p{i}", "n": 2}), range(8)))
+        assert [o[1]["choices"][1]["text"] for o in outs] == [f"p{i}#1" for i in range(8)]
+        assert outs[0][1]["usage"] == {"prompt_tokens": 1, "completion_tokens": 4,
+                                       "total_tokens": 5}
+        assert max(fake.batches) > 1  # 8 concurrent HTTP requests did not run one by one
+        code, body = post(url + "/completions", {"model": "fake", "prompt": "crash"})
+        assert code == 500 and "engine exploded" in body["error"]["message"]
+        code, body = post(url + "/completions", {"model": "fake", "prompt": "after"})
+        assert code == 200 and body["choices"][0]["text"] == "after#0"

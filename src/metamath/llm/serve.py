@@ -164,7 +164,10 @@ def build_app(llm: LLM, served_name: str | None = None, *, max_batch: int = 256,
             return None, _error(400, "stream=true is not supported by metamath serve",
                                 param="stream")
         futs = [asyncio.wrap_future(state["batcher"].submit(r)) for r in reqs]
-        results = await asyncio.gather(*futs)
+        try:
+            results = await asyncio.gather(*futs)
+        except Exception as e:  # the engine failed on the whole batch
+            return None, _error(500, f"{type(e).__name__}: {e}", "server_error")
         for res in results:
             if not res.ok:
                 status = 400 if res.meta.get("error_type") == "invalid_request" else 500
