@@ -198,3 +198,24 @@ def test_metamath_grade_rescores_samples_without_a_model(tmp_path, capsys):
         graded = [json.loads(x) for x in out.read_text().splitlines()]
         assert [g["correct"] for g in graded] == [r[mode]["correct"] for r in ours]
     capsys.readouterr()
+
+
+def test_tasks_as_data(tmp_path, data_dir):
+    from metamath.evaluate import TASKS
+
+    assert {t: TASKS[t].expected_size for t in TASKS} == {
+        "gsm8k": 1319, "math": 5000, "math500": 500, "gsm8k_backward": 1270}
+    assert [len(TASKS[t].load()) for t in TASKS] == [1319, 5000, 500, 1270]
+    m5 = TASKS["math500"].load(limit=3)
+    assert m5[0].subject and m5[0].level.startswith("Level") and TASKS["math500"].max_tokens == 2048
+    f = tmp_path / "svamp.jsonl"
+    f.write_text('{"question": "Tom has 2 apples and gets 3 more. How many?", "answer": "5"}\n')
+    t = get_task(str(f))
+    assert (t.name, t.grader, t.max_tokens) == ("svamp", "gsm8k", 512)
+    assert [p.gold for p in t.load()] == ["5"]
+    f.write_text('{"question": "Tom has 2 apples and gets 4 more. How many?", "answer": "6"}\n')
+    assert get_task(str(f)).version != t.version  # an edited file is a different task
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        get_task("missing.jsonl")
+    with pytest.raises(ValueError, match="needs a 'path'"):
+        get_task("x", {"x": {"question": "q"}})
