@@ -208,3 +208,33 @@ def test_a_dead_server_among_several_is_avoided(server):
     res = list(llm.generate([Request(id=str(i), prompt=f"q{i}") for i in range(40)]))
     assert all(r.ok for r in res) and len(server.received) == 40
     assert llm.stats["retries"] <= 8  # only the first few tries hit the dead one
+
+
+@pytest.mark.parametrize("raw,msg", [
+    (b'{"error": {"message": "Rate limit reached", "code": 429}}', "Rate limit reached"),
+    (b'{"detail": "Model not loaded"}', "Model not loaded"),  # FastAPI-style
+    (b'{"error": "plain string"}', '{"error": "plain string"}'),
+    (b"<html>502 Bad Gateway</html>", "<html>502 Bad Gateway</html>"),
+])
+def test_error_message_shapes(raw, msg):
+    from metamath.llm._wire import error_message
+
+    assert error_message(raw) == msg
+
+
+@pytest.mark.parametrize("doc", [
+    {}, {"choices": []}, {"choices": [{"index": 0}]}, {"choices": [{"text": None}]}, [1, 2],
+])
+def test_malformed_choices_are_rejected(doc):
+    from metamath.llm._wire import parse_choices
+
+    with pytest.raises((ValueError, KeyError, TypeError)):
+        parse_choices(doc, chat=False)
+
+
+def test_choices_come_back_in_index_order():
+    from metamath.llm._wire import parse_choices
+
+    doc = {"choices": [{"index": 1, "message": {"content": "b"}, "finish_reason": "length"},
+                       {"index": 0, "message": {"content": "a"}, "finish_reason": None}]}
+    assert parse_choices(doc, chat=True) == [("a", "stop"), ("b", "length")]

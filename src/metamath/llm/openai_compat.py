@@ -36,6 +36,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from metamath.llm._async import RateLimiter, parse_retry_after, run_in_thread
+from metamath.llm._wire import error_message, parse_choices, proxy_for
 from metamath.llm.base import Completion, LLMError, Request, Result
 from metamath.llm.progress import Progress
 
@@ -134,7 +135,7 @@ class OpenAILLM:
         # connections or times out is skipped for a while (0.5 s, doubling, at most 30 s)
         # while another one is up, so one dead data-parallel replica does not eat retries.
         health = {u: [0, 0.0] for u in self.base_urls}
-        proxies = {u: _proxy_for(u) for u in self.base_urls}
+        proxies = {u: proxy_for(u) for u in self.base_urls}
         http_slots = asyncio.Semaphore(self.max_in_flight)
         rpm = RateLimiter(self.rpm) if self.rpm else None
         tpm = RateLimiter(self.tpm) if self.tpm else None
@@ -281,7 +282,7 @@ class OpenAILLM:
             if status == 200:
                 try:
                     doc = json.loads(raw)
-                    choices = _choices(doc, chat)
+                    choices = parse_choices(doc, chat)
                 except (ValueError, TypeError, KeyError, AttributeError) as e:
                     # A 200 with a body we cannot read (truncated JSON, no choices): transient.
                     last = f"malformed response from {url}: {type(e).__name__}: {e}"[:300]
@@ -297,13 +298,13 @@ class OpenAILLM:
                            for k, (t, f) in enumerate(choices)]
                     return out, attempt, url
             elif status in (408, 409, 429) or status >= 500:
-                last = f"HTTP {status} from {url}: {_msg(raw)}"
+                last = f"HTTP {status} from {url}: {error_message(raw)}"
                 wait = parse_retry_after(headers)
             elif status == 400 and self.on_bad_request == "record":
                 # This request's own fault (too long, ...): no retry, recorded, the job goes on.
-                raise _Exhausted(str(self._fatal(status, _msg(raw), url, req)), attempt)
+                raise _Exhausted(str(self._fatal(status, error_message(raw), url, req)), attempt)
             elif status:  # any other 4xx: every request would fail the same way
-                raise self._fatal(status, _msg(raw), url, req)
+                raise self._fatal(status, error_message(raw), url, req)
             if attempt < self.max_retries:
                 backoff = min(self.backoff_max, self.backoff_base * 2 ** attempt)
                 # Honour Retry-After (plus up to 20% jitter); else full-jitter exponential backoff.
@@ -333,42 +334,3 @@ class OpenAILLM:
         else:
             fix = f"request {req.id!r} was rejected: check the sampling parameters"
         return LLMError(f"HTTP {status} from {url}: {msg} -- {fix}")
-
-
-def _proxy_for(url: str) -> str | None:
-    """The proxy from the environment for this URL (aiohttp's trust_env re-reads it on every
-    request in a worker thread, which alone cost ~0.3 ms of CPU per request)."""
-    import urllib.parse
-    import urllib.request
-
-    parts = urllib.parse.urlsplit(url)
-    if urllib.request.proxy_bypass(parts.hostname or ""):
-        return None
-    return urllib.request.getproxies().get(parts.scheme)
-
-
-def _msg(raw: bytes) -> str:
-    """The server's error message (OpenAI shape {"error": {"message": ...}}), else the body."""
-    try:
-        doc = json.loads(raw)
-        err = doc.get("error", doc) if isinstance(doc, dict) else doc
-        if isinstance(err, dict) and (err.get("message") or err.get("detail")):
-            return str(err.get("message") or err.get("detail"))[:300]
-        if isinstance(doc, dict) and doc.get("detail"):  # FastAPI-style servers
-            return str(doc["detail"])[:300]
-    except ValueError:
-        pass
-    return raw.decode("utf-8", "replace")[:300]
-
-
-def _choices(resp: Any, chat: bool) -> list[tuple[str, str]]:
-    """(text, finish_reason) per choice, in the server's index order; ValueError if malformed."""
-    if not isinstance(resp, dict) or not resp.get("choices"):
-        raise ValueError("response has no choices")
-    out = []
-    for c in sorted(resp["choices"], key=lambda c: c.get("index") or 0):
-        text = c["message"].get("content") if chat else c.get("text")
-        if not isinstance(text, str):
-            raise ValueError("choice without text")
-        out.append((text, c.get("finish_reason") or "stop"))
-    return out
