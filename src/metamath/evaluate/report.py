@@ -74,11 +74,30 @@ def _md_block(text: str) -> str:
     return "````text\n" + (text or "").replace("````", "` ` ` `") + "\n````"
 
 
+def setup_lines(results: dict[str, Any]) -> list[str]:
+    """What produced these numbers: decoding, prompt, code version (for explaining a gap)."""
+    cfg, run = results.get("config", {}), results.get("run", {})
+    d = cfg.get("decoding", {})
+    stop = ", ".join(map(repr, results.get("stop") or [])) or "none (end of sequence only)"
+    return [
+        f"decoding: temperature {d.get('temperature')}, top_p {d.get('top_p')}, n {d.get('n')}, "
+        f"seed {d.get('seed')}, max_tokens {d.get('max_tokens') or 'per task (512 GSM8K, 2048 MATH)'}"
+        f", stop: {stop}",
+        f"prompt: {cfg.get('prompt_style')}"
+        + (f" ({cfg.get('alpaca_style')})" if cfg.get("prompt_style") == "alpaca" else ""),
+        f"metamath {run.get('metamath_version')} (git {str(run.get('git_sha'))[:10]}), "
+        f"elapsed {results.get('elapsed_s')} s, usage {results.get('usage')}",
+        "reasons: correct; mismatch (an answer, not equal to the gold); no_answer (nothing "
+        "extracted); error (request failed or bad gold); timeout/too_long (symbolic check)",
+    ]
+
+
 def render_md(results: dict[str, Any], rows: list[dict[str, Any]], examples: int = 5) -> str:
     p = results["primary"]
     out = [f"# Evaluation: {results['model']}", "",
            f"backend `{results['backend']}`, prompt style `{results['prompt_style']}`, primary "
            f"score `{p}` (the `correct` column of samples.jsonl)", "",
+           *[f"- {line}" for line in setup_lines(results)], "",
            "| task | version | n | strict % | flexible % | primary 95% CI | no answer % | "
            "truncated % | errors % |", "|---|---|---|---|---|---|---|---|---|"]
     for name, t in results["tasks"].items():
@@ -127,7 +146,8 @@ def render_html(results: dict[str, Any], rows: list[dict[str, Any]], examples: i
     p, e = results["primary"], html.escape
     body = [f"<h1>Evaluation: {e(str(results['model']))}</h1>",
             f"<p>backend <code>{e(results['backend'])}</code>, prompt style "
-            f"<code>{e(results['prompt_style'])}</code>, primary score <code>{p}</code></p>"]
+            f"<code>{e(results['prompt_style'])}</code>, primary score <code>{p}</code></p>",
+            "<ul>" + "".join(f"<li>{e(line)}</li>" for line in setup_lines(results)) + "</ul>"]
     summary = [[n, f"{t['version']} ({t['content_hash'][:8]})", t["metrics"]["n_problems"],
                 _pct(t["metrics"]["strict"]["accuracy"]),
                 _pct(t["metrics"]["flexible"]["accuracy"]), _ci(t["metrics"][p]),

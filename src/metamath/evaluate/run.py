@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from metamath.evaluate.metrics import task_metrics
-from metamath.evaluate.prompting import STYLES, build_request, prompt_text
+from metamath.evaluate.prompting import DEFAULT_STOP, STYLES, build_request, prompt_text
 from metamath.evaluate.tasks import EvalTask, content_hash, get_task, with_max_tokens
 from metamath.io import read_jsonl, write_json, write_jsonl
 
@@ -237,6 +237,8 @@ def run_eval(cfg: EvalConfig, run_dir: str | Path, llm: Any = None,
     results = {
         "model": cfg.model or getattr(llm, "model", ""), "backend": cfg.backend,
         "prompt_style": cfg.prompt_style, "primary": primary,
+        "stop": list(DEFAULT_STOP[cfg.prompt_style] if cfg.decoding.stop is None
+                     else cfg.decoding.stop),
         "summary": {t: {"accuracy": m[primary]["accuracy"], "ci95": m[primary]["ci95"],
                         "strict": m["strict"]["accuracy"],
                         "flexible": m["flexible"]["accuracy"]} for t, m in metrics.items()},
