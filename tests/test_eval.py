@@ -158,6 +158,7 @@ def test_sampling_pass_and_maj_at_k(tmp_path):
     assert m["ci_method"] == "bootstrap"
     rows = [json.loads(x) for x in (tmp_path / "r" / "samples.jsonl").read_text().splitlines()]
     assert len(rows) == 48 and rows[1]["id"].endswith("#1")
+    assert score_file(tmp_path / "r" / "samples.jsonl")["mine"] == res["tasks"]["mine"]["metrics"]
 
 
 def test_config_errors_name_the_fix(tmp_path):
@@ -166,6 +167,9 @@ def test_config_errors_name_the_fix(tmp_path):
                  llm=ScriptedLLM(script), progress=False)
     with pytest.raises(ValueError, match="unknown task 'gsm9k'"):
         run_eval(EvalConfig(model="s", tasks=["gsm9k"], cache=False), tmp_path / "r",
+                 llm=ScriptedLLM(script), progress=False)
+    with pytest.raises(ValueError, match="listed twice"):
+        run_eval(EvalConfig(model="s", tasks=["gsm8k", "gsm8k"], cache=False), tmp_path / "r",
                  llm=ScriptedLLM(script), progress=False)
     with pytest.raises(ValueError, match="backend"):
         run_eval(EvalConfig(model="s", backend="tgi", cache=False), tmp_path / "r",

@@ -12,6 +12,7 @@ report.md and report.html. Generation goes through metamath.llm.cache.CachedLLM
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -66,6 +67,8 @@ class EvalConfig:
                              "the greedy answer; set decoding.temperature (e.g. 0.7)")
         if not self.tasks:
             raise ValueError("tasks is empty; e.g. tasks=gsm8k,math500")
+        if len(set(self.tasks)) != len(self.tasks):
+            raise ValueError(f"tasks={self.tasks}: a task is listed twice")
 
     def primary_mode(self) -> str:
         # The paper's number is strict ("The answer is:" only); a model prompted any other way
@@ -168,8 +171,15 @@ def score(rows: list[dict[str, Any]], ks: list[int] | tuple[int, ...] = (1,)) ->
     return {t: task_metrics(rs, ks=ks, equiv=_equiv()) for t, rs in by_task.items()}
 
 
-def score_file(samples_path: str | Path, ks: tuple[int, ...] = (1,)) -> dict[str, Any]:
-    """Recompute every task's metrics from a samples.jsonl (no model needed)."""
+def score_file(samples_path: str | Path, ks: tuple[int, ...] | None = None) -> dict[str, Any]:
+    """Recompute every task's metrics from a samples.jsonl (no model needed). `ks` defaults to
+    the run's decoding.k, read from the results.json beside the file."""
+    samples_path = Path(samples_path)
+    if ks is None:
+        res = samples_path.parent / "results.json"
+        cfg = json.loads(res.read_text(encoding="utf-8")).get("config", {}) if res.exists() \
+            else {}
+        ks = tuple(cfg.get("decoding", {}).get("k") or (1,))
     return score([row for _, row in read_jsonl(samples_path)], ks)
 
 
