@@ -100,7 +100,8 @@ def run_hf(model, tok, size: str, prompts: list[str], args) -> dict:
 
     llm = HFLLM.from_objects(model, tok, name=f"random-{size}", batch_size=args.batch_size,
                              static_cache=args.static_cache, progress=None, desc=size)
-    reqs = [Request(id=str(i), prompt=p, max_tokens=args.max_tokens)
+    reqs = [Request(id=str(i), prompt=p, max_tokens=args.max_tokens, n=args.n,
+                    temperature=args.temperature, top_p=args.top_p, seed=i)
             for i, p in enumerate(prompts)]
     runs = []
     for _ in range(args.repeat):
@@ -115,7 +116,8 @@ def run_hf(model, tok, size: str, prompts: list[str], args) -> dict:
         gen = sum(c.completion_tokens for r in results for c in r.completions)
         runs.append({"new_tokens": gen, "seconds": round(dt, 2),
                      "gen_tokens_per_s": round(gen / dt, 1)})
-    return {"size": size, "prompts": len(prompts), "batch_size": llm.batch_size,
+    return {"size": size, "prompts": len(prompts), "n": args.n, "temperature": args.temperature,
+            "top_p": args.top_p, "batch_size": llm.batch_size,
             "max_batch_tokens": llm.max_batch_tokens, "static_cache": args.static_cache,
             "cold": runs[0], "warm": runs[-1] if len(runs) > 1 else None,
             "device": torch.cuda.get_device_name() if model.device.type == "cuda" else "cpu"}
@@ -127,6 +129,9 @@ def main() -> int:
     p.add_argument("--tiny", action="store_true", help="tiny shape + 2K vocab: a CPU smoke run")
     p.add_argument("--limit", type=int, default=None, help="first N prompts (default: all 1,319)")
     p.add_argument("--max-tokens", type=int, default=256)
+    p.add_argument("--temperature", type=float, default=0.0, help="0 = greedy (the anchor's)")
+    p.add_argument("--top-p", type=float, default=1.0)
+    p.add_argument("--n", type=int, default=1, help="samples per prompt")
     p.add_argument("--batch-size", type=int, default=None,
                    help="hf rows per batch (default: auto; 64 with --tiny, like the baseline)")
     p.add_argument("--no-static-cache", dest="static_cache", action="store_false")
