@@ -40,6 +40,13 @@ from metamath.answers import extract, grade, grade_both, is_equiv
         ("The answer is 3. Wait.\nThe answer is: 4", "gsm8k", "strict", "4"),
         ("so \\fbox{5} it is", "math", "flexible", "5"),
         ("$\\boxed{x = 5}$", "math", "flexible", "x = 5"),
+        # a box after the last marker is the more final answer (a real MATH solution does this)
+        (
+            "If the answer is NOT a multiple of 3, ...\nSo $40 + 2 = \\boxed{42}$.",
+            "math",
+            "flexible",
+            "42",
+        ),
         (
             "The answer is: \\begin{pmatrix} 1 \\\\\n 2 \\end{pmatrix}.\nMore text",
             "math",

@@ -51,18 +51,19 @@ def _content(text: str, after: int, pairs: dict[int, int]) -> tuple[str, int] | 
     return None
 
 
-def _boxes(text: str) -> list[tuple[str, int]]:
+def _boxes(text: str) -> list[tuple[str, int, int]]:
+    """(content, start, end) of every box, in order of where they start."""
     if "\\boxed" not in text and "\\fbox" not in text:
         return []
-    starts = [m.end() for m in _BOX.finditer(text)]
-    if not starts:
+    found = [(m.start(), m.end()) for m in _BOX.finditer(text)]
+    if not found:
         return []
-    pairs = _brace_pairs(text, starts[0])
+    pairs = _brace_pairs(text, found[0][1])
     out = []
-    for after in starts:
+    for start, after in found:
         got = _content(text, after, pairs)
         if got is not None:
-            out.append(got)
+            out.append((got[0], start, got[1]))
     return out
 
 
@@ -72,11 +73,17 @@ def last_boxed(text: str) -> str | None:
     return boxes[-1][0].strip() if boxes else None
 
 
+def last_boxed_at(text: str) -> tuple[str, int] | None:
+    """(content of the last box, index where its command starts), or None."""
+    boxes = _boxes(text)
+    return (boxes[-1][0].strip(), boxes[-1][1]) if boxes else None
+
+
 def all_boxed(text: str) -> list[str]:
     """Contents of every `\\boxed{}`/`\\fbox{}` in order (a box nested in a box is skipped)."""
     out: list[str] = []
     end = -1
-    for content, stop in _boxes(text):
+    for content, _, stop in _boxes(text):
         if stop > end:
             out.append(content.strip())
             end = stop

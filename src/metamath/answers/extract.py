@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 
-from metamath.answers.boxed import last_boxed
+from metamath.answers.boxed import last_boxed, last_boxed_at
 
 TASKS = ("gsm8k", "math", "gsm8k_backward")
 MODES = ("strict", "flexible")
@@ -42,14 +42,17 @@ _SPAN = 4096  # an answer line longer than this is not an answer line
 _TAIL = 4096  # the last-number fallback looks at the tail first (linear, and cheap on 5 MB text)
 
 
-def _after_last_marker(text: str) -> str | None:
-    """Text after the last answer marker, up to the end of its line (None if no marker)."""
+def _after_last_marker(text: str) -> tuple[str | None, int]:
+    """(text after the last answer marker up to the end of its line, index where that text
+    ends); (None, -1) without a marker."""
     last = None
     for m in _MARKERS.finditer(text):
         last = m
     if last is None:
-        return None
-    rest = text[last.end() : last.end() + _SPAN].lstrip()
+        return None, -1
+    window = text[last.end() : last.end() + _SPAN]
+    rest = window.lstrip()
+    skipped = len(window) - len(rest)
     # "The answer is:\n42": the answer may sit on the next line. A matrix or a brace group
     # that opens on this line runs on until it closes.
     lines = rest.split("\n")
@@ -58,7 +61,7 @@ def _after_last_marker(text: str) -> str | None:
         if line.count("{") <= line.count("}") and line.count("\\begin") <= line.count("\\end"):
             break
         line += "\n" + more
-    return line.strip() or None
+    return line.strip() or None, last.end() + skipped + len(line)
 
 
 def _clean_latex_answer(seg: str) -> str | None:
@@ -140,17 +143,22 @@ def extract(text: str | None, mode: str = "strict", task: str = "math") -> str |
 def extract_with_source(text: str, mode: str, task: str) -> tuple[str | None, str]:
     """(answer, which rule found it: "strict" | "flexible" | "none")."""
     numeric = task in NUMERIC_TASKS
-    seg = _after_last_marker(text)
+    seg, at = _after_last_marker(text)
+    marked = None
     if seg is not None:
-        ans = _numeric_from_span(seg) if numeric else _clean_latex_answer(seg)
-        if ans is not None:
-            return ans, "strict"
+        marked = _numeric_from_span(seg) if numeric else _clean_latex_answer(seg)
     if mode == "strict":
-        return None, "none"
-    boxed = last_boxed(text)
-    if boxed is not None:
-        ans = _numeric_from_span(boxed) if numeric else _clean_latex_answer(boxed)
+        return (marked, "strict") if marked is not None else (None, "none")
+    # Flexible: a \boxed{} that comes after the last marker is the more final answer ("... the
+    # answer is NOT a multiple of 3 ... so $\boxed{42}$").
+    box = last_boxed_at(text)
+    if marked is not None and (box is None or box[1] < at):
+        return marked, "strict"
+    if box is not None:
+        ans = _numeric_from_span(box[0]) if numeric else _clean_latex_answer(box[0])
         if ans is not None:
             return ans, "flexible"
+    if marked is not None:
+        return marked, "strict"
     num = last_number(text)
     return (num, "flexible") if num is not None else (None, "none")
