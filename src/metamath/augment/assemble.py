@@ -9,19 +9,24 @@ target with a seeded hash priority; write the answer line in MetaMathQA form. Tw
 passes over the candidate files: the first keeps a small tuple per correct row (no text), the
 second reads the chosen rows back by file offset in (type, id) order, so the output does not
 depend on the order the rows were written in (resumed and sharded runs give the same file).
+Memory: about 150-200 bytes per correct row (ids and packed integers; see Table), never the text.
 """
 
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
+import struct
+import sys
+from array import array
 from collections import Counter, defaultdict
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 from metamath.augment.config import AugmentConfig
 from metamath.augment.decontaminate import NgramIndex
-from metamath.augment.dedup import exact_key, near_duplicates, sketch
+from metamath.augment.dedup import SKETCH_K, exact_key, near_duplicates, sketch
 from metamath.augment.filter import format_response
 from metamath.augment.generate import FILES
 from metamath.augment.report import build_stats, write_card
@@ -29,16 +34,58 @@ from metamath.io import read_jsonl, write_json
 from metamath.records import TYPES
 
 _TYPE_ORDER = {t: i for i, t in enumerate(TYPES)}
+SKETCH_FMT = f"<{SKETCH_K}I"
+SKETCH_BYTES = struct.calcsize(SKETCH_FMT)
 
 
-class Row(NamedTuple):
-    id: str
-    type: str
-    seed_id: str
-    query_key: bytes
-    priority: bytes
-    file: int
-    offset: int
+# Why the assembly reason codes: one byte per row instead of a dict entry per dropped row.
+KEEP, DUPLICATE, CONTAMINATED, NEAR_DUPLICATE, SEED_CAP, OVER_TARGET = range(6)
+REASON = {DUPLICATE: "duplicate", CONTAMINATED: "contaminated", NEAR_DUPLICATE: "near_duplicate",
+          SEED_CAP: "seed_cap", OVER_TARGET: "over_target"}
+
+
+class Table:
+    """The correct rows of pass 1, column by column (about 150 bytes a row, no text): ids,
+    interned type/seed strings, and packed integers (query hash, priority, file position,
+    exact-duplicate key) plus a 64-byte MinHash sketch and a one-byte drop code."""
+
+    def __init__(self) -> None:
+        self.ids: list[str] = []
+        self.types: list[str] = []
+        self.seeds: list[str] = []
+        self.qkey, self.prio, self.loc, self.ekey = (array("Q") for _ in range(4))
+        self.sketches = bytearray()
+        self.code = bytearray()
+        self.detail: dict[int, str] = {}  # row -> the kept duplicate's id / the test problem
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def add(self, rid: str, type_: str, seed: str, qkey: int, prio: int, loc: int,
+            ekey: int, sk: tuple[int, ...]) -> None:
+        self.ids.append(rid)
+        self.types.append(sys.intern(type_))
+        self.seeds.append(sys.intern(seed))
+        self.qkey.append(qkey)
+        self.prio.append(prio)
+        self.loc.append(loc)
+        self.ekey.append(ekey)
+        self.sketches += struct.pack(SKETCH_FMT, *sk, *[0xFFFFFFFF] * (SKETCH_K - len(sk)))
+        self.code.append(KEEP)
+
+    def sketch(self, i: int) -> tuple[int, ...]:
+        return tuple(v for v in struct.unpack_from(SKETCH_FMT, self.sketches, i * SKETCH_BYTES)
+                     if v != 0xFFFFFFFF)
+
+    def drop(self, i: int, code: int, detail: str | None = None) -> None:
+        if self.code[i] == KEEP:
+            self.code[i] = code
+            if detail is not None:
+                self.detail[i] = detail
+
+
+def _h64(text: str) -> int:
+    return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "big")
 
 
 def _lines(path: Path):
@@ -68,7 +115,9 @@ class _Out:
         self._f.close()
 
 
-def _read_at(files: list[Path], handles: dict, file: int, offset: int) -> dict:
+def _read_at(files: list[Path], handles: dict, loc: int) -> dict:
+    """The row at a packed position (file index << 48 | byte offset)."""
+    file, offset = loc >> 48, loc & ((1 << 48) - 1)
     f = handles.get(file)
     if f is None:
         f = handles[file] = open(files[file], "rb")
@@ -83,105 +132,123 @@ def assemble(cfg: AugmentConfig, work_dirs: list[Path], run_dir: Path,
     files = [Path(w) / FILES["solve"] for w in work_dirs if (Path(w) / FILES["solve"]).exists()]
     index, missing = (NgramIndex.load(cfg.decontam_sets, cfg.decontam_ngram)
                       if cfg.decontaminate else (None, {}))
-    drop: dict[str, tuple[str, str | None]] = {}  # id -> (reason, detail), correct rows only
-    rows: list[Row] = []
-    seen_ids: set[str] = set()
-    exact: dict[bytes, str] = {}
-    groups: dict[tuple, list] = defaultdict(list)
-    contam_cache: dict[bytes, str | None] = {}
+    t = Table()
+    many = len(files) > 1
+    seen_ids: set[str] = set()  # only for a merge: the same row in two runs counts once
+    groups: dict[tuple, array] = {}
+    contam_cache: dict[int, str | None] = {}
     tally: dict[str, Counter] = defaultdict(Counter)  # technique -> samples, reject reasons
-    bad: list[tuple[int, int]] = []  # (file, offset) of the rows the grader rejected
+    bad: list[int] = []  # packed file positions of the rows the grader rejected
     words: dict[str, int] = {}  # word -> crc32, shared by every sketch
+    near = cfg.near_dup_threshold < 1.0
     for fi, path in enumerate(files):
         for off, r in _lines(path):
-            if r["id"] in seen_ids:
-                continue  # the same row in two shards' files: count it once
-            seen_ids.add(r["id"])
+            if many:
+                if r["id"] in seen_ids:
+                    continue
+                seen_ids.add(r["id"])
             tally[r["technique"]]["samples"] += 1
             if not r.get("correct"):
                 tally[r["technique"]][r["reason"]] += 1
-                bad.append((fi, off))
+                bad.append(fi << 48 | off)
                 continue
-            rid, qk = r["id"], hashlib.blake2b(r["query"].encode(), digest_size=8).digest()
-            prio = hashlib.blake2b(f"{cfg.seed}/{rid}".encode(), digest_size=8).digest()
-            rows.append(Row(rid, r["type"], r["seed_id"], qk, prio, fi, off))
+            qk = _h64(r["query"])
             resp = format_response(r["response"], r["target"], r["kind"])
-            key = exact_key(r["query"], resp)
-            if key in exact:  # keep the smallest id of each exact duplicate
-                loser = max(rid, exact[key])
-                exact[key] = min(rid, exact[key])
-                drop[loser] = ("duplicate", exact[key])
-            else:
-                exact[key] = rid
+            i = len(t)
+            t.add(r["id"], r["type"], r["seed_id"], qk, _h64(f"{cfg.seed}/{r['id']}"),
+                  fi << 48 | off, int.from_bytes(exact_key(r["query"], resp), "big"),
+                  sketch(resp, _crc=words) if near else ())
             if index is not None:
                 if qk not in contam_cache:
                     contam_cache[qk] = index.match(r["query"])
                 if contam_cache[qk]:
-                    drop.setdefault(rid, ("contaminated", contam_cache[qk]))
-            if cfg.near_dup_threshold < 1.0:
-                groups[(r["seed_id"], r["type"], qk)].append((rid, sketch(resp, _crc=words)))
-    del exact, contam_cache, words
+                    t.drop(i, CONTAMINATED, contam_cache[qk])
+            if near:
+                groups.setdefault((t.seeds[i], t.types[i], qk), array("I")).append(i)
+    del contam_cache, words, seen_ids
+    _exact_duplicates(t)
     for members in groups.values():
-        live = [(i, s) for i, s in members if i not in drop]
-        for i in near_duplicates(live, cfg.near_dup_threshold):
-            drop[i] = ("near_duplicate", None)
+        live = [(t.ids[i], t.sketch(i)) for i in members if t.code[i] == KEEP]
+        if len(live) > 1:
+            by_id = {t.ids[i]: i for i in members}
+            for rid in near_duplicates(live, cfg.near_dup_threshold):
+                t.drop(by_id[rid], NEAR_DUPLICATE)
     del groups
-    _cap_and_target(cfg, rows, drop)
-    chosen = sorted((r for r in rows if r.id not in drop),
-                    key=lambda r: (_TYPE_ORDER.get(r.type, 99), r.id))
-    dropped = [(r.file, r.offset) for r in rows if r.id in drop]
-    examples = _write_outputs(files, [Path(w) for w in work_dirs], chosen, sorted(bad + dropped),
-                              drop, run_dir, cfg)
-    stats = build_stats(cfg, [Path(w) for w in work_dirs], tally, rows, drop, chosen, index,
+    _cap_and_target(cfg, t)
+    chosen = sorted((i for i in range(len(t)) if t.code[i] == KEEP),
+                    key=lambda i: (_TYPE_ORDER.get(t.types[i], 99), t.ids[i]))
+    bad.sort()
+    dropped = sorted((i for i in range(len(t)) if t.code[i] != KEEP), key=t.loc.__getitem__)
+    examples = _write_outputs(files, [Path(w) for w in work_dirs], t, chosen, bad, dropped,
+                              run_dir, cfg)
+    stats = build_stats(cfg, [Path(w) for w in work_dirs], tally, t, chosen, REASON, index,
                         missing, extra or {})
     write_json(run_dir / "stats.json", stats)
     write_card(run_dir / "DATA_CARD.md", cfg, stats, examples)
     return stats
 
 
-def _cap_and_target(cfg: AugmentConfig, rows: list[Row], drop: dict) -> None:
-    live = sorted((r for r in rows if r.id not in drop), key=lambda r: (r.priority, r.id))
+def _exact_duplicates(t: Table) -> None:
+    """Among rows with the same (query, response), keep the smallest id (order independent)."""
+    run: list[int] = []
+    for i in [*sorted(range(len(t)), key=t.ekey.__getitem__), -1]:  # ints only: no key tuples
+        if run and (i == -1 or t.ekey[i] != t.ekey[run[0]]):
+            if len(run) > 1:
+                keep = min(run, key=t.ids.__getitem__)
+                for j in run:
+                    if j != keep:
+                        t.drop(j, DUPLICATE, t.ids[keep])
+            run = []
+        run.append(i)
+
+
+def _cap_and_target(cfg: AugmentConfig, t: Table) -> None:
+    # 64-bit hash priorities: ties are as good as impossible, so no id tie-break is needed
+    live = sorted((i for i in range(len(t)) if t.code[i] == KEEP), key=t.prio.__getitem__)
     if cfg.max_per_seed:
         per: Counter = Counter()
-        for r in live:
-            per[(r.seed_id, r.type)] += 1
-            if per[(r.seed_id, r.type)] > cfg.max_per_seed:
-                drop[r.id] = ("seed_cap", None)
+        for i in live:
+            per[(t.seeds[i], t.types[i])] += 1
+            if per[(t.seeds[i], t.types[i])] > cfg.max_per_seed:
+                t.drop(i, SEED_CAP)
     per_type: Counter = Counter()
-    for r in live:
-        if r.id in drop or r.type not in cfg.targets:
+    for i in live:
+        if t.code[i] != KEEP or t.types[i] not in cfg.targets:
             continue
-        per_type[r.type] += 1
-        if per_type[r.type] > cfg.targets[r.type]:
-            drop[r.id] = ("over_target", None)
+        per_type[t.types[i]] += 1
+        if per_type[t.types[i]] > cfg.targets[t.types[i]]:
+            t.drop(i, OVER_TARGET)
 
 
-def _write_outputs(files: list[Path], work_dirs: list[Path], chosen: list[Row],
-                   rejected: list[tuple[int, int]], drop: dict, run_dir: Path,
+def _write_outputs(files: list[Path], work_dirs: list[Path], t: Table, chosen: list[int],
+                   bad: list[int], dropped: list[int], run_dir: Path,
                    cfg: AugmentConfig) -> dict[str, list[dict]]:
-    """metamathqa.jsonl (chosen rows, in order) and rejected.jsonl; examples for the card."""
+    """metamathqa.jsonl (chosen rows, in order) and rejected.jsonl (the grader's rejections,
+    then assembly's drops, then stage-1 rejections); examples for the card."""
     examples: dict[str, list[dict]] = defaultdict(list)
     handles: dict[int, Any] = {}
     tmp = run_dir / "metamathqa.jsonl.tmp"
     try:
         with _Out(tmp) as out:
-            for r in chosen:
-                c = _read_at(files, handles, r.file, r.offset)
+            for i in chosen:
+                c = _read_at(files, handles, t.loc[i])
                 row = {"query": c["query"],
                        "response": format_response(c["response"], c["target"], c["kind"]),
                        "type": c["type"], "original_question": c["original_question"],
                        "id": c["id"], "seed_id": c["seed_id"], "technique": c["technique"],
                        "target": c["target"], "prompt_version": c.get("prompt_version")}
                 out.write(row)
-                if len(examples[r.type]) < cfg.examples_in_card:
-                    examples[r.type].append(row)
+                if len(examples[c["type"]]) < cfg.examples_in_card:
+                    examples[c["type"]].append(row)
         tmp.replace(run_dir / "metamathqa.jsonl")
         with _Out(run_dir / "rejected.jsonl.tmp") as rej:
-            for fi, off in rejected:  # file order: grader rejections and assembly drops
-                c = _read_at(files, handles, fi, off)
-                reason, detail = (c["reason"], None) if not c.get("correct") else drop[c["id"]]
-                rej.write({"id": c["id"], "stage": "solve" if not c.get("correct") else
-                           "assemble", "technique": c["technique"], "type": c["type"],
+            for loc, i in itertools.chain(((loc, None) for loc in bad),
+                                          ((t.loc[i], i) for i in dropped)):
+                c = _read_at(files, handles, loc)
+                reason, detail = ((c["reason"], None) if i is None
+                                  else (REASON[t.code[i]], t.detail.get(i)))
+                rej.write({"id": c["id"], "stage": "solve" if i is None else "assemble",
+                           "technique": c["technique"], "type": c["type"],
                            "reason": reason, "detail": detail, "seed_id": c["seed_id"],
                            "query": c["query"], "response": c["response"],
                            "extracted": c.get("extracted"), "target": c["target"]})

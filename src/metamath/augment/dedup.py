@@ -31,7 +31,8 @@ def exact_key(query: str, response: str) -> bytes:
 def sketch(text: str, k: int = SKETCH_K, _crc: dict[str, int] | None = None) -> tuple[int, ...]:
     """The k smallest hashes of the text's lowercase word 3-grams (bottom-k MinHash).
 
-    A 3-gram's hash is a shift-xor of its words' crc32 values, so each word is hashed once
+    A 3-gram's hash is a shift-xor of its words' crc32 values (kept to 32 bits, even, so
+    0xFFFFFFFF can pad a packed sketch), so each word is hashed once
     (and, with a shared `_crc` dict, once per run): this runs at assembly speed."""
     crc = {} if _crc is None else _crc
     get = crc.get
@@ -42,9 +43,10 @@ def sketch(text: str, k: int = SKETCH_K, _crc: dict[str, int] | None = None) -> 
             h = crc[w] = zlib.crc32(w.encode()) + 1
         hs.append(h)
     if len(hs) < 3:
-        return (sum(hs),)
+        return (sum(hs) & 0xFFFFFFFE,)
     # shifts keep word order in the 3-gram's hash; small ints keep the arithmetic cheap
-    grams = {(a << 2) ^ (b << 1) ^ c for a, b, c in zip(hs, hs[1:], hs[2:], strict=False)}
+    grams = {((a << 2) ^ (b << 1) ^ c) & 0xFFFFFFFE
+             for a, b, c in zip(hs, hs[1:], hs[2:], strict=False)}
     return tuple(sorted(grams)[:k])
 
 

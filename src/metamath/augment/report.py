@@ -55,13 +55,27 @@ def _stage1(work_dirs: list[Path]) -> dict[str, dict]:
     return out
 
 
-def build_stats(cfg: AugmentConfig, work_dirs: list[Path], tally: dict[str, Counter], rows,
-                drop: dict, chosen, index, missing: dict, extra: dict[str, Any]) -> dict:
-    tech_of_row = {r.id: tally_key for r in rows for tally_key in [_technique(r.type)]}
+def build_stats(cfg: AugmentConfig, work_dirs: list[Path], tally: dict[str, Counter], t,
+                chosen: list[int], reason_names: dict[int, str], index, missing: dict,
+                extra: dict[str, Any]) -> dict:
+    """t: the assembly's Table (types, drop codes, details), chosen: the kept row indices."""
     assembly: dict[str, Counter] = defaultdict(Counter)
-    for rid, (reason, _) in drop.items():
-        assembly[tech_of_row[rid]][reason] += 1
-    kept_t: Counter = Counter(_technique(r.type) for r in chosen)
+    avail: Counter = Counter()
+    decon: Counter = Counter()
+    dedup: Counter = Counter()
+    for i, code in enumerate(t.code):
+        name = reason_names.get(code)
+        if name:
+            assembly[_technique(t.types[i])][name] += 1
+            dedup[name] += 1
+        if name == "contaminated":
+            decon[t.detail[i]] += 1
+        if name not in ("duplicate", "near_duplicate", "contaminated"):
+            avail[t.types[i]] += 1
+    kept_type: Counter = Counter(t.types[i] for i in chosen)
+    kept_t: Counter = Counter()
+    for ty, n in kept_type.items():
+        kept_t[_technique(ty)] += n
     reqs = _requests(work_dirs, cfg)
     per_tech = {}
     for t in TECHNIQUE_FIELDS:
@@ -84,14 +98,9 @@ def build_stats(cfg: AugmentConfig, work_dirs: list[Path], tally: dict[str, Coun
             "cost_usd": round(cost, 4)}
         if per_tech[t]["kept"] + sum(rejected.values()) != samples:  # an accounting bug
             raise RuntimeError(f"stats for {t} do not add up: {per_tech[t]}")
-    avail: Counter = Counter(r.type for r in rows
-                             if drop.get(r.id, ("",))[0] not in ("duplicate", "near_duplicate",
-                                                                 "contaminated"))
-    kept_type = Counter(r.type for r in chosen)
     types = {t: {"available": avail[t], "target": cfg.targets.get(t), "kept": kept_type[t],
                  "shortfall": max(0, cfg.targets.get(t, 0) - kept_type[t])}
              for t in sorted(set(avail) | set(kept_type) | set(cfg.targets))}
-    decon = Counter(d for reason, d in drop.values() if reason == "contaminated")
     by_set: Counter = Counter()
     for d, n in decon.items():
         by_set[d.split(":", 1)[0]] += n
@@ -104,8 +113,7 @@ def build_stats(cfg: AugmentConfig, work_dirs: list[Path], tally: dict[str, Coun
             "not_loaded": missing, "removed": sum(decon.values()),
             "removed_by_test_set": dict(by_set),
             "matched_test_ids": sorted(decon)[:50]},
-        "dedup": {"exact": sum(1 for r, _ in drop.values() if r == "duplicate"),
-                  "near": sum(1 for r, _ in drop.values() if r == "near_duplicate")},
+        "dedup": {"exact": dedup["duplicate"], "near": dedup["near_duplicate"]},
         "zero_yield": sorted(t for t, v in per_tech.items() if v["samples"] and not v["kept"]),
         **extra}
 
