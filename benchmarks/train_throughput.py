@@ -8,7 +8,7 @@ Ours: the real trainer (metamath.train.run_train) with random weights at the LLa
 (bf16 weights, as the anchor: fp32 master weights and AdamW states do not fit one GPU at 7B) or
 the 1.1B shape (fp32 master weights + bf16 autocast, as the anchor), on GSM8K+MATH train examples
 (max length 512), packed with a per-example document mask, fused AdamW. Spec: ours:SIZE:EXAMPLES
-PER MICRO-BATCH[:ATTENTION]. The anchor: ../shared/bench/anchor_train_throughput.py
+PER MICRO-BATCH[:ATTENTION[:PACKED ROW TOKENS[:bf16|fp32 weights]]]. The anchor: ../shared/bench/anchor_train_throughput.py
 (HF Trainer, pad to longest, batch 4), run as a subprocess in the same invocation.
 
 Tokens/s counts non-pad tokens (prompt + response) as the anchor does; MFU = 6 x params x
@@ -91,10 +91,12 @@ def run_ours(spec: str, model_dir: Path, data_file: Path, work: Path, steps: int
     parts = spec.split(":")
     size, micro = parts[1], int(parts[2])
     attn = parts[3] if len(parts) > 3 else "auto"
-    bf16_weights = size == "7b"
+    pack = int(parts[4]) if len(parts) > 4 else 2048
+    bf16_weights = parts[5] == "bf16" if len(parts) > 5 else size == "7b"
     cfg = load_train_config(None, [
         f"model={model_dir}", "model_init=random", f"data.path={data_file}",
         f"data.cache_dir={work / 'cache'}", "max_length=512", "packing=true",
+        f"pack_length={pack}",
         f"global_batch_size={micro}", f"micro_batch_size={micro}", f"max_steps={steps}",
         "lr=2e-5", "warmup_steps=2", "save_steps=0", "save_model=false",
         f"model_dtype={'bfloat16' if bf16_weights else 'float32'}",
@@ -111,7 +113,7 @@ def run_ours(spec: str, model_dir: Path, data_file: Path, work: Path, steps: int
     secs = sum(r["tokens"] / r["tokens_per_s"] for r in timed)
     tps = tokens / secs
     out = dict(who="ours", size=size, params=res["params"], micro_batch_examples=micro,
-               attn=attn, tokens_per_s=round(tps), mfu_vs_989=round(6 * res["params"] * tps / PEAK, 3),
+               attn=attn, pack_length=pack, weights="bf16" if bf16_weights else "fp32", tokens_per_s=round(tps), mfu_vs_989=round(6 * res["params"] * tps / PEAK, 3),
                final_loss=round(res["final_loss"], 4),
                peak_gb=round(torch.cuda.max_memory_allocated() / 2**30, 1) if cuda else None,
                gpu=torch.cuda.get_device_name() if cuda else "cpu")
@@ -187,11 +189,12 @@ def main() -> int:
                 print("RESULT", json.dumps(r), flush=True)
                 results.append(r)
     (out / "train_throughput.json").write_text(json.dumps(results, indent=1))
-    print(f"\n{'run':28} {'tokens/s':>10} {'MFU':>7} {'peak GB':>8}")
+    print(f"\n{'run':44} {'tokens/s':>10} {'MFU':>7} {'peak GB':>8}")
     for r in results:
-        name = f"{r['who']} {r['size']} " + (f"micro {r['micro_batch_examples']} {r['attn']}"
-                                               if r["who"] == "ours" else f"batch {r['batch']}")
-        print(f"{name:28} {r['tokens_per_s']:>10,} {r['mfu_vs_989']:>7.1%} "
+        name = f"{r['who']} {r['size']} " + (
+            f"micro {r['micro_batch_examples']} {r['attn']} rows<={r['pack_length']} "
+            f"{r['weights']}" if r["who"] == "ours" else f"batch {r['batch']}")
+        print(f"{name:44} {r['tokens_per_s']:>10,} {r['mfu_vs_989']:>7.1%} "
               f"{r.get('peak_gb') or '':>8}")
     for size in ("7b", "1b"):
         ours = [r for r in results if r["who"] == "ours" and r["size"] == size]

@@ -81,8 +81,23 @@ def test_packed_row_resets_positions_and_never_predicts_across_examples(tok, gsm
         n_targets(x, p) for x, p in zip(ids, plens, strict=False))
 
 
-@pytest.mark.parametrize("attn", ["sdpa", "eager"])
-def test_packed_and_unpacked_loss_agree(tiny_model_dir, tok, gsm_rows, attn):
+def test_rows_of_bounded_length_pad_with_their_own_document(tok, gsm_rows):
+    ids, plens = encode_batch(tok, [r["question"] for r in gsm_rows],
+                              [r["answer"] for r in gsm_rows], "metamath")
+    cap = max(len(x) for x in ids) + 40
+    b = collate_packed(list(zip(ids, plens, strict=True)), tok.pad_token_id, row_tokens=cap)
+    n_rows, width = b["input_ids"].shape
+    assert n_rows > 1 and width <= cap
+    assert (b["shift_labels"] != IGNORE_INDEX).sum().item() == sum(
+        n_targets(x, p) for x, p in zip(ids, plens, strict=True))
+    # every example appears exactly once, whole
+    starts = (b["position_ids"] == 0).sum().item()
+    pads = (b["input_ids"] == tok.pad_token_id).any(dim=1).sum().item()
+    assert starts == len(ids) + pads
+
+
+@pytest.mark.parametrize("attn,row_tokens", [("sdpa", 0), ("eager", 0), ("sdpa", 500)])
+def test_packed_and_unpacked_loss_agree(tiny_model_dir, tok, gsm_rows, attn, row_tokens):
     model = transformers.AutoModelForCausalLM.from_pretrained(tiny_model_dir,
                                                               attn_implementation=attn)
     ids, plens = encode_batch(tok, [r["question"] for r in gsm_rows],
@@ -96,9 +111,11 @@ def test_packed_and_unpacked_loss_agree(tiny_model_dir, tok, gsm_rows, attn):
             out = model(**batch, labels=s, shift_labels=s, num_items_in_batch=n, use_cache=False)
         return out.loss.item(), out.logits
 
-    packed, logits_p = loss(collate_packed(ex))
+    packed, logits_p = loss(collate_packed(ex, tok.pad_token_id, row_tokens))
     padded, _ = loss(collate_padded(ex, tok.pad_token_id))
     assert abs(packed - padded) < 1e-4
+    if row_tokens:
+        return  # the isolation check below reads the single-row layout
     # Every example's logits in the packed row equal its logits run alone: no attention
     # crosses examples. Control: without position restarts the second example changes.
     with torch.no_grad():

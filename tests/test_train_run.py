@@ -21,6 +21,16 @@ from metamath.train import load_train_config, run_train  # noqa: E402
 REPO = Path(__file__).resolve().parent.parent
 
 
+@pytest.fixture(autouse=True)
+def _one_thread():
+    # The tiny model is far too small for intra-op threads; on a busy CI box two threads
+    # contending for two cores made each step ~5x slower.
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
 @pytest.fixture(scope="module")
 def gsm_file(data_dir, tmp_path_factory):
     """The first 64 GSM8K train rows in MetaMathQA form (a temp copy, never committed)."""
@@ -63,7 +73,8 @@ def test_loss_falls_over_30_steps_via_cli(tiny_model_dir, gsm_file, tmp_path):
 
 def test_packed_and_unpacked_training_agree(tiny_model_dir, gsm_file, tmp_path):
     a = run_train(_cfg(tiny_model_dir, gsm_file, tmp_path, "max_steps=3", "save_steps=0",
-                       "packing=true", "save_model=false"), tmp_path / "packed")
+                       "packing=true", "pack_length=400", "micro_batch_size=4",
+                       "save_model=false"), tmp_path / "packed")
     b = run_train(_cfg(tiny_model_dir, gsm_file, tmp_path, "max_steps=3", "save_steps=0",
                        "packing=false", "micro_batch_size=1", "save_model=false"),
                   tmp_path / "padded")

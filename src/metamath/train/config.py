@@ -54,7 +54,10 @@ class TrainConfig:
     max_length: int = 512
     # drop: skip over-long examples (reported); cut: right-truncate like the original trainer.
     over_length: Literal["drop", "cut"] = "drop"
-    packing: bool = True  # each micro-batch's examples in one row, attention kept per example
+    packing: bool = True  # each micro-batch's examples end to end, attention kept per example
+    # packed rows hold at most this many tokens (a micro-batch may fill several); 0 = one row.
+    # Flash attention always uses one row (varlen); for SDPA shorter rows mean less dense attention.
+    pack_length: int = 2048
     group_by_length: bool = True  # unpacked only: sort each global batch by length before splitting
     global_batch_size: int = 128  # examples per optimizer step, all processes together
     micro_batch_size: int = 4  # examples per forward pass on one process
@@ -99,6 +102,9 @@ class TrainConfig:
             self.mixed_precision = "no"
         if self.mixed_precision not in ("no", "bf16", "fp16"):
             raise ConfigError(f"mixed_precision={self.mixed_precision!r}: use bf16, fp16 or no")
+        if 0 < self.pack_length < self.max_length:
+            raise ConfigError(f"pack_length={self.pack_length} is shorter than max_length="
+                              f"{self.max_length}; set pack_length >= max_length, or 0 for one row")
         if self.max_length < 2:
             raise ConfigError(f"max_length={self.max_length}: must be at least 2")
 

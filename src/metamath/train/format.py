@@ -104,17 +104,53 @@ def n_targets(ids: Sequence[int], prompt_len: int) -> int:
     return max(0, len(ids) - max(prompt_len, 1))
 
 
-def collate_packed(examples: Sequence[tuple[Sequence[int], int]]) -> dict[str, Any]:
-    """One row: examples end to end, position ids restarting per example, no attention mask."""
+def pack_rows(lengths: Sequence[int], row_tokens: int) -> list[list[int]]:
+    """Group examples (by index) into rows of at most row_tokens tokens, first-fit decreasing;
+    row_tokens <= 0 puts them all in one row."""
+    if row_tokens <= 0:
+        return [list(range(len(lengths)))]
+    rows: list[list[int]] = []
+    loads: list[int] = []
+    for i in sorted(range(len(lengths)), key=lambda i: -lengths[i]):
+        for r, load in enumerate(loads):
+            if load + lengths[i] <= row_tokens:
+                rows[r].append(i)
+                loads[r] += lengths[i]
+                break
+        else:
+            rows.append([i])
+            loads.append(lengths[i])
+    return rows
+
+
+def collate_packed(examples: Sequence[tuple[Sequence[int], int]], pad_id: int = 0,
+                   row_tokens: int = 0) -> dict[str, Any]:
+    """Examples end to end in rows of at most row_tokens tokens (0: one row), position ids
+    restarting per example, no attention mask.
+
+    Short rows are filled up to the longest with padding that forms its own "document"
+    (positions from 0, labels -100), so it is attended by nothing else. Rows of bounded length
+    keep the cost of SDPA's masked (dense) attention at row_tokens squared instead of the whole
+    micro-batch squared; flash attention's varlen path needs a single row (row_tokens=0).
+    """
     import torch
 
+    rows = pack_rows([len(x) for x, _ in examples], row_tokens)
+    width = max(sum(len(examples[i][0]) for i in row) for row in rows)
     ids, pos, lab = [], [], []
-    for x, plen in examples:
-        ids.extend(x)
-        pos.extend(range(len(x)))
-        lab.extend(shifted_labels(x, plen))
-    return {"input_ids": torch.tensor([ids]), "position_ids": torch.tensor([pos]),
-            "shift_labels": torch.tensor([lab])}
+    for row in rows:
+        r_ids, r_pos, r_lab = [], [], []
+        for i in row:
+            x, plen = examples[i]
+            r_ids.extend(x)
+            r_pos.extend(range(len(x)))
+            r_lab.extend(shifted_labels(x, plen))
+        k = width - len(r_ids)
+        ids.append(r_ids + [pad_id] * k)
+        pos.append(r_pos + list(range(k)))
+        lab.append(r_lab + [IGNORE_INDEX] * k)
+    return {"input_ids": torch.tensor(ids), "position_ids": torch.tensor(pos),
+            "shift_labels": torch.tensor(lab)}
 
 
 def collate_padded(examples: Sequence[tuple[Sequence[int], int]], pad_id: int) -> dict[str, Any]:

@@ -167,6 +167,9 @@ def run_train(cfg: TrainConfig, run_dir: str | Path) -> dict[str, Any]:
             k: v for k, v in vars(cfg).items() if isinstance(v, (int, float, str, bool))})
 
     peak = peak_flops(accelerator.device, cfg.peak_tflops)
+    attn = getattr(accelerator.unwrap_model(model).config, "_attn_implementation", "")
+    # flash attention's varlen path reads document boundaries from a single row only
+    row_tokens = 0 if str(attn).startswith("flash") else cfg.pack_length
     pad_id = tok.pad_token_id
     losses: list[float] = []
     writer = JsonlWriter(metrics_path) if main else None
@@ -182,7 +185,8 @@ def run_train(cfg: TrainConfig, run_dir: str | Path) -> dict[str, Any]:
         lr = scheduler.get_last_lr()[0]
         for mb in micro:
             ex = [(data.ids[j], data.prompt_lens[j]) for j in mb]
-            batch = collate_packed(ex) if cfg.packing else collate_padded(ex, pad_id)
+            batch = (collate_packed(ex, pad_id, row_tokens) if cfg.packing
+                     else collate_padded(ex, pad_id))
             batch = {k: v.to(accelerator.device) for k, v in batch.items()}
             shift = batch.pop("shift_labels")
             with accelerator.accumulate(model):
