@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import pytest
 
+from metamath.augment.answer_aug import exemplar_solution
 from metamath.augment.decontaminate import NgramIndex
 from metamath.augment.dedup import exact_key, jaccard_estimate, near_duplicates, sketch
 from metamath.augment.filter import format_response, judge, strip_answer_lines
 from metamath.augment.rephrase import check_rephrasing, numbers
-from metamath.augment.seeds import exemplar_solution, normalise_gold
+from metamath.augment.seeds import normalise_gold
 from metamath.augment.self_verification import (
     carries_answer,
     check_statement,

@@ -3,10 +3,11 @@
     from metamath.augment import AugmentConfig, run_augment
     stats = run_augment(cfg, "runs/aug")        # or: metamath augment --config configs/augment/X.yaml
 
-Modules, in pipeline order: seeds (loaders, gold normalisation, exemplars), backward (masking),
-rephrase and self_verification (checks of the teacher's rewrites), generate (the LLM stages),
-filter (grading, answer line), dedup, decontaminate, assemble (outputs), report (stats, card),
-pipeline (run_augment, merge_runs), scripted (a teacher for tests and dry runs).
+Modules, in pipeline order: seeds (loaders, gold normalisation), answer_aug (few-shot demos
+from the train set), backward (masking), fobar, rephrase and self_verification (the checks of
+the teacher's rewrites), generate (the LLM stages, resumable), filter (grading, answer line),
+dedup, decontaminate, assemble (outputs), report (stats, data card), pipeline (run_augment,
+merge_runs), scripted (a teacher for tests and dry runs), config (AugmentConfig).
 """
 
 from metamath.augment.config import AugmentConfig, SeedConfig, TeacherConfig, TechniqueConfig

@@ -19,15 +19,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from metamath.augment.backward import Masked, mask_question
+from metamath.augment.answer_aug import exemplar_pool, exemplars_for
 from metamath.augment.config import AugmentConfig, TechniqueConfig, type_name
 from metamath.augment.filter import grade_task, judge
+from metamath.augment.fobar import backward_masks, fobar_items, mask_index
 from metamath.augment.rephrase import check_rephrasing
-from metamath.augment.seeds import Seed, exemplar_pool, exemplars_for
+from metamath.augment.seeds import Seed
 from metamath.augment.self_verification import check_statement, split_question
 from metamath.io import done_ids, read_jsonl, repair_jsonl
 from metamath.llm.base import LLM, Request, Result
-from metamath.prompts.augment import fobar_question, render, sv_question
+from metamath.prompts.augment import render, sv_question
 
 FILES = {"rephrase": "rephrasings.jsonl", "sv_rewrite": "statements.jsonl",
          "solve": "candidates.jsonl", "requests": "requests.jsonl"}
@@ -41,11 +42,6 @@ class Job:
     technique: str  # answer_aug | rephrase | fobar | self_verification | sv_rewrite
     out_ids: list[str]  # one row id per sample index
     on_sample: Callable[[str, Any], dict]  # (row id, Completion) -> row
-
-
-def masks(seed: Seed, tc: TechniqueConfig) -> list[Masked]:
-    ms = mask_question(seed.question, seed.id, seed.kind)
-    return ms[: tc.max_masks] if tc.max_masks else ms
 
 
 def _request(cfg: AugmentConfig, rid: str, tc: TechniqueConfig, technique: str, kind: str,
@@ -100,8 +96,8 @@ def rewrite_jobs(cfg: AugmentConfig, seeds: list[Seed]) -> Iterator[Job]:
                       on_rephrase)
         if cfg.self_verification.enabled:
             tc = cfg.self_verification
-            for m in masks(seed, tc):
-                j = m.id.rsplit("/m", 1)[1]
+            for m in backward_masks(seed, tc.max_masks):
+                j = mask_index(m)
                 split = split_question(m.question, seed.kind)
                 if split is None:
                     continue
@@ -138,11 +134,9 @@ def solve_jobs(cfg: AugmentConfig, seeds: list[Seed], work: Path,
             yield _solve_job(cfg, "answer_aug", seed, f"{seed.id}/answer_aug", seed.question,
                              seed.gold, {}, exemplars=demos)
         if cfg.fobar.enabled:
-            for m in masks(seed, cfg.fobar):
-                j = m.id.rsplit("/m", 1)[1]
-                q = fobar_question(m.question, seed.gold, m.var)
-                yield _solve_job(cfg, "fobar", seed, f"{seed.id}/fobar/m{j}", q, m.value,
-                                 {"mask": m.to_dict()}, shots=cfg.shots)
+            for item_id, q, m in fobar_items(seed, cfg.fobar.max_masks):
+                yield _solve_job(cfg, "fobar", seed, item_id, q, m.value, {"mask": m.to_dict()},
+                                 shots=cfg.shots)
     for row in accepted(work / FILES["rephrase"]):
         seed = by_id.get(row["seed_id"])
         if seed is not None:
