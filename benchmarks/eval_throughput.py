@@ -196,7 +196,7 @@ def main() -> int:
         report["runs"].append(run)
         print("RESULT", json.dumps(run), flush=True)
         print(f"{size}: hf {best:,.0f} new tokens/s on {run['prompts']} prompts "
-              f"(cold {run['cold']['gen_tokens_per_s']:,.0f} incl. compile)"
+              f"(first run {run['cold']['gen_tokens_per_s']:,.0f}, incl. any compilation)"
               + (f"; anchor {anchor['gen_tokens_per_s']:,} -> x{run['ratio_vs_anchor']}"
                  if anchor else "")
               + (f"; in-process plain generate() {base['gen_tokens_per_s']:,} -> "
