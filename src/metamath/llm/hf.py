@@ -17,7 +17,7 @@ temperature == 0 is greedy; n greedy samples are one row copied n times.
 
 On CUDA: bf16, SDPA attention, and a static KV cache that transformers' generate() compiles with
 torch.compile (`compile=False` turns that off). `static_cache=None` (auto) uses it on CUDA for a
-group of at least STATIC_MIN_ROWS rows, where the compilation (~40 s at 7B) pays for itself; small
+group of at least STATIC_MIN_ROWS rows, where compiling (~30 s more on the first run at 7B) pays for itself; small
 calls (a server's bursts) keep the dynamic cache. Measured with benchmarks/eval_throughput.py on
 one H200 (1,319 GSM8K prompts, 256 new tokens, random weights): 8,231 new tokens/s at the
 LLaMA-2-7B shape vs 1,007 for plain generate() at batch 64 (8.2x; 4,570 on the first, compiling
