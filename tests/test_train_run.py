@@ -49,14 +49,18 @@ def _cfg(model, data, tmp_path, *extra):
         "global_batch_size=4", "micro_batch_size=2", "max_length=384", *extra])
 
 
-def test_loss_falls_over_30_steps_via_cli(tiny_model_dir, gsm_file, tmp_path):
+def test_loss_falls_over_30_steps_via_cli(tiny_model_dir, gsm_file, tmp_path, capsys):
     run = tmp_path / "run"
-    rc = main(["train", "--config", str(REPO / "configs/train/tiny_cpu.yaml"),
-               "--run-dir", str(run), f"model={tiny_model_dir}", f"data.path={gsm_file}",
-               "data.query_field=query", "data.response_field=response", "data.limit=null",
-               f"data.cache_dir={tmp_path / 'cache'}", "global_batch_size=4",
-               "micro_batch_size=4", "max_length=384", "max_steps=30", "save_steps=0"])
-    assert rc == 0
+    argv = ["train", "--config", str(REPO / "configs/train/tiny_cpu.yaml"),
+            "--run-dir", str(run), f"model={tiny_model_dir}", f"data.path={gsm_file}",
+            "data.query_field=query", "data.response_field=response", "data.limit=null",
+            f"data.cache_dir={tmp_path / 'cache'}", "global_batch_size=4",
+            "micro_batch_size=4", "max_length=384", "max_steps=30", "save_steps=0"]
+    assert main(argv) == 0
+    log = (run / "metrics.jsonl").read_text()
+    assert main(argv) == 0  # the same command again: the run is finished, nothing retrains
+    assert "already holds a finished run" in capsys.readouterr().out
+    assert (run / "metrics.jsonl").read_text() == log
     rows = [json.loads(x) for x in (run / "metrics.jsonl").read_text().splitlines()]
     assert [r["step"] for r in rows] == list(range(1, 31))
     first, last = sum(r["loss"] for r in rows[:5]) / 5, sum(r["loss"] for r in rows[-5:]) / 5
@@ -103,6 +107,13 @@ def test_resume_reproduces_the_uninterrupted_run_lora(tiny_model_dir, gsm_file, 
 
     merged = AutoModelForCausalLM.from_pretrained(full["model_dir"])
     assert not any("lora" in n for n, _ in merged.named_parameters())
+
+
+def test_tensorboard_logging(tiny_model_dir, gsm_file, tmp_path):
+    pytest.importorskip("tensorboard")
+    run_train(_cfg(tiny_model_dir, gsm_file, tmp_path, "max_steps=2", "save_steps=0",
+                   "save_model=false", "report_to=[tensorboard]"), tmp_path / "tb")
+    assert list((tmp_path / "tb").rglob("events.out.tfevents*"))
 
 
 @pytest.mark.slow

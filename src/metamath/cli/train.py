@@ -37,6 +37,9 @@ def run(args: argparse.Namespace) -> int:
     from accelerate import PartialState
 
     if PartialState().is_main_process:
+        if result.get("already_complete"):
+            print(f"{run_dir} already holds a finished run of this config (resume=auto); "
+                  "nothing to do. Pass resume='' or another --run-dir to train again.")
         print(f"data: {summary(result['data'])}")
         print(f"trained {result['steps']} steps; final loss {result['final_loss']:.4f}; "
               f"{result['tokens_per_s']} tokens/s")

@@ -109,14 +109,18 @@ def run_train(cfg: TrainConfig, run_dir: str | Path) -> dict[str, Any]:
     from tqdm.auto import tqdm
     from transformers import get_scheduler
 
-    from metamath.config import save_resolved
+    from metamath.config import save_resolved, to_dict
 
     cfg.check()
+    _check_trackers(cfg.report_to)
     run_dir = Path(run_dir)
     # Without a GPU, accelerate only forms a process group (gloo) when told it runs on CPU.
     cpu = not torch.cuda.is_available()
     ps = PartialState(cpu=cpu)
     device_type, world = ps.device.type, ps.num_processes
+    done = _finished(run_dir, cfg)
+    if done is not None:  # re-running a finished run (resume=auto) trains nothing again
+        return done
     tok = load_tokenizer(cfg)
     with ps.main_process_first():  # rank 0 tokenises and fills the cache, the others read it
         data = load_examples(cfg, tok)
@@ -231,14 +235,40 @@ def run_train(cfg: TrainConfig, run_dir: str | Path) -> dict[str, Any]:
              "processes": world, "params": n_params, "final_loss": losses[-1] if losses else None,
              "tokens_per_s": round(tps, 1) if tps else None,
              "mfu": round(6 * n_params * tps / (peak * world), 4) if (peak and tps) else None,
-             "wall_s": round(time.perf_counter() - t_start, 2), "data": data.report, **paths}
+             "wall_s": round(time.perf_counter() - t_start, 2), "data": data.report, **paths,
+             "losses": losses, "completed": True, "config": to_dict(cfg)}
     if main:
         write_json(run_dir / "stats.json", stats)
         write_report(run_dir, stats, summary(data.report))
     if cfg.report_to:
         accelerator.end_training()
     accelerator.wait_for_everyone()
-    return {"run_dir": str(run_dir), "losses": losses, **stats}
+    return {"run_dir": str(run_dir), **stats}
+
+
+def _finished(run_dir: Path, cfg: TrainConfig) -> dict[str, Any] | None:
+    """The saved result of a completed run of the same config in run_dir, if any."""
+    from metamath.config import to_dict
+
+    f = run_dir / "stats.json"
+    if cfg.resume != "auto" or not f.exists():
+        return None
+    stats = json.loads(f.read_text())
+    if stats.get("completed") and stats.get("config") == json.loads(json.dumps(to_dict(cfg))):
+        return {"run_dir": str(run_dir), **stats, "already_complete": True}
+    return None
+
+
+def _check_trackers(names: list[str]) -> None:
+    """accelerate drops an uninstalled tracker with only a log line; say it plainly instead."""
+    import importlib.util
+
+    for name in names:
+        module = {"tensorboard": "tensorboard", "wandb": "wandb"}.get(name)
+        if module is None:
+            raise ValueError(f"report_to: {name!r} is not supported; use tensorboard or wandb")
+        if importlib.util.find_spec(module) is None:
+            raise RuntimeError(f"report_to={name} needs the {module} package: pip install {module}")
 
 
 def _rows(path: Path) -> list[dict[str, Any]]:
