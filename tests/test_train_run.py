@@ -109,6 +109,17 @@ def test_resume_reproduces_the_uninterrupted_run_lora(tiny_model_dir, gsm_file, 
     assert not any("lora" in n for n, _ in merged.named_parameters())
 
 
+@pytest.mark.parametrize("lora", [False, True])
+def test_gradient_checkpointing_gives_the_same_losses(tiny_model_dir, gsm_file, tmp_path, lora):
+    common = ["max_steps=3", "save_steps=0", "save_model=false", f"lora.enabled={lora}",
+              "lora.r=8", "lora.dropout=0.0", "lr=0.01"]
+    plain = run_train(_cfg(tiny_model_dir, gsm_file, tmp_path, *common), tmp_path / "a")
+    ckpt = run_train(_cfg(tiny_model_dir, gsm_file, tmp_path, *common,
+                          "gradient_checkpointing=true"), tmp_path / "b")
+    for x, y in zip(plain["losses"], ckpt["losses"], strict=True):
+        assert abs(x - y) < 1e-5, (plain["losses"], ckpt["losses"])
+
+
 def test_tensorboard_logging(tiny_model_dir, gsm_file, tmp_path):
     pytest.importorskip("tensorboard")
     run_train(_cfg(tiny_model_dir, gsm_file, tmp_path, "max_steps=2", "save_steps=0",
