@@ -118,11 +118,17 @@ def _error(no: int, msg: str, row: dict[str, Any] | None = None) -> dict[str, An
 
 def _grade_chunk(
     args: tuple[list[tuple[int, bytes]], dict[str, Any]],
-) -> tuple[list[dict[str, Any]], int]:
-    """(graded rows, bytes consumed) for one chunk of lines."""
+) -> tuple[list[str], list[tuple[bool, bool, str]], int]:
+    """One chunk of lines -> (output JSON lines, (correct, correct_strict, reason) per row,
+    bytes consumed). Rows are serialised here, in the worker, so the parent only writes."""
     chunk, opts = args
-    rows = [r for no, raw in chunk if (r := grade_line(no, raw, opts)) is not None]
-    return rows, sum(len(raw) for _, raw in chunk)
+    lines, stats = [], []
+    for no, raw in chunk:
+        r = grade_line(no, raw, opts)
+        if r is not None:
+            lines.append(json.dumps(r, ensure_ascii=False) + "\n")
+            stats.append((bool(r["correct"]), bool(r["correct_strict"]), r["reason"]))
+    return lines, stats, sum(len(raw) for _, raw in chunk)
 
 
 def _chunks(path: Path) -> Iterator[list[tuple[int, bytes]]]:
@@ -178,14 +184,14 @@ def run(args: argparse.Namespace) -> int:
         else:
             pool, results = None, map(_grade_chunk, tasks)
         try:
-            for rows, nbytes in results:
-                for r in rows:
+            for lines, stats, nbytes in results:
+                for ok, ok_strict, reason in stats:
                     n += 1
-                    correct += bool(r["correct"])
-                    correct_strict += bool(r["correct_strict"])
-                    counts[r["reason"]] += 1
-                    if out:
-                        out.write(json.dumps(r, ensure_ascii=False) + "\n")
+                    correct += ok
+                    correct_strict += ok_strict
+                    counts[reason] += 1
+                if out:
+                    out.writelines(lines)
                 bar.update(nbytes)
         finally:
             if pool is not None:
