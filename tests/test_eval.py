@@ -159,6 +159,8 @@ def test_sampling_pass_and_maj_at_k(tmp_path):
     rows = [json.loads(x) for x in (tmp_path / "r" / "samples.jsonl").read_text().splitlines()]
     assert len(rows) == 48 and rows[1]["id"].endswith("#1")
     assert score_file(tmp_path / "r" / "samples.jsonl")["mine"] == res["tasks"]["mine"]["metrics"]
+    assert "pass@2 " in (tmp_path / "r" / "report.md").read_text()
+    assert "maj@k %" in (tmp_path / "r" / "report.html").read_text()
 
 
 def test_config_errors_name_the_fix(tmp_path):
@@ -223,3 +225,9 @@ def test_tasks_as_data(tmp_path, data_dir):
         get_task("missing.jsonl")
     with pytest.raises(ValueError, match="needs a 'path'"):
         get_task("x", {"x": {"question": "q"}})
+
+
+def test_progress_bar_per_task(tmp_path, capsys):
+    run_eval(cfg_for(tmp_path), tmp_path / "r", llm=ScriptedLLM(script), progress=True)
+    err = capsys.readouterr().err
+    assert "eval mine" in err and "12/12" in err
