@@ -2,6 +2,7 @@
 
     python benchmarks/augment_overhead.py                 # throughput + 100K/400K assembly memory
     python benchmarks/augment_overhead.py --rows 0        # throughput only
+    python benchmarks/augment_overhead.py --seeds 0       # assembly memory only
 
 1. Throughput: the whole pipeline (prompt rendering, stage-1 checks, parsing, grading with
    metamath.answers, dedup, decontamination, writing every file) on GSM8K + MATH train seeds with
@@ -130,7 +131,8 @@ def memory(rows: int) -> dict:
 
 def main() -> int:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--seeds", type=int, default=1000, help="GSM8K and MATH seeds each")
+    ap.add_argument("--seeds", type=int, default=1000,
+                    help="GSM8K and MATH seeds each (0 = skip the throughput part)")
     ap.add_argument("--rows", type=int, default=400_000, help="largest assembly (0 = skip)")
     ap.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     a = ap.parse_args()
@@ -138,13 +140,14 @@ def main() -> int:
     if a.child:
         assemble_child(*a.child)
         return 0
-    t = throughput(a.seeds)
-    print(f"throughput (1 core, CPU time, teacher subtracted): {t['candidates']} candidates in "
-          f"{t['cpu_s'] - t['teacher_s']:.1f} s = {t['per_s']:.0f}/s; target {TARGET:.0f}/s; "
-          f"ratio {t['per_s'] / TARGET:.2f}x  (teacher {t['teacher_s']:.1f} s, "
-          f"{t['rows']} rows kept; wall {t['wall_s']:.1f} s on a shared machine)")
-    print(f"  without the one-time setup (loading train/test sets: {t['setup_s']:.1f} s): "
-          f"{t['steady_per_s']:.0f}/s; ratio {t['steady_per_s'] / TARGET:.2f}x")
+    t = throughput(a.seeds) if a.seeds else None
+    if t:
+        print(f"throughput (1 core, CPU time, teacher subtracted): {t['candidates']} candidates "
+              f"in {t['cpu_s'] - t['teacher_s']:.1f} s = {t['per_s']:.0f}/s; target {TARGET:.0f}/s; "
+              f"ratio {t['per_s'] / TARGET:.2f}x  (teacher {t['teacher_s']:.1f} s, "
+              f"{t['rows']} rows kept; wall {t['wall_s']:.1f} s on a shared machine)")
+        print(f"  without the one-time setup (loading train/test sets: {t['setup_s']:.1f} s): "
+              f"{t['steady_per_s']:.0f}/s; ratio {t['steady_per_s'] / TARGET:.2f}x")
     if a.rows:
         small = memory(a.rows // 4)
         big = memory(a.rows)

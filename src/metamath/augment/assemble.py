@@ -9,7 +9,7 @@ target with a seeded hash priority; write the answer line in MetaMathQA form. Tw
 passes over the candidate files: the first keeps a small tuple per correct row (no text), the
 second reads the chosen rows back by file offset in (type, id) order, so the output does not
 depend on the order the rows were written in (resumed and sharded runs give the same file).
-Memory: about 150-200 bytes per correct row (ids and packed integers; see Table), never the text.
+Memory: about 110 bytes per correct row in flat arrays (see Table), never the text.
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ import hashlib
 import itertools
 import json
 import struct
-import sys
 from array import array
 from collections import Counter, defaultdict
 from pathlib import Path
@@ -45,39 +44,58 @@ REASON = {DUPLICATE: "duplicate", CONTAMINATED: "contaminated", NEAR_DUPLICATE: 
 
 
 class Table:
-    """The correct rows of pass 1, column by column (about 150 bytes a row, no text): ids,
-    interned type/seed strings, and packed integers (query hash, priority, file position,
-    exact-duplicate key) plus a 64-byte MinHash sketch and a one-byte drop code."""
+    """The correct rows of pass 1, column by column, in flat arrays (about 110 bytes a row and
+    no Python object per row, so memory stays nearly flat as rows grow): hashes of the id and
+    query, the priority, the packed file position, the exact-duplicate key, small integer codes
+    for seed and type, a 64-byte MinHash sketch and a one-byte drop code. Text and ids are read
+    back from the candidate file by position when a row is written."""
 
     def __init__(self) -> None:
-        self.ids: list[str] = []
-        self.types: list[str] = []
-        self.seeds: list[str] = []
-        self.qkey, self.prio, self.loc, self.ekey = (array("Q") for _ in range(4))
+        self.idh, self.qkey, self.prio, self.loc, self.ekey = (array("Q") for _ in range(5))
+        self.seed = array("I")
+        self.type = bytearray()
+        self.seed_names: list[str] = []
+        self.type_names: list[str] = []
+        self._codes: dict[str, int] = {}
         self.sketches = bytearray()
         self.code = bytearray()
-        self.detail: dict[int, str] = {}  # row -> the kept duplicate's id / the test problem
+        self.detail: dict[int, int | str] = {}  # row -> kept duplicate's row / test problem id
 
     def __len__(self) -> int:
-        return len(self.ids)
+        return len(self.idh)
 
-    def add(self, rid: str, type_: str, seed: str, qkey: int, prio: int, loc: int,
-            ekey: int, sk: tuple[int, ...]) -> None:
-        self.ids.append(rid)
-        self.types.append(sys.intern(type_))
-        self.seeds.append(sys.intern(seed))
+    def add(self, rid: str, type_: str, seed: str, qkey: int, loc: int, ekey: int,
+            sk: tuple[int, ...], salt: int) -> None:
+        self.idh.append(_h64(rid))
+        self.prio.append(_h64(f"{salt}/{rid}"))
+        self.type.append(self._type_code(type_))
+        self.seed.append(self._seed_code(seed))
         self.qkey.append(qkey)
-        self.prio.append(prio)
         self.loc.append(loc)
         self.ekey.append(ekey)
         self.sketches += struct.pack(SKETCH_FMT, *sk, *[0xFFFFFFFF] * (SKETCH_K - len(sk)))
         self.code.append(KEEP)
 
+    def _type_code(self, type_: str) -> int:
+        if type_ not in self.type_names:
+            self.type_names.append(type_)
+        return self.type_names.index(type_)
+
+    def _seed_code(self, seed: str) -> int:
+        c = self._codes.get(seed)
+        if c is None:
+            c = self._codes[seed] = len(self.seed_names)
+            self.seed_names.append(seed)
+        return c
+
+    def type_of(self, i: int) -> str:
+        return self.type_names[self.type[i]]
+
     def sketch(self, i: int) -> tuple[int, ...]:
         return tuple(v for v in struct.unpack_from(SKETCH_FMT, self.sketches, i * SKETCH_BYTES)
                      if v != 0xFFFFFFFF)
 
-    def drop(self, i: int, code: int, detail: str | None = None) -> None:
+    def drop(self, i: int, code: int, detail: int | str | None = None) -> None:
         if self.code[i] == KEEP:
             self.code[i] = code
             if detail is not None:
@@ -138,7 +156,7 @@ def assemble(cfg: AugmentConfig, work_dirs: list[Path], run_dir: Path,
     groups: dict[tuple, array] = {}
     contam_cache: dict[int, str | None] = {}
     tally: dict[str, Counter] = defaultdict(Counter)  # technique -> samples, reject reasons
-    bad: list[int] = []  # packed file positions of the rows the grader rejected
+    bad = array("Q")  # packed file positions of the rows the grader rejected
     words: dict[str, int] = {}  # word -> crc32, shared by every sketch
     near = cfg.near_dup_threshold < 1.0
     for fi, path in enumerate(files):
@@ -155,29 +173,31 @@ def assemble(cfg: AugmentConfig, work_dirs: list[Path], run_dir: Path,
             qk = _h64(r["query"])
             resp = format_response(r["response"], r["target"], r["kind"])
             i = len(t)
-            t.add(r["id"], r["type"], r["seed_id"], qk, _h64(f"{cfg.seed}/{r['id']}"),
-                  fi << 48 | off, int.from_bytes(exact_key(r["query"], resp), "big"),
-                  sketch(resp, _crc=words) if near else ())
+            t.add(r["id"], r["type"], r["seed_id"], qk, fi << 48 | off,
+                  int.from_bytes(exact_key(r["query"], resp), "big"),
+                  sketch(resp, _crc=words) if near else (), cfg.seed)
             if index is not None:
                 if qk not in contam_cache:
                     contam_cache[qk] = index.match(r["query"])
                 if contam_cache[qk]:
                     t.drop(i, CONTAMINATED, contam_cache[qk])
             if near:
-                groups.setdefault((t.seeds[i], t.types[i], qk), array("I")).append(i)
+                groups.setdefault((t.seed[i], t.type[i], qk), array("I")).append(i)
     del contam_cache, words, seen_ids
     _exact_duplicates(t)
     for members in groups.values():
-        live = [(t.ids[i], t.sketch(i)) for i in members if t.code[i] == KEEP]
+        live = [(t.idh[i], t.sketch(i)) for i in members if t.code[i] == KEEP]
         if len(live) > 1:
-            by_id = {t.ids[i]: i for i in members}
-            for rid in near_duplicates(live, cfg.near_dup_threshold):
-                t.drop(by_id[rid], NEAR_DUPLICATE)
+            by_id = {t.idh[i]: i for i in members}
+            for h in near_duplicates(live, cfg.near_dup_threshold):
+                t.drop(by_id[h], NEAR_DUPLICATE)
     del groups
     _cap_and_target(cfg, t)
+    # Output order: by type, then by a hash of the id (a fixed shuffle, independent of file order)
+    order = [_TYPE_ORDER.get(name, 99) for name in t.type_names]
     chosen = sorted((i for i in range(len(t)) if t.code[i] == KEEP),
-                    key=lambda i: (_TYPE_ORDER.get(t.types[i], 99), t.ids[i]))
-    bad.sort()
+                    key=lambda i: (order[t.type[i]], t.idh[i]))
+    bad = sorted(bad)
     dropped = sorted((i for i in range(len(t)) if t.code[i] != KEEP), key=t.loc.__getitem__)
     examples = _write_outputs(files, [Path(w) for w in work_dirs], t, chosen, bad, dropped,
                               run_dir, cfg)
@@ -189,15 +209,16 @@ def assemble(cfg: AugmentConfig, work_dirs: list[Path], run_dir: Path,
 
 
 def _exact_duplicates(t: Table) -> None:
-    """Among rows with the same (query, response), keep the smallest id (order independent)."""
+    """Among rows with the same (query, response), keep one (the smallest id hash: the choice
+    does not depend on file order)."""
     run: list[int] = []
     for i in [*sorted(range(len(t)), key=t.ekey.__getitem__), -1]:  # ints only: no key tuples
         if run and (i == -1 or t.ekey[i] != t.ekey[run[0]]):
             if len(run) > 1:
-                keep = min(run, key=t.ids.__getitem__)
+                keep = min(run, key=t.idh.__getitem__)
                 for j in run:
                     if j != keep:
-                        t.drop(j, DUPLICATE, t.ids[keep])
+                        t.drop(j, DUPLICATE, keep)
             run = []
         run.append(i)
 
@@ -208,15 +229,17 @@ def _cap_and_target(cfg: AugmentConfig, t: Table) -> None:
     if cfg.max_per_seed:
         per: Counter = Counter()
         for i in live:
-            per[(t.seeds[i], t.types[i])] += 1
-            if per[(t.seeds[i], t.types[i])] > cfg.max_per_seed:
+            key = t.seed[i] << 8 | t.type[i]
+            per[key] += 1
+            if per[key] > cfg.max_per_seed:
                 t.drop(i, SEED_CAP)
     per_type: Counter = Counter()
     for i in live:
-        if t.code[i] != KEEP or t.types[i] not in cfg.targets:
+        name = t.type_of(i)
+        if t.code[i] != KEEP or name not in cfg.targets:
             continue
-        per_type[t.types[i]] += 1
-        if per_type[t.types[i]] > cfg.targets[t.types[i]]:
+        per_type[name] += 1
+        if per_type[name] > cfg.targets[name]:
             t.drop(i, OVER_TARGET)
 
 
@@ -247,6 +270,8 @@ def _write_outputs(files: list[Path], work_dirs: list[Path], t: Table, chosen: l
                 c = _read_at(files, handles, loc)
                 reason, detail = ((c["reason"], None) if i is None
                                   else (REASON[t.code[i]], t.detail.get(i)))
+                if isinstance(detail, int):  # a duplicate: name the row that was kept
+                    detail = _read_at(files, handles, t.loc[detail])["id"]
                 rej.write({"id": c["id"], "stage": "solve" if i is None else "assemble",
                            "technique": c["technique"], "type": c["type"],
                            "reason": reason, "detail": detail, "seed_id": c["seed_id"],

@@ -114,6 +114,11 @@ def validate(cfg: AugmentConfig) -> None:
         tc = getattr(cfg, name)
         if tc.k < 1 or tc.k_rewrite < 1:
             raise ValueError(f"{name}.k and {name}.k_rewrite must be >= 1")
+    if not 0.0 < cfg.near_dup_threshold <= 1.0:
+        raise ValueError(f"near_dup_threshold={cfg.near_dup_threshold}: use a Jaccard value in "
+                         "(0, 1]; 1.0 turns near-duplicate removal off")
+    if cfg.max_per_seed < 0 or cfg.shots < 0 or cfg.batch_size < 1:
+        raise ValueError("max_per_seed and shots must be >= 0, batch_size >= 1")
     if not cfg.seeds:
         raise ValueError("seeds: give at least one seed set (e.g. name: gsm8k)")
     parse_shard(cfg.shard)

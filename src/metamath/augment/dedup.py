@@ -18,6 +18,7 @@ import hashlib
 import heapq
 import re
 import zlib
+from typing import Any
 
 SKETCH_K = 16
 _WORD = re.compile(r"\w+")
@@ -59,9 +60,9 @@ def jaccard_estimate(a: tuple[int, ...], b: tuple[int, ...], k: int = SKETCH_K) 
     return sum(1 for h in union if h in both) / len(union)
 
 
-def near_duplicates(rows: list[tuple[str, tuple[int, ...]]], threshold: float) -> set[str]:
-    """Ids to drop from one group of (id, sketch): in id order, a row close to an earlier kept
-    row is a near-duplicate."""
+def near_duplicates(rows: list[tuple[Any, tuple[int, ...]]], threshold: float) -> set:
+    """Keys to drop from one group of (key, sketch): in key order (ids or id hashes), a row
+    close to an earlier kept row is a near-duplicate."""
     if threshold >= 1.0:
         return set()
     kept: list[tuple[int, ...]] = []

@@ -66,13 +66,13 @@ def build_stats(cfg: AugmentConfig, work_dirs: list[Path], tally: dict[str, Coun
     for i, code in enumerate(t.code):
         name = reason_names.get(code)
         if name:
-            assembly[_technique(t.types[i])][name] += 1
+            assembly[_technique(t.type_of(i))][name] += 1
             dedup[name] += 1
         if name == "contaminated":
             decon[t.detail[i]] += 1
         if name not in ("duplicate", "near_duplicate", "contaminated"):
-            avail[t.types[i]] += 1
-    kept_type: Counter = Counter(t.types[i] for i in chosen)
+            avail[t.type_of(i)] += 1
+    kept_type: Counter = Counter(t.type_of(i) for i in chosen)
     kept_t: Counter = Counter()
     for ty, n in kept_type.items():
         kept_t[_technique(ty)] += n
