@@ -44,7 +44,7 @@ def test_html_is_self_contained_and_escapes_model_text(run_dir):
 def test_markdown_report_tables_and_failures(run_dir):
     md = (run_dir / "report.md").read_text()
     assert "| mine | 1+file." in md and "| 12 | 41.7 | 58.3 |" in md
-    assert "| add | 6 |" in md and "| L0 | 4 | 50.0 |" in md
+    assert "| add | 6 |" in md and "| L0 | 4 | 50.0 | 50.0 | [15.0, 85.0] |" in md  # Wilson(2, 4)
     assert "### Failures: mismatch" in md and "**mine/q6**: gold `12`, extracted `99`" in md
     assert "### Failures: truncated" in md and "### Failures: no_answer" in md
 

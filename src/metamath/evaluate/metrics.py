@@ -114,6 +114,8 @@ def _breakdown(problems: dict[str, list[dict[str, Any]]], key: str) -> dict[str,
             c = sum(bool(r[mode]["correct"]) for r in rows)
             out[name][mode] = c / len(rows)
             out[name][f"{mode}_correct"] = c
+            if out[name]["n"] == len(rows):  # one sample per problem: a binomial interval
+                out[name][f"{mode}_ci95"] = list(wilson(c, len(rows)))
     return out
 
 

@@ -116,8 +116,10 @@ def render_md(results: dict[str, Any], rows: list[dict[str, Any]], examples: int
                        "; " + " ".join(f"maj@{k} {_pct(v)}" for k, v in m[p]["maj@k"].items()))
         for key, title in (("by_subject", "subject"), ("by_level", "level")):
             if key in m:
-                out += ["", f"| {title} | n | strict % | flexible % |", "|---|---|---|---|"]
-                out += [f"| {g} | {v['n']} | {_pct(v['strict'])} | {_pct(v['flexible'])} |"
+                out += ["", f"| {title} | n | strict % | flexible % | {p} 95% CI |",
+                        "|---|---|---|---|---|"]
+                out += [f"| {g} | {v['n']} | {_pct(v['strict'])} | {_pct(v['flexible'])} | "
+                        f"{_ci({'ci95': v[p + '_ci95']}) if p + '_ci95' in v else '-'} |"
                         for g, v in m[key].items()]
         for kind, rs in failures(rows, name, examples).items():
             out += ["", f"### Failures: {kind}"]
