@@ -196,11 +196,44 @@ def run_metamath(items):
     return [metamath_grade(it["completion"], it["gold"], it["task"]) for it in items]
 
 
+def equivalence_table() -> dict:
+    """Ours vs math-verify on the regression table: equivalents accepted, near misses rejected."""
+    import importlib.util
+
+    from math_verify import parse, verify
+
+    from metamath.answers import is_equiv
+
+    path = Path(__file__).resolve().parent.parent / "tests" / "test_answers_table.py"
+    spec = importlib.util.spec_from_file_location("answers_table", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    out = {"n": len(mod.CASES)}
+    for name, eq in (
+        ("ours", lambda p, g: is_equiv(p, g)),
+        ("math-verify$", lambda p, g: bool(verify(parse(f"${g}$"), parse(f"${p}$")))),
+    ):
+        ok_eq = sum(eq(e, g) for g, e, _ in mod.CASES)
+        ok_nm = sum(not eq(nm, g) for g, _, nm in mod.CASES)
+        out[name] = {"equivalent_accepted": ok_eq, "near_miss_rejected": ok_nm}
+        print(
+            f"table ({len(mod.CASES)} MATH golds) {name}: equivalents accepted {ok_eq}, "
+            f"near misses rejected {ok_nm}"
+        )
+    return out
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--limit", type=int, default=400, help="records per dataset (0: all)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", help="write the figures and the disagreements here (JSON)")
+    ap.add_argument(
+        "--table",
+        action="store_true",
+        help="also run ours and math-verify$ on tests/test_answers_table.py (MATH "
+        "golds, each with an equivalent form and a near miss)",
+    )
     args = ap.parse_args()
 
     items = build_items(args.limit, args.seed)
@@ -295,6 +328,8 @@ def main() -> int:
         f"(ours wrong: {sum(d['ours'] != d['label'] for d in dis)}, "
         f"math-verify$ wrong: {sum(d['math-verify$'] != d['label'] for d in dis)})"
     )
+    if args.table:
+        results["table"] = equivalence_table()
     if args.out:
         Path(args.out).write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
     return 0
