@@ -142,6 +142,7 @@ def test_two_process_gloo_run_saves_a_loadable_model(tiny_model_dir, gsm_file, t
     assert p.returncode == 0, p.stderr[-3000:]
     stats = json.loads((run / "stats.json").read_text())
     assert stats["processes"] == 2 and stats["grad_accum"] == 1
+    assert stats["distributed"] == "MULTI_CPU"  # a real gloo process group, not two solo runs
     # A step is the same 4 examples whatever the process count: one process, two micro-batches
     # of accumulation, gives the same losses.
     one = run_train(_cfg(tiny_model_dir, gsm_file, tmp_path, "max_steps=4", "save_steps=0",

@@ -232,7 +232,8 @@ def run_train(cfg: TrainConfig, run_dir: str | Path) -> dict[str, Any]:
     tps = tok_total / time_total if time_total else None
     stats = {"model": cfg.model, "steps": plan.total, "resumed_from_step": start,
              "global_batch_size": cfg.global_batch_size, "grad_accum": plan.grad_accum,
-             "processes": world, "params": n_params, "final_loss": losses[-1] if losses else None,
+             "processes": world, "distributed": str(accelerator.distributed_type).split(".")[-1],
+             "params": n_params, "final_loss": losses[-1] if losses else None,
              "tokens_per_s": round(tps, 1) if tps else None,
              "mfu": round(6 * n_params * tps / (peak * world), 4) if (peak and tps) else None,
              "wall_s": round(time.perf_counter() - t_start, 2), "data": data.report, **paths,
