@@ -231,3 +231,24 @@ def test_progress_bar_per_task(tmp_path, capsys):
     run_eval(cfg_for(tmp_path), tmp_path / "r", llm=ScriptedLLM(script), progress=True)
     err = capsys.readouterr().err
     assert "eval mine" in err and "12/12" in err
+
+
+def test_resume_after_a_crash_sends_only_the_missing_requests(tmp_path):
+    class Crashing(ScriptedLLM):
+        def generate(self, requests):
+            for i, res in enumerate(super().generate(requests)):
+                if i == 5:
+                    raise KeyboardInterrupt  # the process dies mid-task
+                yield res
+
+    cfg = cfg_for(tmp_path, cache=True)
+    with pytest.raises(KeyboardInterrupt):
+        run_eval(cfg, tmp_path / "r", llm=Crashing(script), progress=False)
+    assert (tmp_path / "r" / "cache.sqlite").exists()
+    again = ScriptedLLM(script)
+    res = run_eval(cfg, tmp_path / "r", llm=again, progress=False)
+    # Before the crash q11, q10 (an error), q9, q8, q7 came back (the fake answers in reverse);
+    # the 4 answers are served from the cache, the error is never cached and is asked again.
+    assert len(again.requests) == 8 and res["usage"]["cached"] == 4
+    assert {r.id.split("#")[0] for r in again.requests} == {f"mine/q{i}" for i in (0, 1, 2, 3, 4, 5, 6, 10)}
+    assert res["tasks"]["mine"]["metrics"]["strict"]["correct"] == 5
