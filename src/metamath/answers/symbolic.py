@@ -103,7 +103,11 @@ class _Worker:
         line = self._readline(timeout)
         if line is None:
             return "timeout" if self.proc.poll() is None else "dead"
-        return json.loads(line)["r"]
+        try:
+            got = json.loads(line)["r"]
+        except (ValueError, KeyError, TypeError):
+            return "dead"  # a garbled reply: restart rather than trust the stream
+        return got if got in ("correct", "mismatch", "error") else "dead"
 
     def kill(self) -> None:
         try:
