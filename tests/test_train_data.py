@@ -10,6 +10,7 @@ pytest.importorskip("transformers")
 
 from metamath.config import ConfigError  # noqa: E402
 from metamath.io import DataError  # noqa: E402
+from metamath.prompts.alpaca import render  # noqa: E402
 from metamath.train.config import load_train_config  # noqa: E402
 from metamath.train.data import load_examples, summary  # noqa: E402
 
@@ -82,7 +83,10 @@ def test_field_mapping_and_tokenise_once_cache(tmp_path, tok):
     first = load_examples(cfg, tok)
     again = load_examples(cfg, tok)
     assert not first.report["cache_hit"] and again.report["cache_hit"]
-    assert first.ids == again.ids and first.prompt_lens == again.prompt_lens
+    assert [x.tolist() for x in first.ids] == [x.tolist() for x in again.ids]
+    assert first.prompt_lens == again.prompt_lens
+    assert first.ids[0].tolist() == tok(render(GOOD[0]["query"]))["input_ids"] + tok(
+        GOOD[0]["response"], add_special_tokens=False)["input_ids"] + [tok.eos_token_id]
     style = load_examples(_cfg(tmp_path, f, "data.query_field=question",
                                "data.response_field=answer", "prompt_style=original"), tok)
     assert not style.report["cache_hit"]  # another prompt style is another cache entry

@@ -27,12 +27,12 @@ from metamath.io import DataError, read_records
 from metamath.train.config import DataConfig, TrainConfig
 from metamath.train.format import encode_batch
 
-CACHE_VERSION = 1
+CACHE_VERSION = 2
 
 
 @dataclass
 class TrainData:
-    ids: list[list[int]]
+    ids: list[Any]  # one int32 array per example: views into one flat array (memory: ~4 B/token)
     prompt_lens: list[int]
     refs: list[str]  # "file:line" of each kept example
     report: dict[str, Any] = field(default_factory=dict)
@@ -130,33 +130,41 @@ def cache_dir(dc: DataConfig) -> Path:
 
 
 def tokenise_cached(rows: list[tuple[str, str, str]], tok: Any, style: str,
-                    dc: DataConfig) -> tuple[list[list[int]], list[int], bool]:
-    """Untruncated ids + prompt lengths for all rows; reads/writes the .npz cache."""
+                    dc: DataConfig) -> tuple[list[Any], list[int], bool]:
+    """Untruncated ids (int32 array views) + prompt lengths for all rows, through the .npz cache.
+
+    Token ids live in one flat int32 array: 395K MetaMathQA rows as Python int lists would take
+    several GB in every process; as arrays they take ~0.5 GB.
+    """
     import numpy as np
 
     path = cache_dir(dc) / f"{_cache_key(rows, style, tok)}.npz"
-    if path.exists():
+    hit = path.exists()
+    if hit:
         z = np.load(path)
-        flat, offs, plens = z["ids"].tolist(), z["offsets"].tolist(), z["prompt_lens"].tolist()
-        return [flat[a:b] for a, b in zip(offs[:-1], offs[1:], strict=False)], plens, True
-    from tqdm.auto import tqdm
+        flat, offsets, plens = z["ids"], z["offsets"], z["prompt_lens"].tolist()
+    else:
+        from tqdm.auto import tqdm
 
-    ids: list[list[int]] = []
-    plens: list[int] = []
-    chunk = 2048
-    for i in tqdm(range(0, len(rows), chunk), desc="tokenise", unit="chunk",
-                  disable=len(rows) <= chunk):
-        part = rows[i:i + chunk]
-        a, b = encode_batch(tok, [q for _, q, _ in part], [r for _, _, r in part], style)
-        ids.extend(a)
-        plens.extend(b)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    offsets = np.cumsum([0] + [len(x) for x in ids])
-    flat = np.fromiter((t for x in ids for t in x), dtype=np.int64, count=int(offsets[-1]))
-    tmp = path.with_suffix(f".{os.getpid()}.tmp.npz")
-    np.savez(tmp, ids=flat, offsets=offsets, prompt_lens=np.array(plens, dtype=np.int64))
-    os.replace(tmp, path)
-    return ids, plens, False
+        parts: list[Any] = []
+        lens: list[int] = []
+        plens = []
+        chunk = 2048
+        for i in tqdm(range(0, len(rows), chunk), desc="tokenise", unit="chunk",
+                      disable=len(rows) <= chunk):
+            part = rows[i:i + chunk]
+            a, b = encode_batch(tok, [q for _, q, _ in part], [r for _, _, r in part], style)
+            parts.extend(np.asarray(x, dtype=np.int32) for x in a)
+            lens.extend(len(x) for x in a)
+            plens.extend(b)
+        flat = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int32)
+        offsets = np.concatenate([[0], np.cumsum(lens, dtype=np.int64)])
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp.npz")
+        np.savez(tmp, ids=flat, offsets=offsets, prompt_lens=np.array(plens, dtype=np.int64))
+        os.replace(tmp, path)
+    ids = [flat[a:b] for a, b in zip(offsets[:-1].tolist(), offsets[1:].tolist(), strict=True)]
+    return ids, plens, hit
 
 
 def load_examples(cfg: TrainConfig, tok: Any) -> TrainData:

@@ -89,7 +89,7 @@ def encode_batch(tokenizer: Any, queries: Sequence[str], responses: Sequence[str
 
 def labels_for(ids: Sequence[int], prompt_len: int) -> list[int]:
     """Labels: -100 on the prompt, the token itself on the response and EOS."""
-    return [IGNORE_INDEX] * prompt_len + list(ids[prompt_len:])
+    return [IGNORE_INDEX] * prompt_len + [int(t) for t in ids[prompt_len:]]
 
 
 def shifted_labels(ids: Sequence[int], prompt_len: int) -> list[int]:
@@ -142,6 +142,7 @@ def collate_packed(examples: Sequence[tuple[Sequence[int], int]], pad_id: int = 
         r_ids, r_pos, r_lab = [], [], []
         for i in row:
             x, plen = examples[i]
+            x = [int(t) for t in x]
             r_ids.extend(x)
             r_pos.extend(range(len(x)))
             r_lab.extend(shifted_labels(x, plen))
@@ -163,6 +164,7 @@ def collate_padded(examples: Sequence[tuple[Sequence[int], int]], pad_id: int) -
     att = torch.zeros((len(examples), width), dtype=torch.long)
     for i, (x, plen) in enumerate(examples):
         n = len(x)
+        x = [int(t) for t in x]
         ids[i, :n] = torch.tensor(x)
         lab[i, :n] = torch.tensor(shifted_labels(x, plen))
         att[i, :n] = 1
