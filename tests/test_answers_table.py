@@ -228,6 +228,8 @@ CASES = [
     (r"-5, 1, 4", r"4, 1, -5", r"-5, 1, 3"),
     (r"4^\circ, 20^\circ", r"20^\circ, 4^\circ", r"4^\circ, 21^\circ"),
     (r"\{1, 2\}", r"\{2, 1\}", r"\{1, 3\}"),
+    (r"1 \pm \sqrt{19}", r"1-\sqrt{19}, 1+\sqrt{19}", r"1 \pm \sqrt{17}"),
+    (r"3 \pm 2 \sqrt{2}", r"3+2\sqrt2, 3-2\sqrt2", r"3 + 2\sqrt{2}"),
     # matrices and vectors
     (r"\begin{pmatrix} 6 \\ 3 \\ 0 \end{pmatrix}", r"\begin{pmatrix}6\\3\\0\end{pmatrix}", r"\begin{pmatrix} 6 \\ 0 \\ 3 \end{pmatrix}"),
     (r"\begin{pmatrix} 7 \\ -2 \end{pmatrix}", r"\begin{bmatrix} 7 \\ -2 \end{bmatrix}", r"\begin{pmatrix} 7 \\ 2 \end{pmatrix}"),

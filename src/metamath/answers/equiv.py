@@ -83,6 +83,11 @@ def _structure(s: str) -> tuple[str, list[str]] | None:
         rows = [r for r in m.group(2).split("\\\\") if r.strip()]
         cells = [_split_top(r, "&") for r in rows]
         return f"matrix{[len(r) for r in cells]}", [c for r in cells for c in r]
+    if s.count("\\pm") == 1 and "," not in s:
+        # "1 \\pm \\sqrt{19}" is the two roots "1+\\sqrt{19}, 1-\\sqrt{19}"
+        a, b = _split_top(s, "\\pm") if len(_split_top(s, "\\pm")) == 2 else ("", "")
+        if a and b:
+            return "list", [f"{a}+{b}", f"{a}-({b})"]
     if "\\cup" in s:
         parts = _split_top(s, "\\cup")
         if len(parts) > 1:
