@@ -70,14 +70,14 @@ def test_packed_row_resets_positions_and_never_predicts_across_examples(tok, gsm
     ids, plens = encode_batch(tok, [r["question"] for r in gsm_rows[:3]],
                               [r["answer"] for r in gsm_rows[:3]], "metamath")
     b = collate_packed(list(zip(ids, plens, strict=False)))
-    pos, lab = b["position_ids"][0].tolist(), b["shift_labels"][0].tolist()
+    pos, lab = b["position_ids"][0].tolist(), b["labels"][0].tolist()
     starts = [i for i, v in enumerate(pos) if v == 0]
     assert starts == [0, len(ids[0]), len(ids[0]) + len(ids[1])]
-    for s in starts[1:]:
-        assert lab[s - 1] == IGNORE_INDEX  # last token of an example predicts nothing
+    for s in starts:
+        assert lab[s] == IGNORE_INDEX  # so the token before an example start predicts nothing
     pad = collate_padded(list(zip(ids, plens, strict=False)), tok.pad_token_id)
     assert pad["attention_mask"].sum().item() == sum(len(x) for x in ids)
-    assert (pad["shift_labels"] != IGNORE_INDEX).sum().item() == sum(
+    assert (pad["labels"] != IGNORE_INDEX).sum().item() == sum(
         n_targets(x, p) for x, p in zip(ids, plens, strict=False))
 
 
@@ -88,7 +88,7 @@ def test_rows_of_bounded_length_pad_with_their_own_document(tok, gsm_rows):
     b = collate_packed(list(zip(ids, plens, strict=True)), tok.pad_token_id, row_tokens=cap)
     n_rows, width = b["input_ids"].shape
     assert n_rows > 1 and width <= cap
-    assert (b["shift_labels"] != IGNORE_INDEX).sum().item() == sum(
+    assert (b["labels"] != IGNORE_INDEX).sum().item() == sum(
         n_targets(x, p) for x, p in zip(ids, plens, strict=True))
     # every example appears exactly once, whole
     starts = (b["position_ids"] == 0).sum().item()
@@ -106,9 +106,8 @@ def test_packed_and_unpacked_loss_agree(tiny_model_dir, tok, gsm_rows, attn, row
     n = sum(n_targets(x, p) for x, p in ex)
 
     def loss(batch):
-        s = batch.pop("shift_labels")
         with torch.no_grad():
-            out = model(**batch, labels=s, shift_labels=s, num_items_in_batch=n, use_cache=False)
+            out = model(**batch, num_items_in_batch=n, use_cache=False)
         return out.loss.item(), out.logits
 
     packed, logits_p = loss(collate_packed(ex, tok.pad_token_id, row_tokens))

@@ -11,9 +11,10 @@ process count do not change the loss or the gradient.
 Packing: a micro-batch's examples are laid end to end in one row with position ids that restart
 at 0 for every example and no attention mask. transformers reads the restarts as document
 boundaries (masking_utils.find_packed_sequence_indices): flash-attention runs varlen, and
-sdpa/eager/flex get a block-diagonal causal mask, so no token attends across examples. Labels are
-shifted per example here (shift_labels), so the last token of one example never predicts the first
-token of the next.
+sdpa/eager/flex get a block-diagonal causal mask, so no token attends across examples. The model
+shifts labels by one over the whole row; every example starts with a masked prompt token, so the
+last token of one example never learns to predict the first token of the next (checked in
+encode_batch). Plain `labels` keep the model's own loss path, and Liger's fused loss, usable.
 """
 
 from __future__ import annotations
@@ -77,6 +78,9 @@ def encode_batch(tokenizer: Any, queries: Sequence[str], responses: Sequence[str
         responses = [_chat_response_text(tokenizer, q, r, p)
                      for q, r, p in zip(queries, responses, prompts, strict=False)]
     r_ids = tokenizer(list(responses), add_special_tokens=False)["input_ids"]
+    if any(len(p) == 0 for p in p_ids):
+        raise ValueError("an empty prompt: the first token of every example must be a masked "
+                         "prompt token (packed examples rely on it)")
     ids, plens = [], []
     for p, r in zip(p_ids, r_ids, strict=False):
         r = list(r)
@@ -145,13 +149,13 @@ def collate_packed(examples: Sequence[tuple[Sequence[int], int]], pad_id: int = 
             x = [int(t) for t in x]
             r_ids.extend(x)
             r_pos.extend(range(len(x)))
-            r_lab.extend(shifted_labels(x, plen))
+            r_lab.extend(labels_for(x, plen))
         k = width - len(r_ids)
         ids.append(r_ids + [pad_id] * k)
         pos.append(r_pos + list(range(k)))
         lab.append(r_lab + [IGNORE_INDEX] * k)
     return {"input_ids": torch.tensor(ids), "position_ids": torch.tensor(pos),
-            "shift_labels": torch.tensor(lab)}
+            "labels": torch.tensor(lab)}
 
 
 def collate_padded(examples: Sequence[tuple[Sequence[int], int]], pad_id: int) -> dict[str, Any]:
@@ -166,7 +170,7 @@ def collate_padded(examples: Sequence[tuple[Sequence[int], int]], pad_id: int) -
         n = len(x)
         x = [int(t) for t in x]
         ids[i, :n] = torch.tensor(x)
-        lab[i, :n] = torch.tensor(shifted_labels(x, plen))
+        lab[i, :n] = torch.tensor(labels_for(x, plen))
         att[i, :n] = 1
     pos = torch.arange(width).unsqueeze(0).expand(len(examples), -1)
-    return {"input_ids": ids, "attention_mask": att, "position_ids": pos, "shift_labels": lab}
+    return {"input_ids": ids, "attention_mask": att, "position_ids": pos, "labels": lab}

@@ -192,13 +192,11 @@ def run_train(cfg: TrainConfig, run_dir: str | Path) -> dict[str, Any]:
             batch = (collate_packed(ex, pad_id, row_tokens) if cfg.packing
                      else collate_padded(ex, pad_id))
             batch = {k: v.to(accelerator.device) for k, v in batch.items()}
-            shift = batch.pop("shift_labels")
             with accelerator.accumulate(model):
                 with accelerator.autocast() if device_type == "cuda" else nullcontext():
                     # use_cache=False matters: with a cache transformers does not read the
                     # position-id restarts as document boundaries (masking_utils).
-                    out = model(**batch, labels=shift, shift_labels=shift,
-                                num_items_in_batch=denom, use_cache=False)
+                    out = model(**batch, num_items_in_batch=denom, use_cache=False)
                 accelerator.backward(out.loss)
                 if accelerator.sync_gradients and cfg.max_grad_norm > 0:
                     grad_norm = accelerator.clip_grad_norm_(model.parameters(), cfg.max_grad_norm)
