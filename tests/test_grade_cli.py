@@ -87,7 +87,9 @@ def test_parallel_matches_serial(tmp_path, capsys):
     outs = []
     for workers in (1, 2):
         out = tmp_path / f"out{workers}.jsonl"
-        rc, summary, _ = _run(capsys, src, "--task", "math", "-o", out, "--workers", workers)
+        rc, summary, _ = _run(
+            capsys, src, "--task", "math", "-o", out, "--workers", workers, "--timeout", 30
+        )
         assert rc == 0 and summary["n"] == 600 and summary["workers"] == workers
         outs.append(out.read_text())
     assert outs[0] == outs[1]

@@ -111,7 +111,7 @@ class _Ctx:
 
 
 _INF = ("\\infty", "+\\infty", "-\\infty")
-_BASE = re.compile(r"^([0-9A-Za-z]+)_\{?(\d+)\}?$")  # 861_{12}: a numeral in base 12
+_BASE = re.compile(r"^(-?[0-9A-Za-z]+)_\{?(\d+)\}?$")  # 861_{12}: a numeral in base 12
 _RATIO = re.compile(r"^(\d+(?:\.\d+)?):(\d+(?:\.\d+)?)$")
 _WORDS = re.compile(r"^[A-Za-z][A-Za-z,'.:-]*$")
 
@@ -125,9 +125,11 @@ def _special(p: str, g: str, ctx: _Ctx) -> bool | None:
         return None
     mp, mg = _BASE.match(p), _BASE.match(g)
     if mp and mg:
-        return mp.group(2) == mg.group(2) and (
-            mp.group(1).lstrip("0").upper() == mg.group(1).lstrip("0").upper()
-        )
+        def digits(m: re.Match) -> str:
+            sign, d = ("-", m.group(1)[1:]) if m.group(1).startswith("-") else ("", m.group(1))
+            return sign + d.lstrip("0").upper()
+
+        return mp.group(2) == mg.group(2) and digits(mp) == digits(mg)
     mp, mg = _RATIO.match(p), _RATIO.match(g)
     if mp and mg:
         a, b = (Fraction(x) for x in mp.groups())

@@ -99,6 +99,7 @@ def canon(s: str) -> str:
     s = s.replace("\\\\", "\x00" if rows else "\\")
     for a, b in _REPLACE:
         s = s.replace(a, b)
+    s = re.sub(r",\\!\s*", ",", s)  # "11,\\! 111,\\! 100": LaTeX-spaced thousands groups
     s = s.replace("\\!", "")
     for sp in _SPACING:
         s = s.replace(sp, " ")
