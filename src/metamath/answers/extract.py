@@ -90,6 +90,14 @@ def _clean_latex_answer(seg: str) -> str | None:
     return seg or None
 
 
+_WORD = re.compile(r"(?<![\\A-Za-z])[a-z]{3,}\b")
+
+
+def _is_prose(ans: str) -> bool:
+    """A sentence rather than an answer: 4+ lowercase words and no math at all."""
+    return not re.search(r"[\\$^_{}=\d]", ans) and len(_WORD.findall(ans)) >= 4
+
+
 def first_number(seg: str) -> str | None:
     """First number in a span, commas of thousands groups removed, unicode minus mapped."""
     m = NUMBER.search(seg)
@@ -147,6 +155,8 @@ def extract_with_source(text: str, mode: str, task: str) -> tuple[str | None, st
     marked = None
     if seg is not None:
         marked = _numeric_from_span(seg) if numeric else _clean_latex_answer(seg)
+        if marked is not None and not numeric and _is_prose(marked):
+            marked = None  # "the final answer is positive, because ...": a sentence, not an answer
     if mode == "strict":
         return (marked, "strict") if marked is not None else (None, "none")
     # Flexible: a \boxed{} that comes after the last marker is the more final answer ("... the
