@@ -47,6 +47,13 @@ from metamath.answers import extract, grade, grade_both, is_equiv
             "flexible",
             "42",
         ),
+        # a marker followed by a sentence is not an answer (a real MATH solution ends this way)
+        (
+            "So $\\boxed{5}$. Note the final answer is positive, because two are negative.",
+            "math",
+            "flexible",
+            "5",
+        ),
         (
             "The answer is: \\begin{pmatrix} 1 \\\\\n 2 \\end{pmatrix}.\nMore text",
             "math",
