@@ -99,3 +99,12 @@ def test_config_errors_name_the_key(tmp_path):
         load_train_config(None, ["model=x"])
     with pytest.raises(ConfigError, match="prompt_style"):
         load_train_config(None, ["model=x", "data.path=y.jsonl", "prompt_style=alpaca"])
+
+
+@pytest.mark.slow  # importing datasets and its offline look-ups take ~25 s here
+def test_unreachable_hub_dataset_says_so(tmp_path, tok, monkeypatch):
+    pytest.importorskip("datasets")
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
+    with pytest.raises(RuntimeError, match="not a local file and the Hub dataset could not"):
+        load_examples(_cfg(tmp_path, "no-such-owner/no-such-dataset"), tok)

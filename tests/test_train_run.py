@@ -157,3 +157,14 @@ def test_two_process_gloo_run_saves_a_loadable_model(tiny_model_dir, gsm_file, t
     tok = AutoTokenizer.from_pretrained(run / "model")
     out = model(**tok("What is 2+3?", return_tensors="pt"))
     assert torch.isfinite(out.logits).all()
+
+
+def test_tiny_lora_recipe_as_the_quickstart_calls_it(tiny_model_dir, gsm_file, tmp_path):
+    cfg = load_train_config(REPO / "configs/train/tiny_lora_cpu.yaml", [
+        f"model={tiny_model_dir}", f"data.path={gsm_file}", "max_steps=2",
+        f"data.cache_dir={tmp_path / 'cache'}"])
+    res = run_train(cfg, tmp_path / "q")
+    assert res["steps"] == 2 and Path(res["adapter_dir"]).exists()
+    from transformers import AutoModelForCausalLM
+
+    assert AutoModelForCausalLM.from_pretrained(res["model_dir"]) is not None  # merged
