@@ -55,6 +55,10 @@ def load_model(cfg: TrainConfig, device_type: str, init_device: Any = None) -> A
     if cfg.lora.quantize_4bit:
         kw["quantization_config"] = _bnb_config()
         kw["dtype"] = torch.bfloat16
+        if init_device is not None and getattr(init_device, "type", "") == "cuda":
+            # 4-bit weights are quantised where they load; accelerate will not move them later.
+            # Under FSDP (init_device None) each rank loads on CPU and FSDP shards.
+            kw["device_map"] = {"": init_device.index or 0}
     if cfg.model_init == "random":
         kw.pop("quantization_config", None)
         with torch.device(init_device or "cpu"):
