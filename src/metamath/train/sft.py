@@ -105,7 +105,7 @@ def run_train(cfg: TrainConfig, run_dir: str | Path) -> dict[str, Any]:
     """Train per cfg, writing everything into run_dir; returns losses, paths and throughput."""
     import torch
     from accelerate import Accelerator, PartialState
-    from accelerate.utils import GradientAccumulationPlugin, set_seed
+    from accelerate.utils import DistributedType, GradientAccumulationPlugin, set_seed
     from tqdm.auto import tqdm
     from transformers import get_scheduler
 
@@ -137,8 +137,6 @@ def run_train(cfg: TrainConfig, run_dir: str | Path) -> dict[str, Any]:
         write_json(run_dir / "data_report.json", data.report)
         write_jsonl(run_dir / "dropped.jsonl", data.dropped)
     set_seed(cfg.seed)
-    from accelerate.utils import DistributedType
-
     local = accelerator.distributed_type in (DistributedType.NO, DistributedType.MULTI_GPU)
     model = load_model(cfg, device_type, accelerator.device if local else None)
     n_params = sum(p.numel() for p in model.parameters())
