@@ -79,7 +79,6 @@ class TrainConfig:
     attn_implementation: str = "auto"  # auto: flash_attention_2 where installed, else sdpa
     liger: bool = True  # Liger kernels where installed (CUDA only)
     fused_optimizer: bool = True  # fused AdamW on CUDA
-    compile: bool = False
     lora: LoraConfig = field(default_factory=LoraConfig)
     seed: int = 42
     save_steps: int = 1000  # 0: only the final model
