@@ -151,7 +151,7 @@ def main() -> int:
     ap.add_argument("--data", default=os.environ.get("DATA", str(REPO.parent / "shared" / "data")))
     ap.add_argument("--anchor", default=str(REPO.parent / "shared" / "bench" /
                                             "anchor_train_throughput.py"))
-    ap.add_argument("--out", default=os.environ.get("OUT", "benchmarks/out"))
+    ap.add_argument("--out", default=os.environ.get("OUT", "runs/benchmarks"))
     a = ap.parse_args()
     import torch
 
