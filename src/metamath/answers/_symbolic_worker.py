@@ -26,13 +26,18 @@ def main() -> int:
     out = sys.stdout
     sys.stdout = sys.stderr  # library prints must not corrupt the protocol stream
     logging.disable(logging.WARNING)  # math-verify warns once that its timeout is off: intended
-    from math_verify import parse, verify
+    from math_verify import LatexExtractionConfig, parse, verify
+
+    # LaTeX extraction only: math-verify's plain-expression path hands text to sympy's
+    # parse_expr, which is built on eval(). Its regex admits only digits and operators, but a
+    # grammar-based parser (latex2sympy2) is the one we want model text to meet.
+    config = [LatexExtractionConfig()]
 
     @lru_cache(maxsize=4096)
     def parsed(s: str):
         # Wrap in $...$ so the LaTeX extractor reads the whole string as one expression.
         text = s if "$" in s or "\\boxed" in s else f"${s}$"
-        return parse(text, parsing_timeout=None)
+        return parse(text, extraction_config=config, parsing_timeout=None)
 
     out.write(json.dumps({"ready": True}) + "\n")
     out.flush()
