@@ -7,7 +7,7 @@ import pytest
 
 from metamath.augment.answer_aug import exemplar_solution
 from metamath.augment.decontaminate import NgramIndex
-from metamath.augment.dedup import exact_key, jaccard_estimate, near_duplicates, sketch
+from metamath.augment.dedup import exact_key, jaccard, near_duplicates, shingles
 from metamath.augment.filter import format_response, judge, strip_answer_lines
 from metamath.augment.rephrase import check_rephrasing, numbers
 from metamath.augment.seeds import normalise_gold
@@ -156,11 +156,15 @@ def test_exact_and_near_duplicates():
     b = "First we add 3 and 4 to get 7 apples in the basket, then we are done counting!"
     c = "Multiply the price by the count: 12 times 5 is 60 dollars spent at the store today."
     assert exact_key("q", a) == exact_key("q ", a.replace(" ", "  "))
-    assert jaccard_estimate(sketch(a), sketch(b)) == 1.0
-    assert jaccard_estimate(sketch(a), sketch(c)) < 0.2
-    assert near_duplicates([("id2", sketch(b)), ("id1", sketch(a)), ("id3", sketch(c))],
+    d = a.replace("basket", "big basket")  # 2 of 16 three-grams replaced by 3: Jaccard 14/19
+    assert jaccard(shingles(a), shingles(b)) == 1.0
+    assert jaccard(shingles(a), shingles(d)) == pytest.approx(14 / 19)
+    assert jaccard(shingles(a), shingles(c)) < 0.1
+    assert near_duplicates([("id2", shingles(b)), ("id1", shingles(a)), ("id3", shingles(c))],
                            0.9) == {"id2"}
-    assert near_duplicates([("id1", sketch(a)), ("id2", sketch(b))], 1.0) == set()
+    assert near_duplicates([("id1", shingles(a)), ("id4", shingles(d))], 0.7) == {"id4"}
+    assert near_duplicates([("id1", shingles(a)), ("id4", shingles(d))], 0.75) == set()
+    assert near_duplicates([("id1", shingles(a)), ("id2", shingles(b))], 1.0) == set()
 
 
 def test_decontamination_ngram_index():

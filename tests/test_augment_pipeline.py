@@ -189,18 +189,27 @@ def test_targets_and_per_seed_caps(full_run, seeds, tmp_path):
 
 
 class SameAnswerLLM:
-    """Every sample of a request is the same correct-looking reply: exact duplicates."""
+    """Every sample of a request is the same correct reply (exact duplicates), or, with
+    `vary`, the same reply but for one word (near-duplicates)."""
 
     model = "same"
+    STEPS = ("We list every quantity given in the problem and write down what is asked. "
+             "Then we combine the quantities step by step, checking each intermediate result "
+             "against the story, and we make sure the units agree before the final step. "
+             "Each partial sum is written on its own line so that a reader can follow it, and "
+             "nothing is rounded until the very end of the computation, where we read off the "
+             "result")
 
-    def __init__(self, seeds):
+    def __init__(self, seeds, vary: bool = False):
         self.gold = {s.question: s.gold for s in seeds}
+        self.vary = vary
 
     def generate(self, requests):
         for req in requests:
             q = req.messages[-1]["content"].rsplit("Question: ", 1)[1].rsplit("\nAnswer:", 1)[0]
-            text = f"Adding everything up carefully.\nThe answer is: {self.gold.get(q, '0')}"
-            yield Result(req, tuple(Completion(text, i) for i in range(req.n)))
+            yield Result(req, tuple(Completion(
+                f"{self.STEPS} {('carefully', 'again', 'twice')[i % 3] if self.vary else ''}."
+                f"\nThe answer is: {self.gold.get(q, '0')}", i) for i in range(req.n)))
 
     def close(self):
         pass
@@ -214,6 +223,16 @@ def test_exact_duplicates_are_removed(seeds, tmp_path):
     v = st["techniques"]["answer_aug"]
     assert v["samples"] == 30 and v["kept"] == 10 and v["rejected"] == {"duplicate": 20}
     assert st["dedup"]["exact"] == 20
+
+
+@pytest.mark.parametrize("threshold,kept", [(0.9, 10), (1.0, 30)])
+def test_near_duplicates_are_removed(seeds, tmp_path, threshold, kept):
+    cfg = make_cfg(seeds=[SeedConfig(name="gsm8k", limit=10)], near_dup_threshold=threshold)
+    for t in ("rephrase", "fobar", "self_verification"):
+        getattr(cfg, t).enabled = False
+    st = run_augment(cfg, tmp_path, llm=SameAnswerLLM(seeds, vary=True))
+    v = st["techniques"]["answer_aug"]
+    assert v["samples"] == 30 and v["kept"] == kept and st["dedup"]["near"] == 30 - kept
 
 
 def test_decontamination_reports_what_it_removed(seeds, tmp_path):

@@ -9,7 +9,7 @@ target with a seeded hash priority; write the answer line in MetaMathQA form. Tw
 passes over the candidate files: the first keeps a small tuple per correct row (no text), the
 second reads the chosen rows back by file offset in (type, id) order, so the output does not
 depend on the order the rows were written in (resumed and sharded runs give the same file).
-Memory: about 110 bytes per correct row in flat arrays (see Table), never the text.
+Memory: about 50 bytes per correct row in flat arrays (see Table), never the text.
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
-import struct
 from array import array
 from collections import Counter, defaultdict
 from pathlib import Path
@@ -25,7 +24,7 @@ from typing import Any
 
 from metamath.augment.config import AugmentConfig
 from metamath.augment.decontaminate import NgramIndex
-from metamath.augment.dedup import SKETCH_K, exact_key, near_duplicates, sketch
+from metamath.augment.dedup import exact_key, near_duplicates, shingles
 from metamath.augment.filter import format_response
 from metamath.augment.generate import FILES
 from metamath.augment.report import build_stats, write_card
@@ -33,8 +32,6 @@ from metamath.io import read_jsonl, write_json
 from metamath.records import TYPES
 
 _TYPE_ORDER = {t: i for i, t in enumerate(TYPES)}
-SKETCH_FMT = f"<{SKETCH_K}I"
-SKETCH_BYTES = struct.calcsize(SKETCH_FMT)
 
 
 # Why the assembly reason codes: one byte per row instead of a dict entry per dropped row.
@@ -44,20 +41,19 @@ REASON = {DUPLICATE: "duplicate", CONTAMINATED: "contaminated", NEAR_DUPLICATE: 
 
 
 class Table:
-    """The correct rows of pass 1, column by column, in flat arrays (about 110 bytes a row and
+    """The correct rows of pass 1, column by column, in flat arrays (about 50 bytes a row and
     no Python object per row, so memory stays nearly flat as rows grow): hashes of the id and
-    query, the priority, the packed file position, the exact-duplicate key, small integer codes
-    for seed and type, a 64-byte MinHash sketch and a one-byte drop code. Text and ids are read
+    query group, the priority, the packed file position, the exact-duplicate key, small
+    integer codes for seed and type, and a one-byte drop code. Text and ids are read
     back from the candidate file by position when a row is written."""
 
     def __init__(self) -> None:
-        self.idh, self.qkey, self.prio, self.loc, self.ekey = (array("Q") for _ in range(5))
+        self.idh, self.gkey, self.prio, self.loc, self.ekey = (array("Q") for _ in range(5))
         self.seed = array("I")
         self.type = bytearray()
         self.seed_names: list[str] = []
         self.type_names: list[str] = []
         self._codes: dict[str, int] = {}
-        self.sketches = bytearray()
         self.code = bytearray()
         self.detail: dict[int, int | str] = {}  # row -> kept duplicate's row / test problem id
 
@@ -65,15 +61,16 @@ class Table:
         return len(self.idh)
 
     def add(self, rid: str, type_: str, seed: str, qkey: int, loc: int, ekey: int,
-            sk: tuple[int, ...], salt: int) -> None:
+            salt: int) -> None:
         self.idh.append(_h64(rid))
         self.prio.append(_h64(f"{salt}/{rid}"))
         self.type.append(self._type_code(type_))
         self.seed.append(self._seed_code(seed))
-        self.qkey.append(qkey)
+        # near-duplicate group: same seed, type and query, folded into one 64-bit key
+        self.gkey.append((qkey ^ (self.seed[-1] << 8 | self.type[-1]) * 0x9E3779B97F4A7C15)
+                         & 0xFFFFFFFFFFFFFFFF)
         self.loc.append(loc)
         self.ekey.append(ekey)
-        self.sketches += struct.pack(SKETCH_FMT, *sk, *[0xFFFFFFFF] * (SKETCH_K - len(sk)))
         self.code.append(KEEP)
 
     def _type_code(self, type_: str) -> int:
@@ -90,10 +87,6 @@ class Table:
 
     def type_of(self, i: int) -> str:
         return self.type_names[self.type[i]]
-
-    def sketch(self, i: int) -> tuple[int, ...]:
-        return tuple(v for v in struct.unpack_from(SKETCH_FMT, self.sketches, i * SKETCH_BYTES)
-                     if v != 0xFFFFFFFF)
 
     def drop(self, i: int, code: int, detail: int | str | None = None) -> None:
         if self.code[i] == KEEP:
@@ -153,11 +146,9 @@ def assemble(cfg: AugmentConfig, work_dirs: list[Path], run_dir: Path,
     t = Table()
     many = len(files) > 1
     seen_ids: set[str] = set()  # only for a merge: the same row in two runs counts once
-    groups: dict[tuple, array] = {}
     contam_cache: dict[int, str | None] = {}
     tally: dict[str, Counter] = defaultdict(Counter)  # technique -> samples, reject reasons
     bad = array("Q")  # packed file positions of the rows the grader rejected
-    words: dict[str, int] = {}  # word -> crc32, shared by every sketch
     near = cfg.near_dup_threshold < 1.0
     for fi, path in enumerate(files):
         for off, r in _lines(path):
@@ -174,24 +165,16 @@ def assemble(cfg: AugmentConfig, work_dirs: list[Path], run_dir: Path,
             resp = format_response(r["response"], r["target"], r["kind"])
             i = len(t)
             t.add(r["id"], r["type"], r["seed_id"], qk, fi << 48 | off,
-                  int.from_bytes(exact_key(r["query"], resp), "big"),
-                  sketch(resp, _crc=words) if near else (), cfg.seed)
+                  int.from_bytes(exact_key(r["query"], resp), "big"), cfg.seed)
             if index is not None:
                 if qk not in contam_cache:
                     contam_cache[qk] = index.match(r["query"])
                 if contam_cache[qk]:
                     t.drop(i, CONTAMINATED, contam_cache[qk])
-            if near:
-                groups.setdefault((t.seed[i], t.type[i], qk), array("I")).append(i)
-    del contam_cache, words, seen_ids
+    del contam_cache, seen_ids
     _exact_duplicates(t)
-    for members in groups.values():
-        live = [(t.idh[i], t.sketch(i)) for i in members if t.code[i] == KEEP]
-        if len(live) > 1:
-            by_id = {t.idh[i]: i for i in members}
-            for h in near_duplicates(live, cfg.near_dup_threshold):
-                t.drop(by_id[h], NEAR_DUPLICATE)
-    del groups
+    if near:
+        _near_duplicates(t, files, cfg.near_dup_threshold)
     _cap_and_target(cfg, t)
     # Output order: by type, then by a hash of the id (a fixed shuffle, independent of file order)
     order = [_TYPE_ORDER.get(name, 99) for name in t.type_names]
@@ -208,19 +191,49 @@ def assemble(cfg: AugmentConfig, work_dirs: list[Path], run_dir: Path,
     return stats
 
 
+def _runs(keys: array):
+    """Row indices grouped by equal key (sorting a list of ints: no per-row key objects)."""
+    run: list[int] = []
+    for i in sorted(range(len(keys)), key=keys.__getitem__):
+        if run and keys[i] != keys[run[0]]:
+            if len(run) > 1:
+                yield run
+            run = []
+        run.append(i)
+    if len(run) > 1:
+        yield run
+
+
+def _near_duplicates(t: Table, files: list[Path], threshold: float) -> None:
+    """Within each (seed, type, query) group, read the responses back and drop near-copies."""
+    handles: dict[int, Any] = {}
+    words: dict[str, int] = {}  # word -> crc32, shared by every group
+    try:
+        for members in _runs(t.gkey):
+            live = [i for i in members if t.code[i] == KEEP]
+            if len(live) < 2:
+                continue
+            rows = []
+            for i in live:
+                c = _read_at(files, handles, t.loc[i])
+                resp = format_response(c["response"], c["target"], c["kind"])
+                rows.append((t.idh[i], shingles(resp, words)))
+            by_id = {t.idh[i]: i for i in live}
+            for h in near_duplicates(rows, threshold):
+                t.drop(by_id[h], NEAR_DUPLICATE)
+    finally:
+        for f in handles.values():
+            f.close()
+
+
 def _exact_duplicates(t: Table) -> None:
     """Among rows with the same (query, response), keep one (the smallest id hash: the choice
     does not depend on file order)."""
-    run: list[int] = []
-    for i in [*sorted(range(len(t)), key=t.ekey.__getitem__), -1]:  # ints only: no key tuples
-        if run and (i == -1 or t.ekey[i] != t.ekey[run[0]]):
-            if len(run) > 1:
-                keep = min(run, key=t.idh.__getitem__)
-                for j in run:
-                    if j != keep:
-                        t.drop(j, DUPLICATE, keep)
-            run = []
-        run.append(i)
+    for run in _runs(t.ekey):
+        keep = min(run, key=t.idh.__getitem__)
+        for j in run:
+            if j != keep:
+                t.drop(j, DUPLICATE, keep)
 
 
 def _cap_and_target(cfg: AugmentConfig, t: Table) -> None:

@@ -127,7 +127,8 @@ def _technique(type_: str) -> str:
 def write_card(path: Path, cfg: AugmentConfig, stats: dict, examples: dict) -> None:
     L = ["# Data card: MetaMathQA-style augmentation run", "",
          f"Rows: **{stats['rows']}**. Teacher: `{cfg.teacher.backend}` / "
-         f"`{cfg.teacher.model or '(passed in)'}`. Seeds: "
+         f"`{stats.get('teacher', {}).get('model') or cfg.teacher.model or '(passed in)'}`. "
+         "Seeds: "
          + ", ".join(f"{s.name}:{s.split}" + (f" ({s.path})" if s.path else "")
                      for s in cfg.seeds) + f". Shard {cfg.shard}.", "",
          "## Per technique", "",
