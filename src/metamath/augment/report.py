@@ -143,6 +143,10 @@ def write_card(path: Path, cfg: AugmentConfig, stats: dict, examples: dict) -> N
     if stats["zero_yield"]:
         L += ["", f"**Zero yield** (samples drawn, none kept): {', '.join(stats['zero_yield'])}."
               " A random or weak teacher gives this; check its answers before scaling up."]
+    for kind, m in stats.get("masking", {}).items():
+        L += ["", f"Masking ({kind} seeds of this shard): {m['masks']} backward-question "
+              f"candidates from {m['with_masks']} of {m['questions']} questions (every "
+              "maskable number; each round-trips to the original question)."]
     L += ["", "## Stage 1 (rewrites checked before solving)", ""]
     for k, v in stats["stage1"].items():
         L.append(f"- {k}: {v['generated']} generated, {v['accepted']} accepted, rejected "
