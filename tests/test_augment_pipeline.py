@@ -280,3 +280,24 @@ def test_cli_shards_and_merge(data_dir, tmp_path):
                  "--out", str(tmp_path / "merged")]) == 0
     assert (tmp_path / "merged" / "metamathqa.jsonl").read_bytes() == \
         (tmp_path / "all" / "metamathqa.jsonl").read_bytes()
+
+
+def test_completion_style_prompts(seeds, tmp_path):
+    """Base-model prompts (raw few-shot text with a stop string) run end to end too."""
+    cfg = make_cfg(seeds=[SeedConfig(name="gsm8k", limit=5), SeedConfig(name="math", limit=5)],
+                   style="completion")
+    sub = [s for s in seeds if s.id in {f"gsm8k/train/{i}" for i in range(1, 6)}] + \
+        [s for s in seeds if s.kind == "math"][:5]
+    st = run_augment(cfg, tmp_path, llm=ScriptedTeacher(sub, p_correct=1.0, p_bad_rewrite=0.0))
+    assert all(v["kept"] > 0 for v in st["techniques"].values())
+
+
+def test_augment_imports_no_torch_or_network_client():
+    code = ("import sys, metamath.augment, metamath.augment.pipeline, metamath.cli.augment; "
+            "bad = [m for m in ('torch', 'transformers', 'openai', 'aiohttp') if m in sys.modules]; "
+            "print(bad); sys.exit(1 if bad else 0)")
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stdout + out.stderr
