@@ -177,10 +177,10 @@ def git_sha() -> str | None:
 
 
 def run_metadata() -> dict[str, Any]:
-    from metamath import __version__
-
     import platform
     import sys
+
+    from metamath import __version__
 
     return {"metamath_version": __version__, "git_sha": git_sha(),
             "python": sys.version.split()[0], "platform": platform.platform()}

@@ -47,6 +47,9 @@ def build_parser(argv: list[str]) -> argparse.ArgumentParser:
                            formatter_class=argparse.RawDescriptionHelpFormatter)
         if mod is not None:
             mod.add_arguments(p)
+            if hasattr(mod, "config_from_args"):
+                p.add_argument("--dry-run", action="store_true",
+                               help="resolve and check the config, print it, and exit")
     return parser
 
 
@@ -57,8 +60,11 @@ def main(argv: list[str] | None = None) -> int:
     if not args.command:
         parser.print_help()
         return 0
+    mod = _module(args.command)
     try:
-        return int(_module(args.command).run(args) or 0)
+        if getattr(args, "dry_run", False):
+            return _dry_run(mod, args)
+        return int(mod.run(args) or 0)
     except KeyboardInterrupt:
         print("interrupted; finished work is saved, re-run the same command to resume",
               file=sys.stderr)
@@ -68,6 +74,16 @@ def main(argv: list[str] | None = None) -> int:
             raise
         print(f"metamath {args.command}: error: {e}", file=sys.stderr)
         return 2
+
+
+def _dry_run(mod, args: argparse.Namespace) -> int:
+    import dataclasses
+
+    import yaml
+
+    cfg = mod.config_from_args(args)
+    print(yaml.safe_dump(dataclasses.asdict(cfg), sort_keys=False, allow_unicode=True), end="")
+    return 0
 
 
 if __name__ == "__main__":

@@ -31,15 +31,25 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--debug", action="store_true", help="show tracebacks")
 
 
-def run(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
-    from metamath.augment import AugmentConfig, merge_runs, run_augment
+def config_from_args(args: argparse.Namespace):
+    """The resolved, validated AugmentConfig; used by --dry-run too."""
+    from metamath.augment import AugmentConfig
+    from metamath.augment.config import validate
     from metamath.config import load_config
 
     cfg = load_config(AugmentConfig, args.config, args.overrides)
     if args.shard:
         cfg.shard = args.shard
+    validate(cfg)
+    return cfg
+
+
+def run(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from metamath.augment import merge_runs, run_augment
+
+    cfg = config_from_args(args)
     name = Path(args.config).stem if args.config else "default"
     out = args.out or (f"runs/augment/{name}" + (f"-shard{cfg.shard.replace('/', 'of')}"
                                                   if cfg.shard != "0/1" else ""))

@@ -34,9 +34,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--debug", action="store_true", help="show tracebacks")
 
 
-def run(args: argparse.Namespace) -> int:
+def config_from_args(args: argparse.Namespace):
+    """The resolved EvalConfig (YAML <- key=value <- flags), checked; used by --dry-run too."""
     from metamath.config import load_config
-    from metamath.evaluate import EvalConfig, run_eval
+    from metamath.evaluate import EvalConfig
 
     cfg = load_config(EvalConfig, args.config, args.overrides)
     if args.model:
@@ -49,6 +50,14 @@ def run(args: argparse.Namespace) -> int:
         cfg.prompt_style = args.prompt_style
     if args.limit is not None:
         cfg.limit = args.limit
+    cfg.check()
+    return cfg
+
+
+def run(args: argparse.Namespace) -> int:
+    from metamath.evaluate import run_eval
+
+    cfg = config_from_args(args)
     slug = re.sub(r"[^A-Za-z0-9._-]+", "_", cfg.model.rstrip("/").split("/")[-1] or "model")
     out = args.out or f"runs/eval/{slug}-{cfg.prompt_style}"
     results = run_eval(cfg, out, progress=not args.no_progress)

@@ -24,13 +24,20 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("overrides", nargs="*", help="key=value config overrides (e.g. lr=1e-5)")
 
 
+def config_from_args(args: argparse.Namespace):
+    """The resolved, checked TrainConfig; used by --dry-run too."""
+    from metamath.train import load_train_config
+
+    return load_train_config(args.config, args.overrides)
+
+
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from metamath.train import load_train_config, run_train
+    from metamath.train import run_train
     from metamath.train.data import summary
 
-    cfg = load_train_config(args.config, args.overrides)
+    cfg = config_from_args(args)
     name = Path(args.config).stem if args.config else "default"
     run_dir = Path(args.run_dir or f"runs/train-{name}")
     result = run_train(cfg, run_dir)
