@@ -111,3 +111,23 @@ def test_real_gsm8k_solutions_as_completions(data_dir, tmp_path):
     )
     summary = json.loads(proc.stdout.strip().splitlines()[-1])
     assert summary["n"] == 1319 and summary["accuracy"] == 1.0
+
+
+def test_task_auto_uses_each_rows_task_field(tmp_path, capsys):
+    rows = [
+        {"task": "gsm8k", "completion": "The answer is: 1,000", "gold": "1000"},
+        {"task": "math", "completion": "So $\\boxed{\\frac{1}{2}}$.", "gold": "\\dfrac12"},
+        {"task": "gsm8k_backward", "completion": "The value of x is 4.", "gold": "4"},
+        {"task": "svamp", "completion": "The answer is: 3", "gold": "3"},
+        {"completion": "The answer is: 3", "gold": "3"},
+    ]
+    src = _write(tmp_path / "samples.jsonl", rows)
+    out = tmp_path / "graded.jsonl"
+    rc, summary, _ = _run(capsys, src, "--output", out)
+    assert rc == 0
+    graded = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [g["correct"] for g in graded] == [True, True, True, False, False]
+    assert [g["reason"] for g in graded[3:]] == ["error", "error"]
+    assert "line 4: field 'task' is 'svamp'" in graded[3]["error"]
+    assert "--task" in graded[4]["error"]
+    assert summary["n"] == 5 and summary["correct"] == 3

@@ -2,6 +2,7 @@
 
     metamath grade completions.jsonl --task math --output graded.jsonl
     metamath grade samples.jsonl --task gsm8k --workers 8 --mode strict
+    metamath grade runs/eval/x/samples.jsonl          # each row's own `task` field
 
 Each input row has `completion` and either `gold` (the final answer) or `solution` (a reference
 solution: the gold is taken after '####' for GSM8K, from the last \\boxed{} for MATH). Output
@@ -26,12 +27,15 @@ from typing import Any
 HELP = "grade completions against gold answers (strict and flexible extraction)"
 DESCRIPTION = __doc__
 CHUNK = 256  # lines per task sent to a worker process
+TASKS = ("gsm8k", "math", "gsm8k_backward")
 PARALLEL_BYTES = 1 << 20  # files above 1 MB use all cores unless --workers says otherwise
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("input", help="JSONL with `completion` and `gold` or `solution` per row")
-    p.add_argument("--task", required=True, choices=("gsm8k", "math", "gsm8k_backward"))
+    p.add_argument("--task", default="auto", choices=("auto",) + TASKS,
+                   help="grader for every row; auto (default): each row's `task` field, as in "
+                        "the samples.jsonl that `metamath eval` writes")
     p.add_argument("--output", "-o", help="write graded rows here (JSONL)")
     p.add_argument(
         "--mode",
@@ -80,9 +84,17 @@ def grade_line(no: int, raw: bytes, opts: dict[str, Any]) -> dict[str, Any] | No
             f"(row has: {', '.join(sorted(row))}); pass --completion-field",
             row,
         )
+    task = opts["task"] if opts["task"] != "auto" else row.get("task")
+    if task not in TASKS:
+        return _error(
+            no,
+            f"field 'task' is {task!r}, not one of {', '.join(TASKS)}; pass --task to grade "
+            "every row with one grader",
+            row,
+        )
     gold = row.get(opts["gold_field"])
     if gold is None and isinstance(row.get(opts["solution_field"]), str):
-        gold = gold_from_solution(row[opts["solution_field"]], opts["task"])
+        gold = gold_from_solution(row[opts["solution_field"]], task)
     if gold is None or not str(gold).strip():
         return _error(
             no,
@@ -90,7 +102,7 @@ def grade_line(no: int, raw: bytes, opts: dict[str, Any]) -> dict[str, Any] | No
             f"'{opts['solution_field']}' has no final answer; pass --gold-field",
             row,
         )
-    strict, flexible = grade_both(completion, str(gold), opts["task"], timeout=opts["timeout"])
+    strict, flexible = grade_both(completion, str(gold), task, timeout=opts["timeout"])
     g = strict if opts["mode"] == "strict" else flexible
     return {
         **row,
