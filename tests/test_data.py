@@ -111,3 +111,16 @@ def test_jsonl_writer_resume(tmp_path):
     with JsonlWriter(p) as w:
         w.write({"id": "c"})
     assert [o["id"] for _, o in read_jsonl(p)] == ["a", "b", "c"]
+
+
+def test_offline_hub_fallback_fails_at_once_with_the_fix(tmp_path, monkeypatch):
+    import time
+
+    from metamath.data import load
+
+    monkeypatch.setenv("METAMATH_DATA", str(tmp_path / "nowhere"))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    t0 = time.monotonic()
+    with pytest.raises(RuntimeError, match=r"METAMATH_DATA.*gsm8k/test.jsonl.*HF_HUB_OFFLINE"):
+        load("gsm8k", split="test")
+    assert time.monotonic() - t0 < 5

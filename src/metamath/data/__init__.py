@@ -225,6 +225,8 @@ def _load_hub(name: str, split: str) -> ProblemSet:
     hint = (f"{name}:{split} was not found locally ({data_dir() / _LOCAL[(name, split)]}) and "
             f"the Hub dataset {hub_id} could not be loaded. Offline? Point ${ENV_VAR} at a "
             f"directory with {_LOCAL[(name, split)]}, or pass path=/path/to/file.")
+    if os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes"):
+        raise RuntimeError(hint + " (HF_HUB_OFFLINE is set, so the Hub was not tried)")
     try:
         import datasets
     except ImportError as e:
