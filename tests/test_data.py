@@ -124,3 +124,21 @@ def test_offline_hub_fallback_fails_at_once_with_the_fix(tmp_path, monkeypatch):
     with pytest.raises(RuntimeError, match=r"METAMATH_DATA.*gsm8k/test.jsonl.*HF_HUB_OFFLINE"):
         load("gsm8k", split="test")
     assert time.monotonic() - t0 < 5
+
+
+def test_whole_file_writes_are_atomic(tmp_path):
+    from metamath.io import write_json, write_jsonl
+
+    p = tmp_path / "rows.jsonl"
+    assert write_jsonl(p, [{"a": 1}, {"b": 2}]) == 2
+
+    def broken():
+        yield {"c": 3}
+        raise RuntimeError("crash mid-write")
+
+    with pytest.raises(RuntimeError):
+        write_jsonl(p, broken())
+    assert [r for _, r in read_jsonl(p)] == [{"a": 1}, {"b": 2}]  # old content intact
+    assert sorted(x.name for x in tmp_path.iterdir()) == ["rows.jsonl"]  # no temp left over
+    write_json(tmp_path / "s.json", {"x": [1, 2]})
+    assert (tmp_path / "s.json").read_text().startswith("{")

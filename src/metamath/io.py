@@ -9,6 +9,7 @@ writes.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import tempfile
@@ -151,14 +152,16 @@ class JsonlWriter:
         self.close()
 
 
-def atomic_write_text(path: str | os.PathLike, text: str) -> None:
-    """Write a whole file atomically (temp file in the same directory, then rename)."""
+@contextlib.contextmanager
+def _atomic(path: str | os.PathLike) -> Iterator[Any]:
+    """A text file handle whose content replaces `path` only once it is complete (temp file in
+    the same directory, fsync, rename); on error the old file is left as it was."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
+            yield f
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
@@ -166,6 +169,12 @@ def atomic_write_text(path: str | os.PathLike, text: str) -> None:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+
+
+def atomic_write_text(path: str | os.PathLike, text: str) -> None:
+    """Write a whole file atomically (temp file in the same directory, then rename)."""
+    with _atomic(path) as f:
+        f.write(text)
 
 
 def write_json(path: str | os.PathLike, obj: Any) -> None:
@@ -174,20 +183,9 @@ def write_json(path: str | os.PathLike, obj: Any) -> None:
 
 def write_jsonl(path: str | os.PathLike, rows: Iterable[dict[str, Any]]) -> int:
     """Write a whole JSONL file atomically; returns the row count."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     n = 0
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            for r in rows:
-                f.write(json.dumps(r, ensure_ascii=False) + "\n")
-                n += 1
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    with _atomic(path) as f:
+        for r in rows:
+            f.write(json.dumps(r, ensure_ascii=False) + "\n")
+            n += 1
     return n
