@@ -170,6 +170,9 @@ def run_quickstart(cfg: QuickstartConfig, progress: bool = True,
     aug = augment_step(cfg, root / "augment", progress)
     summary["steps"]["augment"] = {"rows": aug.get("rows"),
                                    "seconds": round(time.time() - t0, 1)}
+    summary["augment"] = {t: {k: v[k] for k in ("requests", "samples", "kept", "yield")}
+                          for t, v in aug.get("techniques", {}).items()}
+    summary["augment_rewrites"] = aug.get("stage1", {})  # rephrasings / SV statements checked
     data, counts = train_data(cfg, root / "augment", root)
     summary["train_data"] = counts
 
@@ -225,6 +228,20 @@ def render_index(root: Path, summary: dict[str, Any]) -> str:
 
     rows = "".join(f"<tr><td>{html.escape(k)}</td><td>{html.escape(str(v))}</td></tr>"
                    for k, v in summary["train_data"].items())
+    techs = "".join(
+        f"<tr><td>{html.escape(t)}</td><td>{v['requests']}</td><td>{v['samples']}</td>"
+        f"<td>{v['kept']}</td><td>{100 * v['yield']:.1f}%</td></tr>"
+        for t, v in summary.get("augment", {}).items())
+    zero = [t for t, v in summary.get("augment", {}).items() if v["samples"] and not v["kept"]]
+    note = (f"<p><b>Kept nothing:</b> {html.escape(', '.join(zero))} (a random or weak teacher "
+            "answers wrong; see the rejected samples for each reason).</p>" if zero else "")
+    for stage, v in summary.get("augment_rewrites", {}).items():
+        why = ", ".join(f"{k} {n}" for k, n in sorted(v.get("rejected", {}).items()))
+        note += (f"<p>{html.escape(stage)}: {v.get('generated', 0)} rewrites, "
+                 f"{v.get('accepted', 0)} accepted for solving"
+                 + (f" (rejected: {html.escape(why)})" if why else "") + ".</p>")
+    curve = root / "train" / "loss.svg"
+    svg = curve.read_text(encoding="utf-8") if curve.exists() else "<p>(no training curve)</p>"
     return f"""<!doctype html><html><head><meta charset="utf-8"><title>metamath quickstart</title>
 <style>body{{font-family:system-ui,sans-serif;max-width:48em;margin:2em auto}}
 td,th{{padding:.2em .8em;border-bottom:1px solid #ddd}}</style></head><body>
@@ -237,7 +254,11 @@ td,th{{padding:.2em .8em;border-bottom:1px solid #ddd}}</style></head><body>
 <td>{pct(summary['accuracy_after'], 'strict')}</td></tr>
 <tr><td>flexible</td><td>{pct(summary['accuracy_before'], 'flexible')}</td>
 <td>{pct(summary['accuracy_after'], 'flexible')}</td></tr></table>
+<h2>Bootstrapping (every sample checked against the gold answer)</h2>
+<table><tr><th>technique</th><th>requests</th><th>samples</th><th>kept</th><th>yield</th></tr>
+{techs}</table>{note}
 <h2>Training data</h2><table>{rows}</table>
+<h2>Training curve</h2>{svg}
 <h2>Reports</h2><ul>
 {link('augment/DATA_CARD.md', 'Data card of the bootstrapped set')}
 {link('augment/metamathqa.jsonl', 'Bootstrapped rows (metamathqa.jsonl)')}
