@@ -18,7 +18,7 @@ DESCRIPTION = (
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--config", default=None, help="YAML recipe (configs/train/*.yaml)")
-    p.add_argument("--run-dir", default=None,
+    p.add_argument("--run-dir", "--out", dest="run_dir", default=None,
                    help="output directory (default: runs/train-<config name>)")
     p.add_argument("--debug", action="store_true", help="show tracebacks")
     p.add_argument("overrides", nargs="*", help="key=value config overrides (e.g. lr=1e-5)")
