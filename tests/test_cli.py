@@ -35,3 +35,11 @@ def test_help_does_not_import_torch():
             "print('torch' in sys.modules)")
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert r.stdout.strip() == "False", r.stderr
+
+
+def test_missing_local_model_is_one_clear_line(tmp_path):
+    r = _run("eval", "--model", str(tmp_path / "no-such-model"), "--tasks", "gsm8k",
+             "--limit", "1", "--out", str(tmp_path / "run"), "--no-progress")
+    assert r.returncode == 2
+    assert "no such directory" in r.stderr and "metamath tiny-model" in r.stderr
+    assert "Traceback" not in r.stderr

@@ -69,7 +69,9 @@ def main(argv: list[str] | None = None) -> int:
         print("interrupted; finished work is saved, re-run the same command to resume",
               file=sys.stderr)
         return 130
-    except (ValueError, FileNotFoundError, RuntimeError) as e:
+    except (ValueError, OSError, RuntimeError, ImportError) as e:
+        # OSError covers missing files and transformers' model-loading errors; ImportError a
+        # missing extra (its message carries the pip command).
         if getattr(args, "debug", False):
             raise
         print(f"metamath {args.command}: error: {e}", file=sys.stderr)

@@ -33,7 +33,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from metamath.llm.base import Completion, LLMError, Request, Result
+from metamath.llm.base import Completion, LLMError, Request, Result, check_model_ref
 from metamath.llm.progress import Progress
 
 _MASK64 = (1 << 64) - 1
@@ -344,6 +344,7 @@ class HFLLM:
 def _load(name: str, device: str, dtype: Any, attn: str | None, trust: bool):
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
+    check_model_ref(name)
     tok = AutoTokenizer.from_pretrained(name, trust_remote_code=trust)
     kw = {"attn_implementation": attn} if attn else {}
     model = AutoModelForCausalLM.from_pretrained(name, dtype=dtype, trust_remote_code=trust, **kw)

@@ -11,6 +11,7 @@ import importlib.util
 from pathlib import Path
 from typing import Any
 
+from metamath.llm.base import check_model_ref
 from metamath.train.config import TrainConfig
 
 _DTYPES = {"float32": "float32", "bfloat16": "bfloat16", "float16": "float16", "auto": "auto"}
@@ -30,6 +31,7 @@ def pick_attention(name: str, device_type: str) -> str:
 def load_tokenizer(cfg: TrainConfig) -> Any:
     from transformers import AutoTokenizer
 
+    check_model_ref(cfg.model)
     tok = AutoTokenizer.from_pretrained(cfg.model)
     if tok.eos_token is None:
         raise ValueError(f"model={cfg.model}: its tokenizer has no EOS token, which training "
