@@ -110,7 +110,7 @@ def test_run_eval_writes_consistent_outputs(tmp_path):
     assert all(need <= set(r) for r in rows)
     assert rows[4]["strict"]["reason"] == "no_answer" and rows[4]["flexible"]["correct"]
     assert rows[10]["error"] == "HTTP 500 after 3 retries" and rows[10]["reason"] == "error"
-    assert rows[0]["prompt"].endswith("### Response: Let's think step by step.")
+    assert rows[0]["prompt"].endswith("### Response:\n")  # the training prompt (default)
     assert results["usage"]["errors"] == 1 and results["usage"]["completion_tokens"] == 22
     assert results["tasks"]["mine"]["version"].startswith("1+file.")
 

@@ -27,7 +27,20 @@ def test_paper_alpaca_prompt_verbatim():
     expected = ("Below is an instruction that describes a task. Write a response that "
                 "appropriately completes the request.\n\n### Instruction:\nWhat is 2 + 3?\n\n"
                 "### Response: Let's think step by step.")
-    assert render_prompt(Q, TASKS["gsm8k"], "alpaca")["prompt"] == expected
+    assert render_prompt(Q, TASKS["gsm8k"], "alpaca", alpaca_style="original_eval")["prompt"] \
+        == expected
+
+
+def test_default_eval_prompt_is_the_training_prompt():
+    # issue 5/6: a model trained by `metamath train` (default prompt_style=metamath) is
+    # evaluated on exactly the text it was trained with
+    from metamath.evaluate.run import EvalConfig
+    from metamath.prompts.alpaca import render
+
+    cfg = EvalConfig()
+    got = render_prompt(Q, TASKS["gsm8k"], cfg.prompt_style, alpaca_style=cfg.alpaca_style)
+    assert got["prompt"] == render(Q.question, style="metamath")
+    assert got["prompt"].endswith("### Response:\n")
     assert PAPER_STOP == ("Question:", "Question", "USER:", "USER", "ASSISTANT:", "ASSISTANT",
                           "Instruction:", "Instruction", "Response:", "Response")
 

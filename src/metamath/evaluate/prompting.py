@@ -35,7 +35,7 @@ CHAT_INSTRUCTION = "Please reason step by step, and put your final answer within
 
 
 def render_prompt(problem: Problem, task: EvalTask, style: str, *, alpaca_style: str =
-                  "original_eval", fewshot_k: int | None = None,
+                  "metamath", fewshot_k: int | None = None,
                   system_prompt: str | None = None) -> dict[str, Any]:
     """{"prompt": str} or {"messages": [...]} for one problem."""
     if style == "alpaca":

@@ -47,7 +47,10 @@ class EvalConfig:
     limit: int | None = None  # first N problems of each task
     data_path: str | None = None  # data dir or file; default $METAMATH_DATA, then the Hub
     prompt_style: str = "alpaca"  # alpaca | chat | fewshot
-    alpaca_style: str = "original_eval"  # metamath.prompts.alpaca style (paper: original_eval)
+    # metamath.prompts.alpaca style. Default: the prompt `metamath train` trains with, so a model
+    # is evaluated on the text it saw; the paper's eval prompt is "original_eval"
+    # (configs/eval/metamath_paper.yaml), for models trained by the released code.
+    alpaca_style: str = "metamath"
     system_prompt: str | None = None  # chat style only
     fewshot_k: int | None = None  # default 8 (GSM8K) / 4 (MATH)
     primary: str = "auto"  # which grader mode fills `correct`: strict | flexible | auto
