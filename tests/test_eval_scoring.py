@@ -20,6 +20,7 @@ import pytest
 
 from metamath.data import load
 from metamath.evaluate import EvalConfig, run_eval, score_file
+from metamath.evaluate.prompting import request_id
 from test_eval import ScriptedLLM
 
 WRONG = "987654321"
@@ -51,7 +52,7 @@ def _completion(task: str, p, label: str) -> str:
 def test_known_labels_give_exact_scores(task, limit, tmp_path, data_dir):
     problems = load(task, limit=limit)
     labels = {p.id: LABELS[i % 3] for i, p in enumerate(problems)}
-    table = {f"{task}/{p.id}": _completion(task, p, labels[p.id]) for p in problems}
+    table = {request_id(task, p.id): _completion(task, p, labels[p.id]) for p in problems}
     llm = ScriptedLLM(lambda req, k: table[req.id])
     res = run_eval(EvalConfig(model="labels", tasks=[task], limit=limit, cache=False), tmp_path,
                    llm=llm, progress=False)
@@ -94,7 +95,7 @@ def test_known_labels_give_exact_scores(task, limit, tmp_path, data_dir):
 def test_known_labels_on_the_full_test_sets(task, tmp_path, data_dir):
     problems = load(task)
     labels = {p.id: LABELS[i % 3] for i, p in enumerate(problems)}
-    table = {f"{task}/{p.id}": _completion(task, p, labels[p.id]) for p in problems}
+    table = {request_id(task, p.id): _completion(task, p, labels[p.id]) for p in problems}
     res = run_eval(EvalConfig(model="labels", tasks=[task], cache=False), tmp_path,
                    llm=ScriptedLLM(lambda req, k: table[req.id]), progress=False)
     rows = [json.loads(x) for x in (tmp_path / "samples.jsonl").read_text().splitlines()]

@@ -51,12 +51,18 @@ def render_prompt(problem: Problem, task: EvalTask, style: str, *, alpaca_style:
     raise ValueError(f"prompt_style={style!r}: use one of {', '.join(STYLES)}")
 
 
+def request_id(task: str, problem_id: str) -> str:
+    """"<task>/<problem id>", without repeating a task name the problem id already starts with
+    ("gsm8k/test/1", not "gsm8k/gsm8k/test/1")."""
+    return problem_id if problem_id.startswith(f"{task}/") else f"{task}/{problem_id}"
+
+
 def build_request(problem: Problem, task: EvalTask, *, style: str, n: int, temperature: float,
                   top_p: float, max_tokens: int, stop: tuple[str, ...] | None,
                   seed: int | None, **prompt_opts: Any) -> Request:
     body = render_prompt(problem, task, style, **prompt_opts)
     messages = tuple(body["messages"]) if "messages" in body else None
-    return Request(id=f"{task.name}/{problem.id}", prompt=body.get("prompt"), messages=messages,
+    return Request(id=request_id(task.name, problem.id), prompt=body.get("prompt"), messages=messages,
                    n=n, temperature=temperature, top_p=top_p, max_tokens=max_tokens,
                    stop=tuple(DEFAULT_STOP[style] if stop is None else stop), seed=seed)
 
