@@ -39,6 +39,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    import socket
+
     import uvicorn
 
     from metamath.llm.serve import build_app
@@ -55,9 +57,14 @@ def run(args: argparse.Namespace) -> int:
     name = args.served_model_name or args.model
     app = build_app(llm, name, max_batch=args.max_batch, batch_wait_s=args.batch_wait,
                     default_max_tokens=args.default_max_tokens)
-    print(f"serving {name!r} ({args.backend}) at http://{args.host}:{args.port}/v1", flush=True)
+    # Bind the socket here so the address printed is the real one, also for --port 0 (any free).
+    sock = socket.socket(socket.AF_INET6 if ":" in args.host else socket.AF_INET)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((args.host, args.port))
+    port = sock.getsockname()[1]
+    print(f"serving {name!r} ({args.backend}) at http://{args.host}:{port}/v1", flush=True)
     try:
-        uvicorn.run(app, host=args.host, port=args.port, log_level="info")
+        uvicorn.Server(uvicorn.Config(app, log_level="info")).run(sockets=[sock])
     finally:
         llm.close()
     return 0
