@@ -27,15 +27,9 @@ import sys
 import tempfile
 from pathlib import Path
 
+from _shapes import SIZES  # benchmarks/ is on sys.path when a script runs
+
 REPO = Path(__file__).resolve().parent.parent
-SIZES = {  # the anchor's shapes
-    "1b": dict(hidden_size=2048, intermediate_size=5632, num_hidden_layers=22,
-               num_attention_heads=32, num_key_value_heads=4),
-    "7b": dict(hidden_size=4096, intermediate_size=11008, num_hidden_layers=32,
-               num_attention_heads=32, num_key_value_heads=32),
-    "tiny": dict(hidden_size=64, intermediate_size=128, num_hidden_layers=2,
-                 num_attention_heads=4, num_key_value_heads=2),
-}
 PEAK = 989e12
 
 
