@@ -6,16 +6,12 @@ valid, that the stats add up and say so, and that a re-run is served from the ca
 from __future__ import annotations
 
 import json
-import os
-import socket
-import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
+from _servers import free_port, running_server
 from metamath.augment import (
     AugmentConfig,
     SeedConfig,
@@ -79,40 +75,15 @@ def test_tiny_model_through_hf(tiny_model_dir, data_dir, tmp_path):
     assert again == stats
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
-def served(tiny_model_dir):
+def served(tiny_model_dir, tmp_path):
     pytest.importorskip("fastapi")
     pytest.importorskip("uvicorn")
-    port = _free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "metamath", "serve", str(tiny_model_dir), "--port", str(port),
-         "--served-model-name", "tiny", "--device", "cpu"],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env={**os.environ})
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(240):
-            if proc.poll() is not None:
-                raise RuntimeError(f"metamath serve exited: {proc.stdout.read().decode()[-2000:]}")
-            try:
-                with urllib.request.urlopen(url + "/health", timeout=1):
-                    break
-            except OSError:
-                time.sleep(0.5)
-        else:
-            raise RuntimeError("metamath serve did not come up in 120 s")
-        yield url + "/v1"
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+    port = free_port()
+    cmd = [sys.executable, "-m", "metamath", "serve", str(tiny_model_dir), "--port", str(port),
+           "--served-model-name", "tiny", "--device", "cpu"]
+    with open(tmp_path / "serve.log", "w") as log, running_server(cmd, port, log) as url:
+        yield url
 
 
 @pytest.mark.slow

@@ -10,15 +10,12 @@ from __future__ import annotations
 
 import json
 import os
-import socket
-import subprocess
 import sys
-import time
-import urllib.request
 
 import pytest
 import yaml
 
+from _servers import free_port, running_server
 from metamath.cli import main
 from metamath.evaluate import EvalConfig, run_eval, score_file
 from metamath.evaluate.run import DecodingConfig
@@ -92,38 +89,15 @@ def test_hf_all_tasks_20_problems(tiny_model_dir, tmp_path, data_dir):
     assert res["backend"] == "hf" and res["tasks"]["math"]["metrics"]["by_subject"]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def served_tiny(tiny_model_dir, tmp_path):
     """`metamath serve` as a separate process on loopback; yields its base URL."""
-    port = _free_port()
-    log = open(tmp_path / "serve.log", "w")
-    proc = subprocess.Popen([sys.executable, "-m", "metamath", "serve", str(tiny_model_dir),
-                             "--host", "127.0.0.1", "--port", str(port), "--device", "cpu",
-                             "--served-model-name", "tiny"], stdout=log, stderr=subprocess.STDOUT,
-                            env={**os.environ, "TOKENIZERS_PARALLELISM": "false"})
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.time() + 120
-        while True:
-            try:
-                urllib.request.urlopen(f"{url}/health", timeout=2)
-                break
-            except OSError:
-                if proc.poll() is not None or time.time() > deadline:
-                    pytest.fail("metamath serve did not start: "
-                                + (tmp_path / "serve.log").read_text()[-2000:])
-                time.sleep(0.5)
-        yield f"{url}/v1"
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
-        log.close()
+    port = free_port()
+    cmd = [sys.executable, "-m", "metamath", "serve", str(tiny_model_dir), "--host", "127.0.0.1",
+           "--port", str(port), "--device", "cpu", "--served-model-name", "tiny"]
+    with open(tmp_path / "serve.log", "w") as log, running_server(
+            cmd, port, log, env={**os.environ, "TOKENIZERS_PARALLELISM": "false"}) as url:
+        yield url
 
 
 @pytest.mark.slow

@@ -5,50 +5,13 @@ so the backend must notice and fan out)."""
 from __future__ import annotations
 
 import shutil
-import socket
-import subprocess
 import sys
-import time
-import urllib.request
-from contextlib import contextmanager
 
 import pytest
 
+from _servers import free_port, running_server
 from metamath.llm.base import Request
 from metamath.llm.openai_compat import OpenAILLM
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@contextmanager
-def _server(cmd: list[str], port: int, log, wait_s: float = 180):
-    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + wait_s
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"{cmd[:3]} exited with {proc.returncode}; see {log.name}")
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"{cmd[:3]} not ready after {wait_s}s; see {log.name}")
-            time.sleep(0.5)
-        yield f"http://127.0.0.1:{port}/v1"
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 def _check(llm: OpenAILLM) -> dict:
@@ -73,10 +36,10 @@ def _check(llm: OpenAILLM) -> dict:
 
 @pytest.mark.slow  # 15-40 s on 2 busy cores, most of it the server importing torch
 def test_against_metamath_serve(tiny_model_dir, tmp_path):
-    port = _free_port()
+    port = free_port()
     cmd = [sys.executable, "-m", "metamath", "serve", str(tiny_model_dir), "--host", "127.0.0.1",
            "--port", str(port), "--device", "cpu"]
-    with open(tmp_path / "serve.log", "w") as log, _server(cmd, port, log) as url:
+    with open(tmp_path / "serve.log", "w") as log, running_server(cmd, port, log) as url:
         llm = OpenAILLM(str(tiny_model_dir), base_url=url, progress=False, timeout=120)
         s = _check(llm)
     assert s["requests"] == 3 and s["fanned_out"] == 0  # n honoured: one request per Request
@@ -87,9 +50,9 @@ def test_against_transformers_serve_which_ignores_n(tiny_model_dir, tmp_path):
     exe = shutil.which("transformers")
     if exe is None:
         pytest.skip("transformers CLI not installed (pip install 'transformers[serving]')")
-    port = _free_port()
+    port = free_port()
     cmd = [exe, "serve", "--host", "127.0.0.1", "--port", str(port), "--device", "cpu"]
-    with open(tmp_path / "serve.log", "w") as log, _server(cmd, port, log) as url:
+    with open(tmp_path / "serve.log", "w") as log, running_server(cmd, port, log) as url:
         llm = OpenAILLM(str(tiny_model_dir), base_url=url, progress=False, timeout=120)
         s = _check(llm)
         # It answered one choice to n=3 and n=2: the missing 2 + 1 samples were fanned out.

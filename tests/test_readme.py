@@ -14,13 +14,13 @@ from __future__ import annotations
 import os
 import re
 import shlex
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
+
+from _servers import stop, wait_ready
 
 REPO = Path(__file__).resolve().parent.parent
 README = REPO / "README.md"
@@ -98,18 +98,6 @@ def test_every_metamath_command_parses_and_its_config_resolves():
     assert checked >= 15, checked
 
 
-def _wait_port(port: int, proc: subprocess.Popen, seconds: float = 120) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        assert proc.poll() is None, proc.stderr.read() if proc.stderr else "server exited"
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                return
-        except OSError:
-            time.sleep(0.5)
-    raise TimeoutError(f"nothing listening on port {port} after {seconds} s")
-
-
 @pytest.mark.slow
 def test_commands_section_runs_offline(tmp_path, data_dir):
     work = tmp_path / "work"
@@ -127,11 +115,13 @@ def test_commands_section_runs_offline(tmp_path, data_dir):
                 argv = metamath_argv(cmd)
                 assert argv is not None, f"only metamath commands run here: {cmd}"
                 full = [sys.executable, "-m", "metamath", *argv]
-                if cmd.endswith("&"):
-                    proc = subprocess.Popen(full, cwd=work, env=env, stdout=subprocess.DEVNULL,
-                                            stderr=subprocess.PIPE, text=True)
+                if cmd.endswith("&"):  # a server: wait until it answers /health
+                    log = tmp_path / f"background{len(background)}.log"
+                    with open(log, "w") as out:
+                        proc = subprocess.Popen(full, cwd=work, env=env, stdout=out,
+                                                stderr=subprocess.STDOUT)
                     background.append(proc)
-                    _wait_port(int(argv[argv.index("--port") + 1]), proc)
+                    wait_ready(proc, int(argv[argv.index("--port") + 1]), log)
                     continue
                 r = subprocess.run(full, cwd=work, env=env, capture_output=True, text=True,
                                    timeout=900)
@@ -139,8 +129,7 @@ def test_commands_section_runs_offline(tmp_path, data_dir):
                 ran += 1
     finally:
         for p in background:
-            p.terminate()
-            p.wait(timeout=30)
+            stop(p)
     assert ran >= 8
     for rel in ["runs/tiny/config.json", "runs/qs-small/index.html",
                 "runs/aug-tiny/metamathqa.jsonl", "runs/train-tiny/model/config.json",

@@ -4,14 +4,14 @@
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+
+from _servers import free_port, running_server
 
 pytest.importorskip("fastapi")
 pytest.importorskip("uvicorn")
@@ -114,37 +114,15 @@ def test_errors_are_openai_shaped(server):
 
 
 @pytest.mark.slow
-def test_metamath_serve_cli(tiny_model_dir, free_port):
+def test_metamath_serve_cli(tiny_model_dir, tmp_path):
     """The real command in a subprocess, bound to 127.0.0.1 only."""
-    proc = subprocess.Popen([sys.executable, "-c", "import sys; from metamath.cli import main; sys.exit(main())",
-                             "serve", str(tiny_model_dir),
-                             "--port", str(free_port)],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    try:
-        url = f"http://127.0.0.1:{free_port}"
-        for _ in range(300):
-            try:
-                urllib.request.urlopen(url + "/health", timeout=1)
-                break
-            except OSError:
-                assert proc.poll() is None, proc.stdout.read()
-                time.sleep(0.2)
-        client = openai.OpenAI(base_url=url + "/v1", api_key="unused", max_retries=0)
+    port = free_port()
+    cmd = [sys.executable, "-m", "metamath", "serve", str(tiny_model_dir), "--port", str(port)]
+    with open(tmp_path / "serve.log", "w") as log, running_server(cmd, port, log) as url:
+        client = openai.OpenAI(base_url=url, api_key="unused", max_retries=0)
         out = client.completions.create(model=str(tiny_model_dir), prompt="1+1=", max_tokens=4,
                                         n=2)
         assert len(out.choices) == 2 and out.usage.completion_tokens == 8
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
-
-
-@pytest.fixture
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_openai_backend_against_serve(server, hf, monkeypatch):
