@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from metamath.io import JsonlWriter, atomic_write_text, read_jsonl, write_json
+from metamath.io import atomic_write_text, read_jsonl, write_json, write_jsonl
 
 DEFAULT_TEACHER = "Qwen/Qwen2.5-0.5B-Instruct"
 DEFAULT_STUDENT = "Qwen/Qwen2.5-0.5B"
@@ -125,9 +125,7 @@ def train_data(cfg: QuickstartConfig, aug_dir: Path, run_dir: Path) -> tuple[Pat
     out = run_dir / "train_data.jsonl"
     bootstrapped = [row for _, row in read_jsonl(aug_dir / "metamathqa.jsonl")]
     seeds = seed_sft_rows(cfg.seeds)
-    out.unlink(missing_ok=True)
-    with JsonlWriter(out, mode="w") as w:
-        w.write_many(bootstrapped + seeds)
+    write_jsonl(out, bootstrapped + seeds)  # rebuilt whole (atomically) on every run
     return out, {"bootstrapped": len(bootstrapped), "seed_solutions": len(seeds)}
 
 
@@ -201,12 +199,10 @@ def run_quickstart(cfg: QuickstartConfig, progress: bool = True,
 
 def _finished_training(run_dir: Path, steps: int) -> dict | None:
     """A finished training step (stats.json with the same step count and a saved model)."""
-    import json as _json
-
     f = run_dir / "stats.json"
     if not f.exists():
         return None
-    stats = _json.loads(f.read_text())
+    stats = json.loads(f.read_text())
     done = stats.get("steps") == steps and Path(stats.get("model_dir", "")).is_dir()
     return stats if done else None
 
