@@ -1,15 +1,18 @@
 """Training throughput of `metamath train` vs the MetaMath recipe, same GPU, same run.
 
     DATA=../shared/data python benchmarks/train_throughput.py            # GPU: default specs
-    python benchmarks/train_throughput.py ours:7b:16:sdpa ours:1b:32:sdpa anchor:7b:4 anchor:1b:4
+    python benchmarks/train_throughput.py ours:7b:16:varlen ours:7b:16:sdpa anchor:7b:4
     python benchmarks/train_throughput.py --tiny                          # CPU check of the script
 
 Ours: the real trainer (metamath.train.run_train) with random weights at the LLaMA-2-7B shape
 (bf16 weights, as the anchor: fp32 master weights and AdamW states do not fit one GPU at 7B) or
 the 1.1B shape (fp32 master weights + bf16 autocast, as the anchor), on GSM8K+MATH train examples
 (max length 512), packed with a per-example document mask, fused AdamW. Spec: ours:SIZE:EXAMPLES
-PER MICRO-BATCH[:ATTENTION[:PACKED ROW TOKENS[:bf16|fp32 weights]]]. The anchor: ../shared/bench/anchor_train_throughput.py
-(HF Trainer, pad to longest, batch 4), run as a subprocess in the same invocation.
+PER MICRO-BATCH[:ATTENTION[:PACKED ROW TOKENS[:bf16|fp32 weights]]]. ATTENTION is the trainer's
+attn_implementation: auto (what a user gets), varlen (PyTorch's varlen flash kernel, one flat row
+per micro-batch), sdpa (block-diagonal mask, rows of at most PACKED ROW TOKENS). The anchor:
+../shared/bench/anchor_train_throughput.py (HF Trainer, pad to longest, batch 4), run as a
+subprocess in the same invocation.
 
 Tokens/s counts non-pad tokens (prompt + response) as the anchor does; MFU = 6 x params x
 tokens/s / 989 TFLOP/s (H100/H200 dense bf16), the anchor's formula. The first WARM steps are
@@ -100,14 +103,14 @@ def run_ours(spec: str, model_dir: Path, data_file: Path, work: Path, steps: int
 
     if cuda:
         torch.cuda.reset_peak_memory_stats()
-    res = run_train(cfg, work / f"run-{size}-{micro}-{attn}")
+    res = run_train(cfg, work / f"run-{size}-{micro}-{attn}-{pack}-{parts[5] if len(parts) > 5 else 'w'}")
     rows = _metrics(Path(res["run_dir"]))
     timed = rows[warm:]
     tokens = sum(r["tokens"] for r in timed)
     secs = sum(r["tokens"] / r["tokens_per_s"] for r in timed)
     tps = tokens / secs
     out = dict(who="ours", size=size, params=res["params"], micro_batch_examples=micro,
-               attn=attn, pack_length=pack, weights="bf16" if bf16_weights else "fp32", tokens_per_s=round(tps), mfu_vs_989=round(6 * res["params"] * tps / PEAK, 3),
+               attn=attn, attn_used=res.get("attention"), pack_length=pack, weights="bf16" if bf16_weights else "fp32", tokens_per_s=round(tps), mfu_vs_989=round(6 * res["params"] * tps / PEAK, 3),
                final_loss=round(res["final_loss"], 4),
                peak_gb=round(torch.cuda.max_memory_allocated() / 2**30, 1) if cuda else None,
                gpu=torch.cuda.get_device_name() if cuda else "cpu")
@@ -150,8 +153,9 @@ def main() -> int:
     import torch
 
     cuda = torch.cuda.is_available()
-    specs = a.specs or (["ours:tiny:8"] if a.tiny or not cuda else
-                        ["ours:7b:16:sdpa", "ours:1b:32:sdpa", "anchor:7b:4", "anchor:1b:4"])
+    specs = a.specs or (["ours:tiny:8", "ours:tiny:8:varlen"] if a.tiny or not cuda else
+                        ["ours:7b:16:auto", "ours:7b:32:auto", "ours:7b:16:sdpa",
+                         "ours:1b:32:auto", "ours:1b:64:auto", "anchor:7b:4", "anchor:1b:4"])
     if a.tiny:
         a.steps, a.warm = min(a.steps, 8), min(a.warm, 2)
     data = Path(a.data)
@@ -186,7 +190,8 @@ def main() -> int:
     print(f"\n{'run':44} {'tokens/s':>10} {'MFU':>7} {'peak GB':>8}")
     for r in results:
         name = f"{r['who']} {r['size']} " + (
-            f"micro {r['micro_batch_examples']} {r['attn']} rows<={r['pack_length']} "
+            f"micro {r['micro_batch_examples']} {r['attn']}->{r['attn_used']} "
+            f"rows<={r['pack_length'] if r['attn_used'] in ('sdpa', 'eager') else 'all'} "
             f"{r['weights']}" if r["who"] == "ours" else f"batch {r['batch']}")
         print(f"{name:44} {r['tokens_per_s']:>10,} {r['mfu_vs_989']:>7.1%} "
               f"{r.get('peak_gb') or '':>8}")

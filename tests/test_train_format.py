@@ -10,6 +10,7 @@ torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
 
 from metamath.prompts.alpaca import render  # noqa: E402
+from metamath.train.attention import register  # noqa: E402
 from metamath.train.format import (  # noqa: E402
     IGNORE_INDEX,
     collate_packed,
@@ -96,8 +97,12 @@ def test_rows_of_bounded_length_pad_with_their_own_document(tok, gsm_rows):
     assert starts == len(ids) + pads
 
 
-@pytest.mark.parametrize("attn,row_tokens", [("sdpa", 0), ("eager", 0), ("sdpa", 500)])
+@pytest.mark.parametrize("attn,row_tokens", [("sdpa", 0), ("eager", 0), ("sdpa", 500),
+                                              ("varlen", 0), ("varlen", 500)])
 def test_packed_and_unpacked_loss_agree(tiny_model_dir, tok, gsm_rows, attn, row_tokens):
+    varlen = attn == "varlen"
+    if varlen:  # metamath.train.attention: on CPU its per-document SDPA path
+        attn = register()
     model = transformers.AutoModelForCausalLM.from_pretrained(tiny_model_dir,
                                                               attn_implementation=attn)
     ids, plens = encode_batch(tok, [r["question"] for r in gsm_rows],
@@ -110,7 +115,7 @@ def test_packed_and_unpacked_loss_agree(tiny_model_dir, tok, gsm_rows, attn, row
             out = model(**batch, num_items_in_batch=n, use_cache=False)
         return out.loss.item(), out.logits
 
-    packed, logits_p = loss(collate_packed(ex, tok.pad_token_id, row_tokens))
+    packed, logits_p = loss(collate_packed(ex, tok.pad_token_id, row_tokens, varlen))
     padded, _ = loss(collate_padded(ex, tok.pad_token_id))
     assert abs(packed - padded) < 1e-4
     if row_tokens:
@@ -123,5 +128,7 @@ def test_packed_and_unpacked_loss_agree(tiny_model_dir, tok, gsm_rows, attn, row
     assert (logits_p[0, a:b] - alone).abs().max().item() < 1e-4
     broken = collate_packed(ex)
     broken["position_ids"] = torch.arange(broken["input_ids"].shape[1])[None]
+    if varlen:  # without boundaries the varlen path treats the row as one sequence
+        broken.pop("cu_seq_lens_q", None)
     _, logits_b = loss(broken)
     assert (logits_b[0, a:b] - alone).abs().max().item() > 1e-2

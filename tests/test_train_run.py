@@ -75,10 +75,11 @@ def test_loss_falls_over_30_steps_via_cli(tiny_model_dir, gsm_file, tmp_path, ca
     assert model.config.num_hidden_layers == 2
 
 
-def test_packed_and_unpacked_training_agree(tiny_model_dir, gsm_file, tmp_path):
+@pytest.mark.parametrize("attn", ["sdpa", "varlen"])
+def test_packed_and_unpacked_training_agree(tiny_model_dir, gsm_file, tmp_path, attn):
     a = run_train(_cfg(tiny_model_dir, gsm_file, tmp_path, "max_steps=3", "save_steps=0",
                        "packing=true", "pack_length=400", "micro_batch_size=4",
-                       "save_model=false"), tmp_path / "packed")
+                       f"attn_implementation={attn}", "save_model=false"), tmp_path / "packed")
     b = run_train(_cfg(tiny_model_dir, gsm_file, tmp_path, "max_steps=3", "save_steps=0",
                        "packing=false", "micro_batch_size=1", "save_model=false"),
                   tmp_path / "padded")

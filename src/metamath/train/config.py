@@ -76,7 +76,10 @@ class TrainConfig:
     # bf16 | fp16 | no (ignored on CPU); a bool is accepted because YAML reads a bare `no` as false
     mixed_precision: str | bool = "bf16"
     gradient_checkpointing: bool = False
-    attn_implementation: str = "auto"  # auto: flash_attention_2 where installed, else sdpa
+    # auto: on CUDA flash_attention_2 where installed, else varlen (PyTorch's own varlen flash
+    # kernel, after a self-check), else sdpa; on CPU varlen (per-document SDPA). Or varlen, sdpa,
+    # flex_attention, eager.
+    attn_implementation: str = "auto"
     liger: bool = True  # Liger kernels where installed (CUDA only)
     fused_optimizer: bool = True  # fused AdamW on CUDA
     lora: LoraConfig = field(default_factory=LoraConfig)

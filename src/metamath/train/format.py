@@ -10,8 +10,9 @@ process count do not change the loss or the gradient.
 
 Packing: a micro-batch's examples are laid end to end in one row with position ids that restart
 at 0 for every example and no attention mask. transformers reads the restarts as document
-boundaries (masking_utils.find_packed_sequence_indices): flash-attention runs varlen, and
-sdpa/eager/flex get a block-diagonal causal mask, so no token attends across examples. The model
+boundaries (masking_utils.find_packed_sequence_indices): sdpa/eager/flex get a block-diagonal
+causal mask; flash-attention and metamath.train.attention ("varlen") are given the boundaries
+directly (cu_seq_lens), so no token attends across examples. The model
 shifts labels by one over the whole row; every example starts with a masked prompt token, so the
 last token of one example never learns to predict the first token of the next (checked in
 encode_batch). Plain `labels` keep the model's own loss path, and Liger's fused loss, usable.
@@ -128,20 +129,25 @@ def pack_rows(lengths: Sequence[int], row_tokens: int) -> list[list[int]]:
 
 
 def collate_packed(examples: Sequence[tuple[Sequence[int], int]], pad_id: int = 0,
-                   row_tokens: int = 0) -> dict[str, Any]:
+                   row_tokens: int = 0, varlen: bool = False) -> dict[str, Any]:
     """Examples end to end in rows of at most row_tokens tokens (0: one row), position ids
     restarting per example, no attention mask.
 
     Short rows are filled up to the longest with padding that forms its own "document"
     (positions from 0, labels -100), so it is attended by nothing else. Rows of bounded length
     keep the cost of SDPA's masked (dense) attention at row_tokens squared instead of the whole
-    micro-batch squared; flash attention's varlen path needs a single row (row_tokens=0).
+    micro-batch squared; varlen kernels want one row (row_tokens=0).
+
+    varlen: also give the document boundaries over the flattened batch as the keyword
+    arguments transformers' flash path and metamath.train.attention read (cu_seq_lens_q/k,
+    int32, and max_length_q/k, ints), computed here so the GPU never has to derive them.
     """
     import torch
 
     rows = pack_rows([len(x) for x, _ in examples], row_tokens)
     width = max(sum(len(examples[i][0]) for i in row) for row in rows)
     ids, pos, lab = [], [], []
+    docs: list[int] = []  # document lengths in flattened order
     for row in rows:
         r_ids, r_pos, r_lab = [], [], []
         for i in row:
@@ -150,12 +156,20 @@ def collate_packed(examples: Sequence[tuple[Sequence[int], int]], pad_id: int = 
             r_ids.extend(x)
             r_pos.extend(range(len(x)))
             r_lab.extend(labels_for(x, plen))
+            docs.append(len(x))
         k = width - len(r_ids)
+        if k:
+            docs.append(k)
         ids.append(r_ids + [pad_id] * k)
         pos.append(r_pos + list(range(k)))
         lab.append(r_lab + [IGNORE_INDEX] * k)
-    return {"input_ids": torch.tensor(ids), "position_ids": torch.tensor(pos),
-            "labels": torch.tensor(lab)}
+    batch = {"input_ids": torch.tensor(ids), "position_ids": torch.tensor(pos),
+             "labels": torch.tensor(lab)}
+    if varlen:
+        cu = torch.tensor([0] + docs, dtype=torch.int32).cumsum(0, dtype=torch.int32)
+        batch.update(cu_seq_lens_q=cu, cu_seq_lens_k=cu, max_length_q=max(docs),
+                     max_length_k=max(docs))
+    return batch
 
 
 def collate_padded(examples: Sequence[tuple[Sequence[int], int]], pad_id: int) -> dict[str, Any]:

@@ -1,8 +1,9 @@
 """Load the model and tokenizer for training (full, LoRA or QLoRA), and save the result.
 
-Attention: flash_attention_2 where the package is installed (varlen over packed rows), else
-PyTorch SDPA with transformers' block-diagonal document mask; any attn_implementation transformers
-knows ("flex_attention", "eager") can be named in the config.
+Attention (`attn_implementation`, default auto): on CUDA, flash_attention_2 where the flash-attn
+package is installed, else PyTorch's own varlen flash kernel (`varlen`, metamath.train.attention)
+once it passes a self-check, else SDPA with transformers' block-diagonal document mask. On CPU:
+varlen (its exact per-document SDPA path). Any name transformers knows ("flex_attention", "eager") can be set in the config.
 """
 
 from __future__ import annotations
@@ -21,10 +22,28 @@ PEAK_TFLOPS = {"H200": 989.0, "H100": 989.0, "H800": 989.0, "A100": 312.0, "A800
 
 
 def pick_attention(name: str, device_type: str) -> str:
+    """The attn_implementation to load the model with ("varlen" is registered as
+    metamath.train.attention.NAME)."""
+    from metamath.train import attention
+
+    if name == "varlen":
+        return attention.register()
     if name != "auto":
         return name
-    if device_type == "cuda" and importlib.util.find_spec("flash_attn") is not None:
+    if device_type != "cuda":
+        # the per-document SDPA path: exact, and 2.8x the tokens/s of the dense block-diagonal
+        # mask on the tiny model (benchmarks/train_throughput.py --tiny)
+        return attention.register()
+    if importlib.util.find_spec("flash_attn") is not None:
         return "flash_attention_2"
+    ok, why = attention.varlen_kernel_check()
+    if ok:
+        return attention.register()
+    import logging
+
+    logging.getLogger(__name__).warning(
+        "attn_implementation=auto: PyTorch's varlen flash kernel is not usable (%s); packed rows "
+        "use SDPA with a block-diagonal mask, which is slower", why)
     return "sdpa"
 
 

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from metamath.io import JsonlWriter, write_json, write_jsonl
+from metamath.train import attention
 from metamath.train.config import TrainConfig
 from metamath.train.data import TrainData, load_examples, summary
 from metamath.train.format import collate_packed, collate_padded, n_targets
@@ -169,9 +170,11 @@ def run_train(cfg: TrainConfig, run_dir: str | Path) -> dict[str, Any]:
             k: v for k, v in vars(cfg).items() if isinstance(v, (int, float, str, bool))})
 
     peak = peak_flops(accelerator.device, cfg.peak_tflops)
-    attn = getattr(accelerator.unwrap_model(model).config, "_attn_implementation", "")
-    # flash attention's varlen path reads document boundaries from a single row only
-    row_tokens = 0 if str(attn).startswith("flash") else cfg.pack_length
+    attn = str(getattr(accelerator.unwrap_model(model).config, "_attn_implementation", ""))
+    # varlen kernels (flash-attn, PyTorch's own) take the boundaries of one flat row; only the
+    # dense masked attention of sdpa/eager needs rows of bounded length
+    varlen = attn.startswith("flash") or attn == attention.NAME
+    row_tokens = 0 if varlen else cfg.pack_length
     pad_id = tok.pad_token_id
     losses: list[float] = []
     writer = JsonlWriter(metrics_path) if main else None
@@ -187,9 +190,10 @@ def run_train(cfg: TrainConfig, run_dir: str | Path) -> dict[str, Any]:
         lr = scheduler.get_last_lr()[0]
         for mb in micro:
             ex = [(data.ids[j], data.prompt_lens[j]) for j in mb]
-            batch = (collate_packed(ex, pad_id, row_tokens) if cfg.packing
+            batch = (collate_packed(ex, pad_id, row_tokens, varlen) if cfg.packing
                      else collate_padded(ex, pad_id))
-            batch = {k: v.to(accelerator.device) for k, v in batch.items()}
+            batch = {k: v.to(accelerator.device, non_blocking=True) if hasattr(v, "to") else v
+                     for k, v in batch.items()}
             with accelerator.accumulate(model):
                 with accelerator.autocast() if device_type == "cuda" else nullcontext():
                     # use_cache=False matters: with a cache transformers does not read the
@@ -229,6 +233,7 @@ def run_train(cfg: TrainConfig, run_dir: str | Path) -> dict[str, Any]:
     stats = {"model": cfg.model, "steps": plan.total, "resumed_from_step": start,
              "global_batch_size": cfg.global_batch_size, "grad_accum": plan.grad_accum,
              "processes": world, "distributed": str(accelerator.distributed_type).split(".")[-1],
+             "attention": "varlen" if attn == attention.NAME else attn,
              "params": n_params, "final_loss": losses[-1] if losses else None,
              "tokens_per_s": round(tps, 1) if tps else None,
              "mfu": round(6 * n_params * tps / (peak * world), 4) if (peak and tps) else None,
