@@ -93,7 +93,13 @@ def load_model(cfg: TrainConfig, device_type: str, init_device: Any = None) -> A
     if cfg.lora.enabled:
         model = _add_lora(model, cfg)
     if cfg.gradient_checkpointing:
-        model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+        # newer transformers name it activation_checkpointing_enable (the old name warns)
+        if hasattr(model, "activation_checkpointing_enable"):
+            model.activation_checkpointing_enable(
+                activation_checkpointing_kwargs={"use_reentrant": False})
+        else:
+            model.gradient_checkpointing_enable(
+                gradient_checkpointing_kwargs={"use_reentrant": False})
         if cfg.lora.enabled:
             model.enable_input_require_grads()
     return model
