@@ -155,3 +155,15 @@ def test_kernel_arguments_across_torch_versions(monkeypatch, version, window):
     out = attention._call_kernel(q, k, v, cu, 11, 0.2, window)  # GQA and a non-default scale
     want = attention._reference(q, k, v, [0, 9, 20], 0.2, window)
     assert (out - want).abs().max().item() < 1e-5
+
+
+def test_autocast_runs_attention_in_the_autocast_dtype():
+    # fp32 weights + bf16 autocast: q and k come out of the rotary embedding in fp32, v in bf16
+    g = torch.Generator().manual_seed(3)
+    q, k = torch.randn(1, 4, 10, 8, generator=g), torch.randn(1, 2, 10, 8, generator=g)
+    v = torch.randn(1, 2, 10, 8, generator=g)
+    want, _ = attention.varlen_attention_forward(None, q, k, v, None)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        out, _ = attention.varlen_attention_forward(None, q, k, v.bfloat16(), None)
+    assert out.dtype == torch.bfloat16
+    assert (out.float() - want).abs().max().item() < 5e-2

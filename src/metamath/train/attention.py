@@ -95,6 +95,13 @@ def varlen_attention_forward(module: Any, query: Any, key: Any, value: Any,
                          "attention sinks; use attn_implementation=sdpa")
     b, hq, t, d = query.shape
     hk = key.shape[1]
+    dev = query.device.type
+    if torch.is_autocast_enabled(dev):
+        # Under autocast with fp32 weights, rotary embeddings turn q and k back into fp32 while v
+        # stays in the autocast dtype; attention runs in the autocast dtype, as SDPA would
+        # (transformers' flash path does the same).
+        dt = torch.get_autocast_dtype(dev)
+        query, key, value = query.to(dt), key.to(dt), value.to(dt)
     q = query.transpose(1, 2).reshape(b * t, hq, d)
     k = key.transpose(1, 2).reshape(b * t, hk, d)
     v = value.transpose(1, 2).reshape(b * t, hk, d)
