@@ -153,7 +153,7 @@ def main() -> int:
     import torch
 
     cuda = torch.cuda.is_available()
-    specs = a.specs or (["ours:tiny:8", "ours:tiny:8:varlen"] if a.tiny or not cuda else
+    specs = a.specs or (["ours:tiny:8:sdpa", "ours:tiny:8:varlen"] if a.tiny or not cuda else
                         ["ours:7b:16:auto", "ours:7b:32:auto", "ours:7b:16:sdpa",
                          "ours:1b:32:auto", "ours:1b:64:auto", "anchor:7b:4", "anchor:1b:4"])
     if a.tiny:

@@ -31,7 +31,7 @@ def pick_attention(name: str, device_type: str) -> str:
     if name != "auto":
         return name
     if device_type != "cuda":
-        # the per-document SDPA path: exact, and 2.8x the tokens/s of the dense block-diagonal
+        # the per-document SDPA path: exact, and about 3x the tokens/s of the dense block-diagonal
         # mask on the tiny model (benchmarks/train_throughput.py --tiny)
         return attention.register()
     if importlib.util.find_spec("flash_attn") is not None:

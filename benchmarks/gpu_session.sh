@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# The GPU checks in one call, for a session lent a GPU machine (see the Development section of the
+# README). Runs the gpu-marked tests, then benchmarks/train_throughput.py with its default specs:
+# ours (varlen and sdpa) and the MetaMath anchor at 6.7B and 1.1B, in the same run. Everything
+# is logged under $OUT.
+#
+# Prepare on the CPU machine first. ../shared does not travel, so copy the data and the anchor
+# into the git-ignored .carry/:
+#   mkdir -p .carry && cp -r ../shared/data ../shared/bench .carry/
+# Then call the device tool:
+#   run(command="bash benchmarks/gpu_session.sh", carry=[".carry"], timeout_s=590)
+# Python packages the GPU image lacks can travel as wheels in .whl/ (carry it too).
+set -uo pipefail
+OUT=${OUT:-runs/gpu}
+mkdir -p "$OUT"
+export PYTHONUNBUFFERED=1 HF_HUB_OFFLINE=1 TOKENIZERS_PARALLELISM=false
+export DATA=${DATA:-.carry/data}
+export METAMATH_DATA=$DATA
+if compgen -G ".whl/*.whl" >/dev/null; then
+    python3 -m pip install -q --no-index --no-deps --no-compile --target /tmp/site .whl/*.whl \
+        && export PYTHONPATH=/tmp/site
+fi
+export PYTHONPATH=$PWD/src:$PWD/benchmarks:${PYTHONPATH:-}
+{
+    nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
+    python3 -c "import torch, transformers, accelerate; print('torch', torch.__version__,
+'transformers', transformers.__version__, 'accelerate', accelerate.__version__)"
+    python3 -c "from metamath.train.attention import varlen_kernel_check as c; print('varlen', c())"
+} 2>&1 | tee "$OUT/env.txt"
+
+timeout 150 python3 -m pytest -q -p no:cacheprovider -m gpu tests/test_train_attention.py \
+    tests/test_llm_hf.py 2>&1 | tee "$OUT/gpu_tests.log"
+
+timeout "${TRAIN_TIMEOUT:-400}" python3 benchmarks/train_throughput.py \
+    --anchor .carry/bench/anchor_train_throughput.py --out "$OUT" "$@" 2>&1 \
+    | grep -v "step/s" | tee "$OUT/train_throughput.log"
