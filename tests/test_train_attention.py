@@ -167,3 +167,35 @@ def test_autocast_runs_attention_in_the_autocast_dtype():
         out, _ = attention.varlen_attention_forward(None, q, k, v.bfloat16(), None)
     assert out.dtype == torch.bfloat16
     assert (out.float() - want).abs().max().item() < 5e-2
+
+
+def test_kernel_check_compares_outputs_and_gradients(monkeypatch):
+    import functools
+
+    good = _fake_kernels()["2.11"]
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    check = attention.varlen_kernel_check.__wrapped__  # uncached; runs on the CPU here
+    monkeypatch.setattr(attention, "_kernel", lambda: good)
+    assert check("cpu") == (True, "ok")
+
+    @functools.wraps(good)
+    def wrong_output(*a, **k):
+        return good(*a, **k) * 1.1
+
+    class _WrongGrad(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x.clone()
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * 0.5
+
+    @functools.wraps(good)
+    def wrong_grad(q, *a, **k):
+        return good(_WrongGrad.apply(q), *a, **k)
+
+    for bad, what in ((wrong_output, "output"), (wrong_grad, "dq")):
+        monkeypatch.setattr(attention, "_kernel", lambda bad=bad: bad)
+        ok, why = check("cpu")
+        assert not ok and what in why, why
