@@ -177,6 +177,8 @@ def test_kernel_check_compares_outputs_and_gradients(monkeypatch):
     check = attention.varlen_kernel_check.__wrapped__  # uncached; runs on the CPU here
     monkeypatch.setattr(attention, "_kernel", lambda: good)
     assert check("cpu") == (True, "ok")
+    with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16):  # as inside a forward
+        assert check("cpu") == (True, "ok")
 
     @functools.wraps(good)
     def wrong_output(*a, **k):

@@ -177,6 +177,16 @@ def varlen_kernel_check(device: str = "cuda") -> tuple[bool, str]:
         return False, f"torch {torch.__version__} has no torch.nn.attention.varlen"
     if not torch.cuda.is_available():
         return False, "no CUDA device"
+    # It may first run inside a model's forward: under no_grad or autocast, neither of which
+    # must change the check.
+    dev_type = torch.device(device).type
+    with torch.enable_grad(), torch.autocast(dev_type, enabled=False):
+        return _check(device)
+
+
+def _check(device: str) -> tuple[bool, str]:
+    import torch
+
     try:
         g = torch.Generator(device=device).manual_seed(0)
         q, k, v = (torch.randn(96, h, 64, device=device, dtype=torch.bfloat16, generator=g)
