@@ -128,6 +128,23 @@ def test_tensorboard_logging(tiny_model_dir, gsm_file, tmp_path):
     assert list((tmp_path / "tb").rglob("events.out.tfevents*"))
 
 
+def test_wandb_logging_offline(tiny_model_dir, gsm_file, tmp_path, monkeypatch):
+    pytest.importorskip("wandb")
+    monkeypatch.setenv("WANDB_MODE", "offline")  # no account, no network: a local run file
+    monkeypatch.setenv("WANDB_DIR", str(tmp_path / "wb"))
+    monkeypatch.setenv("WANDB_SILENT", "true")
+    (tmp_path / "wb").mkdir()
+    run_train(_cfg(tiny_model_dir, gsm_file, tmp_path, "max_steps=3", "save_steps=0",
+                   "save_model=false", "report_to=[wandb]"), tmp_path / "run")
+    files = list((tmp_path / "wb").rglob("run-*.wandb"))
+    assert len(files) == 1
+    blob = files[0].read_bytes()
+    rows = [json.loads(x) for x in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
+    # every logged loss is in W&B's run file, as the JSON text W&B stores for history values
+    assert len(rows) == 3 and all(json.dumps(r["loss"]).encode() in blob for r in rows)
+    assert b"tokens_per_s" in blob
+
+
 @pytest.mark.slow
 def test_two_process_gloo_run_saves_a_loadable_model(tiny_model_dir, gsm_file, tmp_path):
     run = tmp_path / "ddp"
