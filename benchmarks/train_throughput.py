@@ -143,7 +143,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("specs", nargs="*", help="ours:SIZE:MICRO[:ATTN] or anchor:SIZE:BATCH")
     ap.add_argument("--tiny", action="store_true", help="CPU check: tiny shape, few steps, no anchor")
-    ap.add_argument("--steps", type=int, default=int(os.environ.get("STEPS", "40")))
+    ap.add_argument("--steps", type=int, default=int(os.environ.get("STEPS", "30")))
     ap.add_argument("--warm", type=int, default=5)
     ap.add_argument("--data", default=os.environ.get("DATA", str(REPO.parent / "shared" / "data")))
     ap.add_argument("--anchor", default=str(REPO.parent / "shared" / "bench" /
