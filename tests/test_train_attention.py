@@ -80,8 +80,15 @@ def test_unsupported_features_are_refused_with_the_alternative():
 
 
 def test_pick_attention():
+    from transformers import Gemma2Config, GPT2Config, LlamaConfig
+
     assert pick_attention("varlen", "cpu") == attention.NAME
     assert pick_attention("auto", "cpu") == attention.NAME
+    assert pick_attention("auto", "cpu", LlamaConfig()) == attention.NAME
+    # soft-capped logits (Gemma 2), attention dropout, an unlisted family: auto keeps sdpa
+    assert pick_attention("auto", "cpu", Gemma2Config()) == "sdpa"
+    assert pick_attention("auto", "cpu", LlamaConfig(attention_dropout=0.1)) == "sdpa"
+    assert pick_attention("auto", "cpu", GPT2Config()) == "sdpa"
     assert pick_attention("eager", "cuda") == "eager"
     from transformers import AttentionInterface
 

@@ -36,6 +36,22 @@ NAME = "metamath_varlen"
 _HALF = ("bfloat16", "float16")
 
 
+# Model families whose attention layer calls the attention function with plain causal
+# self-attention (optionally a sliding window): what this module computes. Others keep sdpa
+# under `auto`; `attn_implementation: varlen` can still be set by hand.
+_EXACT_FOR = {"llama", "mistral", "qwen2", "qwen3", "gemma", "phi3", "olmo2", "granite"}
+
+
+def supports(config: Any) -> bool:
+    """Whether `auto` may use varlen for a model config (transformers PretrainedConfig)."""
+    if getattr(config, "model_type", None) not in _EXACT_FOR:
+        return False
+    if getattr(config, "attn_logit_softcapping", None) or getattr(
+            config, "attention_dropout", 0.0):
+        return False
+    return True
+
+
 def _kernel():
     try:
         from torch.nn.attention.varlen import varlen_attn

@@ -21,15 +21,18 @@ PEAK_TFLOPS = {"H200": 989.0, "H100": 989.0, "H800": 989.0, "A100": 312.0, "A800
                "L40S": 362.0, "A10G": 70.0, "4090": 165.0, "B200": 2250.0}
 
 
-def pick_attention(name: str, device_type: str) -> str:
+def pick_attention(name: str, device_type: str, model_config: Any = None) -> str:
     """The attn_implementation to load the model with ("varlen" is registered as
-    metamath.train.attention.NAME)."""
+    metamath.train.attention.NAME). model_config: for auto, varlen is chosen only for models
+    whose attention it computes exactly (attention.supports)."""
     from metamath.train import attention
 
     if name == "varlen":
         return attention.register()
     if name != "auto":
         return name
+    if model_config is not None and not attention.supports(model_config):
+        return "sdpa"
     if device_type != "cuda":
         # the per-document SDPA path: exact, and about 3x the tokens/s of the dense block-diagonal
         # mask on the tiny model (benchmarks/train_throughput.py --tiny)
@@ -69,8 +72,8 @@ def load_model(cfg: TrainConfig, device_type: str, init_device: Any = None) -> A
     import torch
     from transformers import AutoConfig, AutoModelForCausalLM
 
-    kw: dict[str, Any] = {"attn_implementation": pick_attention(cfg.attn_implementation,
-                                                                device_type)}
+    kw: dict[str, Any] = {"attn_implementation": pick_attention(
+        cfg.attn_implementation, device_type, AutoConfig.from_pretrained(cfg.model))}
     dtype = _DTYPES[cfg.model_dtype]
     kw["dtype"] = dtype if dtype == "auto" else getattr(torch, dtype)
     if cfg.lora.quantize_4bit:
