@@ -108,3 +108,19 @@ def test_unreachable_hub_dataset_says_so(tmp_path, tok, monkeypatch):
     monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
     with pytest.raises(RuntimeError, match="not a local file and the Hub dataset could not"):
         load_examples(_cfg(tmp_path, "no-such-owner/no-such-dataset"), tok)
+
+
+def test_validation_split_is_seeded_and_disjoint():
+    from metamath.train.data import TrainData, split_validation
+
+    def data():
+        return TrainData([[i] for i in range(50)], [0] * 50, [f"f:{i}" for i in range(50)])
+
+    train, val = split_validation(data(), 10, seed=3)
+    assert len(val) == 10 and len(train) == 40
+    assert set(train.refs).isdisjoint(val.refs) and len(set(train.refs) | set(val.refs)) == 50
+    assert split_validation(data(), 10, seed=3)[1].refs == val.refs  # same on every process
+    assert split_validation(data(), 10, seed=4)[1].refs != val.refs
+    assert split_validation(data(), 0, seed=3)[1] is None
+    with pytest.raises(ValueError, match="val_size=50"):
+        split_validation(data(), 50, seed=3)

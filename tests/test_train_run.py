@@ -91,7 +91,7 @@ def test_packed_and_unpacked_training_agree(tiny_model_dir, gsm_file, tmp_path, 
 def test_resume_reproduces_the_uninterrupted_run_lora(tiny_model_dir, gsm_file, tmp_path):
     # LoRA with dropout: the RNG state must come back too, not only weights and optimizer.
     common = ["max_steps=6", "lora.enabled=true", "lora.r=8", "lora.dropout=0.1", "lr=0.01",
-              "lora.merge=true"]
+              "lora.merge=true", "val_size=4", "val_steps=3"]
     full = run_train(_cfg(tiny_model_dir, gsm_file, tmp_path, "save_steps=3", *common),
                      tmp_path / "full")
     ckpt = tmp_path / "full" / "checkpoints" / "step-0000003"
@@ -102,6 +102,9 @@ def test_resume_reproduces_the_uninterrupted_run_lora(tiny_model_dir, gsm_file, 
     assert len(resumed["losses"]) == 3
     for x, y in zip(full["losses"][3:], resumed["losses"], strict=True):
         assert abs(x - y) < 1e-6, (full["losses"], resumed["losses"])
+    # validation passes (eval mode, no dropout) leave the training RNG stream alone
+    assert [s for s, _ in full["val_losses"]] == [3, 6]
+    assert abs(full["val_losses"][-1][1] - resumed["val_losses"][-1][1]) < 1e-6
     # LoRA saved as an adapter, and merged into a plain model on request
     assert (Path(full["adapter_dir"]) / "adapter_config.json").exists()
     from transformers import AutoModelForCausalLM
@@ -155,7 +158,7 @@ def test_two_process_gloo_run_saves_a_loadable_model(tiny_model_dir, gsm_file, t
            f"model={tiny_model_dir}", f"data.path={gsm_file}", "data.query_field=query",
            "data.response_field=response", "data.limit=null",
            f"data.cache_dir={tmp_path / 'cache'}", "global_batch_size=4", "micro_batch_size=2",
-           "max_length=384", "max_steps=4", "save_steps=2"]
+           "max_length=384", "max_steps=4", "save_steps=2", "val_size=5", "val_steps=2"]
     p = subprocess.run(cmd, capture_output=True, text=True, timeout=600, env=env, cwd=tmp_path)
     assert p.returncode == 0, p.stderr[-3000:]
     stats = json.loads((run / "stats.json").read_text())
@@ -164,11 +167,14 @@ def test_two_process_gloo_run_saves_a_loadable_model(tiny_model_dir, gsm_file, t
     # A step is the same 4 examples whatever the process count: one process, two micro-batches
     # of accumulation, gives the same losses.
     one = run_train(_cfg(tiny_model_dir, gsm_file, tmp_path, "max_steps=4", "save_steps=0",
-                         "save_model=false"), tmp_path / "one")
+                         "save_model=false", "val_size=5", "val_steps=2"), tmp_path / "one")
     two = [json.loads(x)["loss"] for x in (run / "metrics.jsonl").read_text().splitlines()]
     assert one["grad_accum"] == 2
     for x, y in zip(one["losses"], two, strict=True):
         assert abs(x - y) < 1e-4, (one["losses"], two)
+    # validation: 3 chunks over 2 processes (one process pads with a weight-0 pass), reduced
+    for (s1, v1), (s2, v2) in zip(one["val_losses"], stats["val_losses"], strict=True):
+        assert s1 == s2 and abs(v1 - v2) < 1e-4, (one["val_losses"], stats["val_losses"])
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     model = AutoModelForCausalLM.from_pretrained(run / "model")
@@ -186,3 +192,39 @@ def test_tiny_lora_recipe_as_the_quickstart_calls_it(tiny_model_dir, gsm_file, t
     from transformers import AutoModelForCausalLM
 
     assert AutoModelForCausalLM.from_pretrained(res["model_dir"]) is not None  # merged
+
+
+def test_validation_loss_is_the_held_out_mean_nll(tiny_model_dir, gsm_file, tmp_path):
+    run = tmp_path / "val"
+    res = run_train(_cfg(tiny_model_dir, gsm_file, tmp_path, "max_steps=4", "save_steps=0",
+                         "val_size=5", "val_steps=2", "micro_batch_size=2"), run)
+    assert res["val_size"] == 5 and [s for s, _ in res["val_losses"]] == [2, 4]
+    rows = [json.loads(x) for x in (run / "metrics.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in rows if "val_loss" in r] == [2, 4]
+    held = [json.loads(x)["ref"] for x in (run / "validation.jsonl").read_text().splitlines()]
+    assert len(held) == 5 == len(set(held))
+    # Recompute from the saved model: the mean NLL over the held-out responses + EOS.
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from metamath.train.format import encode_batch, n_targets
+
+    tok = AutoTokenizer.from_pretrained(run / "model")
+    model = AutoModelForCausalLM.from_pretrained(run / "model", attn_implementation="eager")
+    src = {f"{gsm_file}:{i + 1}": json.loads(line)
+           for i, line in enumerate(gsm_file.read_text().splitlines())}
+    assert all(h in src for h in held), held[:2]
+    ids, plens = encode_batch(tok, [src[h]["query"] for h in held],
+                              [src[h]["response"] for h in held], "metamath")
+    nll = tokens = 0.0
+    with torch.no_grad():
+        for x, p in zip(ids, plens, strict=True):
+            labels = [-100] * p + list(x[p:])
+            out = model(input_ids=torch.tensor([list(x)]), labels=torch.tensor([labels]),
+                        num_items_in_batch=1)
+            nll += out.loss.item()
+            tokens += n_targets(x, p)
+    assert abs(nll / tokens - res["val_loss"]) < 1e-4, (nll / tokens, res["val_loss"])
+    # the held-out examples never trained: the training set is the rest
+    assert res["data"]["validation_held_out"] == 5
+    assert "validation loss" in (run / "report.md").read_text()
+    assert 'class="val"' in (run / "loss.svg").read_text()

@@ -88,6 +88,10 @@ class TrainConfig:
     keep_checkpoints: int = 2
     resume: str = "auto"  # auto: latest checkpoint in run_dir; "": start fresh; or a checkpoint dir
     log_steps: int = 1
+    # Validation loss: hold out val_size of the kept examples (a seeded choice) and report the
+    # mean NLL on their responses every val_steps optimizer steps and at the end (0: end only).
+    val_size: int = 0
+    val_steps: int = 0
     report_to: list[str] = field(default_factory=list)  # tensorboard, wandb
     peak_tflops: float = 0.0  # for MFU; 0 = look the GPU up (H100/H200 bf16 dense: 989)
     save_model: bool = True
@@ -107,6 +111,8 @@ class TrainConfig:
         if 0 < self.pack_length < self.max_length:
             raise ConfigError(f"pack_length={self.pack_length} is shorter than max_length="
                               f"{self.max_length}; set pack_length >= max_length, or 0 for one row")
+        if self.val_size < 0 or self.val_steps < 0:
+            raise ConfigError("val_size and val_steps must be >= 0")
         if self.max_length < 2:
             raise ConfigError(f"max_length={self.max_length}: must be at least 2")
 

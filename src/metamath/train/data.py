@@ -209,6 +209,28 @@ def load_examples(cfg: TrainConfig, tok: Any) -> TrainData:
     return out
 
 
+def split_validation(data: TrainData, n: int, seed: int) -> tuple[TrainData, TrainData | None]:
+    """Hold out n examples (a seeded choice, the same on every process and on resume) for the
+    validation loss; the rest train. n=0: no validation set."""
+    if n <= 0:
+        return data, None
+    if n >= len(data):
+        raise ValueError(f"val_size={n} leaves no training examples ({len(data)} kept); "
+                         "lower val_size")
+    import numpy as np
+
+    held = set(np.random.default_rng(seed + 7919).permutation(len(data))[:n].tolist())
+
+    def part(keep: bool) -> TrainData:
+        idx = [i for i in range(len(data)) if (i in held) != keep]
+        return TrainData([data.ids[i] for i in idx], [data.prompt_lens[i] for i in idx],
+                         [data.refs[i] for i in idx], data.report, data.dropped)
+
+    train, val = part(True), part(False)
+    data.report["validation_held_out"] = n
+    return train, val
+
+
 def summary(report: dict[str, Any]) -> str:
     """One human line about what the data step kept and removed."""
     r = report

@@ -21,13 +21,14 @@ def read_metrics(path: Path) -> list[dict[str, Any]]:
 
 def loss_svg(rows: list[dict[str, Any]], width: int = 640, height: int = 320) -> str:
     pts = [(r["step"], r["loss"]) for r in rows if r.get("loss") is not None]
+    val = [(r["step"], r["val_loss"]) for r in rows if r.get("val_loss") is not None]
     pad = 48
     head = (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
             f'font-family="sans-serif" font-size="11">'
             f'<rect width="100%" height="100%" fill="white"/>')
     if not pts:
         return head + f'<text x="{pad}" y="{pad}">no loss logged</text></svg>\n'
-    xs, ys = [p[0] for p in pts], [p[1] for p in pts]
+    xs, ys = [p[0] for p in pts + val], [p[1] for p in pts + val]
     x0, x1 = min(xs), max(max(xs), min(xs) + 1)
     y0, y1 = min(ys), max(max(ys), min(ys) + 1e-9)
 
@@ -47,9 +48,17 @@ def loss_svg(rows: list[dict[str, Any]], width: int = 640, height: int = 320) ->
               f'<text x="{pad - 4}" y="{sy(y1) + 4:.1f}" text-anchor="end">{y1:.3g}</text>'
               f'<text x="{pad - 4}" y="{sy(y0) + 4:.1f}" text-anchor="end">{y0:.3g}</text>'
               f'<text x="{width / 2}" y="20" text-anchor="middle">training loss '
-              f'(response + EOS tokens)</text>')
+              f'(response + EOS tokens)' + (', validation loss in orange' if val else '') +
+              '</text>')
+    vline = ""
+    if val:
+        vpts = " ".join(f"{sx(x):.1f},{sy(y):.1f}" for x, y in val)
+        dots = "".join(f'<circle cx="{sx(x):.1f}" cy="{sy(y):.1f}" r="3" fill="#ff7f0e"/>'
+                       for x, y in val)
+        vline = (f'<polyline class="val" fill="none" stroke="#ff7f0e" stroke-width="1.5" '
+                 f'points="{vpts}"/>' + dots)
     return (head + axes + labels + f'<polyline fill="none" stroke="#1f77b4" stroke-width="1.5" '
-            f'points="{line}"/></svg>\n')
+            f'points="{line}"/>' + vline + '</svg>\n')
 
 
 def write_report(run_dir: Path, stats: dict[str, Any], data_summary: str) -> None:
@@ -64,6 +73,9 @@ def write_report(run_dir: Path, stats: dict[str, Any], data_summary: str) -> Non
           f"examples, {stats.get('processes')} process(es), gradient accumulation "
           f"{stats.get('grad_accum')})",
           f"- loss: {first} (first step) -> {last} (last step)",
+          *([f"- validation loss ({stats.get('val_size')} held-out examples, validation.jsonl): "
+             + " -> ".join(f"{v:.4f} (step {s})" for s, v in stats["val_losses"])]
+            if stats.get("val_losses") else []),
           f"- throughput: {stats.get('tokens_per_s')} tokens/s, MFU {stats.get('mfu')}",
           f"- saved: {stats.get('model_dir')}", "",
           "![loss](loss.svg)", "",

@@ -28,7 +28,7 @@ from typing import Any
 from metamath.io import JsonlWriter, write_json, write_jsonl
 from metamath.train import attention
 from metamath.train.config import TrainConfig
-from metamath.train.data import TrainData, load_examples, summary
+from metamath.train.data import TrainData, load_examples, split_validation, summary
 from metamath.train.format import collate_packed, collate_padded, n_targets
 from metamath.train.model import load_model, load_tokenizer, peak_flops, save_final
 from metamath.train.report import write_report
@@ -125,6 +125,7 @@ def run_train(cfg: TrainConfig, run_dir: str | Path) -> dict[str, Any]:
     tok = load_tokenizer(cfg)
     with ps.main_process_first():  # rank 0 tokenises and fills the cache, the others read it
         data = load_examples(cfg, tok)
+    data, val = split_validation(data, cfg.val_size, cfg.seed)
     plan = StepPlan(data, cfg, world)
     accelerator = Accelerator(
         gradient_accumulation_plugin=GradientAccumulationPlugin(
@@ -137,6 +138,8 @@ def run_train(cfg: TrainConfig, run_dir: str | Path) -> dict[str, Any]:
         save_resolved(cfg, run_dir)
         write_json(run_dir / "data_report.json", data.report)
         write_jsonl(run_dir / "dropped.jsonl", data.dropped)
+        if val is not None:
+            write_jsonl(run_dir / "validation.jsonl", [{"ref": r} for r in val.refs])
     set_seed(cfg.seed)
     local = accelerator.distributed_type in (DistributedType.NO, DistributedType.MULTI_GPU)
     model = load_model(cfg, device_type, accelerator.device if local else None)
@@ -177,6 +180,15 @@ def run_train(cfg: TrainConfig, run_dir: str | Path) -> dict[str, Any]:
     row_tokens = 0 if varlen else cfg.pack_length
     pad_id = tok.pad_token_id
     losses: list[float] = []
+    val_losses: list[list[float]] = [[r["step"], r["val_loss"]] for r in _rows(metrics_path)
+                                     if r.get("val_loss") is not None and r["step"] <= start]
+
+    def collate(ex: list[tuple[Any, int]]) -> dict[str, Any]:
+        batch = (collate_packed(ex, pad_id, row_tokens, varlen) if cfg.packing
+                 else collate_padded(ex, pad_id))
+        return {k: v.to(accelerator.device, non_blocking=True) if hasattr(v, "to") else v
+                for k, v in batch.items()}
+
     writer = JsonlWriter(metrics_path) if main else None
     bar = tqdm(total=plan.total, initial=start, desc="train", unit="step", disable=not main)
     t_start, tok_total, time_total = time.perf_counter(), 0, 0.0
@@ -189,11 +201,7 @@ def run_train(cfg: TrainConfig, run_dir: str | Path) -> dict[str, Any]:
         grad_norm = None
         lr = scheduler.get_last_lr()[0]
         for mb in micro:
-            ex = [(data.ids[j], data.prompt_lens[j]) for j in mb]
-            batch = (collate_packed(ex, pad_id, row_tokens, varlen) if cfg.packing
-                     else collate_padded(ex, pad_id))
-            batch = {k: v.to(accelerator.device, non_blocking=True) if hasattr(v, "to") else v
-                     for k, v in batch.items()}
+            batch = collate([(data.ids[j], data.prompt_lens[j]) for j in mb])
             with accelerator.accumulate(model):
                 with accelerator.autocast() if device_type == "cuda" else nullcontext():
                     # use_cache=False matters: with a cache transformers does not read the
@@ -217,12 +225,17 @@ def run_train(cfg: TrainConfig, run_dir: str | Path) -> dict[str, Any]:
                "mfu": round(6 * n_params * tps / (peak * world), 4) if peak else None,
                "grad_norm": float(grad_norm) if grad_norm is not None else None,
                "elapsed_s": round(time.perf_counter() - t_start, 2)}
-        if main and (step + 1) % cfg.log_steps == 0:
+        last = step + 1 == plan.total
+        if val is not None and (last or (cfg.val_steps and (step + 1) % cfg.val_steps == 0)):
+            row["val_loss"] = validation_loss(model, val, cfg, accelerator, collate)
+            val_losses.append([step + 1, row["val_loss"]])
+        if main and ((step + 1) % cfg.log_steps == 0 or "val_loss" in row):
             writer.write(row)
         if cfg.report_to:
             accelerator.log({k: v for k, v in row.items() if v is not None}, step=step + 1)
         bar.update(1)
-        bar.set_postfix(loss=f"{loss:.4f}", tok_s=f"{tps:,.0f}")
+        bar.set_postfix(loss=f"{loss:.4f}", tok_s=f"{tps:,.0f}", **(
+            {"val": f"{val_losses[-1][1]:.4f}"} if val_losses else {}))
         if cfg.save_steps > 0 and (step + 1) % cfg.save_steps == 0 and step + 1 < plan.total:
             _save_checkpoint(accelerator, run_dir, step + 1, cfg.keep_checkpoints)
     bar.close()
@@ -235,6 +248,8 @@ def run_train(cfg: TrainConfig, run_dir: str | Path) -> dict[str, Any]:
              "processes": world, "distributed": str(accelerator.distributed_type).split(".")[-1],
              "attention": "varlen" if attn == attention.NAME else attn,
              "params": n_params, "final_loss": losses[-1] if losses else None,
+             "val_size": len(val) if val is not None else 0,
+             "val_loss": val_losses[-1][1] if val_losses else None, "val_losses": val_losses,
              "tokens_per_s": round(tps, 1) if tps else None,
              "mfu": round(6 * n_params * tps / (peak * world), 4) if (peak and tps) else None,
              "wall_s": round(time.perf_counter() - t_start, 2), "data": data.report, **paths,
@@ -246,6 +261,35 @@ def run_train(cfg: TrainConfig, run_dir: str | Path) -> dict[str, Any]:
         accelerator.end_training()
     accelerator.wait_for_everyone()
     return {"run_dir": str(run_dir), **stats}
+
+
+def validation_loss(model: Any, val: TrainData, cfg: TrainConfig, accelerator: Any,
+                    collate: Any) -> float:
+    """Mean NLL per response+EOS token over the held-out examples (all processes together).
+
+    Every process runs the same number of forward passes (FSDP/ZeRO-3 gather weights
+    collectively): a process with no chunk left repeats the first one at weight 0."""
+    import torch
+
+    from metamath.train.format import n_targets
+
+    m, world, rank = cfg.micro_batch_size, accelerator.num_processes, accelerator.process_index
+    chunks = [list(range(k, min(k + m, len(val)))) for k in range(0, len(val), m)]
+    per_rank = -(-len(chunks) // world)
+    total = torch.zeros(2, dtype=torch.float64, device=accelerator.device)  # NLL sum, tokens
+    model.eval()
+    with torch.no_grad():
+        for i in range(per_rank):
+            k = rank + i * world
+            chunk, weight = (chunks[k], 1.0) if k < len(chunks) else (chunks[0], 0.0)
+            ex = [(val.ids[j], val.prompt_lens[j]) for j in chunk]
+            with accelerator.autocast() if accelerator.device.type == "cuda" else nullcontext():
+                out = model(**collate(ex), num_items_in_batch=1, use_cache=False)
+            total[0] += weight * out.loss.double()
+            total[1] += weight * sum(n_targets(x, p) for x, p in ex)
+    model.train()
+    total = accelerator.reduce(total, "sum")
+    return (total[0] / total[1]).item()
 
 
 def _finished(run_dir: Path, cfg: TrainConfig) -> dict[str, Any] | None:
