@@ -10,6 +10,9 @@
 # Then call the device tool:
 #   run(command="bash benchmarks/gpu_session.sh", carry=[".carry"], timeout_s=590)
 # Python packages the GPU image lacks can travel as wheels in .whl/ (carry it too).
+# A second call for the compiled trainer (config compile=true), with its baseline beside it:
+#   run(command="SKIP_TESTS=1 bash benchmarks/gpu_session.sh ours:7b:16:auto:::compile
+#                ours:7b:16:auto anchor:7b:4", carry=[".carry"], timeout_s=590)
 set -uo pipefail
 OUT=${OUT:-runs/gpu}
 mkdir -p "$OUT"
@@ -28,8 +31,10 @@ export PYTHONPATH=$PWD/src:$PWD/benchmarks:${PYTHONPATH:-}
     python3 -c "from metamath.train.attention import varlen_kernel_check as c; print('varlen', c())"
 } 2>&1 | tee "$OUT/env.txt"
 
-timeout 150 python3 -m pytest -q -p no:cacheprovider -m gpu tests/test_train_attention.py \
-    tests/test_llm_hf.py 2>&1 | tee "$OUT/gpu_tests.log"
+if [ -z "${SKIP_TESTS:-}" ]; then
+    timeout 150 python3 -m pytest -q -p no:cacheprovider -m gpu tests/test_train_attention.py \
+        tests/test_llm_hf.py 2>&1 | tee "$OUT/gpu_tests.log"
+fi
 
 # Specs can be given as arguments; by default the ones the README's table reports.
 SPECS=("$@")

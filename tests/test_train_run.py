@@ -228,3 +228,27 @@ def test_validation_loss_is_the_held_out_mean_nll(tiny_model_dir, gsm_file, tmp_
     assert res["data"]["validation_held_out"] == 5
     assert "validation loss" in (run / "report.md").read_text()
     assert 'class="val"' in (run / "loss.svg").read_text()
+
+
+@pytest.mark.slow
+def test_compiled_training_matches_eager_saves_plain_names_and_resumes(tiny_model_dir, gsm_file,
+                                                                       tmp_path):
+    pytest.importorskip("torch._inductor")
+    common = ["max_steps=4", "micro_batch_size=2"]
+    eager = run_train(_cfg(tiny_model_dir, gsm_file, tmp_path, "save_steps=0", *common),
+                      tmp_path / "eager")
+    comp = run_train(_cfg(tiny_model_dir, gsm_file, tmp_path, "save_steps=2", "compile=true",
+                          *common), tmp_path / "compiled")
+    for x, y in zip(eager["losses"], comp["losses"], strict=True):
+        assert abs(x - y) < 1e-4, (eager["losses"], comp["losses"])
+    from safetensors.torch import load_file
+
+    a = load_file(Path(eager["model_dir"]) / "model.safetensors")
+    b = load_file(Path(comp["model_dir"]) / "model.safetensors")
+    assert sorted(a) == sorted(b)  # no "_orig_mod" in the saved names
+    assert all(torch.allclose(a[k], b[k], atol=1e-4) for k in a)
+    ckpt = tmp_path / "compiled" / "checkpoints" / "step-0000002"
+    resumed = run_train(_cfg(tiny_model_dir, gsm_file, tmp_path, "save_steps=0", "compile=true",
+                             f"resume={ckpt}", "save_model=false", *common), tmp_path / "res")
+    for x, y in zip(comp["losses"][2:], resumed["losses"], strict=True):
+        assert abs(x - y) < 1e-5, (comp["losses"], resumed["losses"])

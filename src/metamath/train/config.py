@@ -81,6 +81,9 @@ class TrainConfig:
     # flex_attention, eager.
     attn_implementation: str = "auto"
     liger: bool = True  # Liger kernels where installed (CUDA only)
+    # torch.compile through accelerate's regional compilation (each repeated decoder block once,
+    # dynamic shapes); the first steps pay the compile time
+    compile: bool = False
     fused_optimizer: bool = True  # fused AdamW on CUDA
     lora: LoraConfig = field(default_factory=LoraConfig)
     seed: int = 42

@@ -162,6 +162,11 @@ def save_final(accelerator: Any, model: Any, tok: Any, cfg: TrainConfig, run_dir
     unwrapped = accelerator.unwrap_model(model)
     if not accelerator.is_main_process:
         return out
+    if state is not None and cfg.compile:
+        # regional compilation wraps each block in an OptimizedModule: its "_orig_mod." prefix
+        # is not part of the model's own parameter names
+        state = {k.replace("._orig_mod.", ".").removeprefix("_orig_mod."): v
+                 for k, v in state.items()}
     if cfg.lora.enabled:
         adapter = run_dir / "adapter"
         unwrapped.save_pretrained(adapter, state_dict=state)

@@ -106,7 +106,12 @@ def run_train(cfg: TrainConfig, run_dir: str | Path) -> dict[str, Any]:
     """Train per cfg, writing everything into run_dir; returns losses, paths and throughput."""
     import torch
     from accelerate import Accelerator, PartialState
-    from accelerate.utils import DistributedType, GradientAccumulationPlugin, set_seed
+    from accelerate.utils import (
+        DistributedType,
+        GradientAccumulationPlugin,
+        TorchDynamoPlugin,
+        set_seed,
+    )
     from tqdm.auto import tqdm
     from transformers import get_scheduler
 
@@ -131,7 +136,9 @@ def run_train(cfg: TrainConfig, run_dir: str | Path) -> dict[str, Any]:
         gradient_accumulation_plugin=GradientAccumulationPlugin(
             num_steps=plan.grad_accum, sync_with_dataloader=False),
         mixed_precision=cfg.mixed_precision if device_type == "cuda" else "no",
-        log_with=cfg.report_to or None, project_dir=str(run_dir), cpu=cpu)
+        log_with=cfg.report_to or None, project_dir=str(run_dir), cpu=cpu,
+        dynamo_plugin=TorchDynamoPlugin(backend="inductor", use_regional_compilation=True,
+                                        dynamic=True) if cfg.compile else None)
     main = accelerator.is_main_process
     if main:
         run_dir.mkdir(parents=True, exist_ok=True)
