@@ -8,8 +8,9 @@
 # into the git-ignored .carry/:
 #   mkdir -p .carry && cp -r ../shared/data ../shared/bench .carry/
 # Then call the device tool:
-#   run(command="bash benchmarks/gpu_session.sh", carry=[".carry"], timeout_s=590)
-# Python packages the GPU image lacks can travel as wheels in .whl/ (carry it too).
+#   run(command="bash benchmarks/gpu_session.sh", carry=[".carry", ".whl"], timeout_s=590)
+# Python packages the GPU image lacks travel as wheels in .whl/ (git-ignored), e.g. Liger:
+#   python3 -m pip download --no-deps liger-kernel==0.8.5 -d .whl
 # A second call for the compiled trainer (config compile=true), with its baseline beside it:
 #   run(command="SKIP_TESTS=1 bash benchmarks/gpu_session.sh ours:7b:16:auto:::compile
 #                ours:7b:16:auto anchor:7b:4", carry=[".carry"], timeout_s=590)
@@ -32,7 +33,8 @@ export PYTHONPATH=$PWD/src:$PWD/benchmarks:${PYTHONPATH:-}
 } 2>&1 | tee "$OUT/env.txt"
 
 if [ -z "${SKIP_TESTS:-}" ]; then
-    timeout 150 python3 -m pytest -q -p no:cacheprovider -m gpu tests/test_train_attention.py \
+    timeout 170 python3 -m pytest -q -p no:cacheprovider -m gpu tests/test_train_attention.py \
+        tests/test_train_run.py \
         tests/test_llm_hf.py 2>&1 | tee "$OUT/gpu_tests.log"
 fi
 
@@ -40,6 +42,6 @@ fi
 SPECS=("$@")
 [ ${#SPECS[@]} -eq 0 ] && SPECS=(ours:7b:16:auto ours:7b:32:auto ours:7b:16:sdpa ours:1b:32:auto
                                 anchor:7b:4 anchor:1b:4)
-timeout "${TRAIN_TIMEOUT:-420}" python3 benchmarks/train_throughput.py --steps 30 \
+timeout "${TRAIN_TIMEOUT:-400}" python3 benchmarks/train_throughput.py --steps 30 \
     --anchor .carry/bench/anchor_train_throughput.py --out "$OUT" "${SPECS[@]}" 2>&1 \
     | grep -v "step/s" | tee "$OUT/train_throughput.log"

@@ -8,8 +8,9 @@ Ours: the real trainer (metamath.train.run_train) with random weights at the LLa
 (bf16 weights, as the anchor: fp32 master weights and AdamW states do not fit one GPU at 7B) or
 the 1.1B shape (fp32 master weights + bf16 autocast, as the anchor), on GSM8K+MATH train examples
 (max length 512), packed with a per-example document mask, fused AdamW. Spec: ours:SIZE:EXAMPLES
-PER MICRO-BATCH[:ATTENTION[:PACKED ROW TOKENS[:bf16|fp32 weights[:compile]]]] (an empty field
-keeps its default: ours:7b:16:auto:2048::compile). ATTENTION is the trainer's
+PER MICRO-BATCH[:ATTENTION[:PACKED ROW TOKENS[:bf16|fp32 weights[:FLAGS]]]], FLAGS joined by +:
+compile (config compile=true), noliger (config liger=false; Liger is used where installed). An
+empty field keeps its default: ours:7b:16:auto:::compile+noliger. ATTENTION is the trainer's
 attn_implementation: auto (what a user gets), varlen (PyTorch's varlen flash kernel, one flat row
 per micro-batch), sdpa (block-diagonal mask, rows of at most PACKED ROW TOKENS). The anchor:
 ../shared/bench/anchor_train_throughput.py (HF Trainer, pad to longest, batch 4), run as a
@@ -91,7 +92,8 @@ def run_ours(spec: str, model_dir: Path, data_file: Path, work: Path, steps: int
     attn = parts[3] if len(parts) > 3 and parts[3] else "auto"
     pack = int(parts[4]) if len(parts) > 4 and parts[4] else 2048
     bf16_weights = parts[5] == "bf16" if len(parts) > 5 and parts[5] else size == "7b"
-    compiled = len(parts) > 6 and parts[6] == "compile"
+    flags = set(parts[6].split("+")) if len(parts) > 6 else set()  # compile, noliger
+    compiled = "compile" in flags
     cfg = load_train_config(None, [
         f"model={model_dir}", "model_init=random", f"data.path={data_file}",
         f"data.cache_dir={work / 'cache'}", "max_length=512", "packing=true",
@@ -100,7 +102,8 @@ def run_ours(spec: str, model_dir: Path, data_file: Path, work: Path, steps: int
         "lr=2e-5", "warmup_steps=2", "save_steps=0", "save_model=false",
         f"model_dtype={'bfloat16' if bf16_weights else 'float32'}",
         f"mixed_precision={'bf16' if cuda else 'no'}", f"attn_implementation={attn}",
-        f"peak_tflops={PEAK / 1e12 if cuda else 0}", f"compile={str(compiled).lower()}"])
+        f"peak_tflops={PEAK / 1e12 if cuda else 0}", f"compile={str(compiled).lower()}",
+        f"liger={str('noliger' not in flags).lower()}"])
     import torch
 
     if cuda:
@@ -112,7 +115,8 @@ def run_ours(spec: str, model_dir: Path, data_file: Path, work: Path, steps: int
     secs = sum(r["tokens"] / r["tokens_per_s"] for r in timed)
     tps = tokens / secs
     out = dict(who="ours", size=size, params=res["params"], micro_batch_examples=micro,
-               attn=attn, attn_used=res.get("attention"), compiled=compiled, pack_length=pack, weights="bf16" if bf16_weights else "fp32", tokens_per_s=round(tps), mfu_vs_989=round(6 * res["params"] * tps / PEAK, 3),
+               attn=attn, attn_used=res.get("attention"), compiled=compiled,
+               liger=res.get("liger"), pack_length=pack, weights="bf16" if bf16_weights else "fp32", tokens_per_s=round(tps), mfu_vs_989=round(6 * res["params"] * tps / PEAK, 3),
                final_loss=round(res["final_loss"], 4),
                peak_gb=round(torch.cuda.max_memory_allocated() / 2**30, 1) if cuda else None,
                gpu=torch.cuda.get_device_name() if cuda else "cpu")
@@ -195,6 +199,7 @@ def main() -> int:
             f"micro {r['micro_batch_examples']} {r['attn']}->{r['attn_used']} "
             f"rows<={r['pack_length'] if r['attn_used'] in ('sdpa', 'eager') else 'all'} "
             f"{r['weights']}" + (" compiled" if r.get("compiled") else "")
+            + (" liger" if r.get("liger") else "")
             if r["who"] == "ours" else f"batch {r['batch']}")
         print(f"{name:44} {r['tokens_per_s']:>10,} {r['mfu_vs_989']:>7.1%} "
               f"{r.get('peak_gb') or '':>8}")

@@ -252,3 +252,30 @@ def test_compiled_training_matches_eager_saves_plain_names_and_resumes(tiny_mode
                              f"resume={ckpt}", "save_model=false", *common), tmp_path / "res")
     for x, y in zip(comp["losses"][2:], resumed["losses"], strict=True):
         assert abs(x - y) < 1e-5, (comp["losses"], resumed["losses"])
+
+
+@pytest.mark.gpu
+def test_cuda_trainer_varlen_and_liger_match_sdpa(tiny_model_dir, gsm_file, tmp_path):
+    if not torch.cuda.is_available():
+        pytest.skip("needs a CUDA GPU")
+    # bf16 weights so the varlen path runs PyTorch's CUDA kernel, not the fp32 reference
+    base = ["max_steps=3", "save_steps=0", "save_model=false", "packing=true",
+            "micro_batch_size=4", "model_dtype=bfloat16", "mixed_precision=bf16"]
+    ref = run_train(_cfg(tiny_model_dir, gsm_file, tmp_path, "attn_implementation=sdpa",
+                         "liger=false", *base), tmp_path / "sdpa")
+    runs = {"varlen": run_train(_cfg(tiny_model_dir, gsm_file, tmp_path,
+                                     "attn_implementation=varlen", "liger=false", *base),
+                                tmp_path / "varlen")}
+    assert runs["varlen"]["attention"] == "varlen"
+    try:
+        import liger_kernel  # noqa: F401
+    except ImportError:
+        pass
+    else:
+        runs["liger"] = run_train(_cfg(tiny_model_dir, gsm_file, tmp_path,
+                                       "attn_implementation=varlen", "liger=true", *base),
+                                  tmp_path / "liger")
+        assert runs["liger"]["liger"]
+    for name, res in runs.items():
+        for x, y in zip(ref["losses"], res["losses"], strict=True):
+            assert abs(x - y) < 2e-2 * abs(x), (name, ref["losses"], res["losses"])

@@ -50,6 +50,11 @@ def pick_attention(name: str, device_type: str, model_config: Any = None) -> str
     return "sdpa"
 
 
+def liger_applies(cfg: TrainConfig, device_type: str) -> bool:
+    """Liger's kernels (Triton, CUDA only) patch the model where the package is installed."""
+    return bool(cfg.liger and device_type == "cuda" and importlib.util.find_spec("liger_kernel"))
+
+
 def load_tokenizer(cfg: TrainConfig) -> Any:
     from transformers import AutoTokenizer
 
@@ -89,7 +94,7 @@ def load_model(cfg: TrainConfig, device_type: str, init_device: Any = None) -> A
             model = AutoModelForCausalLM.from_config(AutoConfig.from_pretrained(cfg.model), **kw)
     else:
         model = AutoModelForCausalLM.from_pretrained(cfg.model, **kw)
-    if cfg.liger and device_type == "cuda" and importlib.util.find_spec("liger_kernel"):
+    if liger_applies(cfg, device_type):
         from liger_kernel.transformers import _apply_liger_kernel_to_instance
 
         _apply_liger_kernel_to_instance(model=model)

@@ -30,7 +30,13 @@ from metamath.train import attention
 from metamath.train.config import TrainConfig
 from metamath.train.data import TrainData, load_examples, split_validation, summary
 from metamath.train.format import collate_packed, collate_padded, n_targets
-from metamath.train.model import load_model, load_tokenizer, peak_flops, save_final
+from metamath.train.model import (
+    liger_applies,
+    load_model,
+    load_tokenizer,
+    peak_flops,
+    save_final,
+)
 from metamath.train.report import write_report
 
 
@@ -254,6 +260,7 @@ def run_train(cfg: TrainConfig, run_dir: str | Path) -> dict[str, Any]:
              "global_batch_size": cfg.global_batch_size, "grad_accum": plan.grad_accum,
              "processes": world, "distributed": str(accelerator.distributed_type).split(".")[-1],
              "attention": "varlen" if attn == attention.NAME else attn,
+             "liger": liger_applies(cfg, device_type), "compiled": cfg.compile,
              "params": n_params, "final_loss": losses[-1] if losses else None,
              "val_size": len(val) if val is not None else 0,
              "val_loss": val_losses[-1][1] if val_losses else None, "val_losses": val_losses,
