@@ -40,8 +40,9 @@ fi
 
 # Specs can be given as arguments; by default the ones the README's table reports.
 SPECS=("$@")
-[ ${#SPECS[@]} -eq 0 ] && SPECS=(ours:7b:16:auto ours:7b:32:auto ours:7b:16:sdpa ours:1b:32:auto
-                                anchor:7b:4 anchor:1b:4)
+# (with and without Liger, which is used where its wheel was carried; sdpa is the old path)
+[ ${#SPECS[@]} -eq 0 ] && SPECS=(ours:7b:16:auto ours:7b:16:auto:::noliger
+                                ours:7b:16:sdpa:::noliger ours:1b:32:auto anchor:7b:4 anchor:1b:4)
 timeout "${TRAIN_TIMEOUT:-400}" python3 benchmarks/train_throughput.py --steps 30 \
     --anchor .carry/bench/anchor_train_throughput.py --out "$OUT" "${SPECS[@]}" 2>&1 \
     | grep -v "step/s" | tee "$OUT/train_throughput.log"
