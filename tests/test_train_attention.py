@@ -89,6 +89,26 @@ def test_pick_attention():
     assert pick_attention("auto", "cpu", Gemma2Config()) == "sdpa"
     assert pick_attention("auto", "cpu", LlamaConfig(attention_dropout=0.1)) == "sdpa"
     assert pick_attention("auto", "cpu", GPT2Config()) == "sdpa"
+
+
+def test_flash_attn_where_installed_comes_first_for_every_family(monkeypatch):
+    import importlib.util
+
+    from transformers import Gemma2Config, LlamaConfig
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: object() if name == "flash_attn" else real(name, *a))
+    for config in (LlamaConfig(), Gemma2Config(), None):
+        assert pick_attention("auto", "cuda", config) == "flash_attention_2"
+    assert pick_attention("auto", "cpu", LlamaConfig()) == attention.NAME
+
+
+def test_boundaries_that_do_not_cover_the_batch_are_an_error():
+    x = torch.zeros(1, 2, 10, 4)
+    with pytest.raises(ValueError, match="do not cover"):
+        attention.varlen_attention_forward(None, x, x, x, None,
+                                           cu_seq_lens_q=torch.tensor([0, 4, 8]))
     assert pick_attention("eager", "cuda") == "eager"
     from transformers import AttentionInterface
 
@@ -204,7 +224,11 @@ def test_kernel_check_compares_outputs_and_gradients(monkeypatch):
     def wrong_grad(q, *a, **k):
         return good(_WrongGrad.apply(q), *a, **k)
 
-    for bad, what in ((wrong_output, "output"), (wrong_grad, "dq")):
+    @functools.wraps(good)
+    def no_window(*a, window_size=(-1, -1), **k):  # ignores the sliding window
+        return good(*a, window_size=(-1, window_size[1]), **k)
+
+    for bad, what in ((wrong_output, "output"), (wrong_grad, "dq"), (no_window, "window 5")):
         monkeypatch.setattr(attention, "_kernel", lambda bad=bad: bad)
         ok, why = check("cpu")
         assert not ok and what in why, why

@@ -102,9 +102,23 @@ def test_resume_reproduces_the_uninterrupted_run_lora(tiny_model_dir, gsm_file, 
     assert len(resumed["losses"]) == 3
     for x, y in zip(full["losses"][3:], resumed["losses"], strict=True):
         assert abs(x - y) < 1e-6, (full["losses"], resumed["losses"])
-    # validation passes (eval mode, no dropout) leave the training RNG stream alone
     assert [s for s, _ in full["val_losses"]] == [3, 6]
     assert abs(full["val_losses"][-1][1] - resumed["val_losses"][-1][1]) < 1e-6
+    # validation passes (eval mode, no dropout) leave training alone: validating only at the
+    # end gives the same training losses
+    common_end = [c for c in common if c != "val_steps=3"]
+    end_only = run_train(_cfg(tiny_model_dir, gsm_file, tmp_path, "save_steps=0",
+                              "save_model=false", *common_end), tmp_path / "end-only")
+    assert end_only["losses"] == pytest.approx(full["losses"], abs=1e-6)
+    # resuming in the run's own directory keeps the validation points logged before the kill
+    (tmp_path / "full" / "stats.json").unlink()
+    again = run_train(_cfg(tiny_model_dir, gsm_file, tmp_path, "save_steps=3", *common),
+                      tmp_path / "full")
+    assert again["resumed_from_step"] == 3
+    assert [s for s, _ in again["val_losses"]] == [3, 6]
+    assert [v for _, v in again["val_losses"]] == pytest.approx(
+        [v for _, v in full["val_losses"]], abs=1e-6)
+    assert "(step 3) -> " in (tmp_path / "full" / "report.md").read_text()
     # LoRA saved as an adapter, and merged into a plain model on request
     assert (Path(full["adapter_dir"]) / "adapter_config.json").exists()
     from transformers import AutoModelForCausalLM

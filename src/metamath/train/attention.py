@@ -74,6 +74,10 @@ def _reference(q: Any, k: Any, v: Any, cu: list[int], scale: float | None,
     import torch
     import torch.nn.functional as F
 
+    ordered = all(a <= b for a, b in zip(cu[:-1], cu[1:], strict=True))
+    if cu[0] != 0 or cu[-1] != q.shape[0] or not ordered:
+        raise ValueError(f"document boundaries {cu[:4]}...{cu[-2:]} do not cover the "
+                         f"{q.shape[0]} tokens of the batch in order")
     gqa = q.shape[1] != k.shape[1]
     out = torch.empty_like(q)
     for s, e in zip(cu[:-1], cu[1:], strict=True):
@@ -208,18 +212,22 @@ def _check(device: str) -> tuple[bool, str]:
         q, k, v = (torch.randn(96, h, 64, device=device, dtype=torch.bfloat16, generator=g)
                    .requires_grad_() for h in (4, 2, 2))
         cu = torch.tensor([0, 40, 96], dtype=torch.int32, device=device)
-        out = _call_kernel(q, k, v, cu, 56, None, None)
-        w = torch.randn(out.shape, device=device, generator=g)
-        (out.float() * w).sum().backward()
-        qr, kr, vr = (t.detach().float().requires_grad_() for t in (q, k, v))
-        ref = _reference(qr, kr, vr, [0, 40, 96], None, None)
-        (ref * w).sum().backward()
-        for name, got, want in (("output", out, ref), ("dq", q.grad, qr.grad),
-                                ("dk", k.grad, kr.grad), ("dv", v.grad, vr.grad)):
-            err = ((got.float() - want).abs().max() / (want.abs().max() + 1e-6)).item()
-            if not err < 3e-2:
-                return False, (f"varlen kernel disagrees with the reference ({name}: "
-                               f"relative error {err:.3g})")
+        # plain causal, then a sliding window with an explicit scale (Mistral, Granite)
+        for scale, window in ((None, None), (0.3, 5)):
+            for t in (q, k, v):
+                t.grad = None
+            out = _call_kernel(q, k, v, cu, 56, scale, window)
+            w = torch.randn(out.shape, device=device, generator=g)
+            (out.float() * w).sum().backward()
+            qr, kr, vr = (t.detach().float().requires_grad_() for t in (q, k, v))
+            ref = _reference(qr, kr, vr, [0, 40, 96], scale, window)
+            (ref * w).sum().backward()
+            for name, got, want in (("output", out, ref), ("dq", q.grad, qr.grad),
+                                    ("dk", k.grad, kr.grad), ("dv", v.grad, vr.grad)):
+                err = ((got.float() - want).abs().max() / (want.abs().max() + 1e-6)).item()
+                if not err < 3e-2:
+                    return False, (f"varlen kernel disagrees with the reference ({name}, "
+                                   f"window {window}: relative error {err:.3g})")
         return True, "ok"
     except Exception as e:  # any failure means: do not use it, say why
         return False, f"varlen kernel failed: {type(e).__name__}: {str(e)[:200]}"

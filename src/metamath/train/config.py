@@ -77,8 +77,9 @@ class TrainConfig:
     mixed_precision: str | bool = "bf16"
     gradient_checkpointing: bool = False
     # auto: on CUDA flash_attention_2 where installed, else varlen (PyTorch's own varlen flash
-    # kernel, after a self-check), else sdpa; on CPU varlen (per-document SDPA). Or varlen, sdpa,
-    # flex_attention, eager.
+    # kernel, after a self-check), else sdpa; on CPU varlen (per-document SDPA). varlen only for
+    # families it computes exactly (metamath.train.attention.supports), else sdpa. Or set varlen,
+    # sdpa, flex_attention, eager.
     attn_implementation: str = "auto"
     liger: bool = True  # Liger kernels where installed (CUDA only)
     # torch.compile through accelerate's regional compilation (each repeated decoder block once,

@@ -31,14 +31,14 @@ def pick_attention(name: str, device_type: str, model_config: Any = None) -> str
         return attention.register()
     if name != "auto":
         return name
+    if device_type == "cuda" and importlib.util.find_spec("flash_attn") is not None:
+        return "flash_attention_2"
     if model_config is not None and not attention.supports(model_config):
         return "sdpa"
     if device_type != "cuda":
         # the per-document SDPA path: exact, and about 3x the tokens/s of the dense block-diagonal
         # mask on the tiny model (benchmarks/train_throughput.py --tiny)
         return attention.register()
-    if importlib.util.find_spec("flash_attn") is not None:
-        return "flash_attention_2"
     ok, why = attention.varlen_kernel_check()
     if ok:
         return attention.register()
