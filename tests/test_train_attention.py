@@ -232,3 +232,9 @@ def test_kernel_check_compares_outputs_and_gradients(monkeypatch):
         monkeypatch.setattr(attention, "_kernel", lambda bad=bad: bad)
         ok, why = check("cpu")
         assert not ok and what in why, why
+
+
+def test_generation_with_a_kv_cache_is_refused():
+    q, kv = torch.zeros(1, 2, 1, 4), torch.zeros(1, 2, 9, 4)  # one new token, nine cached
+    with pytest.raises(ValueError, match="set_attn_implementation"):
+        attention.varlen_attention_forward(None, q, kv, kv, None)

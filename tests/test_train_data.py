@@ -99,6 +99,10 @@ def test_config_errors_name_the_key(tmp_path):
         load_train_config(None, ["model=x"])
     with pytest.raises(ConfigError, match="prompt_style"):
         load_train_config(None, ["model=x", "data.path=y.jsonl", "prompt_style=alpaca"])
+    with pytest.raises(ConfigError, match="eval.tasks: unknown task 'gsm9k'"):
+        load_train_config(None, ["model=x", "data.path=y.jsonl", "eval.tasks=[gsm9k]"])
+    with pytest.raises(ConfigError, match="val_size"):
+        load_train_config(None, ["model=x", "data.path=y.jsonl", "val_size=-1"])
 
 
 @pytest.mark.slow  # importing datasets and its offline look-ups take ~25 s here

@@ -293,3 +293,47 @@ def test_cuda_trainer_varlen_and_liger_match_sdpa(tiny_model_dir, gsm_file, tmp_
     for name, res in runs.items():
         for x, y in zip(ref["losses"], res["losses"], strict=True):
             assert abs(x - y) < 2e-2 * abs(x), (name, ref["losses"], res["losses"])
+
+
+def test_accuracy_during_training_uses_the_live_weights(tiny_model_dir, gsm_file, tmp_path,
+                                                         data_dir):
+    run = tmp_path / "ev"
+    res = run_train(_cfg(tiny_model_dir, gsm_file, tmp_path, "max_steps=4", "save_steps=0",
+                         "eval.tasks=[gsm8k]", "eval.limit=3", "eval.steps=2",
+                         "eval.max_tokens=12", f"eval.data_path={data_dir}"), run)
+    assert [s for s, _ in res["evals"]] == [2, 4]
+    rows = [json.loads(x) for x in (run / "metrics.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in rows if "eval_gsm8k" in r] == [2, 4]
+    step2 = json.loads((run / "evals" / "step-0000002" / "results.json").read_text())
+    assert step2["tasks"]["gsm8k"]["n_problems"] == 3
+    assert "accuracy during training" in (run / "report.md").read_text()
+    # The step-4 evaluation equals evaluating the saved final model from scratch: it ran on the
+    # trained weights, with generation-ready attention (varlen is training-only).
+    from metamath.evaluate.run import EvalConfig, run_eval
+
+    ecfg = EvalConfig(model=res["model_dir"], tasks=["gsm8k"], limit=3, data_path=str(data_dir),
+                      cache=False, backend_options={"static_cache": False, "compile": False})
+    ecfg.decoding.max_tokens = 12
+    fresh = run_eval(ecfg, tmp_path / "fresh", progress=False)
+    live = [json.loads(x)["completion"] for x in
+            (run / "evals" / "step-0000004" / "samples.jsonl").read_text().splitlines()]
+    again = [json.loads(x)["completion"] for x in
+             (tmp_path / "fresh" / "samples.jsonl").read_text().splitlines()]
+    assert live == again and any(live)
+    early = [json.loads(x)["completion"] for x in
+             (run / "evals" / "step-0000002" / "samples.jsonl").read_text().splitlines()]
+    assert early != live  # two steps of training changed what the model writes
+    assert fresh["summary"]["gsm8k"]["accuracy"] == res["evals"][-1][1]["gsm8k"]
+
+
+def test_evaluation_during_training_leaves_training_alone(tiny_model_dir, gsm_file, tmp_path,
+                                                         data_dir):
+    # LoRA dropout draws from the RNG: generation in between must not shift its stream
+    common = ["max_steps=4", "save_steps=0", "save_model=false", "lora.enabled=true",
+              "lora.r=8", "lora.dropout=0.1", "lr=0.01"]
+    plain = run_train(_cfg(tiny_model_dir, gsm_file, tmp_path, *common), tmp_path / "plain")
+    ev = run_train(_cfg(tiny_model_dir, gsm_file, tmp_path, *common, "eval.tasks=[gsm8k]",
+                        "eval.limit=2", "eval.steps=1", "eval.max_tokens=8",
+                        f"eval.data_path={data_dir}"), tmp_path / "ev")
+    assert len(ev["evals"]) == 4
+    assert ev["losses"] == pytest.approx(plain["losses"], abs=1e-6)

@@ -115,6 +115,9 @@ def varlen_attention_forward(module: Any, query: Any, key: Any, value: Any,
                          "attention sinks; use attn_implementation=sdpa")
     b, hq, t, d = query.shape
     hk = key.shape[1]
+    if key.shape[2] != t:
+        raise ValueError("attn_implementation=varlen is for training (no KV cache); generate "
+                         "with sdpa: model.set_attn_implementation('sdpa')")
     dev = query.device.type
     if torch.is_autocast_enabled(dev):
         # Under autocast with fp32 weights, rotary embeddings turn q and k back into fp32 while v

@@ -42,6 +42,20 @@ class LoraConfig:
 
 
 @dataclass
+class EvalDuringTraining:
+    """Accuracy on eval tasks during training, with the live model (metamath eval's grader and
+    prompt). Needs the whole model on each process: one device, DDP, LoRA; under FSDP/DeepSpeed
+    evaluate saved models with `metamath eval` instead."""
+
+    tasks: list[str] = field(default_factory=list)  # e.g. [gsm8k]; empty: no evaluation
+    limit: int = 200  # the first N problems of each task
+    steps: int = 0  # every N optimizer steps; 0: at the end only
+    max_tokens: int | None = None  # None: the task's (512 GSM8K, 2048 MATH)
+    batch_size: int | None = None  # generation rows per batch; None: the hf backend's default
+    data_path: str | None = None  # data dir or file; default $METAMATH_DATA, then the Hub
+
+
+@dataclass
 class TrainConfig:
     model: str = ""  # local path or Hub id of any causal LM
     # pretrained: load the weights; random: build the architecture from its config.json with
@@ -87,6 +101,7 @@ class TrainConfig:
     compile: bool = False
     fused_optimizer: bool = True  # fused AdamW on CUDA
     lora: LoraConfig = field(default_factory=LoraConfig)
+    eval: EvalDuringTraining = field(default_factory=EvalDuringTraining)
     seed: int = 42
     save_steps: int = 1000  # 0: only the final model
     keep_checkpoints: int = 2
@@ -115,6 +130,16 @@ class TrainConfig:
         if 0 < self.pack_length < self.max_length:
             raise ConfigError(f"pack_length={self.pack_length} is shorter than max_length="
                               f"{self.max_length}; set pack_length >= max_length, or 0 for one row")
+        if self.eval.tasks:
+            from metamath.evaluate.tasks import get_task
+
+            for t in self.eval.tasks:
+                try:
+                    get_task(t)  # an unknown task name fails here, before any training
+                except ValueError as e:
+                    raise ConfigError(f"eval.tasks: {e}") from None
+            if self.eval.limit < 1 or self.eval.steps < 0:
+                raise ConfigError("eval.limit must be >= 1 and eval.steps >= 0")
         if self.val_size < 0 or self.val_steps < 0:
             raise ConfigError("val_size and val_steps must be >= 0")
         if self.max_length < 2:

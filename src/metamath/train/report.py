@@ -76,6 +76,9 @@ def write_report(run_dir: Path, stats: dict[str, Any], data_summary: str) -> Non
           *([f"- validation loss ({stats.get('val_size')} held-out examples, validation.jsonl): "
              + " -> ".join(f"{v:.4f} (step {s})" for s, v in stats["val_losses"])]
             if stats.get("val_losses") else []),
+          *(["- accuracy during training (evals/step-N/report.md): " + "; ".join(
+              f"step {s}: " + ", ".join(f"{t} {a:.3f}" for t, a in accs.items())
+              for s, accs in stats["evals"])] if stats.get("evals") else []),
           f"- throughput: {stats.get('tokens_per_s')} tokens/s, MFU {stats.get('mfu')}",
           f"- saved: {stats.get('model_dir')}", "",
           "![loss](loss.svg)", "",

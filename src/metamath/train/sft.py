@@ -163,6 +163,11 @@ def run_train(cfg: TrainConfig, run_dir: str | Path) -> dict[str, Any]:
         ds.deepspeed_config["train_micro_batch_size_per_gpu"] = cfg.micro_batch_size
         if ds.deepspeed_config.get("gradient_clipping", "auto") == "auto":
             ds.deepspeed_config["gradient_clipping"] = cfg.max_grad_norm
+    if cfg.eval.tasks and accelerator.distributed_type in (DistributedType.FSDP,
+                                                           DistributedType.DEEPSPEED):
+        raise ValueError("eval.tasks generates with the whole model on one process, which "
+                         "FSDP/DeepSpeed shard; leave eval.tasks empty and evaluate the saved "
+                         "model (or checkpoints) with `metamath eval`")
     model, optimizer = accelerator.prepare(model, optimizer)
     warmup = cfg.warmup_steps if cfg.warmup_steps >= 0 else math.ceil(cfg.warmup_ratio * plan.total)
     scheduler = get_scheduler(cfg.scheduler, optimizer.optimizer, num_warmup_steps=warmup,
@@ -195,6 +200,10 @@ def run_train(cfg: TrainConfig, run_dir: str | Path) -> dict[str, Any]:
     losses: list[float] = []
     val_losses: list[list[float]] = [[r["step"], r["val_loss"]] for r in _rows(metrics_path)
                                      if r.get("val_loss") is not None and r["step"] <= start]
+    evals: list[list[Any]] = [[r["step"], {k[5:]: v for k, v in r.items()
+                                           if k.startswith("eval_")}]
+                              for r in _rows(metrics_path)
+                              if r["step"] <= start and any(k.startswith("eval_") for k in r)]
 
     def collate(ex: list[tuple[Any, int]]) -> dict[str, Any]:
         batch = (collate_packed(ex, pad_id, row_tokens, varlen) if cfg.packing
@@ -242,13 +251,19 @@ def run_train(cfg: TrainConfig, run_dir: str | Path) -> dict[str, Any]:
         if val is not None and (last or (cfg.val_steps and (step + 1) % cfg.val_steps == 0)):
             row["val_loss"] = validation_loss(model, val, cfg, accelerator, collate)
             val_losses.append([step + 1, row["val_loss"]])
-        if main and ((step + 1) % cfg.log_steps == 0 or "val_loss" in row):
+        if cfg.eval.tasks and (last or (cfg.eval.steps and (step + 1) % cfg.eval.steps == 0)):
+            accs = evaluate_now(model, tok, cfg, accelerator, run_dir, step + 1)
+            row.update({f"eval_{t}": a for t, a in accs.items()})
+            evals.append([step + 1, accs])
+        if main and ((step + 1) % cfg.log_steps == 0 or "val_loss" in row
+                     or any(k.startswith("eval_") for k in row)):
             writer.write(row)
         if cfg.report_to:
             accelerator.log({k: v for k, v in row.items() if v is not None}, step=step + 1)
         bar.update(1)
         bar.set_postfix(loss=f"{loss:.4f}", tok_s=f"{tps:,.0f}", **(
-            {"val": f"{val_losses[-1][1]:.4f}"} if val_losses else {}))
+            {"val": f"{val_losses[-1][1]:.4f}"} if val_losses else {}), **(
+            {"acc": " ".join(f"{v:.3f}" for v in evals[-1][1].values())} if evals else {}))
         if cfg.save_steps > 0 and (step + 1) % cfg.save_steps == 0 and step + 1 < plan.total:
             _save_checkpoint(accelerator, run_dir, step + 1, cfg.keep_checkpoints)
     bar.close()
@@ -264,6 +279,7 @@ def run_train(cfg: TrainConfig, run_dir: str | Path) -> dict[str, Any]:
              "params": n_params, "final_loss": losses[-1] if losses else None,
              "val_size": len(val) if val is not None else 0,
              "val_loss": val_losses[-1][1] if val_losses else None, "val_losses": val_losses,
+             "evals": evals,
              "tokens_per_s": round(tps, 1) if tps else None,
              "mfu": round(6 * n_params * tps / (peak * world), 4) if (peak and tps) else None,
              "wall_s": round(time.perf_counter() - t_start, 2), "data": data.report, **paths,
@@ -304,6 +320,51 @@ def validation_loss(model: Any, val: TrainData, cfg: TrainConfig, accelerator: A
     model.train()
     total = accelerator.reduce(total, "sum")
     return (total[0] / total[1]).item()
+
+
+def evaluate_now(model: Any, tok: Any, cfg: TrainConfig, accelerator: Any, run_dir: Path,
+                 step: int) -> dict[str, float]:
+    """Accuracy of the live model on cfg.eval.tasks (main process; the others wait), with the
+    evaluator's prompt and grader; the full run (samples.jsonl, report) goes to
+    run_dir/evals/step-N. Returns {task: accuracy} on the main process, {} elsewhere."""
+    from metamath.evaluate.run import EvalConfig, run_eval
+    from metamath.llm.hf import HFLLM
+
+    accs: dict[str, float] = {}
+    if accelerator.is_main_process:
+        net = accelerator.unwrap_model(model)
+        prev = net.config._attn_implementation
+        if prev == attention.NAME:  # a training-only kernel: no KV cache, no padding mask
+            net.set_attn_implementation("sdpa")
+        # the prompt the model trains with; the released code's own eval prompt for "original"
+        prompt_style, alpaca_style = {"metamath": ("alpaca", "metamath"),
+                                      "original": ("alpaca", "original_eval"),
+                                      "chat": ("chat", "metamath")}[cfg.prompt_style]
+        ecfg = EvalConfig(model=f"{cfg.model} (step {step})", tasks=list(cfg.eval.tasks),
+                          limit=cfg.eval.limit, data_path=cfg.eval.data_path,
+                          prompt_style=prompt_style, alpaca_style=alpaca_style, cache=False,
+                          report_examples=3)
+        ecfg.decoding.max_tokens = cfg.eval.max_tokens
+        opts: dict[str, Any] = {"static_cache": False, "compile": False, "progress": False}
+        if cfg.eval.batch_size:
+            opts["batch_size"] = cfg.eval.batch_size
+        import torch
+
+        cuda = accelerator.device.type == "cuda"
+        try:
+            llm = HFLLM.from_objects(net, tok, name=ecfg.model, **opts)
+            # the training RNG stream (dropout) continues as if no evaluation had run
+            with torch.random.fork_rng(devices=[accelerator.device] if cuda else []), (
+                    accelerator.autocast() if cuda else nullcontext()):
+                res = run_eval(ecfg, run_dir / "evals" / f"step-{step:07d}", llm=llm,
+                               progress=False)
+        finally:
+            if prev == attention.NAME:
+                net.set_attn_implementation(prev)
+            net.train()
+        accs = {t: s["accuracy"] for t, s in res["summary"].items()}
+    accelerator.wait_for_everyone()
+    return accs
 
 
 def _finished(run_dir: Path, cfg: TrainConfig) -> dict[str, Any] | None:
