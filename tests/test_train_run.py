@@ -163,7 +163,8 @@ def test_wandb_logging_offline(tiny_model_dir, gsm_file, tmp_path, monkeypatch):
 
 
 @pytest.mark.slow
-def test_two_process_gloo_run_saves_a_loadable_model(tiny_model_dir, gsm_file, tmp_path):
+def test_two_process_gloo_run_saves_a_loadable_model(tiny_model_dir, gsm_file, tmp_path,
+                                                     data_dir):
     run = tmp_path / "ddp"
     env = {**os.environ, "OMP_NUM_THREADS": "1", "CUDA_VISIBLE_DEVICES": ""}
     cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2",
@@ -172,12 +173,15 @@ def test_two_process_gloo_run_saves_a_loadable_model(tiny_model_dir, gsm_file, t
            f"model={tiny_model_dir}", f"data.path={gsm_file}", "data.query_field=query",
            "data.response_field=response", "data.limit=null",
            f"data.cache_dir={tmp_path / 'cache'}", "global_batch_size=4", "micro_batch_size=2",
-           "max_length=384", "max_steps=4", "save_steps=2", "val_size=5", "val_steps=2"]
+           "max_length=384", "max_steps=4", "save_steps=2", "val_size=5", "val_steps=2",
+           "eval.tasks=[gsm8k]", "eval.limit=2", "eval.max_tokens=8",
+           f"eval.data_path={data_dir}"]  # rank 0 generates at the end while rank 1 waits
     p = subprocess.run(cmd, capture_output=True, text=True, timeout=600, env=env, cwd=tmp_path)
     assert p.returncode == 0, p.stderr[-3000:]
     stats = json.loads((run / "stats.json").read_text())
     assert stats["processes"] == 2 and stats["grad_accum"] == 1
     assert stats["distributed"] == "MULTI_CPU"  # a real gloo process group, not two solo runs
+    assert [s for s, _ in stats["evals"]] == [4] and "gsm8k" in stats["evals"][0][1]
     # A step is the same 4 examples whatever the process count: one process, two micro-batches
     # of accumulation, gives the same losses.
     one = run_train(_cfg(tiny_model_dir, gsm_file, tmp_path, "max_steps=4", "save_steps=0",
