@@ -92,10 +92,12 @@ def test_resume_reproduces_the_uninterrupted_run_lora(tiny_model_dir, gsm_file, 
     # LoRA with dropout: the RNG state must come back too, not only weights and optimizer.
     common = ["max_steps=6", "lora.enabled=true", "lora.r=8", "lora.dropout=0.1", "lr=0.01",
               "lora.merge=true", "val_size=4", "val_steps=3"]
-    full = run_train(_cfg(tiny_model_dir, gsm_file, tmp_path, "save_steps=3", *common),
-                     tmp_path / "full")
+    full = run_train(_cfg(tiny_model_dir, gsm_file, tmp_path, "save_steps=3",
+                          "save_hf_checkpoints=true", *common), tmp_path / "full")
     ckpt = tmp_path / "full" / "checkpoints" / "step-0000003"
     assert (ckpt / "trainer_state.json").exists()
+    # a LoRA checkpoint in Hugging Face format is its adapter (merging waits for the end)
+    assert (ckpt / "adapter" / "adapter_config.json").exists() and not (ckpt / "model").exists()
     resumed = run_train(_cfg(tiny_model_dir, gsm_file, tmp_path, "save_steps=0",
                              f"resume={ckpt}", *common), tmp_path / "resumed")
     assert resumed["resumed_from_step"] == 3
@@ -341,3 +343,22 @@ def test_evaluation_during_training_leaves_training_alone(tiny_model_dir, gsm_fi
                         f"eval.data_path={data_dir}"), tmp_path / "ev")
     assert len(ev["evals"]) == 4
     assert ev["losses"] == pytest.approx(plain["losses"], abs=1e-6)
+
+
+def test_hf_format_checkpoints_load_and_hold_the_checkpoint_weights(tiny_model_dir, gsm_file,
+                                                                    tmp_path):
+    run = tmp_path / "hf"
+    run_train(_cfg(tiny_model_dir, gsm_file, tmp_path, "max_steps=4", "save_steps=2",
+                   "save_model=false", "save_hf_checkpoints=true"), run)
+    ckpt = run / "checkpoints" / "step-0000002"
+    assert (ckpt / "trainer_state.json").exists()
+    from safetensors.torch import load_file
+    from transformers import AutoModelForCausalLM
+
+    model = AutoModelForCausalLM.from_pretrained(ckpt / "model")  # what metamath eval loads
+    state = load_file(ckpt / "model.safetensors")  # accelerate's own copy of the weights
+    ours = model.state_dict()
+    assert state.keys() == ours.keys()
+    assert all(torch.equal(state[k], ours[k]) for k in state)
+    base = AutoModelForCausalLM.from_pretrained(tiny_model_dir).state_dict()
+    assert any(not torch.equal(base[k], ours[k]) for k in base)  # trained, not the base model

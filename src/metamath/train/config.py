@@ -105,6 +105,9 @@ class TrainConfig:
     seed: int = 42
     save_steps: int = 1000  # 0: only the final model
     keep_checkpoints: int = 2
+    # also write each checkpoint's model in Hugging Face format (checkpoints/step-N/model, or
+    # adapter/ for LoRA) for `metamath eval`; under FSDP/DeepSpeed this gathers the full weights
+    save_hf_checkpoints: bool = False
     resume: str = "auto"  # auto: latest checkpoint in run_dir; "": start fresh; or a checkpoint dir
     log_steps: int = 1
     # Validation loss: hold out val_size of the kept examples (a seeded choice) and report the

@@ -159,9 +159,11 @@ def peak_flops(device: Any, override_tflops: float = 0.0) -> float | None:
     return None
 
 
-def save_final(accelerator: Any, model: Any, tok: Any, cfg: TrainConfig, run_dir: Path) -> dict:
+def save_final(accelerator: Any, model: Any, tok: Any, cfg: TrainConfig, run_dir: Path,
+               merge: bool = True) -> dict:
     """Hugging Face format: run_dir/model (full fine-tune, or LoRA merged on request) and
-    run_dir/adapter (LoRA). Returns the paths written."""
+    run_dir/adapter (LoRA). merge=False skips the LoRA merge (checkpoints). Returns the paths
+    written."""
     out: dict[str, str] = {}
     state = accelerator.get_state_dict(model)  # gathers FSDP / ZeRO-3 shards on rank 0
     unwrapped = accelerator.unwrap_model(model)
@@ -178,7 +180,7 @@ def save_final(accelerator: Any, model: Any, tok: Any, cfg: TrainConfig, run_dir
         tok.save_pretrained(adapter)
         out["adapter_dir"] = str(adapter)
         out["model_dir"] = str(adapter)  # transformers + peft load an adapter dir directly
-        if cfg.lora.merge:
+        if cfg.lora.merge and merge:
             out["model_dir"] = str(merge_lora(cfg.model, adapter, run_dir / "model", tok))
         return out
     target = run_dir / "model"

@@ -166,8 +166,9 @@ def run_train(cfg: TrainConfig, run_dir: str | Path) -> dict[str, Any]:
     if cfg.eval.tasks and accelerator.distributed_type in (DistributedType.FSDP,
                                                            DistributedType.DEEPSPEED):
         raise ValueError("eval.tasks generates with the whole model on one process, which "
-                         "FSDP/DeepSpeed shard; leave eval.tasks empty and evaluate the saved "
-                         "model (or checkpoints) with `metamath eval`")
+                         "FSDP/DeepSpeed shard; leave eval.tasks empty, set "
+                         "save_hf_checkpoints=true and evaluate checkpoints/step-N/model with "
+                         "`metamath eval`")
     model, optimizer = accelerator.prepare(model, optimizer)
     warmup = cfg.warmup_steps if cfg.warmup_steps >= 0 else math.ceil(cfg.warmup_ratio * plan.total)
     scheduler = get_scheduler(cfg.scheduler, optimizer.optimizer, num_warmup_steps=warmup,
@@ -265,7 +266,9 @@ def run_train(cfg: TrainConfig, run_dir: str | Path) -> dict[str, Any]:
             {"val": f"{val_losses[-1][1]:.4f}"} if val_losses else {}), **(
             {"acc": " ".join(f"{v:.3f}" for v in evals[-1][1].values())} if evals else {}))
         if cfg.save_steps > 0 and (step + 1) % cfg.save_steps == 0 and step + 1 < plan.total:
-            _save_checkpoint(accelerator, run_dir, step + 1, cfg.keep_checkpoints)
+            hf = (lambda d: save_final(accelerator, model, tok, cfg, d, merge=False)
+                  ) if cfg.save_hf_checkpoints else None
+            _save_checkpoint(accelerator, run_dir, step + 1, cfg.keep_checkpoints, hf)
     bar.close()
     if writer:
         writer.close()
@@ -398,11 +401,15 @@ def _rows(path: Path) -> list[dict[str, Any]]:
     return read_metrics(path)
 
 
-def _save_checkpoint(accelerator: Any, run_dir: Path, step: int, keep: int) -> None:
+def _save_checkpoint(accelerator: Any, run_dir: Path, step: int, keep: int,
+                     hf: Any = None) -> None:
     """accelerate's full state (model/optimizer shards, scheduler, RNG) + our step; the
-    trainer_state.json written last marks the checkpoint complete."""
+    trainer_state.json written last marks the checkpoint complete. hf(dir): also write the
+    model in Hugging Face format there (model/ or adapter/), for `metamath eval`."""
     d = run_dir / "checkpoints" / f"step-{step:07d}"
     accelerator.save_state(str(d))
+    if hf is not None:
+        hf(d)  # gathers FSDP / ZeRO-3 shards on rank 0: every process takes part
     accelerator.wait_for_everyone()
     if accelerator.is_main_process:
         write_json(d / "trainer_state.json", {"step": step})
