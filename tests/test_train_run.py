@@ -362,3 +362,22 @@ def test_hf_format_checkpoints_load_and_hold_the_checkpoint_weights(tiny_model_d
     assert all(torch.equal(state[k], ours[k]) for k in state)
     base = AutoModelForCausalLM.from_pretrained(tiny_model_dir).state_dict()
     assert any(not torch.equal(base[k], ours[k]) for k in base)  # trained, not the base model
+
+
+def test_auto_resume_refuses_a_checkpoint_of_other_settings(tiny_model_dir, gsm_file, tmp_path,
+                                                            caplog):
+    run = tmp_path / "run"
+    common = ["max_steps=3", "save_steps=2", "save_model=false"]
+    run_train(_cfg(tiny_model_dir, gsm_file, tmp_path, *common), run)
+    (run / "stats.json").unlink()  # as if killed after the step-2 checkpoint
+    with pytest.raises(ValueError, match=r"lr: 0.003 -> 0.001.*new --run-dir"):
+        run_train(_cfg(tiny_model_dir, gsm_file, tmp_path, *common, "lr=1e-3"), run)
+    # layout-only changes resume: the same examples, the same step
+    res = run_train(_cfg(tiny_model_dir, gsm_file, tmp_path, *common, "micro_batch_size=1"), run)
+    assert res["resumed_from_step"] == 2
+    # an explicit checkpoint is a warm start on purpose: it runs, and says what changed
+    ckpt = run / "checkpoints" / "step-0000002"
+    with caplog.at_level("WARNING"):
+        warm = run_train(_cfg(tiny_model_dir, gsm_file, tmp_path, *common, "lr=1e-3",
+                              f"resume={ckpt}"), tmp_path / "warm")
+    assert warm["resumed_from_step"] == 2 and "lr: 0.003 -> 0.001" in caplog.text

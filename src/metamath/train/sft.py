@@ -133,6 +133,12 @@ def run_train(cfg: TrainConfig, run_dir: str | Path) -> dict[str, Any]:
     done = _finished(run_dir, cfg)
     if done is not None:  # re-running a finished run (resume=auto) trains nothing again
         return done
+    ckpt = _latest_checkpoint(run_dir) if cfg.resume == "auto" else (
+        Path(cfg.resume) if cfg.resume else None)
+    if ckpt is not None:
+        if not (ckpt / "trainer_state.json").exists():
+            raise FileNotFoundError(f"resume={ckpt}: not a checkpoint (no trainer_state.json)")
+        _check_resume(ckpt, cfg, run_dir, explicit=cfg.resume != "auto")
     tok = load_tokenizer(cfg)
     with ps.main_process_first():  # rank 0 tokenises and fills the cache, the others read it
         data = load_examples(cfg, tok)
@@ -176,11 +182,7 @@ def run_train(cfg: TrainConfig, run_dir: str | Path) -> dict[str, Any]:
     accelerator.register_for_checkpointing(scheduler)
 
     start = 0
-    ckpt = _latest_checkpoint(run_dir) if cfg.resume == "auto" else (
-        Path(cfg.resume) if cfg.resume else None)
     if ckpt is not None:
-        if not (ckpt / "trainer_state.json").exists():
-            raise FileNotFoundError(f"resume={ckpt}: not a checkpoint (no trainer_state.json)")
         accelerator.load_state(str(ckpt))
         start = json.loads((ckpt / "trainer_state.json").read_text())["step"]
     metrics_path = run_dir / "metrics.jsonl"
@@ -268,7 +270,7 @@ def run_train(cfg: TrainConfig, run_dir: str | Path) -> dict[str, Any]:
         if cfg.save_steps > 0 and (step + 1) % cfg.save_steps == 0 and step + 1 < plan.total:
             hf = (lambda d: save_final(accelerator, model, tok, cfg, d, merge=False)
                   ) if cfg.save_hf_checkpoints else None
-            _save_checkpoint(accelerator, run_dir, step + 1, cfg.keep_checkpoints, hf)
+            _save_checkpoint(accelerator, run_dir, step + 1, cfg, hf)
     bar.close()
     if writer:
         writer.close()
@@ -370,6 +372,44 @@ def evaluate_now(model: Any, tok: Any, cfg: TrainConfig, accelerator: Any, run_d
     return accs
 
 
+# What a checkpoint's training depends on: resuming it under other values would silently mix
+# two runs. Layout-only keys (micro_batch_size, packing, attention, compile, logging, saving,
+# evaluation) may change; max_steps/epochs may change (the schedule follows the new total).
+_RESUME_KEYS = ("model", "model_init", "data", "prompt_style", "max_length", "over_length",
+                "global_batch_size", "lr", "weight_decay", "adam_beta1", "adam_beta2",
+                "adam_eps", "max_grad_norm", "warmup_ratio", "warmup_steps", "scheduler",
+                "model_dtype", "lora", "seed", "val_size")
+
+
+def _check_resume(ckpt: Path, cfg: TrainConfig, run_dir: Path, explicit: bool) -> None:
+    """resume=auto into a run directory whose checkpoint was trained under other settings is an
+    error; an explicit resume=CHECKPOINT (a warm start on purpose) only warns."""
+    import logging
+
+    from metamath.config import to_dict
+
+    old = json.loads((ckpt / "trainer_state.json").read_text()).get("config")
+    if old is None:  # a checkpoint written before configs were recorded in it
+        return
+    new = json.loads(json.dumps(to_dict(cfg)))
+    for d in (old, new):  # where the token cache lives does not change the data
+        d.get("data", {}).pop("cache_dir", None)
+    diff = [k for k in _RESUME_KEYS if old.get(k) != new.get(k)]
+    log = logging.getLogger(__name__)
+    if diff:
+        detail = "; ".join(f"{k}: {old.get(k)!r} -> {new.get(k)!r}" for k in diff)
+        if not explicit:
+            raise ValueError(
+                f"{run_dir} holds a checkpoint ({ckpt.name}) trained with other settings "
+                f"({detail}). Use a new --run-dir; or resume='' to start over in this one; or "
+                f"resume={ckpt} to continue from it with the new settings on purpose")
+        log.warning("resume=%s: continuing with changed settings (%s)", ckpt, detail)
+    for k in ("max_steps", "epochs"):
+        if old.get(k) != new.get(k):
+            log.warning("resume: %s changed %r -> %r; the learning-rate schedule follows the "
+                        "new total", k, old.get(k), new.get(k))
+
+
 def _finished(run_dir: Path, cfg: TrainConfig) -> dict[str, Any] | None:
     """The saved result of a completed run of the same config in run_dir, if any."""
     from metamath.config import to_dict
@@ -401,7 +441,7 @@ def _rows(path: Path) -> list[dict[str, Any]]:
     return read_metrics(path)
 
 
-def _save_checkpoint(accelerator: Any, run_dir: Path, step: int, keep: int,
+def _save_checkpoint(accelerator: Any, run_dir: Path, step: int, cfg: TrainConfig,
                      hf: Any = None) -> None:
     """accelerate's full state (model/optimizer shards, scheduler, RNG) + our step; the
     trainer_state.json written last marks the checkpoint complete. hf(dir): also write the
@@ -412,7 +452,10 @@ def _save_checkpoint(accelerator: Any, run_dir: Path, step: int, keep: int,
         hf(d)  # gathers FSDP / ZeRO-3 shards on rank 0: every process takes part
     accelerator.wait_for_everyone()
     if accelerator.is_main_process:
-        write_json(d / "trainer_state.json", {"step": step})
+        from metamath.config import to_dict
+
+        write_json(d / "trainer_state.json", {"step": step, "config": to_dict(cfg)})
+        keep = cfg.keep_checkpoints
         done = sorted((p for p in d.parent.glob("step-*") if p != d), key=lambda p: p.name)
         for old in done[:max(0, len(done) - max(keep, 1) + 1)]:
             shutil.rmtree(old, ignore_errors=True)
