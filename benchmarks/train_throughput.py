@@ -116,7 +116,9 @@ def run_ours(spec: str, model_dir: Path, data_file: Path, work: Path, steps: int
     tps = tokens / secs
     out = dict(who="ours", size=size, params=res["params"], micro_batch_examples=micro,
                attn=attn, attn_used=res.get("attention"), compiled=compiled,
-               liger=res.get("liger"), pack_length=pack, weights="bf16" if bf16_weights else "fp32", tokens_per_s=round(tps), mfu_vs_989=round(6 * res["params"] * tps / PEAK, 3),
+               liger=res.get("liger"), pack_length=pack,
+               weights="bf16" if bf16_weights else "fp32", tokens_per_s=round(tps),
+               mfu_vs_989=round(6 * res["params"] * tps / PEAK, 3),
                final_loss=round(res["final_loss"], 4),
                peak_gb=round(torch.cuda.max_memory_allocated() / 2**30, 1) if cuda else None,
                gpu=torch.cuda.get_device_name() if cuda else "cpu")

@@ -3,7 +3,8 @@
 Attention (`attn_implementation`, default auto): on CUDA, flash_attention_2 where the flash-attn
 package is installed, else PyTorch's own varlen flash kernel (`varlen`, metamath.train.attention)
 once it passes a self-check, else SDPA with transformers' block-diagonal document mask. On CPU:
-varlen (its exact per-document SDPA path). Any name transformers knows ("flex_attention", "eager") can be set in the config.
+varlen (its exact per-document SDPA path). Any name transformers knows ("flex_attention",
+"eager") can be set in the config.
 """
 
 from __future__ import annotations
@@ -77,8 +78,9 @@ def load_model(cfg: TrainConfig, device_type: str, init_device: Any = None) -> A
     import torch
     from transformers import AutoConfig, AutoModelForCausalLM
 
+    config = AutoConfig.from_pretrained(cfg.model)
     kw: dict[str, Any] = {"attn_implementation": pick_attention(
-        cfg.attn_implementation, device_type, AutoConfig.from_pretrained(cfg.model))}
+        cfg.attn_implementation, device_type, config)}
     dtype = _DTYPES[cfg.model_dtype]
     kw["dtype"] = dtype if dtype == "auto" else getattr(torch, dtype)
     if cfg.lora.quantize_4bit:
@@ -91,7 +93,7 @@ def load_model(cfg: TrainConfig, device_type: str, init_device: Any = None) -> A
     if cfg.model_init == "random":
         kw.pop("quantization_config", None)
         with torch.device(init_device or "cpu"):
-            model = AutoModelForCausalLM.from_config(AutoConfig.from_pretrained(cfg.model), **kw)
+            model = AutoModelForCausalLM.from_config(config, **kw)
     else:
         model = AutoModelForCausalLM.from_pretrained(cfg.model, **kw)
     if liger_applies(cfg, device_type):

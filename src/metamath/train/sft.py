@@ -186,8 +186,8 @@ def run_train(cfg: TrainConfig, run_dir: str | Path) -> dict[str, Any]:
         accelerator.load_state(str(ckpt))
         start = json.loads((ckpt / "trainer_state.json").read_text())["step"]
     metrics_path = run_dir / "metrics.jsonl"
+    kept = [r for r in _rows(metrics_path) if r["step"] <= start]
     if main:
-        kept = [r for r in _rows(metrics_path) if r["step"] <= start]
         write_jsonl(metrics_path, kept)  # a resumed run continues the log from its checkpoint
     if cfg.report_to:
         accelerator.init_trackers("metamath-train", config={
@@ -201,12 +201,10 @@ def run_train(cfg: TrainConfig, run_dir: str | Path) -> dict[str, Any]:
     row_tokens = 0 if varlen else cfg.pack_length
     pad_id = tok.pad_token_id
     losses: list[float] = []
-    val_losses: list[list[float]] = [[r["step"], r["val_loss"]] for r in _rows(metrics_path)
-                                     if r.get("val_loss") is not None and r["step"] <= start]
-    evals: list[list[Any]] = [[r["step"], {k[5:]: v for k, v in r.items()
-                                           if k.startswith("eval_")}]
-                              for r in _rows(metrics_path)
-                              if r["step"] <= start and any(k.startswith("eval_") for k in r)]
+    # a resumed run keeps the validation and evaluation points logged before its checkpoint
+    val_losses: list[list[float]] = [[r["step"], r["val_loss"]] for r in kept
+                                     if r.get("val_loss") is not None]
+    evals: list[list[Any]] = [[r["step"], _eval_accs(r)] for r in kept if _eval_accs(r)]
 
     def collate(ex: list[tuple[Any, int]]) -> dict[str, Any]:
         batch = (collate_packed(ex, pad_id, row_tokens, varlen) if cfg.packing
@@ -251,15 +249,14 @@ def run_train(cfg: TrainConfig, run_dir: str | Path) -> dict[str, Any]:
                "grad_norm": float(grad_norm) if grad_norm is not None else None,
                "elapsed_s": round(time.perf_counter() - t_start, 2)}
         last = step + 1 == plan.total
-        if val is not None and (last or (cfg.val_steps and (step + 1) % cfg.val_steps == 0)):
+        if val is not None and _due(step + 1, cfg.val_steps, last):
             row["val_loss"] = validation_loss(model, val, cfg, accelerator, collate)
             val_losses.append([step + 1, row["val_loss"]])
-        if cfg.eval.tasks and (last or (cfg.eval.steps and (step + 1) % cfg.eval.steps == 0)):
+        if cfg.eval.tasks and _due(step + 1, cfg.eval.steps, last):
             accs = evaluate_now(model, tok, cfg, accelerator, run_dir, step + 1)
             row.update({f"eval_{t}": a for t, a in accs.items()})
             evals.append([step + 1, accs])
-        if main and ((step + 1) % cfg.log_steps == 0 or "val_loss" in row
-                     or any(k.startswith("eval_") for k in row)):
+        if main and ((step + 1) % cfg.log_steps == 0 or "val_loss" in row or _eval_accs(row)):
             writer.write(row)
         if cfg.report_to:
             accelerator.log({k: v for k, v in row.items() if v is not None}, step=step + 1)
@@ -298,6 +295,16 @@ def run_train(cfg: TrainConfig, run_dir: str | Path) -> dict[str, Any]:
     return {"run_dir": str(run_dir), **stats}
 
 
+def _due(step: int, every: int, last: bool) -> bool:
+    """Validation/evaluation schedule: every `every` steps (0: never) and at the last step."""
+    return last or (every > 0 and step % every == 0)
+
+
+def _eval_accs(row: dict[str, Any]) -> dict[str, float]:
+    """{task: accuracy} from a metrics row's eval_<task> fields."""
+    return {k[5:]: v for k, v in row.items() if k.startswith("eval_")}
+
+
 def validation_loss(model: Any, val: TrainData, cfg: TrainConfig, accelerator: Any,
                     collate: Any) -> float:
     """Mean NLL per response+EOS token over the held-out examples (all processes together).
@@ -332,6 +339,8 @@ def evaluate_now(model: Any, tok: Any, cfg: TrainConfig, accelerator: Any, run_d
     """Accuracy of the live model on cfg.eval.tasks (main process; the others wait), with the
     evaluator's prompt and grader; the full run (samples.jsonl, report) goes to
     run_dir/evals/step-N. Returns {task: accuracy} on the main process, {} elsewhere."""
+    import torch
+
     from metamath.evaluate.run import EvalConfig, run_eval
     from metamath.llm.hf import HFLLM
 
@@ -353,8 +362,6 @@ def evaluate_now(model: Any, tok: Any, cfg: TrainConfig, accelerator: Any, run_d
         opts: dict[str, Any] = {"static_cache": False, "compile": False, "progress": False}
         if cfg.eval.batch_size:
             opts["batch_size"] = cfg.eval.batch_size
-        import torch
-
         cuda = accelerator.device.type == "cuda"
         try:
             llm = HFLLM.from_objects(net, tok, name=ecfg.model, **opts)
@@ -386,12 +393,10 @@ def _check_resume(ckpt: Path, cfg: TrainConfig, run_dir: Path, explicit: bool) -
     error; an explicit resume=CHECKPOINT (a warm start on purpose) only warns."""
     import logging
 
-    from metamath.config import to_dict
-
     old = json.loads((ckpt / "trainer_state.json").read_text()).get("config")
     if old is None:  # a checkpoint written before configs were recorded in it
         return
-    new = json.loads(json.dumps(to_dict(cfg)))
+    new = _config_json(cfg)
     for d in (old, new):  # where the token cache lives does not change the data
         d.get("data", {}).pop("cache_dir", None)
     diff = [k for k in _RESUME_KEYS if old.get(k) != new.get(k)]
@@ -410,15 +415,20 @@ def _check_resume(ckpt: Path, cfg: TrainConfig, run_dir: Path, explicit: bool) -
                         "new total", k, old.get(k), new.get(k))
 
 
-def _finished(run_dir: Path, cfg: TrainConfig) -> dict[str, Any] | None:
-    """The saved result of a completed run of the same config in run_dir, if any."""
+def _config_json(cfg: TrainConfig) -> dict[str, Any]:
+    """The config as it reads back from JSON (stats.json, trainer_state.json): tuples as lists."""
     from metamath.config import to_dict
 
+    return json.loads(json.dumps(to_dict(cfg)))
+
+
+def _finished(run_dir: Path, cfg: TrainConfig) -> dict[str, Any] | None:
+    """The saved result of a completed run of the same config in run_dir, if any."""
     f = run_dir / "stats.json"
     if cfg.resume != "auto" or not f.exists():
         return None
     stats = json.loads(f.read_text())
-    if stats.get("completed") and stats.get("config") == json.loads(json.dumps(to_dict(cfg))):
+    if stats.get("completed") and stats.get("config") == _config_json(cfg):
         return {"run_dir": str(run_dir), **stats, "already_complete": True}
     return None
 
