@@ -56,6 +56,28 @@ def liger_applies(cfg: TrainConfig, device_type: str) -> bool:
     return bool(cfg.liger and device_type == "cuda" and importlib.util.find_spec("liger_kernel"))
 
 
+def _apply_liger(model: Any) -> None:
+    """Liger's kernels on this model instance only.
+
+    Liger's apply functions also rebind names in transformers' modeling modules (the RMSNorm and MLP
+    classes, the rotary function) even when given an instance, so every model built later in the
+    process (a `liger: false` run, an evaluation model) would silently get them too. The instance's
+    modules are patched in place and keep the kernels; the module-level names are put back. The
+    rotary kernel exists only as such a module-level name, so it is not used (rope=False)."""
+    import sys
+
+    from liger_kernel.transformers import _apply_liger_kernel_to_instance
+
+    mods = {n: m for n, m in list(sys.modules.items())
+            if n.startswith("transformers.models.") and m is not None}
+    before = {n: dict(vars(m)) for n, m in mods.items()}
+    _apply_liger_kernel_to_instance(model=model, rope=False)
+    for n, m in mods.items():
+        for k, v in before[n].items():
+            if vars(m).get(k) is not v:
+                setattr(m, k, v)
+
+
 def load_tokenizer(cfg: TrainConfig) -> Any:
     from transformers import AutoTokenizer
 
@@ -97,9 +119,7 @@ def load_model(cfg: TrainConfig, device_type: str, init_device: Any = None) -> A
     else:
         model = AutoModelForCausalLM.from_pretrained(cfg.model, **kw)
     if liger_applies(cfg, device_type):
-        from liger_kernel.transformers import _apply_liger_kernel_to_instance
-
-        _apply_liger_kernel_to_instance(model=model)
+        _apply_liger(model)
     if cfg.lora.enabled:
         model = _add_lora(model, cfg)
     if cfg.gradient_checkpointing:
