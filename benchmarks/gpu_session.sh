@@ -1,19 +1,19 @@
 #!/usr/bin/env bash
 # The GPU checks in one call, for a session lent a GPU machine (see the Development section of the
-# README). Runs benchmarks/train_throughput.py (the MetaMath anchor, then ours at 6.7B and 1.1B, in
-# the same run), then the gpu-marked tests. Everything
-# is logged under $OUT.
+# README). Runs benchmarks/train_throughput.py (the MetaMath anchor, then ours at 6.7B and 1.1B,
+# each in its own process, in the same call; about 4 minutes on an H200), then the gpu-marked
+# tests (about 40 s). Everything is logged under $OUT.
 #
 # Prepare on the CPU machine first. ../shared does not travel, so copy the data and the anchor
 # into the git-ignored .carry/:
 #   mkdir -p .carry && cp -r ../shared/data ../shared/bench .carry/
-# Then call the device tool:
-#   run(command="bash benchmarks/gpu_session.sh", carry=[".carry", ".whl"], timeout_s=590)
 # Python packages the GPU image lacks travel as wheels in .whl/ (git-ignored), e.g. Liger:
 #   python3 -m pip download --no-deps liger-kernel==0.8.5 -d .whl
-# A second call for the compiled trainer (config compile=true), with its baseline beside it:
-#   run(command="SKIP_TESTS=1 bash benchmarks/gpu_session.sh ours:7b:16:auto:::compile
-#                ours:7b:16:auto anchor:7b:4", carry=[".carry"], timeout_s=590)
+# Then call the device tool:
+#   run(command="TRAIN_TIMEOUT=390 TEST_TIMEOUT=60 bash benchmarks/gpu_session.sh",
+#       carry=[".carry", ".whl"], timeout_s=480)
+# Other specs as arguments, e.g. the compiled trainer (config compile=true) beside its baseline:
+#   SKIP_TESTS=1 bash benchmarks/gpu_session.sh ours:7b:32:auto:::noliger ours:7b:32:auto:::compile
 set -uo pipefail
 OUT=${OUT:-runs/gpu}
 mkdir -p "$OUT"

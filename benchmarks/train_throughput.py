@@ -13,8 +13,9 @@ compile (config compile=true), noliger (config liger=false; Liger is used where 
 empty field keeps its default: ours:7b:16:auto:::compile+noliger. ATTENTION is the trainer's
 attn_implementation: auto (what a user gets), varlen (PyTorch's varlen flash kernel, one flat row
 per micro-batch), sdpa (block-diagonal mask, rows of at most PACKED ROW TOKENS). The anchor:
-../shared/bench/anchor_train_throughput.py (HF Trainer, pad to longest, batch 4), run as a
-subprocess in the same invocation.
+../shared/bench/anchor_train_throughput.py (HF Trainer, pad to longest, batch 4), run first as a
+subprocess in the same invocation; then each of ours in a fresh process (Liger, torch.compile and
+the CUDA allocator keep state that would carry into the next spec).
 
 Tokens/s counts non-pad tokens (prompt + response) as the anchor does; MFU = 6 x params x
 tokens/s / 989 TFLOP/s (H100/H200 dense bf16), the anchor's formula. The first WARM steps are
@@ -168,8 +169,8 @@ def main() -> int:
         print("RESULT", json.dumps(r), flush=True)
         return 0
     specs = a.specs or (["ours:tiny:8:sdpa", "ours:tiny:8:varlen"] if a.tiny or not cuda else
-                        ["ours:7b:16:auto", "ours:7b:32:auto", "ours:7b:16:sdpa",
-                         "ours:1b:32:auto", "ours:1b:64:auto", "anchor:7b:4", "anchor:1b:4"])
+                        ["anchor:7b:4", "anchor:1b:4", "ours:7b:32:auto", "ours:7b:32:auto:::noliger",
+                         "ours:7b:16:auto", "ours:1b:64:auto", "ours:1b:64:auto:::noliger"])
     if a.tiny:
         a.steps, a.warm = min(a.steps, 8), min(a.warm, 2)
     data = Path(a.data)

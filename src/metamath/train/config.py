@@ -95,9 +95,10 @@ class TrainConfig:
     # families it computes exactly (metamath.train.attention.supports), else sdpa. Or set varlen,
     # sdpa, flex_attention, eager.
     attn_implementation: str = "auto"
-    liger: bool = True  # Liger kernels where installed (CUDA only)
+    liger: bool = True  # Liger kernels where installed (CUDA only; not with compile)
     # torch.compile through accelerate's regional compilation (each repeated decoder block once,
-    # dynamic shapes); the first steps pay the compile time
+    # dynamic shapes); the first steps pay the compile time. Turns Liger off (Dynamo cannot trace
+    # its kernels). Measured on an H200: no gain at 7B, +4% at 1.1B; Liger gave +9% at 7B
     compile: bool = False
     fused_optimizer: bool = True  # fused AdamW on CUDA
     lora: LoraConfig = field(default_factory=LoraConfig)
