@@ -177,7 +177,13 @@ def main() -> int:
     rows = corpus(data, limit=2000 if a.tiny else None)
     out = Path(a.out)
     out.mkdir(parents=True, exist_ok=True)
-    results = []
+    results: list[dict] = []
+
+    def record(r: dict) -> None:  # printed and saved as it comes: a cut-off run keeps it
+        print("RESULT", json.dumps(r), flush=True)
+        results.append(r)
+        (out / "train_throughput.json").write_text(json.dumps(results, indent=1))
+
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         data_file = work / "gsm8k_math_train.jsonl"
@@ -189,9 +195,7 @@ def main() -> int:
             print("anchor: skipped (it needs a CUDA GPU)", flush=True)
         elif anchors:
             for r in run_anchor(anchors, Path(a.anchor), data, out):
-                print("RESULT", json.dumps(r), flush=True)
-                results.append(r)
-            (out / "train_throughput.json").write_text(json.dumps(results, indent=1))
+                record(r)
         for spec in [s for s in specs if s.startswith("ours:")]:
             size = spec.split(":")[1]
             model_dir = build_model_dir(rows, size, work / f"model-{size}",
@@ -206,10 +210,7 @@ def main() -> int:
             if p.returncode != 0 or not found:  # report and go on: the other specs still run
                 print("FAILED", spec, f"exit {p.returncode}", p.stdout[-500:], flush=True)
                 continue
-            r = json.loads(found[-1])
-            print("RESULT", json.dumps(r), flush=True)
-            results.append(r)
-            (out / "train_throughput.json").write_text(json.dumps(results, indent=1))
+            record(json.loads(found[-1]))
     (out / "train_throughput.json").write_text(json.dumps(results, indent=1))
     print(f"\n{'run':44} {'tokens/s':>10} {'MFU':>7} {'peak GB':>8}")
     for r in results:

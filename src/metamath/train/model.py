@@ -41,7 +41,10 @@ def pick_attention(name: str, device_type: str, model_config: Any = None) -> str
         # the per-document SDPA path: exact, and about 3x the tokens/s of the dense block-diagonal
         # mask on the tiny model (benchmarks/train_throughput.py --tiny)
         return attention.register()
-    ok, why = attention.varlen_kernel_check()
+    import torch
+
+    # keyed like the forward's own check (str(q.device), "cuda:N"), so it runs once per device
+    ok, why = attention.varlen_kernel_check(f"cuda:{torch.cuda.current_device()}")
     if ok:
         return attention.register()
     logging.getLogger(__name__).warning(
@@ -50,12 +53,16 @@ def pick_attention(name: str, device_type: str, model_config: Any = None) -> str
     return "sdpa"
 
 
+def _liger_wanted(cfg: TrainConfig, device_type: str) -> bool:
+    """liger=true, on CUDA (Liger's kernels are Triton), with the package installed."""
+    return bool(cfg.liger and device_type == "cuda" and importlib.util.find_spec("liger_kernel"))
+
+
 def liger_applies(cfg: TrainConfig, device_type: str) -> bool:
-    """Liger's kernels (Triton, CUDA only) patch the model where the package is installed, unless
-    compile is on: TorchDynamo fails on Liger's RMSNorm autograd function (measured with torch 2.11
-    and liger-kernel 0.8.5 on an H200), and at 7B Liger gave more than compiling did."""
-    return bool(cfg.liger and not cfg.compile and device_type == "cuda"
-                and importlib.util.find_spec("liger_kernel"))
+    """Liger's kernels patch the model where wanted, unless compile is on: TorchDynamo fails on
+    Liger's RMSNorm autograd function (measured with torch 2.11 and liger-kernel 0.8.5 on an
+    H200), and at 7B Liger gave more than compiling did."""
+    return _liger_wanted(cfg, device_type) and not cfg.compile
 
 
 def _apply_liger(model: Any) -> None:
@@ -122,8 +129,7 @@ def load_model(cfg: TrainConfig, device_type: str, init_device: Any = None) -> A
         model = AutoModelForCausalLM.from_pretrained(cfg.model, **kw)
     if liger_applies(cfg, device_type):
         _apply_liger(model)
-    elif cfg.liger and cfg.compile and device_type == "cuda" and importlib.util.find_spec(
-            "liger_kernel"):
+    elif _liger_wanted(cfg, device_type):  # wanted but not applied: compile is on
         logging.getLogger(__name__).warning(
             "compile=true: Liger kernels are not used (TorchDynamo cannot trace them); "
             "compile=false uses them")

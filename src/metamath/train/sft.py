@@ -313,8 +313,6 @@ def validation_loss(model: Any, val: TrainData, cfg: TrainConfig, accelerator: A
     collectively): a process with no chunk left repeats the first one at weight 0."""
     import torch
 
-    from metamath.train.format import n_targets
-
     m, world, rank = cfg.micro_batch_size, accelerator.num_processes, accelerator.process_index
     chunks = [list(range(k, min(k + m, len(val)))) for k in range(0, len(val), m)]
     per_rank = -(-len(chunks) // world)
@@ -462,9 +460,7 @@ def _save_checkpoint(accelerator: Any, run_dir: Path, step: int, cfg: TrainConfi
         hf(d)  # gathers FSDP / ZeRO-3 shards on rank 0: every process takes part
     accelerator.wait_for_everyone()
     if accelerator.is_main_process:
-        from metamath.config import to_dict
-
-        write_json(d / "trainer_state.json", {"step": step, "config": to_dict(cfg)})
+        write_json(d / "trainer_state.json", {"step": step, "config": _config_json(cfg)})
         keep = cfg.keep_checkpoints
         done = sorted((p for p in d.parent.glob("step-*") if p != d), key=lambda p: p.name)
         for old in done[:max(0, len(done) - max(keep, 1) + 1)]:
