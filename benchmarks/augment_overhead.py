@@ -44,9 +44,12 @@ def throughput(n_seeds: int) -> dict:
 
     cfg = AugmentConfig(
         seeds=[SeedConfig(name="gsm8k", limit=n_seeds), SeedConfig(name="math", limit=n_seeds)],
-        answer_aug=TechniqueConfig(k=8), rephrase=TechniqueConfig(k=4, k_rewrite=4),
-        fobar=TechniqueConfig(k=4), self_verification=TechniqueConfig(k=4, k_rewrite=2),
-        batch_size=256)
+        answer_aug=TechniqueConfig(k=8),
+        rephrase=TechniqueConfig(k=4, k_rewrite=4),
+        fobar=TechniqueConfig(k=4),
+        self_verification=TechniqueConfig(k=4, k_rewrite=2),
+        batch_size=256,
+    )
     seeds = load_seeds(cfg.seeds)[0]
     teacher = ScriptedTeacher(seeds, p_correct=0.7, p_bad_rewrite=0.2)
     spent = [0.0]
@@ -76,45 +79,82 @@ def throughput(n_seeds: int) -> dict:
         stats = run_augment(cfg, d, llm=teacher)
         cpu, wall = time.process_time() - t0, time.perf_counter() - w0
     cands = sum(v["samples"] for v in stats["techniques"].values()) + sum(
-        v["generated"] for v in stats["stage1"].values())
-    return {"candidates": cands, "cpu_s": cpu, "wall_s": wall, "teacher_s": spent[0],
-            "setup_s": setup, "per_s": cands / (cpu - spent[0]),
-            "steady_per_s": cands / max(1e-9, cpu - spent[0] - setup), "rows": stats["rows"]}
+        v["generated"] for v in stats["stage1"].values()
+    )
+    return {
+        "candidates": cands,
+        "cpu_s": cpu,
+        "wall_s": wall,
+        "teacher_s": spent[0],
+        "setup_s": setup,
+        "per_s": cands / (cpu - spent[0]),
+        "steady_per_s": cands / max(1e-9, cpu - spent[0] - setup),
+        "rows": stats["rows"],
+    }
 
 
 def make_candidates(path: Path, n: int) -> None:
     """n correct candidate rows shaped like real ones (~1 KB of text each), 8 per query."""
     rng = random.Random(0)
-    words = ("apples each total cost dollars more than twice half of the remaining after "
-             "she he buys sells gives left how many much per day week hours").split()
+    words = (
+        "apples each total cost dollars more than twice half of the remaining after "
+        "she he buys sells gives left how many much per day week hours"
+    ).split()
     with open(path, "w") as f:
         for i in range(n):
             q = i // 8
             seed = f"gsm8k/train/{q // 4}"
             query = f"Question {q}: " + " ".join(rng.choice(words) for _ in range(45)) + "?"
-            resp = "\n".join(" ".join(rng.choice(words) for _ in range(14)) + f" = {rng.randint(1, 999)}"
-                             for _ in range(6)) + f"\nThe answer is: {q % 97}"
-            f.write(json.dumps({
-                "id": f"{seed}/answer_aug/s{i}", "item_id": f"{seed}/answer_aug",
-                "seed_id": seed, "technique": "answer_aug", "type": "GSM_AnsAug",
-                "kind": "gsm8k", "query": query, "original_question": query,
-                "target": str(q % 97), "task": "gsm8k", "prompt_version": "answer_aug/gsm8k/v1",
-                "response": resp, "finish_reason": "stop", "correct": True,
-                "reason": "correct", "extracted": str(q % 97)}) + "\n")
+            resp = (
+                "\n".join(
+                    " ".join(rng.choice(words) for _ in range(14)) + f" = {rng.randint(1, 999)}"
+                    for _ in range(6)
+                )
+                + f"\nThe answer is: {q % 97}"
+            )
+            f.write(
+                json.dumps(
+                    {
+                        "id": f"{seed}/answer_aug/s{i}",
+                        "item_id": f"{seed}/answer_aug",
+                        "seed_id": seed,
+                        "technique": "answer_aug",
+                        "type": "GSM_AnsAug",
+                        "kind": "gsm8k",
+                        "query": query,
+                        "original_question": query,
+                        "target": str(q % 97),
+                        "task": "gsm8k",
+                        "prompt_version": "answer_aug/gsm8k/v1",
+                        "response": resp,
+                        "finish_reason": "stop",
+                        "correct": True,
+                        "reason": "correct",
+                        "extracted": str(q % 97),
+                    }
+                )
+                + "\n"
+            )
 
 
 def assemble_child(work: str, out: str) -> None:
     from metamath.augment.assemble import assemble
     from metamath.augment.config import AugmentConfig
 
-    cfg = AugmentConfig(decontaminate=False, max_per_seed=30,
-                        targets={"GSM_AnsAug": 80_000})
+    cfg = AugmentConfig(decontaminate=False, max_per_seed=30, targets={"GSM_AnsAug": 80_000})
     t0 = time.perf_counter()
     c0 = time.process_time()
     stats = assemble(cfg, [Path(work)], Path(out))
-    print(json.dumps({"rows_out": stats["rows"], "s": time.perf_counter() - t0,
-                      "cpu_s": time.process_time() - c0,
-                      "peak_rss_mb": _peak_rss_mb()}))
+    print(
+        json.dumps(
+            {
+                "rows_out": stats["rows"],
+                "s": time.perf_counter() - t0,
+                "cpu_s": time.process_time() - c0,
+                "peak_rss_mb": _peak_rss_mb(),
+            }
+        )
+    )
 
 
 def _peak_rss_mb() -> float:
@@ -135,16 +175,24 @@ def memory(rows: int) -> dict:
         work.mkdir()
         make_candidates(work / "candidates.jsonl", rows)
         size = (work / "candidates.jsonl").stat().st_size / 2**20
-        out = subprocess.run([sys.executable, __file__, "--child", str(work), str(Path(d) / "o")],
-                             capture_output=True, text=True, check=True)
+        out = subprocess.run(
+            [sys.executable, __file__, "--child", str(work), str(Path(d) / "o")],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         got = json.loads(out.stdout.strip().splitlines()[-1])
     return {"rows": rows, "file_mb": size, **got}
 
 
 def main() -> int:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--seeds", type=int, default=1000,
-                    help="GSM8K and MATH seeds each (0 = skip the throughput part)")
+    ap.add_argument(
+        "--seeds",
+        type=int,
+        default=1000,
+        help="GSM8K and MATH seeds each (0 = skip the throughput part)",
+    )
     ap.add_argument("--rows", type=int, default=400_000, help="largest assembly (0 = skip)")
     ap.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     a = ap.parse_args()
@@ -154,26 +202,34 @@ def main() -> int:
         return 0
     t = throughput(a.seeds) if a.seeds else None
     if t:
-        print(f"throughput (1 core, CPU time, teacher subtracted): {t['candidates']} candidates "
-              f"in {t['cpu_s'] - t['teacher_s']:.1f} s = {t['per_s']:.0f}/s; target {TARGET:.0f}/s; "
-              f"ratio {t['per_s'] / TARGET:.2f}x  (teacher {t['teacher_s']:.1f} s, "
-              f"{t['rows']} rows kept; wall {t['wall_s']:.1f} s on a shared machine)")
-        print(f"  without the one-time setup (loading train/test sets: {t['setup_s']:.1f} s): "
-              f"{t['steady_per_s']:.0f}/s; ratio {t['steady_per_s'] / TARGET:.2f}x")
+        print(
+            f"throughput (1 core, CPU time, teacher subtracted): {t['candidates']} candidates "
+            f"in {t['cpu_s'] - t['teacher_s']:.1f} s = {t['per_s']:.0f}/s; target {TARGET:.0f}/s; "
+            f"ratio {t['per_s'] / TARGET:.2f}x  (teacher {t['teacher_s']:.1f} s, "
+            f"{t['rows']} rows kept; wall {t['wall_s']:.1f} s on a shared machine)"
+        )
+        print(
+            f"  without the one-time setup (loading train/test sets: {t['setup_s']:.1f} s): "
+            f"{t['steady_per_s']:.0f}/s; ratio {t['steady_per_s'] / TARGET:.2f}x"
+        )
     if a.rows:
         small = memory(a.rows // 4)
         big = memory(a.rows)
         for m in (small, big):
-            print(f"assembly of {m['rows']:>7} rows: file {m['file_mb']:.0f} MB, peak RSS "
-                  f"{m['peak_rss_mb']:.0f} MB, {m['cpu_s']:.1f} s CPU ({m['s']:.1f} s wall), "
-                  f"{m['rows'] / m['cpu_s']:.0f} rows/s, "
-                  f"{m['rows_out']} rows out")
-        print(f"peak RSS ratio {big['rows']}/{small['rows']} rows: "
-              f"{big['peak_rss_mb'] / small['peak_rss_mb']:.2f}x for "
-              f"{big['rows'] / small['rows']:.0f}x the rows; peak RSS / file size at "
-              f"{big['rows']} rows: {big['peak_rss_mb'] / big['file_mb']:.2f}; growth "
-              f"{(big['peak_rss_mb'] - small['peak_rss_mb']) * 2**20 / (big['rows'] - small['rows']):.0f}"
-              " bytes per added row (the text is never held)")
+            print(
+                f"assembly of {m['rows']:>7} rows: file {m['file_mb']:.0f} MB, peak RSS "
+                f"{m['peak_rss_mb']:.0f} MB, {m['cpu_s']:.1f} s CPU ({m['s']:.1f} s wall), "
+                f"{m['rows'] / m['cpu_s']:.0f} rows/s, "
+                f"{m['rows_out']} rows out"
+            )
+        print(
+            f"peak RSS ratio {big['rows']}/{small['rows']} rows: "
+            f"{big['peak_rss_mb'] / small['peak_rss_mb']:.2f}x for "
+            f"{big['rows'] / small['rows']:.0f}x the rows; peak RSS / file size at "
+            f"{big['rows']} rows: {big['peak_rss_mb'] / big['file_mb']:.2f}; growth "
+            f"{(big['peak_rss_mb'] - small['peak_rss_mb']) * 2**20 / (big['rows'] - small['rows']):.0f}"
+            " bytes per added row (the text is never held)"
+        )
     return 0
 
 

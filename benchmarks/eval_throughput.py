@@ -39,19 +39,32 @@ def tokenizer(questions: list[str], vocab: int):
     tok = Tokenizer(models.BPE(unk_token="<unk>"))
     tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     tok.decoder = decoders.ByteLevel()
-    tok.train_from_iterator(questions, trainers.BpeTrainer(
-        vocab_size=vocab, special_tokens=["<unk>", "<s>", "</s>", "<pad>"]))
-    return PreTrainedTokenizerFast(tokenizer_object=tok, bos_token="<s>", eos_token="</s>",
-                                   pad_token="<pad>", unk_token="<unk>", padding_side="left")
+    tok.train_from_iterator(
+        questions,
+        trainers.BpeTrainer(vocab_size=vocab, special_tokens=["<unk>", "<s>", "</s>", "<pad>"]),
+    )
+    return PreTrainedTokenizerFast(
+        tokenizer_object=tok,
+        bos_token="<s>",
+        eos_token="</s>",
+        pad_token="<pad>",
+        unk_token="<unk>",
+        padding_side="left",
+    )
 
 
 def random_model(size: str, tok, device: str):
     import torch
     from transformers import LlamaConfig, LlamaForCausalLM
 
-    cfg = LlamaConfig(vocab_size=len(tok), max_position_embeddings=4096, **SIZES[size],
-                      bos_token_id=tok.bos_token_id, eos_token_id=tok.eos_token_id,
-                      pad_token_id=tok.pad_token_id)
+    cfg = LlamaConfig(
+        vocab_size=len(tok),
+        max_position_embeddings=4096,
+        **SIZES[size],
+        bos_token_id=tok.bos_token_id,
+        eos_token_id=tok.eos_token_id,
+        pad_token_id=tok.pad_token_id,
+    )
     dtype = torch.bfloat16 if device == "cuda" else torch.float32
     with torch.device(device):
         return LlamaForCausalLM._from_config(cfg, dtype=dtype, attn_implementation="sdpa").eval()
@@ -60,8 +73,9 @@ def random_model(size: str, tok, device: str):
 def run_anchor(script: Path, specs: list[str], data: Path) -> list[dict]:
     with tempfile.TemporaryDirectory() as out:
         env = {**os.environ, "DATA": str(data), "OUT": out}
-        proc = subprocess.run([sys.executable, str(script), *specs], env=env, text=True,
-                              capture_output=True)
+        proc = subprocess.run(
+            [sys.executable, str(script), *specs], env=env, text=True, capture_output=True
+        )
     rows = [json.loads(line[7:]) for line in proc.stdout.splitlines() if line.startswith("RESULT ")]
     if proc.returncode != 0 or not rows:
         print(f"anchor failed (exit {proc.returncode}):\n{proc.stderr[-2000:]}", file=sys.stderr)
@@ -82,8 +96,12 @@ def inprocess_baseline(model, tok, prompts: list[str], batch: int, new: int) -> 
         sync()
         dt = time.perf_counter() - t0
     gen = (out.shape[1] - enc["input_ids"].shape[1]) * len(enc["input_ids"])
-    return {"batch": len(enc["input_ids"]), "new_tokens": gen, "seconds": round(dt, 2),
-            "gen_tokens_per_s": round(gen / dt, 1)}
+    return {
+        "batch": len(enc["input_ids"]),
+        "new_tokens": gen,
+        "seconds": round(dt, 2),
+        "gen_tokens_per_s": round(gen / dt, 1),
+    }
 
 
 def run_hf(model, tok, size: str, prompts: list[str], args) -> dict:
@@ -92,11 +110,27 @@ def run_hf(model, tok, size: str, prompts: list[str], args) -> dict:
     from metamath.llm.base import Request
     from metamath.llm.hf import HFLLM
 
-    llm = HFLLM.from_objects(model, tok, name=f"random-{size}", batch_size=args.batch_size,
-                             static_cache=args.static_cache, progress=None, desc=size)
-    reqs = [Request(id=str(i), prompt=p, max_tokens=args.max_tokens, n=args.n,
-                    temperature=args.temperature, top_p=args.top_p, seed=i)
-            for i, p in enumerate(prompts)]
+    llm = HFLLM.from_objects(
+        model,
+        tok,
+        name=f"random-{size}",
+        batch_size=args.batch_size,
+        static_cache=args.static_cache,
+        progress=None,
+        desc=size,
+    )
+    reqs = [
+        Request(
+            id=str(i),
+            prompt=p,
+            max_tokens=args.max_tokens,
+            n=args.n,
+            temperature=args.temperature,
+            top_p=args.top_p,
+            seed=i,
+        )
+        for i, p in enumerate(prompts)
+    ]
     runs = []
     for _ in range(args.repeat):
         t0 = time.perf_counter()
@@ -108,13 +142,22 @@ def run_hf(model, tok, size: str, prompts: list[str], args) -> dict:
         if bad:
             raise RuntimeError(f"{len(bad)} requests failed, first: {bad[0]}")
         gen = sum(c.completion_tokens for r in results for c in r.completions)
-        runs.append({"new_tokens": gen, "seconds": round(dt, 2),
-                     "gen_tokens_per_s": round(gen / dt, 1)})
-    return {"size": size, "prompts": len(prompts), "n": args.n, "temperature": args.temperature,
-            "top_p": args.top_p, "batch_size": llm.batch_size,
-            "max_batch_tokens": llm.max_batch_tokens, "static_cache": args.static_cache,
-            "cold": runs[0], "warm": runs[-1] if len(runs) > 1 else None,
-            "device": torch.cuda.get_device_name() if model.device.type == "cuda" else "cpu"}
+        runs.append(
+            {"new_tokens": gen, "seconds": round(dt, 2), "gen_tokens_per_s": round(gen / dt, 1)}
+        )
+    return {
+        "size": size,
+        "prompts": len(prompts),
+        "n": args.n,
+        "temperature": args.temperature,
+        "top_p": args.top_p,
+        "batch_size": llm.batch_size,
+        "max_batch_tokens": llm.max_batch_tokens,
+        "static_cache": args.static_cache,
+        "cold": runs[0],
+        "warm": runs[-1] if len(runs) > 1 else None,
+        "device": torch.cuda.get_device_name() if model.device.type == "cuda" else "cpu",
+    }
 
 
 def main() -> int:
@@ -126,18 +169,32 @@ def main() -> int:
     p.add_argument("--temperature", type=float, default=0.0, help="0 = greedy (the anchor's)")
     p.add_argument("--top-p", type=float, default=1.0)
     p.add_argument("--n", type=int, default=1, help="samples per prompt")
-    p.add_argument("--batch-size", type=int, default=None,
-                   help="hf rows per batch (default: auto; 64 with --tiny, like the baseline)")
+    p.add_argument(
+        "--batch-size",
+        type=int,
+        default=None,
+        help="hf rows per batch (default: auto; 64 with --tiny, like the baseline)",
+    )
     p.add_argument("--no-static-cache", dest="static_cache", action="store_false")
     p.add_argument("--repeat", type=int, default=2, help="timed runs per size (1st = cold)")
-    p.add_argument("--data", type=Path, default=Path(os.environ.get(
-        "METAMATH_DATA", REPO.parent / "shared" / "data")))
-    p.add_argument("--anchor", type=Path, default=REPO.parent / "shared" / "bench" /
-                   "anchor_generate.py", help="path to anchor_generate.py")
+    p.add_argument(
+        "--data",
+        type=Path,
+        default=Path(os.environ.get("METAMATH_DATA", REPO.parent / "shared" / "data")),
+    )
+    p.add_argument(
+        "--anchor",
+        type=Path,
+        default=REPO.parent / "shared" / "bench" / "anchor_generate.py",
+        help="path to anchor_generate.py",
+    )
     p.add_argument("--anchor-specs", default="7b:64 1b:64")
     p.add_argument("--no-anchor", action="store_true")
-    p.add_argument("--inprocess-baseline", action="store_true",
-                   help="also run the anchor's method in this process (default: when no CUDA)")
+    p.add_argument(
+        "--inprocess-baseline",
+        action="store_true",
+        help="also run the anchor's method in this process (default: when no CUDA)",
+    )
     p.add_argument("--out", type=Path, default=None, help="write results JSON here")
     args = p.parse_args()
 
@@ -151,7 +208,7 @@ def main() -> int:
         args.batch_size = 64
     sizes = (args.sizes or ("tiny" if args.tiny else "1b,7b")).split(",")
     questions = [row["question"] for _, row in read_jsonl(args.data / "gsm8k" / "test.jsonl")]
-    prompts = [render(q, style="original_eval") for q in questions][:args.limit]
+    prompts = [render(q, style="original_eval") for q in questions][: args.limit]
     report: dict = {"device": device, "anchor": [], "runs": []}
 
     if not args.no_anchor and device == "cuda":
@@ -185,16 +242,27 @@ def main() -> int:
         best = (run["warm"] or run["cold"])["gen_tokens_per_s"]
         anchor = next((a for a in report["anchor"] if a["size"] == size), None)
         run["ratio_vs_anchor"] = round(best / anchor["gen_tokens_per_s"], 2) if anchor else None
-        run["ratio_vs_inprocess_baseline"] = round(best / base["gen_tokens_per_s"], 2) if base \
-            else None
+        run["ratio_vs_inprocess_baseline"] = (
+            round(best / base["gen_tokens_per_s"], 2) if base else None
+        )
         report["runs"].append(run)
         print("RESULT", json.dumps(run), flush=True)
-        print(f"{size}: hf {best:,.0f} new tokens/s on {run['prompts']} prompts "
-              f"(first run {run['cold']['gen_tokens_per_s']:,.0f}, incl. any compilation)"
-              + (f"; anchor {anchor['gen_tokens_per_s']:,} -> x{run['ratio_vs_anchor']}"
-                 if anchor else "")
-              + (f"; in-process plain generate() {base['gen_tokens_per_s']:,} -> "
-                 f"x{run['ratio_vs_inprocess_baseline']}" if base else ""), flush=True)
+        print(
+            f"{size}: hf {best:,.0f} new tokens/s on {run['prompts']} prompts "
+            f"(first run {run['cold']['gen_tokens_per_s']:,.0f}, incl. any compilation)"
+            + (
+                f"; anchor {anchor['gen_tokens_per_s']:,} -> x{run['ratio_vs_anchor']}"
+                if anchor
+                else ""
+            )
+            + (
+                f"; in-process plain generate() {base['gen_tokens_per_s']:,} -> "
+                f"x{run['ratio_vs_inprocess_baseline']}"
+                if base
+                else ""
+            ),
+            flush=True,
+        )
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(report, indent=1))

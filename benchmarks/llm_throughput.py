@@ -32,10 +32,12 @@ import urllib.request
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-DEMO = ("Question: Natalia sold clips to 48 of her friends in April, and then she sold half as "
-        "many clips in May. How many clips did Natalia sell altogether in April and May?\n"
-        "Answer: Natalia sold 48/2 = 24 clips in May. Natalia sold 48+24 = 72 clips altogether "
-        "in April and May. The answer is: 72\n\n")
+DEMO = (
+    "Question: Natalia sold clips to 48 of her friends in April, and then she sold half as "
+    "many clips in May. How many clips did Natalia sell altogether in April and May?\n"
+    "Answer: Natalia sold 48/2 = 24 clips in May. Natalia sold 48+24 = 72 clips altogether "
+    "in April and May. The answer is: 72\n\n"
+)
 
 
 def prompt_for(i: int, shots: int) -> str:
@@ -60,8 +62,9 @@ def _init_worker(base_url: str) -> None:
 
 def _one_sample(task: tuple[str, int]) -> str:
     prompt, _sample = task
-    resp = _client.completions.create(model="fake", prompt=prompt, n=1, max_tokens=256,
-                                      temperature=0.7)
+    resp = _client.completions.create(
+        model="fake", prompt=prompt, n=1, max_tokens=256, temperature=0.7
+    )
     return resp.choices[0].text
 
 
@@ -75,20 +78,27 @@ def run_baseline(base_url: str, questions: int, k: int, shots: int, procs: int) 
         texts = list(pool.imap_unordered(_one_sample, tasks, chunksize=1))
     wall = time.monotonic() - t0
     after = server_stats(base_url)
-    return {"samples": len(texts), "wall_s": wall, "requests": after["requests"] - before["requests"],
-            "prompt_tokens": after["prompt_tokens"] - before["prompt_tokens"]}
+    return {
+        "samples": len(texts),
+        "wall_s": wall,
+        "requests": after["requests"] - before["requests"],
+        "prompt_tokens": after["prompt_tokens"] - before["prompt_tokens"],
+    }
 
 
 # -- ours -----------------------------------------------------------------------------------
-def run_ours(base_url: str, questions: int, k: int, shots: int, in_flight: int,
-             cache: Path | None = None) -> dict:
+def run_ours(
+    base_url: str, questions: int, k: int, shots: int, in_flight: int, cache: Path | None = None
+) -> dict:
     sys.path.insert(0, str(REPO / "src"))
     from metamath.llm.base import Request
     from metamath.llm.cache import CachedLLM
     from metamath.llm.openai_compat import OpenAILLM
 
-    reqs = [Request(id=f"q{i}", prompt=prompt_for(i, shots), n=k, temperature=0.7, max_tokens=256)
-            for i in range(questions)]
+    reqs = [
+        Request(id=f"q{i}", prompt=prompt_for(i, shots), n=k, temperature=0.7, max_tokens=256)
+        for i in range(questions)
+    ]
     llm = OpenAILLM("fake", base_url=base_url, max_in_flight=in_flight, desc="ours")
     if cache is not None:  # what a real job runs: every answered sample committed to SQLite
         llm = CachedLLM(llm, cache)
@@ -99,17 +109,25 @@ def run_ours(base_url: str, questions: int, k: int, shots: int, in_flight: int,
     wall, cpu = time.monotonic() - t0, time.process_time() - c0
     after = server_stats(base_url)
     n_req = after["requests"] - before["requests"]
-    return {"samples": samples, "wall_s": wall, "requests": n_req,
-            "prompt_tokens": after["prompt_tokens"] - before["prompt_tokens"],
-            "client_cpu_ms_per_request": 1000 * cpu / max(n_req, 1),
-            "failures": llm.stats["failures"]}
+    return {
+        "samples": samples,
+        "wall_s": wall,
+        "requests": n_req,
+        "prompt_tokens": after["prompt_tokens"] - before["prompt_tokens"],
+        "client_cpu_ms_per_request": 1000 * cpu / max(n_req, 1),
+        "failures": llm.stats["failures"],
+    }
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--questions", type=int, default=2000, help="questions for our client")
-    ap.add_argument("--baseline-questions", type=int, default=40,
-                    help="questions for the MetaMath pattern (it is slow: 80 samples/s at best)")
+    ap.add_argument(
+        "--baseline-questions",
+        type=int,
+        default=40,
+        help="questions for the MetaMath pattern (it is slow: 80 samples/s at best)",
+    )
     ap.add_argument("--k", type=int, default=10, help="samples per question")
     ap.add_argument("--shots", type=int, default=4, help="few-shot demos in each prompt")
     ap.add_argument("--latency", type=float, default=0.2, help="server latency per request (s)")
@@ -118,16 +136,25 @@ def main() -> int:
     ap.add_argument("--json", type=Path, help="also write the figures here")
     args = ap.parse_args()
 
-    server = subprocess.Popen([sys.executable, str(REPO / "tests" / "_fake_server.py"),
-                               "--latency", str(args.latency)], stdout=subprocess.PIPE, text=True)
+    server = subprocess.Popen(
+        [sys.executable, str(REPO / "tests" / "_fake_server.py"), "--latency", str(args.latency)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         port = int(server.stdout.readline().split()[1])
         base = f"http://127.0.0.1:{port}/v1"
         base_fig = run_baseline(base, args.baseline_questions, args.k, args.shots, args.procs)
         ours = run_ours(base, args.questions, args.k, args.shots, args.in_flight)
         with tempfile.TemporaryDirectory() as tmp:
-            cached = run_ours(base, args.questions, args.k, args.shots, args.in_flight,
-                              cache=Path(tmp) / "cache.sqlite")
+            cached = run_ours(
+                base,
+                args.questions,
+                args.k,
+                args.shots,
+                args.in_flight,
+                cache=Path(tmp) / "cache.sqlite",
+            )
     finally:
         server.terminate()
         server.wait()
@@ -136,25 +163,43 @@ def main() -> int:
     for name, f in (("MetaMath pattern", base_fig), ("ours", ours), ("ours + cache", cached)):
         f["samples_per_s"] = f["samples"] / f["wall_s"]
         f["prompt_tokens_per_sample"] = f["prompt_tokens"] / max(f["samples"], 1)
-        rows.append(f"{name:<17} {f['samples']:>7} samples  {f['requests']:>6} requests  "
-                    f"{f['wall_s']:>6.1f} s  {f['samples_per_s']:>8.1f} samples/s  "
-                    f"{f['prompt_tokens_per_sample']:>6.1f} prompt tokens/sample")
+        rows.append(
+            f"{name:<17} {f['samples']:>7} samples  {f['requests']:>6} requests  "
+            f"{f['wall_s']:>6.1f} s  {f['samples_per_s']:>8.1f} samples/s  "
+            f"{f['prompt_tokens_per_sample']:>6.1f} prompt tokens/sample"
+        )
     speed = ours["samples_per_s"] / base_fig["samples_per_s"]
     tokens = base_fig["prompt_tokens_per_sample"] / ours["prompt_tokens_per_sample"]
     cpu = ours["client_cpu_ms_per_request"]
     print(f"server latency {args.latency * 1000:.0f} ms, k = {args.k}, {args.shots}-shot prompts")
     print("\n".join(rows))
-    print(f"samples/s ratio:            {speed:6.1f}x  (goal >= 10x)  "
-          f"{'ok' if speed >= 10 else 'MISSED'}")
-    print(f"prompt tokens/sample ratio: {tokens:6.1f}x fewer  (goal >= 5x)  "
-          f"{'ok' if tokens >= 5 else 'MISSED'}")
-    print(f"our client CPU:             {cpu:6.2f} ms/request  (goal < 1 ms)  "
-          f"{'ok' if cpu < 1 else 'MISSED'}; with the SQLite cache "
-          f"{cached['client_cpu_ms_per_request']:.2f} ms/request")
+    print(
+        f"samples/s ratio:            {speed:6.1f}x  (goal >= 10x)  "
+        f"{'ok' if speed >= 10 else 'MISSED'}"
+    )
+    print(
+        f"prompt tokens/sample ratio: {tokens:6.1f}x fewer  (goal >= 5x)  "
+        f"{'ok' if tokens >= 5 else 'MISSED'}"
+    )
+    print(
+        f"our client CPU:             {cpu:6.2f} ms/request  (goal < 1 ms)  "
+        f"{'ok' if cpu < 1 else 'MISSED'}; with the SQLite cache "
+        f"{cached['client_cpu_ms_per_request']:.2f} ms/request"
+    )
     if args.json:
-        args.json.write_text(json.dumps({"baseline": base_fig, "ours": ours,
-                                         "ours_cached": cached, "speedup": speed,
-                                         "prompt_token_ratio": tokens}, indent=2) + "\n")
+        args.json.write_text(
+            json.dumps(
+                {
+                    "baseline": base_fig,
+                    "ours": ours,
+                    "ours_cached": cached,
+                    "speedup": speed,
+                    "prompt_token_ratio": tokens,
+                },
+                indent=2,
+            )
+            + "\n"
+        )
     return 0
 
 

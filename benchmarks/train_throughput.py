@@ -46,8 +46,12 @@ def corpus(data: Path, limit: int | None = None) -> list[tuple[str, str]]:
         for line in f:
             r = json.loads(line)
             a = r["answer"]
-            rows.append((r["question"], a.split("####")[0].strip()
-                         + f"\nThe answer is: {a.split('####')[-1].strip()}"))
+            rows.append(
+                (
+                    r["question"],
+                    a.split("####")[0].strip() + f"\nThe answer is: {a.split('####')[-1].strip()}",
+                )
+            )
     with open(data / "math" / "train.jsonl", encoding="utf-8") as f:
         for line in f:
             r = json.loads(line)
@@ -55,8 +59,9 @@ def corpus(data: Path, limit: int | None = None) -> list[tuple[str, str]]:
     return rows[:limit] if limit else rows
 
 
-def build_model_dir(rows: list[tuple[str, str]], size: str, out: Path, vocab: int,
-                    tok_dir: Path) -> Path:
+def build_model_dir(
+    rows: list[tuple[str, str]], size: str, out: Path, vocab: int, tok_dir: Path
+) -> Path:
     """A tokenizer trained like the anchor's (byte-level BPE on the corpus, once per run) + a
     LLaMA config of the given shape."""
     from transformers import AutoTokenizer, LlamaConfig
@@ -65,9 +70,14 @@ def build_model_dir(rows: list[tuple[str, str]], size: str, out: Path, vocab: in
         _train_tokenizer(rows, vocab).save_pretrained(tok_dir)
     hf = AutoTokenizer.from_pretrained(tok_dir)
     hf.save_pretrained(out)
-    LlamaConfig(vocab_size=len(hf), max_position_embeddings=4096, bos_token_id=hf.bos_token_id,
-                eos_token_id=hf.eos_token_id, pad_token_id=hf.pad_token_id,
-                **SIZES[size]).save_pretrained(out)
+    LlamaConfig(
+        vocab_size=len(hf),
+        max_position_embeddings=4096,
+        bos_token_id=hf.bos_token_id,
+        eos_token_id=hf.eos_token_id,
+        pad_token_id=hf.pad_token_id,
+        **SIZES[size],
+    ).save_pretrained(out)
     return out
 
 
@@ -78,14 +88,22 @@ def _train_tokenizer(rows: list[tuple[str, str]], vocab: int):
     tok = Tokenizer(models.BPE(unk_token="<unk>"))
     tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     tok.decoder = decoders.ByteLevel()
-    tok.train_from_iterator((q + " " + a for q, a in rows), trainers.BpeTrainer(
-        vocab_size=vocab, special_tokens=["<unk>", "<s>", "</s>", "<pad>"]))
-    return PreTrainedTokenizerFast(tokenizer_object=tok, bos_token="<s>", eos_token="</s>",
-                                   pad_token="<pad>", unk_token="<unk>")
+    tok.train_from_iterator(
+        (q + " " + a for q, a in rows),
+        trainers.BpeTrainer(vocab_size=vocab, special_tokens=["<unk>", "<s>", "</s>", "<pad>"]),
+    )
+    return PreTrainedTokenizerFast(
+        tokenizer_object=tok,
+        bos_token="<s>",
+        eos_token="</s>",
+        pad_token="<pad>",
+        unk_token="<unk>",
+    )
 
 
-def run_ours(spec: str, model_dir: Path, data_file: Path, work: Path, steps: int, warm: int,
-             cuda: bool) -> dict:
+def run_ours(
+    spec: str, model_dir: Path, data_file: Path, work: Path, steps: int, warm: int, cuda: bool
+) -> dict:
     from metamath.train import load_train_config, run_train
 
     parts = spec.split(":")
@@ -95,16 +113,31 @@ def run_ours(spec: str, model_dir: Path, data_file: Path, work: Path, steps: int
     bf16_weights = parts[5] == "bf16" if len(parts) > 5 and parts[5] else size == "7b"
     flags = set(parts[6].split("+")) if len(parts) > 6 else set()  # compile, noliger
     compiled = "compile" in flags
-    cfg = load_train_config(None, [
-        f"model={model_dir}", "model_init=random", f"data.path={data_file}",
-        f"data.cache_dir={work / 'cache'}", "max_length=512", "packing=true",
-        f"pack_length={pack}",
-        f"global_batch_size={micro}", f"micro_batch_size={micro}", f"max_steps={steps}",
-        "lr=2e-5", "warmup_steps=2", "save_steps=0", "save_model=false",
-        f"model_dtype={'bfloat16' if bf16_weights else 'float32'}",
-        f"mixed_precision={'bf16' if cuda else 'no'}", f"attn_implementation={attn}",
-        f"peak_tflops={PEAK / 1e12 if cuda else 0}", f"compile={str(compiled).lower()}",
-        f"liger={str('noliger' not in flags).lower()}"])
+    cfg = load_train_config(
+        None,
+        [
+            f"model={model_dir}",
+            "model_init=random",
+            f"data.path={data_file}",
+            f"data.cache_dir={work / 'cache'}",
+            "max_length=512",
+            "packing=true",
+            f"pack_length={pack}",
+            f"global_batch_size={micro}",
+            f"micro_batch_size={micro}",
+            f"max_steps={steps}",
+            "lr=2e-5",
+            "warmup_steps=2",
+            "save_steps=0",
+            "save_model=false",
+            f"model_dtype={'bfloat16' if bf16_weights else 'float32'}",
+            f"mixed_precision={'bf16' if cuda else 'no'}",
+            f"attn_implementation={attn}",
+            f"peak_tflops={PEAK / 1e12 if cuda else 0}",
+            f"compile={str(compiled).lower()}",
+            f"liger={str('noliger' not in flags).lower()}",
+        ],
+    )
     import torch
 
     if cuda:
@@ -115,14 +148,23 @@ def run_ours(spec: str, model_dir: Path, data_file: Path, work: Path, steps: int
     tokens = sum(r["tokens"] for r in timed)
     secs = sum(r["tokens"] / r["tokens_per_s"] for r in timed)
     tps = tokens / secs
-    out = dict(who="ours", size=size, params=res["params"], micro_batch_examples=micro,
-               attn=attn, attn_used=res.get("attention"), compiled=compiled,
-               liger=res.get("liger"), pack_length=pack,
-               weights="bf16" if bf16_weights else "fp32", tokens_per_s=round(tps),
-               mfu_vs_989=round(6 * res["params"] * tps / PEAK, 3),
-               final_loss=round(res["final_loss"], 4),
-               peak_gb=round(torch.cuda.max_memory_allocated() / 2**30, 1) if cuda else None,
-               gpu=torch.cuda.get_device_name() if cuda else "cpu")
+    out = dict(
+        who="ours",
+        size=size,
+        params=res["params"],
+        micro_batch_examples=micro,
+        attn=attn,
+        attn_used=res.get("attention"),
+        compiled=compiled,
+        liger=res.get("liger"),
+        pack_length=pack,
+        weights="bf16" if bf16_weights else "fp32",
+        tokens_per_s=round(tps),
+        mfu_vs_989=round(6 * res["params"] * tps / PEAK, 3),
+        final_loss=round(res["final_loss"], 4),
+        peak_gb=round(torch.cuda.max_memory_allocated() / 2**30, 1) if cuda else None,
+        gpu=torch.cuda.get_device_name() if cuda else "cpu",
+    )
     del res
     if cuda:
         import gc
@@ -139,8 +181,9 @@ def _metrics(run_dir: Path) -> list[dict]:
 def run_anchor(specs: list[str], anchor: Path, data: Path, out_dir: Path) -> list[dict]:
     args = [s.split(":", 1)[1] + ":no" for s in specs]  # size:batch:no-gradient-checkpointing
     env = {**os.environ, "DATA": str(data), "OUT": str(out_dir)}
-    p = subprocess.run([sys.executable, str(anchor), *args], env=env, text=True,
-                       capture_output=True)
+    p = subprocess.run(
+        [sys.executable, str(anchor), *args], env=env, text=True, capture_output=True
+    )
     res = [json.loads(m) for m in re.findall(r"^RESULT (.*)$", p.stdout, re.M)]
     if p.returncode != 0 and not res:
         print(p.stdout[-2000:], p.stderr[-4000:], file=sys.stderr)
@@ -149,14 +192,19 @@ def run_anchor(specs: list[str], anchor: Path, data: Path, out_dir: Path) -> lis
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("specs", nargs="*", help="ours:SIZE:MICRO[:ATTN] or anchor:SIZE:BATCH")
-    ap.add_argument("--tiny", action="store_true", help="CPU check: tiny shape, few steps, no anchor")
+    ap.add_argument(
+        "--tiny", action="store_true", help="CPU check: tiny shape, few steps, no anchor"
+    )
     ap.add_argument("--steps", type=int, default=int(os.environ.get("STEPS", "30")))
     ap.add_argument("--warm", type=int, default=5)
     ap.add_argument("--data", default=os.environ.get("DATA", str(REPO.parent / "shared" / "data")))
-    ap.add_argument("--anchor", default=str(REPO.parent / "shared" / "bench" /
-                                            "anchor_train_throughput.py"))
+    ap.add_argument(
+        "--anchor", default=str(REPO.parent / "shared" / "bench" / "anchor_train_throughput.py")
+    )
     ap.add_argument("--out", default=os.environ.get("OUT", "runs/benchmarks"))
     ap.add_argument("--one", help=argparse.SUPPRESS)  # internal: run one ours spec here
     ap.add_argument("--model-dir", help=argparse.SUPPRESS)
@@ -168,9 +216,19 @@ def main() -> int:
         r = run_ours(a.one, Path(a.model_dir), Path(a.data), Path(a.out), a.steps, a.warm, cuda)
         print("RESULT", json.dumps(r), flush=True)
         return 0
-    specs = a.specs or (["ours:tiny:8:sdpa", "ours:tiny:8:varlen"] if a.tiny or not cuda else
-                        ["anchor:7b:4", "anchor:1b:4", "ours:7b:32:auto", "ours:7b:32:auto:::noliger",
-                         "ours:7b:16:auto", "ours:1b:64:auto", "ours:1b:64:auto:::noliger"])
+    specs = a.specs or (
+        ["ours:tiny:8:sdpa", "ours:tiny:8:varlen"]
+        if a.tiny or not cuda
+        else [
+            "anchor:7b:4",
+            "anchor:1b:4",
+            "ours:7b:32:auto",
+            "ours:7b:32:auto:::noliger",
+            "ours:7b:16:auto",
+            "ours:1b:64:auto",
+            "ours:1b:64:auto:::noliger",
+        ]
+    )
     if a.tiny:
         a.steps, a.warm = min(a.steps, 8), min(a.warm, 2)
     data = Path(a.data)
@@ -187,8 +245,10 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         data_file = work / "gsm8k_math_train.jsonl"
-        data_file.write_text("".join(json.dumps({"query": q, "response": r}) + "\n"
-                                     for q, r in rows), encoding="utf-8")
+        data_file.write_text(
+            "".join(json.dumps({"query": q, "response": r}) + "\n" for q, r in rows),
+            encoding="utf-8",
+        )
         # The anchor first: it is short, and a run cut off by a time limit keeps the baseline.
         anchors = [s for s in specs if s.startswith("anchor:")]
         if anchors and not cuda:
@@ -198,14 +258,35 @@ def main() -> int:
                 record(r)
         for spec in [s for s in specs if s.startswith("ours:")]:
             size = spec.split(":")[1]
-            model_dir = build_model_dir(rows, size, work / f"model-{size}",
-                                        2048 if size == "tiny" else 32000, work / "tokenizer")
+            model_dir = build_model_dir(
+                rows,
+                size,
+                work / f"model-{size}",
+                2048 if size == "tiny" else 32000,
+                work / "tokenizer",
+            )
             # Each spec in a fresh process: Liger, torch.compile and the CUDA allocator keep state
             # in a process that would carry over into the next spec's figures.
-            p = subprocess.run([sys.executable, __file__, "--one", spec, "--model-dir",
-                                str(model_dir), "--data", str(data_file), "--out", str(work),
-                                "--steps", str(a.steps), "--warm", str(a.warm)],
-                               text=True, stdout=subprocess.PIPE)
+            p = subprocess.run(
+                [
+                    sys.executable,
+                    __file__,
+                    "--one",
+                    spec,
+                    "--model-dir",
+                    str(model_dir),
+                    "--data",
+                    str(data_file),
+                    "--out",
+                    str(work),
+                    "--steps",
+                    str(a.steps),
+                    "--warm",
+                    str(a.warm),
+                ],
+                text=True,
+                stdout=subprocess.PIPE,
+            )
             found = re.findall(r"^RESULT (.*)$", p.stdout, re.M)
             if p.returncode != 0 or not found:  # report and go on: the other specs still run
                 print("FAILED", spec, f"exit {p.returncode}", p.stdout[-500:], flush=True)
@@ -217,18 +298,25 @@ def main() -> int:
         name = f"{r['who']} {r['size']} " + (
             f"micro {r['micro_batch_examples']} {r['attn']}->{r['attn_used']} "
             f"rows<={r['pack_length'] if r['attn_used'] in ('sdpa', 'eager') else 'all'} "
-            f"{r['weights']}" + (" compiled" if r.get("compiled") else "")
+            f"{r['weights']}"
+            + (" compiled" if r.get("compiled") else "")
             + (" liger" if r.get("liger") else "")
-            if r["who"] == "ours" else f"batch {r['batch']}")
-        print(f"{name:44} {r['tokens_per_s']:>10,} {r['mfu_vs_989']:>7.1%} "
-              f"{r.get('peak_gb') or '':>8}")
+            if r["who"] == "ours"
+            else f"batch {r['batch']}"
+        )
+        print(
+            f"{name:44} {r['tokens_per_s']:>10,} {r['mfu_vs_989']:>7.1%} "
+            f"{r.get('peak_gb') or '':>8}"
+        )
     for size in ("7b", "1b"):
         ours = [r for r in results if r["who"] == "ours" and r["size"] == size]
         base = [r for r in results if r["who"] == "anchor" and r["size"] == size]
         if ours and base:
             best = max(ours, key=lambda r: r["tokens_per_s"])
-            print(f"{size}: ours / anchor = {best['tokens_per_s'] / base[0]['tokens_per_s']:.2f}x "
-                  f"({best['tokens_per_s']:,} vs {base[0]['tokens_per_s']:,} tokens/s)")
+            print(
+                f"{size}: ours / anchor = {best['tokens_per_s'] / base[0]['tokens_per_s']:.2f}x "
+                f"({best['tokens_per_s']:,} vs {base[0]['tokens_per_s']:,} tokens/s)"
+            )
     return 0
 
 

@@ -29,13 +29,26 @@ import time
 from typing import Any
 
 _FAULT = re.compile(r"\[(429|500|hang|drop|badjson|400ctx)(?:x(\d+))?\]")
-_STATUS_TEXT = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 404: "Not Found",
-                429: "Too Many Requests", 500: "Internal Server Error"}
+_STATUS_TEXT = {
+    200: "OK",
+    400: "Bad Request",
+    401: "Unauthorized",
+    404: "Not Found",
+    429: "Too Many Requests",
+    500: "Internal Server Error",
+}
 
 
 class FakeServer:
-    def __init__(self, latency: float = 0.0, ignore_n: bool = False, models: tuple[str, ...] = (),
-                 api_key: str | None = None, retry_after: str = "1", port: int = 0):
+    def __init__(
+        self,
+        latency: float = 0.0,
+        ignore_n: bool = False,
+        models: tuple[str, ...] = (),
+        api_key: str | None = None,
+        retry_after: str = "1",
+        port: int = 0,
+    ):
         self.latency, self.ignore_n, self.models = latency, ignore_n, set(models)
         self.api_key, self.retry_after, self.port = api_key, retry_after, port
         self.received: list[dict[str, Any]] = []  # {"t", "path", "body"} per request, in order
@@ -53,8 +66,9 @@ class FakeServer:
     # -- lifecycle ---------------------------------------------------------------------------
     async def serve(self) -> None:
         self._loop = asyncio.get_running_loop()
-        self._server = await asyncio.start_server(self._handle, "127.0.0.1", self.port,
-                                                  backlog=1024)
+        self._server = await asyncio.start_server(
+            self._handle, "127.0.0.1", self.port, backlog=1024
+        )
         self.port = self._server.sockets[0].getsockname()[1]
 
     def start(self) -> FakeServer:
@@ -108,9 +122,12 @@ class FakeServer:
                     writer.transport.abort()
                     return
                 status, extra, payload = reply
-                head = [f"HTTP/1.1 {status} {_STATUS_TEXT.get(status, 'X')}",
-                        "content-type: application/json", f"content-length: {len(payload)}",
-                        *(f"{k}: {v}" for k, v in extra.items())]
+                head = [
+                    f"HTTP/1.1 {status} {_STATUS_TEXT.get(status, 'X')}",
+                    "content-type: application/json",
+                    f"content-length: {len(payload)}",
+                    *(f"{k}: {v}" for k, v in extra.items()),
+                ]
                 writer.write(("\r\n".join(head) + "\r\n\r\n").encode() + payload)
                 await writer.drain()
         except (ConnectionError, asyncio.IncompleteReadError, ValueError):
@@ -122,21 +139,36 @@ class FakeServer:
             self._conns.discard(task)
             writer.close()
 
-    async def _respond(self, method: str, path: str, headers: dict[str, str],
-                       raw: bytes) -> tuple[int, dict[str, str], bytes] | None:
+    async def _respond(
+        self, method: str, path: str, headers: dict[str, str], raw: bytes
+    ) -> tuple[int, dict[str, str], bytes] | None:
         if method == "GET" and path.rstrip("/").endswith("/models"):
-            return 200, {}, json.dumps({"object": "list", "data": [
-                {"id": m, "object": "model"} for m in sorted(self.models) or ["fake"]]}).encode()
+            return (
+                200,
+                {},
+                json.dumps(
+                    {
+                        "object": "list",
+                        "data": [
+                            {"id": m, "object": "model"} for m in sorted(self.models) or ["fake"]
+                        ],
+                    }
+                ).encode(),
+            )
         if method == "GET" and path.rstrip("/").endswith("/stats"):  # for the benchmark
-            return 200, {}, json.dumps({"requests": len(self.received),
-                                        "prompt_tokens": self.prompt_tokens}).encode()
+            return (
+                200,
+                {},
+                json.dumps(
+                    {"requests": len(self.received), "prompt_tokens": self.prompt_tokens}
+                ).encode(),
+            )
         body = json.loads(raw or b"{}")
         self.received.append({"t": time.monotonic(), "path": path, "body": body})
         if self.api_key is not None and headers.get("authorization") != f"Bearer {self.api_key}":
             return _error(401, "Incorrect API key provided", "invalid_api_key")
         if self.models and body.get("model") not in self.models:
-            return _error(404, f"The model `{body.get('model')}` does not exist",
-                          "model_not_found")
+            return _error(404, f"The model `{body.get('model')}` does not exist", "model_not_found")
         chat = path.rstrip("/").endswith("/chat/completions")
         prompt = body["messages"][-1]["content"] if chat else body.get("prompt", "")
         text_in = " ".join(m["content"] for m in body["messages"]) if chat else prompt
@@ -145,8 +177,9 @@ class FakeServer:
         if self.latency:
             await asyncio.sleep(self.latency)
         if fault == "429":
-            return _error(429, "Rate limit reached", "rate_limit_exceeded",
-                          {"retry-after": self.retry_after})
+            return _error(
+                429, "Rate limit reached", "rate_limit_exceeded", {"retry-after": self.retry_after}
+            )
         if fault == "500":
             return _error(500, "The server had an error", "server_error")
         if fault == "hang":
@@ -156,20 +189,38 @@ class FakeServer:
         if fault == "badjson":
             return 200, {}, b'{"id": "x", "choices": [{"text": "trunc'
         if fault == "400ctx":
-            return _error(400, "This model's maximum context length is 2048 tokens. However, "
-                          "you requested 4096 tokens.", "context_length_exceeded")
+            return _error(
+                400,
+                "This model's maximum context length is 2048 tokens. However, "
+                "you requested 4096 tokens.",
+                "context_length_exceeded",
+            )
         n = 1 if self.ignore_n else int(body.get("n") or 1)
         seed = body.get("seed")
         texts = [f"answer {i} seed {seed} to: {prompt[-60:]}" for i in range(n)]
-        choices = [({"index": i, "message": {"role": "assistant", "content": t}} if chat else
-                    {"index": i, "text": t}) | {"finish_reason": "stop"}
-                   for i, t in enumerate(texts)]
+        choices = [
+            (
+                {"index": i, "message": {"role": "assistant", "content": t}}
+                if chat
+                else {"index": i, "text": t}
+            )
+            | {"finish_reason": "stop"}
+            for i, t in enumerate(texts)
+        ]
         p_tok = len(text_in.split()) + 1
         c_tok = sum(len(t.split()) for t in texts)
-        doc = {"id": f"cmpl-{len(self.received)}", "object": "chat.completion" if chat else
-               "text_completion", "created": int(time.time()), "model": body.get("model"),
-               "choices": choices, "usage": {"prompt_tokens": p_tok, "completion_tokens": c_tok,
-                                             "total_tokens": p_tok + c_tok}}
+        doc = {
+            "id": f"cmpl-{len(self.received)}",
+            "object": "chat.completion" if chat else "text_completion",
+            "created": int(time.time()),
+            "model": body.get("model"),
+            "choices": choices,
+            "usage": {
+                "prompt_tokens": p_tok,
+                "completion_tokens": c_tok,
+                "total_tokens": p_tok + c_tok,
+            },
+        }
         return 200, {}, json.dumps(doc).encode()
 
     def _fault(self, prompt: str) -> str | None:
@@ -182,8 +233,9 @@ class FakeServer:
         return kind if times is None or hits <= int(times) else None
 
 
-def _error(status: int, message: str, code: str,
-           headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
+def _error(
+    status: int, message: str, code: str, headers: dict[str, str] | None = None
+) -> tuple[int, dict[str, str], bytes]:
     body = {"error": {"message": message, "type": "invalid_request_error", "code": code}}
     return status, headers or {}, json.dumps(body).encode()
 

@@ -29,8 +29,10 @@ def wait_ready(proc: subprocess.Popen, port: int, log: Path | str, wait_s: float
     deadline = time.monotonic() + wait_s
     while True:
         if proc.poll() is not None:
-            pytest.fail(f"{proc.args[:4]} exited with {proc.returncode}:\n"
-                        + Path(log).read_text(errors="replace")[-2000:])
+            pytest.fail(
+                f"{proc.args[:4]} exited with {proc.returncode}:\n"
+                + Path(log).read_text(errors="replace")[-2000:]
+            )
         try:
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1) as r:
                 if r.status == 200:
@@ -38,8 +40,10 @@ def wait_ready(proc: subprocess.Popen, port: int, log: Path | str, wait_s: float
         except OSError:
             pass
         if time.monotonic() > deadline:
-            pytest.fail(f"{proc.args[:4]} not ready after {wait_s}s:\n"
-                        + Path(log).read_text(errors="replace")[-2000:])
+            pytest.fail(
+                f"{proc.args[:4]} not ready after {wait_s}s:\n"
+                + Path(log).read_text(errors="replace")[-2000:]
+            )
         time.sleep(0.5)
 
 
@@ -53,8 +57,9 @@ def stop(proc: subprocess.Popen) -> None:
 
 
 @contextmanager
-def running_server(cmd: list[str], port: int, log, wait_s: float = 180,
-                   env: dict[str, str] | None = None) -> Iterator[str]:
+def running_server(
+    cmd: list[str], port: int, log, wait_s: float = 180, env: dict[str, str] | None = None
+) -> Iterator[str]:
     """Start `cmd` (writing to the open file `log`), wait for /health, yield the /v1 base URL."""
     proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env)
     try:

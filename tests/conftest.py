@@ -28,8 +28,10 @@ def data_dir() -> Path:
     """The real reference data; tests that need it skip with a reason where it is absent."""
     d = _data_dir()
     if not (d / "gsm8k" / "train.jsonl").exists():
-        pytest.skip(f"reference data not found at {d} (set METAMATH_DATA to the data dir "
-                    "holding gsm8k/ and math/)")
+        pytest.skip(
+            f"reference data not found at {d} (set METAMATH_DATA to the data dir "
+            "holding gsm8k/ and math/)"
+        )
     return d
 
 

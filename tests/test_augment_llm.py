@@ -28,15 +28,18 @@ def tiny_cfg(backend: str, model: str, **options) -> AugmentConfig:
     small = {"k": 2, "k_rewrite": 1, "max_tokens": 16, "max_masks": 1}
     return AugmentConfig(
         seeds=[SeedConfig(name="gsm8k", limit=2), SeedConfig(name="math", limit=2)],
-        answer_aug=TechniqueConfig(**small), rephrase=TechniqueConfig(**small),
-        fobar=TechniqueConfig(**small), self_verification=TechniqueConfig(**small),
-        shots=1, decontaminate=False,
-        teacher=TeacherConfig(backend=backend, model=model, options=options, cache=True))
+        answer_aug=TechniqueConfig(**small),
+        rephrase=TechniqueConfig(**small),
+        fobar=TechniqueConfig(**small),
+        self_verification=TechniqueConfig(**small),
+        shots=1,
+        decontaminate=False,
+        teacher=TeacherConfig(backend=backend, model=model, options=options, cache=True),
+    )
 
 
 def check_outputs(run: Path, stats: dict) -> None:
-    for name in ("metamathqa.jsonl", "rejected.jsonl", "stats.json", "DATA_CARD.md",
-                 "config.yaml"):
+    for name in ("metamathqa.jsonl", "rejected.jsonl", "stats.json", "DATA_CARD.md", "config.yaml"):
         assert (run / name).exists(), name
     kept = [json.loads(x) for x in (run / "metamathqa.jsonl").read_text().splitlines()]
     rejected = [json.loads(x) for x in (run / "rejected.jsonl").read_text().splitlines()]
@@ -80,8 +83,19 @@ def served(tiny_model_dir, tmp_path):
     pytest.importorskip("fastapi")
     pytest.importorskip("uvicorn")
     port = free_port()
-    cmd = [sys.executable, "-m", "metamath", "serve", str(tiny_model_dir), "--port", str(port),
-           "--served-model-name", "tiny", "--device", "cpu"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "metamath",
+        "serve",
+        str(tiny_model_dir),
+        "--port",
+        str(port),
+        "--served-model-name",
+        "tiny",
+        "--device",
+        "cpu",
+    ]
     with open(tmp_path / "serve.log", "w") as log, running_server(cmd, port, log) as url:
         yield url
 

@@ -28,7 +28,10 @@ def make_cfg(**kw) -> AugmentConfig:
         rephrase=TechniqueConfig(k=K["rephrase"], k_rewrite=3),
         fobar=TechniqueConfig(k=K["fobar"], max_masks=2),
         self_verification=TechniqueConfig(k=K["self_verification"], k_rewrite=2, max_masks=2),
-        near_dup_threshold=1.0, decontaminate=False, batch_size=16)
+        near_dup_threshold=1.0,
+        decontaminate=False,
+        batch_size=16,
+    )
     for k, v in kw.items():
         setattr(cfg, k, v)
     return cfg
@@ -52,8 +55,11 @@ def expected(seeds, teacher: ScriptedTeacher, cfg: AugmentConfig) -> tuple[Count
     queries: dict[str, list[str]] = {t: [] for t in K}
     for s in seeds:
         queries["answer_aug"].append(s.question)
-        texts = {rephrasing(s.question, i) for i in range(cfg.rephrase.k_rewrite)
-                 if not teacher.bad_rewrite(s.question, i)}
+        texts = {
+            rephrasing(s.question, i)
+            for i in range(cfg.rephrase.k_rewrite)
+            if not teacher.bad_rewrite(s.question, i)
+        }
         queries["rephrase"] += sorted(texts)
         for m in mask_question(s.question, s.id, s.kind)[:2]:
             queries["fobar"].append(fobar_question(m.question, s.gold, m.var))
@@ -91,15 +97,18 @@ def test_kept_counts_are_exactly_what_the_filter_should_keep(full_run, seeds):
     data = rows(out / "metamathqa.jsonl")
     assert len(data) == sum(kept.values()) == stats["rows"]
     by_type = Counter(r["type"] for r in data)
-    assert set(by_type) == {f"{p}_{s}" for p in ("GSM", "MATH")
-                            for s in ("AnsAug", "Rephrased", "SV", "FOBAR")}
+    assert set(by_type) == {
+        f"{p}_{s}" for p in ("GSM", "MATH") for s in ("AnsAug", "Rephrased", "SV", "FOBAR")
+    }
     rejected = rows(out / "rejected.jsonl")
     st1 = stats["stage1"]
-    assert len(rejected) == sum(sum(v["rejected"].values()) for v in stats["techniques"].values()) \
-        + sum(sum(v["rejected"].values()) for v in st1.values())
+    assert len(rejected) == sum(
+        sum(v["rejected"].values()) for v in stats["techniques"].values()
+    ) + sum(sum(v["rejected"].values()) for v in st1.values())
     assert all(r["reason"] for r in rejected)
-    assert st1["rephrase"]["rejected"] == {"copy": st1["rephrase"]["generated"]
-                                           - st1["rephrase"]["accepted"]}
+    assert st1["rephrase"]["rejected"] == {
+        "copy": st1["rephrase"]["generated"] - st1["rephrase"]["accepted"]
+    }
     assert set(st1["sv_rewrite"]["rejected"]) == {"answer_phrase"}
 
 
@@ -115,8 +124,10 @@ def test_output_rows_have_the_metamathqa_form(full_run):
         if r["type"].endswith("FOBAR"):
             assert "\nIf we know the answer to the above question is " in r["query"]
         if r["type"].endswith("SV"):
-            assert r["query"].endswith("What is the value of unknown variable "
-                                       + ("x?" if r["type"].startswith("GSM") else "X?"))
+            assert r["query"].endswith(
+                "What is the value of unknown variable "
+                + ("x?" if r["type"].startswith("GSM") else "X?")
+            )
             assert "the answer is" not in r["query"].lower()
         if r["type"].endswith("AnsAug"):
             assert r["query"] == r["original_question"]
@@ -127,8 +138,7 @@ def test_output_rows_have_the_metamathqa_form(full_run):
 
 
 @pytest.mark.parametrize("crash_at", [150, 600])  # during stage-1 rewrites; during solving
-def test_killed_half_way_and_resumed_gives_the_same_dataset(full_run, seeds, tmp_path,
-                                                            crash_at):
+def test_killed_half_way_and_resumed_gives_the_same_dataset(full_run, seeds, tmp_path, crash_at):
     out_full, _, _ = full_run
     crashing = ScriptedTeacher(seeds, p_correct=0.6, p_bad_rewrite=0.25, fail_after=crash_at)
     with pytest.raises(RuntimeError, match="simulated crash"):
@@ -138,11 +148,14 @@ def test_killed_half_way_and_resumed_gives_the_same_dataset(full_run, seeds, tmp
         f.write('{"id": "torn')  # a crash mid-line
     again = ScriptedTeacher(seeds, p_correct=0.6, p_bad_rewrite=0.25)
     run_augment(make_cfg(), tmp_path, llm=again)
-    full_requests = sum(v["requests"] for v in json.loads(
-        (out_full / "stats.json").read_text())["techniques"].values())
+    full_requests = sum(
+        v["requests"]
+        for v in json.loads((out_full / "stats.json").read_text())["techniques"].values()
+    )
     assert 0 < again.served <= full_requests - crash_at + 16  # finished work was not redone
-    assert (tmp_path / "metamathqa.jsonl").read_bytes() == \
-        (out_full / "metamathqa.jsonl").read_bytes()
+    assert (tmp_path / "metamathqa.jsonl").read_bytes() == (
+        out_full / "metamathqa.jsonl"
+    ).read_bytes()
 
 
 def test_shards_merge_to_the_same_dataset(full_run, seeds, tmp_path):
@@ -150,13 +163,17 @@ def test_shards_merge_to_the_same_dataset(full_run, seeds, tmp_path):
     dirs = []
     for i in range(2):
         d = tmp_path / f"s{i}"
-        st = run_augment(make_cfg(shard=f"{i}/2"), d,
-                         llm=ScriptedTeacher(seeds, p_correct=0.6, p_bad_rewrite=0.25))
+        st = run_augment(
+            make_cfg(shard=f"{i}/2"),
+            d,
+            llm=ScriptedTeacher(seeds, p_correct=0.6, p_bad_rewrite=0.25),
+        )
         assert 0 < st["rows"]
         dirs.append(d)
     merged = merge_runs(make_cfg(), dirs, tmp_path / "merged")
-    assert (tmp_path / "merged" / "metamathqa.jsonl").read_bytes() == \
-        (out_full / "metamathqa.jsonl").read_bytes()
+    assert (tmp_path / "merged" / "metamathqa.jsonl").read_bytes() == (
+        out_full / "metamathqa.jsonl"
+    ).read_bytes()
     assert merged["techniques"] == json.loads((out_full / "stats.json").read_text())["techniques"]
 
 
@@ -179,13 +196,16 @@ def test_targets_and_per_seed_caps(full_run, seeds, tmp_path):
     assert st["techniques"]["answer_aug"]["rejected"]["seed_cap"] > 0
     again = merge_runs(cfg, [tmp_path], tmp_path / "b")
     assert again["rows"] == st["rows"]
-    assert (tmp_path / "b" / "metamathqa.jsonl").read_bytes() == \
-        (tmp_path / "a" / "metamathqa.jsonl").read_bytes()
-    other = merge_runs(make_cfg(targets=targets, max_per_seed=1, seed=1), [tmp_path],
-                       tmp_path / "c")
+    assert (tmp_path / "b" / "metamathqa.jsonl").read_bytes() == (
+        tmp_path / "a" / "metamathqa.jsonl"
+    ).read_bytes()
+    other = merge_runs(
+        make_cfg(targets=targets, max_per_seed=1, seed=1), [tmp_path], tmp_path / "c"
+    )
     assert other["rows"] == st["rows"]
-    assert (tmp_path / "c" / "metamathqa.jsonl").read_bytes() != \
-        (tmp_path / "a" / "metamathqa.jsonl").read_bytes()
+    assert (tmp_path / "c" / "metamathqa.jsonl").read_bytes() != (
+        tmp_path / "a" / "metamathqa.jsonl"
+    ).read_bytes()
 
 
 class SameAnswerLLM:
@@ -193,12 +213,14 @@ class SameAnswerLLM:
     `vary`, the same reply but for one word (near-duplicates)."""
 
     model = "same"
-    STEPS = ("We list every quantity given in the problem and write down what is asked. "
-             "Then we combine the quantities step by step, checking each intermediate result "
-             "against the story, and we make sure the units agree before the final step. "
-             "Each partial sum is written on its own line so that a reader can follow it, and "
-             "nothing is rounded until the very end of the computation, where we read off the "
-             "result")
+    STEPS = (
+        "We list every quantity given in the problem and write down what is asked. "
+        "Then we combine the quantities step by step, checking each intermediate result "
+        "against the story, and we make sure the units agree before the final step. "
+        "Each partial sum is written on its own line so that a reader can follow it, and "
+        "nothing is rounded until the very end of the computation, where we read off the "
+        "result"
+    )
 
     def __init__(self, seeds, vary: bool = False):
         self.gold = {s.question: s.gold for s in seeds}
@@ -207,9 +229,17 @@ class SameAnswerLLM:
     def generate(self, requests):
         for req in requests:
             q = req.messages[-1]["content"].rsplit("Question: ", 1)[1].rsplit("\nAnswer:", 1)[0]
-            yield Result(req, tuple(Completion(
-                f"{self.STEPS} {('carefully', 'again', 'twice')[i % 3] if self.vary else ''}."
-                f"\nThe answer is: {self.gold.get(q, '0')}", i) for i in range(req.n)))
+            yield Result(
+                req,
+                tuple(
+                    Completion(
+                        f"{self.STEPS} {('carefully', 'again', 'twice')[i % 3] if self.vary else ''}."
+                        f"\nThe answer is: {self.gold.get(q, '0')}",
+                        i,
+                    )
+                    for i in range(req.n)
+                ),
+            )
 
     def close(self):
         pass
@@ -236,13 +266,22 @@ def test_near_duplicates_are_removed(seeds, tmp_path, threshold, kept):
 
 
 def test_decontamination_reports_what_it_removed(seeds, tmp_path):
-    test_q = "Janet’s ducks lay 16 eggs per day. She eats three for breakfast every morning " \
-             "and bakes muffins for her friends every day with four."
+    test_q = (
+        "Janet’s ducks lay 16 eggs per day. She eats three for breakfast every morning "
+        "and bakes muffins for her friends every day with four."
+    )
     seed_file = tmp_path / "mine.jsonl"
-    seed_file.write_text(json.dumps({"question": test_q, "answer": "18"}) + "\n"
-                         + json.dumps({"question": "Tom has 3 apples and buys 4 more. How many "
-                                                   "apples does he have now?", "answer": "7"})
-                         + "\n")
+    seed_file.write_text(
+        json.dumps({"question": test_q, "answer": "18"})
+        + "\n"
+        + json.dumps(
+            {
+                "question": "Tom has 3 apples and buys 4 more. How many apples does he have now?",
+                "answer": "7",
+            }
+        )
+        + "\n"
+    )
     cfg = make_cfg(seeds=[SeedConfig(name="mine", path=str(seed_file))], decontaminate=True)
     from metamath.augment.seeds import load_seeds as ls
 
@@ -259,9 +298,18 @@ def test_decontamination_reports_what_it_removed(seeds, tmp_path):
 def test_cli_dry_run_with_the_scripted_backend(data_dir, tmp_path, capsys):
     from metamath.cli import main
 
-    rc = main(["augment", "--config", "configs/augment/quickstart.yaml", "--out",
-               str(tmp_path), "teacher.backend=scripted", "teacher.options={p_correct: 0.5}",
-               "--no-progress"])
+    rc = main(
+        [
+            "augment",
+            "--config",
+            "configs/augment/quickstart.yaml",
+            "--out",
+            str(tmp_path),
+            "teacher.backend=scripted",
+            "teacher.options={p_correct: 0.5}",
+            "--no-progress",
+        ]
+    )
     assert rc == 0
     for f in ("metamathqa.jsonl", "rejected.jsonl", "stats.json", "DATA_CARD.md", "config.yaml"):
         assert (tmp_path / f).stat().st_size > 0, f
@@ -271,31 +319,55 @@ def test_cli_dry_run_with_the_scripted_backend(data_dir, tmp_path, capsys):
 def test_cli_shards_and_merge(data_dir, tmp_path):
     from metamath.cli import main
 
-    common = ["--config", "configs/augment/quickstart.yaml", "teacher.backend=scripted",
-              "decontaminate=false", "--no-progress"]
+    common = [
+        "--config",
+        "configs/augment/quickstart.yaml",
+        "teacher.backend=scripted",
+        "decontaminate=false",
+        "--no-progress",
+    ]
     assert main(["augment", *common, "--out", str(tmp_path / "all")]) == 0
     for i in range(3):
-        assert main(["augment", *common, "--shard", f"{i}/3", "--out", str(tmp_path / f"s{i}")]) == 0
-    assert main(["augment", *common, "--merge", *(str(tmp_path / f"s{i}") for i in range(3)),
-                 "--out", str(tmp_path / "merged")]) == 0
-    assert (tmp_path / "merged" / "metamathqa.jsonl").read_bytes() == \
-        (tmp_path / "all" / "metamathqa.jsonl").read_bytes()
+        assert (
+            main(["augment", *common, "--shard", f"{i}/3", "--out", str(tmp_path / f"s{i}")]) == 0
+        )
+    assert (
+        main(
+            [
+                "augment",
+                *common,
+                "--merge",
+                *(str(tmp_path / f"s{i}") for i in range(3)),
+                "--out",
+                str(tmp_path / "merged"),
+            ]
+        )
+        == 0
+    )
+    assert (tmp_path / "merged" / "metamathqa.jsonl").read_bytes() == (
+        tmp_path / "all" / "metamathqa.jsonl"
+    ).read_bytes()
 
 
 def test_completion_style_prompts(seeds, tmp_path):
     """Base-model prompts (raw few-shot text with a stop string) run end to end too."""
-    cfg = make_cfg(seeds=[SeedConfig(name="gsm8k", limit=5), SeedConfig(name="math", limit=5)],
-                   style="completion")
-    sub = [s for s in seeds if s.id in {f"gsm8k/train/{i}" for i in range(1, 6)}] + \
-        [s for s in seeds if s.kind == "math"][:5]
+    cfg = make_cfg(
+        seeds=[SeedConfig(name="gsm8k", limit=5), SeedConfig(name="math", limit=5)],
+        style="completion",
+    )
+    sub = [s for s in seeds if s.id in {f"gsm8k/train/{i}" for i in range(1, 6)}] + [
+        s for s in seeds if s.kind == "math"
+    ][:5]
     st = run_augment(cfg, tmp_path, llm=ScriptedTeacher(sub, p_correct=1.0, p_bad_rewrite=0.0))
     assert all(v["kept"] > 0 for v in st["techniques"].values())
 
 
 def test_augment_imports_no_torch_or_network_client():
-    code = ("import sys, metamath.augment, metamath.augment.pipeline, metamath.cli.augment; "
-            "bad = [m for m in ('torch', 'transformers', 'openai', 'aiohttp') if m in sys.modules]; "
-            "print(bad); sys.exit(1 if bad else 0)")
+    code = (
+        "import sys, metamath.augment, metamath.augment.pipeline, metamath.cli.augment; "
+        "bad = [m for m in ('torch', 'transformers', 'openai', 'aiohttp') if m in sys.modules]; "
+        "print(bad); sys.exit(1 if bad else 0)"
+    )
     import subprocess
     import sys
 

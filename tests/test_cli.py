@@ -11,8 +11,9 @@ from metamath.cli import COMMANDS
 
 
 def _run(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "metamath", *args], capture_output=True,
-                          text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "metamath", *args], capture_output=True, text=True, timeout=120
+    )
 
 
 def test_top_level_help_lists_every_command():
@@ -31,15 +32,27 @@ def test_subcommand_help(name):
 
 
 def test_help_does_not_import_torch():
-    code = ("import sys; from metamath.cli import build_parser; build_parser(['--help']); "
-            "print('torch' in sys.modules)")
+    code = (
+        "import sys; from metamath.cli import build_parser; build_parser(['--help']); "
+        "print('torch' in sys.modules)"
+    )
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert r.stdout.strip() == "False", r.stderr
 
 
 def test_missing_local_model_is_one_clear_line(tmp_path):
-    r = _run("eval", "--model", str(tmp_path / "no-such-model"), "--tasks", "gsm8k",
-             "--limit", "1", "--out", str(tmp_path / "run"), "--no-progress")
+    r = _run(
+        "eval",
+        "--model",
+        str(tmp_path / "no-such-model"),
+        "--tasks",
+        "gsm8k",
+        "--limit",
+        "1",
+        "--out",
+        str(tmp_path / "run"),
+        "--no-progress",
+    )
     assert r.returncode == 2
     assert "no such directory" in r.stderr and "metamath tiny-model" in r.stderr
     assert "Traceback" not in r.stderr

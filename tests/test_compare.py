@@ -17,6 +17,7 @@ def answers(right: set[int]):
     def answer(req, k):
         i = q_number(req)
         return f"The answer is: {2 * i if i in right else 2 * i + 1}"
+
     return answer
 
 
@@ -24,8 +25,9 @@ def answers(right: set[int]):
 def two_runs(tmp_path):
     a, b = tmp_path / "a", tmp_path / "b"
     run_eval(cfg_for(tmp_path), a, llm=ScriptedLLM(answers({0, 1, 2, 3})), progress=False)
-    run_eval(cfg_for(tmp_path), b, llm=ScriptedLLM(answers({2, 3, 4, 5, 6, 7, 8, 9})),
-             progress=False)
+    run_eval(
+        cfg_for(tmp_path), b, llm=ScriptedLLM(answers({2, 3, 4, 5, 6, 7, 8, 9})), progress=False
+    )
     return a, b
 
 
@@ -38,8 +40,13 @@ def test_mcnemar_and_flipped_items(two_runs):
     assert r["gained"] == ["q4", "q5", "q6", "q7", "q8", "q9"] and r["lost"] == ["q0", "q1"]
     assert r["p_value"] == pytest.approx(2 * (1 + 8 + 28) / 256)  # b=2, c=6 of 8 discordant
     flip = next(f for f in r["flips"] if f["id"] == "q0")
-    assert flip == {"id": "q0", "direction": "lost", "gold": "0", "a_extracted": "0",
-                    "b_extracted": "1"}
+    assert flip == {
+        "id": "q0",
+        "direction": "lost",
+        "gold": "0",
+        "a_extracted": "0",
+        "b_extracted": "1",
+    }
     # symmetric: swapping the runs swaps gained and lost, same p
     rev = compare_runs(b, a, mode="strict")["tasks"]["mine"]
     assert rev["gained"] == r["lost"] and rev["p_value"] == r["p_value"]

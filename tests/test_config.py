@@ -37,17 +37,23 @@ def test_defaults_yaml_then_overrides(tmp_path):
 
 
 def test_unknown_key_suggests_closest(tmp_path):
-    with pytest.raises(ConfigError, match=r"unknown config key 'decoding.temprature'.*"
-                                          r"did you mean 'decoding.temperature'"):
+    with pytest.raises(
+        ConfigError,
+        match=r"unknown config key 'decoding.temprature'.*"
+        r"did you mean 'decoding.temperature'",
+    ):
         load_config(Cfg, None, ["decoding.temprature=0.5"])
 
 
-@pytest.mark.parametrize("override,msg", [
-    ("decoding.n=many", "decoding.n: expected an integer"),
-    ("greedy=maybe", "greedy: expected true/false"),
-    ("decoding=3", "decoding: expected a mapping"),
-    ("novalue", "not of the form key=value"),
-])
+@pytest.mark.parametrize(
+    "override,msg",
+    [
+        ("decoding.n=many", "decoding.n: expected an integer"),
+        ("greedy=maybe", "greedy: expected true/false"),
+        ("decoding=3", "decoding: expected a mapping"),
+        ("novalue", "not of the form key=value"),
+    ],
+)
 def test_bad_values_name_key_and_value(override, msg):
     with pytest.raises(ConfigError, match=msg):
         load_config(Cfg, None, [override])

@@ -32,8 +32,15 @@ class ScriptedLLM:
                 for i in range(req.n):
                     out = self.answer(req, i)
                     text, fin = out if isinstance(out, tuple) else (out, "stop")
-                    comps.append(Completion(text=text, index=i, finish_reason=fin,
-                                            prompt_tokens=3, completion_tokens=2))
+                    comps.append(
+                        Completion(
+                            text=text,
+                            index=i,
+                            finish_reason=fin,
+                            prompt_tokens=3,
+                            completion_tokens=2,
+                        )
+                    )
             except RuntimeError as e:
                 yield Result(request=req, error=str(e))
                 continue
@@ -45,8 +52,16 @@ class ScriptedLLM:
 
 def write_task(tmp_path: Path) -> Path:
     """A user's task file: plain answers, a custom id field, and a subject/level breakdown."""
-    rows = [{"qid": f"q{i}", "text": f"What is {i} + {i}?", "final": str(2 * i),
-             "topic": "add" if i % 2 else "double", "lvl": f"L{i % 3}"} for i in range(12)]
+    rows = [
+        {
+            "qid": f"q{i}",
+            "text": f"What is {i} + {i}?",
+            "final": str(2 * i),
+            "topic": "add" if i % 2 else "double",
+            "lvl": f"L{i % 3}",
+        }
+        for i in range(12)
+    ]
     f = tmp_path / "mine.jsonl"
     f.write_text("".join(json.dumps(r) + "\n" for r in rows))
     return f
@@ -54,9 +69,21 @@ def write_task(tmp_path: Path) -> Path:
 
 def cfg_for(tmp_path: Path, **kw) -> EvalConfig:
     f = write_task(tmp_path)
-    base = dict(model="scripted", tasks=["mine"], cache=False, task_files={"mine": dict(
-        path=str(f), question="text", answer="final", id_field="qid", subject="topic",
-        level="lvl")})
+    base = dict(
+        model="scripted",
+        tasks=["mine"],
+        cache=False,
+        task_files={
+            "mine": dict(
+                path=str(f),
+                question="text",
+                answer="final",
+                id_field="qid",
+                subject="topic",
+                level="lvl",
+            )
+        },
+    )
     base.update(kw)
     return EvalConfig(**base)
 
@@ -117,8 +144,12 @@ def test_run_eval_writes_consistent_outputs(tmp_path):
 
 def test_flexible_primary_for_other_styles_and_chat_messages(tmp_path):
     llm = ScriptedLLM(script)
-    res = run_eval(cfg_for(tmp_path, prompt_style="chat", system_prompt="Be brief."),
-                   tmp_path / "run", llm=llm, progress=False)
+    res = run_eval(
+        cfg_for(tmp_path, prompt_style="chat", system_prompt="Be brief."),
+        tmp_path / "run",
+        llm=llm,
+        progress=False,
+    )
     assert res["primary"] == "flexible"
     assert res["summary"]["mine"]["accuracy"] == pytest.approx(7 / 12)
     req = llm.requests[0]
@@ -128,8 +159,14 @@ def test_flexible_primary_for_other_styles_and_chat_messages(tmp_path):
 
 def test_fewshot_prompt_and_decoding_defaults(tmp_path, data_dir):
     llm = ScriptedLLM(lambda r, k: "The answer is: 0")
-    run_eval(EvalConfig(model="s", tasks=["gsm8k", "math500"], limit=2, cache=False,
-                        prompt_style="fewshot"), tmp_path / "r", llm=llm, progress=False)
+    run_eval(
+        EvalConfig(
+            model="s", tasks=["gsm8k", "math500"], limit=2, cache=False, prompt_style="fewshot"
+        ),
+        tmp_path / "r",
+        llm=llm,
+        progress=False,
+    )
     by_task = {r.id.split("/")[0]: r for r in llm.requests}
     assert by_task["gsm8k"].max_tokens == 512 and by_task["math500"].max_tokens == 2048
     assert by_task["gsm8k"].prompt.count("Question:") == 9  # 8 shots + the test question
@@ -165,21 +202,38 @@ def test_sampling_pass_and_maj_at_k(tmp_path):
 
 def test_config_errors_name_the_fix(tmp_path):
     with pytest.raises(ValueError, match="temperature"):
-        run_eval(cfg_for(tmp_path, decoding=DecodingConfig(n=4)), tmp_path / "r",
-                 llm=ScriptedLLM(script), progress=False)
+        run_eval(
+            cfg_for(tmp_path, decoding=DecodingConfig(n=4)),
+            tmp_path / "r",
+            llm=ScriptedLLM(script),
+            progress=False,
+        )
     with pytest.raises(ValueError, match="unknown task 'gsm9k'"):
-        run_eval(EvalConfig(model="s", tasks=["gsm9k"], cache=False), tmp_path / "r",
-                 llm=ScriptedLLM(script), progress=False)
+        run_eval(
+            EvalConfig(model="s", tasks=["gsm9k"], cache=False),
+            tmp_path / "r",
+            llm=ScriptedLLM(script),
+            progress=False,
+        )
     with pytest.raises(ValueError, match="listed twice"):
-        run_eval(EvalConfig(model="s", tasks=["gsm8k", "gsm8k"], cache=False), tmp_path / "r",
-                 llm=ScriptedLLM(script), progress=False)
+        run_eval(
+            EvalConfig(model="s", tasks=["gsm8k", "gsm8k"], cache=False),
+            tmp_path / "r",
+            llm=ScriptedLLM(script),
+            progress=False,
+        )
     with pytest.raises(ValueError, match="backend"):
-        run_eval(EvalConfig(model="s", backend="tgi", cache=False), tmp_path / "r",
-                 llm=ScriptedLLM(script), progress=False)
+        run_eval(
+            EvalConfig(model="s", backend="tgi", cache=False),
+            tmp_path / "r",
+            llm=ScriptedLLM(script),
+            progress=False,
+        )
 
 
-@pytest.mark.parametrize("path", sorted(Path(__file__).parent.parent.glob("configs/eval/*.yaml")),
-                         ids=lambda p: p.name)
+@pytest.mark.parametrize(
+    "path", sorted(Path(__file__).parent.parent.glob("configs/eval/*.yaml")), ids=lambda p: p.name
+)
 def test_shipped_configs_load_and_check(path):
     from metamath.config import load_config
 
@@ -199,8 +253,22 @@ def test_metamath_grade_rescores_samples_without_a_model(tmp_path, capsys):
     ours = [json.loads(x) for x in samples.read_text().splitlines()]
     for mode in ("strict", "flexible"):
         out = tmp_path / f"graded_{mode}.jsonl"
-        assert main(["grade", str(samples), "--task", "gsm8k", "--mode", mode, "-o", str(out),
-                     "--no-progress"]) == 0
+        assert (
+            main(
+                [
+                    "grade",
+                    str(samples),
+                    "--task",
+                    "gsm8k",
+                    "--mode",
+                    mode,
+                    "-o",
+                    str(out),
+                    "--no-progress",
+                ]
+            )
+            == 0
+        )
         graded = [json.loads(x) for x in out.read_text().splitlines()]
         assert [g["correct"] for g in graded] == [r[mode]["correct"] for r in ours]
     capsys.readouterr()
@@ -210,7 +278,11 @@ def test_tasks_as_data(tmp_path, data_dir):
     from metamath.evaluate import TASKS
 
     assert {t: TASKS[t].expected_size for t in TASKS} == {
-        "gsm8k": 1319, "math": 5000, "math500": 500, "gsm8k_backward": 1270}
+        "gsm8k": 1319,
+        "math": 5000,
+        "math500": 500,
+        "gsm8k_backward": 1270,
+    }
     assert [len(TASKS[t].load()) for t in TASKS] == [1319, 5000, 500, 1270]
     m5 = TASKS["math500"].load(limit=3)
     assert m5[0].subject and m5[0].level.startswith("Level") and TASKS["math500"].max_tokens == 2048
@@ -250,5 +322,7 @@ def test_resume_after_a_crash_sends_only_the_missing_requests(tmp_path):
     # Before the crash q11, q10 (an error), q9, q8, q7 came back (the fake answers in reverse);
     # the 4 answers are served from the cache, the error is never cached and is asked again.
     assert len(again.requests) == 8 and res["usage"]["cached"] == 4
-    assert {r.id.split("#")[0] for r in again.requests} == {f"mine/q{i}" for i in (0, 1, 2, 3, 4, 5, 6, 10)}
+    assert {r.id.split("#")[0] for r in again.requests} == {
+        f"mine/q{i}" for i in (0, 1, 2, 3, 4, 5, 6, 10)
+    }
     assert res["tasks"]["mine"]["metrics"]["strict"]["correct"] == 5

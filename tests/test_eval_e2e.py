@@ -48,9 +48,14 @@ def check_run(run, tasks: list[str], n_problems: int) -> dict:
 
 
 def test_hf_backend_end_to_end_and_resume(tiny_model_dir, tmp_path, data_dir):
-    cfg = EvalConfig(model=str(tiny_model_dir), backend="hf", tasks=["gsm8k", "math500"],
-                     limit=4, decoding=DecodingConfig(max_tokens=12),
-                     backend_options={"device": "cpu"})
+    cfg = EvalConfig(
+        model=str(tiny_model_dir),
+        backend="hf",
+        tasks=["gsm8k", "math500"],
+        limit=4,
+        decoding=DecodingConfig(max_tokens=12),
+        backend_options={"device": "cpu"},
+    )
     res = run_eval(cfg, tmp_path, progress=False)
     check_run(tmp_path, ["gsm8k", "math500"], 4)
     assert res["usage"]["cached"] == 0 and res["usage"]["completion_tokens"] > 0
@@ -59,31 +64,56 @@ def test_hf_backend_end_to_end_and_resume(tiny_model_dir, tmp_path, data_dir):
     before = (tmp_path / "samples.jsonl").read_text()
     again = run_eval(cfg, tmp_path, progress=False)
     assert again["usage"]["cached"] == 8 and again["backend_stats"]["cache_misses"] == 0
-    strip = [{k: v for k, v in json.loads(x).items() if k != "cached"} for x in before.split("\n")
-             if x]
-    after = [{k: v for k, v in json.loads(x).items() if k != "cached"}
-             for x in (tmp_path / "samples.jsonl").read_text().splitlines()]
+    strip = [
+        {k: v for k, v in json.loads(x).items() if k != "cached"} for x in before.split("\n") if x
+    ]
+    after = [
+        {k: v for k, v in json.loads(x).items() if k != "cached"}
+        for x in (tmp_path / "samples.jsonl").read_text().splitlines()
+    ]
     assert after == strip
 
 
 def test_cli_eval_on_the_tiny_model(tiny_model_dir, tmp_path, data_dir, capsys):
     out = tmp_path / "run"
-    rc = main(["eval", "--model", str(tiny_model_dir), "--tasks", "gsm8k_backward", "--limit",
-               "3", "--backend", "hf", "--out", str(out), "--no-progress",
-               "decoding.max_tokens=8", "backend_options.device=cpu"])
+    rc = main(
+        [
+            "eval",
+            "--model",
+            str(tiny_model_dir),
+            "--tasks",
+            "gsm8k_backward",
+            "--limit",
+            "3",
+            "--backend",
+            "hf",
+            "--out",
+            str(out),
+            "--no-progress",
+            "decoding.max_tokens=8",
+            "backend_options.device=cpu",
+        ]
+    )
     assert rc == 0
     text = capsys.readouterr().out
     assert "gsm8k_backward" in text and "wrote" in text
     check_run(out, ["gsm8k_backward"], 3)
-    assert main(["eval", "--model", str(tiny_model_dir), "--out", str(out),
-                 "decodng.n=2"]) == 2  # a typo'd key is an error naming the closest key
+    assert (
+        main(["eval", "--model", str(tiny_model_dir), "--out", str(out), "decodng.n=2"]) == 2
+    )  # a typo'd key is an error naming the closest key
     assert "did you mean 'decoding'" in capsys.readouterr().err
 
 
 @pytest.mark.slow
 def test_hf_all_tasks_20_problems(tiny_model_dir, tmp_path, data_dir):
-    cfg = EvalConfig(model=str(tiny_model_dir), backend="hf", tasks=ALL, limit=20,
-                     decoding=DecodingConfig(max_tokens=24), backend_options={"device": "cpu"})
+    cfg = EvalConfig(
+        model=str(tiny_model_dir),
+        backend="hf",
+        tasks=ALL,
+        limit=20,
+        decoding=DecodingConfig(max_tokens=24),
+        backend_options={"device": "cpu"},
+    )
     res = run_eval(cfg, tmp_path, progress=False)
     check_run(tmp_path, ALL, 20)
     assert res["backend"] == "hf" and res["tasks"]["math"]["metrics"]["by_subject"]
@@ -93,26 +123,53 @@ def test_hf_all_tasks_20_problems(tiny_model_dir, tmp_path, data_dir):
 def served_tiny(tiny_model_dir, tmp_path):
     """`metamath serve` as a separate process on loopback; yields its base URL."""
     port = free_port()
-    cmd = [sys.executable, "-m", "metamath", "serve", str(tiny_model_dir), "--host", "127.0.0.1",
-           "--port", str(port), "--device", "cpu", "--served-model-name", "tiny"]
-    with open(tmp_path / "serve.log", "w") as log, running_server(
-            cmd, port, log, env={**os.environ, "TOKENIZERS_PARALLELISM": "false"}) as url:
+    cmd = [
+        sys.executable,
+        "-m",
+        "metamath",
+        "serve",
+        str(tiny_model_dir),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--device",
+        "cpu",
+        "--served-model-name",
+        "tiny",
+    ]
+    with (
+        open(tmp_path / "serve.log", "w") as log,
+        running_server(
+            cmd, port, log, env={**os.environ, "TOKENIZERS_PARALLELISM": "false"}
+        ) as url,
+    ):
         yield url
 
 
 @pytest.mark.slow
 def test_openai_backend_against_metamath_serve(served_tiny, tmp_path, data_dir):
-    cfg = EvalConfig(model="tiny", backend="openai", tasks=ALL, limit=20,
-                     backend_options={"base_url": served_tiny, "api_key_env": "NO_KEY_NEEDED"},
-                     decoding=DecodingConfig(max_tokens=24))
+    cfg = EvalConfig(
+        model="tiny",
+        backend="openai",
+        tasks=ALL,
+        limit=20,
+        backend_options={"base_url": served_tiny, "api_key_env": "NO_KEY_NEEDED"},
+        decoding=DecodingConfig(max_tokens=24),
+    )
     res = run_eval(cfg, tmp_path, progress=False)
     check_run(tmp_path, ALL, 20)
     assert res["usage"]["errors"] == 0 and res["usage"]["completion_tokens"] > 0
     # the chat style goes through the served model's chat template
-    chat = EvalConfig(model="tiny", backend="openai", tasks=["gsm8k"], limit=3,
-                      prompt_style="chat", backend_options={"base_url": served_tiny,
-                                                            "api_key_env": "NO_KEY_NEEDED"},
-                      decoding=DecodingConfig(max_tokens=8))
+    chat = EvalConfig(
+        model="tiny",
+        backend="openai",
+        tasks=["gsm8k"],
+        limit=3,
+        prompt_style="chat",
+        backend_options={"base_url": served_tiny, "api_key_env": "NO_KEY_NEEDED"},
+        decoding=DecodingConfig(max_tokens=8),
+    )
     run_eval(chat, tmp_path / "chat", progress=False)
     rows = [json.loads(x) for x in (tmp_path / "chat" / "samples.jsonl").read_text().splitlines()]
     assert rows[0]["prompt"].startswith("[user] ") and "\\boxed{}" in rows[0]["prompt"]

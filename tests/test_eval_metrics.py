@@ -17,20 +17,24 @@ from metamath.evaluate.metrics import (
 )
 
 
-@pytest.mark.parametrize("c,n,lo,hi", [
-    # Reference values: scipy.stats.binomtest(c, n).proportion_ci(method="wilson").
-    (81, 263, 0.2553, 0.3662),
-    (0, 20, 0.0, 0.1611),
-    (20, 20, 0.8389, 1.0),
-    (10, 20, 0.2993, 0.7007),
-])
+@pytest.mark.parametrize(
+    "c,n,lo,hi",
+    [
+        # Reference values: scipy.stats.binomtest(c, n).proportion_ci(method="wilson").
+        (81, 263, 0.2553, 0.3662),
+        (0, 20, 0.0, 0.1611),
+        (20, 20, 0.8389, 1.0),
+        (10, 20, 0.2993, 0.7007),
+    ],
+)
 def test_wilson_interval(c, n, lo, hi):
     got = wilson(c, n)
     assert got[0] == pytest.approx(lo, abs=1e-4) and got[1] == pytest.approx(hi, abs=1e-4)
 
 
-@pytest.mark.parametrize("n,c,k", [(10, 3, 1), (10, 3, 2), (10, 3, 8), (5, 0, 2), (5, 5, 3),
-                                   (16, 1, 4), (100, 37, 10)])
+@pytest.mark.parametrize(
+    "n,c,k", [(10, 3, 1), (10, 3, 2), (10, 3, 8), (5, 0, 2), (5, 5, 3), (16, 1, 4), (100, 37, 10)]
+)
 def test_pass_at_k_matches_the_combinatorial_definition(n, c, k):
     # pass@k = P(at least one of k draws without replacement is correct) = 1 - C(n-c,k)/C(n,k)
     assert pass_at_k(n, c, k) == pytest.approx(1 - math.comb(n - c, k) / math.comb(n, k))
@@ -66,12 +70,15 @@ def test_bootstrap_interval_brackets_the_mean_and_is_seeded():
     assert bootstrap_mean_ci(vals) == (lo, hi)
 
 
-@pytest.mark.parametrize("b,c,p", [
-    (10, 2, 158 / 4096),  # 2 * (C(12,0)+C(12,1)+C(12,2)) / 2^12
-    (5, 5, 1.0),
-    (0, 0, 1.0),
-    (0, 6, 2 / 64),
-])
+@pytest.mark.parametrize(
+    "b,c,p",
+    [
+        (10, 2, 158 / 4096),  # 2 * (C(12,0)+C(12,1)+C(12,2)) / 2^12
+        (5, 5, 1.0),
+        (0, 0, 1.0),
+        (0, 6, 2 / 64),
+    ],
+)
 def test_mcnemar_exact(b, c, p):
     assert mcnemar_exact(b, c) == pytest.approx(p)
 
@@ -92,10 +99,21 @@ def test_paired_bootstrap_detects_a_shift_and_not_noise():
 def test_task_metrics_rates():
     rows = []
     for i in range(10):
-        g = {"correct": i < 3, "extracted": None if i >= 8 else str(i),
-             "reason": "correct" if i < 3 else "no_answer" if i >= 8 else "mismatch"}
-        rows.append({"problem_id": f"p{i}", "sample": 0, "strict": g, "flexible": g,
-                     "finish_reason": "length" if i == 9 else "stop", "error": None})
+        g = {
+            "correct": i < 3,
+            "extracted": None if i >= 8 else str(i),
+            "reason": "correct" if i < 3 else "no_answer" if i >= 8 else "mismatch",
+        }
+        rows.append(
+            {
+                "problem_id": f"p{i}",
+                "sample": 0,
+                "strict": g,
+                "flexible": g,
+                "finish_reason": "length" if i == 9 else "stop",
+                "error": None,
+            }
+        )
     m = task_metrics(rows)
     assert m["strict"]["accuracy"] == 0.3 and m["strict"]["no_answer_rate"] == 0.2
     assert m["truncated_rate"] == 0.1 and m["n_problems"] == 10 and "by_subject" not in m

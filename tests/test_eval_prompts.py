@@ -17,18 +17,29 @@ from metamath.records import Problem
 Q = Problem(id="p1", question="What is 2 + 3?", gold="5", source="t")
 
 # Each GSM8K exemplar's answer, computed here from its question independently of its text.
-GSM8K_CHECK = [48 + 36 - 59, 5 * 15 + 2 * 30, (240 - 90) // 25, -(-200 // 42),
-               6 * 8 * 5 - 6 * 8 * 5 // 4, (30 - 3 - 3 - 4) // 2 + 4,
-               3 * (40 - 40 * 15 // 100), 120 // (8 - 3)]
+GSM8K_CHECK = [
+    48 + 36 - 59,
+    5 * 15 + 2 * 30,
+    (240 - 90) // 25,
+    -(-200 // 42),
+    6 * 8 * 5 - 6 * 8 * 5 // 4,
+    (30 - 3 - 3 - 4) // 2 + 4,
+    3 * (40 - 40 * 15 // 100),
+    120 // (8 - 3),
+]
 
 
 def test_paper_alpaca_prompt_verbatim():
     # eval_gsm8k.py's problem_prompt (method reference §4.1), character for character
-    expected = ("Below is an instruction that describes a task. Write a response that "
-                "appropriately completes the request.\n\n### Instruction:\nWhat is 2 + 3?\n\n"
-                "### Response: Let's think step by step.")
-    assert render_prompt(Q, TASKS["gsm8k"], "alpaca", alpaca_style="original_eval")["prompt"] \
+    expected = (
+        "Below is an instruction that describes a task. Write a response that "
+        "appropriately completes the request.\n\n### Instruction:\nWhat is 2 + 3?\n\n"
+        "### Response: Let's think step by step."
+    )
+    assert (
+        render_prompt(Q, TASKS["gsm8k"], "alpaca", alpaca_style="original_eval")["prompt"]
         == expected
+    )
 
 
 def test_default_eval_prompt_is_the_training_prompt():
@@ -41,8 +52,18 @@ def test_default_eval_prompt_is_the_training_prompt():
     got = render_prompt(Q, TASKS["gsm8k"], cfg.prompt_style, alpaca_style=cfg.alpaca_style)
     assert got["prompt"] == render(Q.question, style="metamath")
     assert got["prompt"].endswith("### Response:\n")
-    assert PAPER_STOP == ("Question:", "Question", "USER:", "USER", "ASSISTANT:", "ASSISTANT",
-                          "Instruction:", "Instruction", "Response:", "Response")
+    assert PAPER_STOP == (
+        "Question:",
+        "Question",
+        "USER:",
+        "USER",
+        "ASSISTANT:",
+        "ASSISTANT",
+        "Instruction:",
+        "Instruction",
+        "Response:",
+        "Response",
+    )
 
 
 def test_gsm8k_exemplars_are_right():
@@ -66,8 +87,17 @@ def test_fewshot_blocks_end_where_the_model_continues():
     assert g.endswith("Question: What is 2 + 3?\nAnswer:") and g.count("The answer is: ") == 8
     m = render_prompt(Q, TASKS["math"], "fewshot", fewshot_k=2)["prompt"]
     assert m.endswith("Problem:\nWhat is 2 + 3?\n\nSolution:\n") and m.count("Problem:") == 3
-    req = build_request(Q, TASKS["gsm8k"], style="fewshot", n=1, temperature=0.0, top_p=1.0,
-                        max_tokens=512, stop=None, seed=0)
+    req = build_request(
+        Q,
+        TASKS["gsm8k"],
+        style="fewshot",
+        n=1,
+        temperature=0.0,
+        top_p=1.0,
+        max_tokens=512,
+        stop=None,
+        seed=0,
+    )
     assert req.stop == DEFAULT_STOP["fewshot"] and req.id == "gsm8k/p1"
 
 
@@ -81,9 +111,12 @@ def test_chat_style_builds_messages():
 
 def test_exemplars_are_not_dataset_rows(data_dir):
     # Our own wording: no exemplar question occurs in the GSM8K or MATH files (train or test).
-    rows = [json.loads(line) for f in ("gsm8k/train.jsonl", "gsm8k/test.jsonl",
-                                       "math/train.jsonl", "math/test.jsonl")
-            for line in (data_dir / f).read_text(encoding="utf-8").split("\n") if line.strip()]
+    rows = [
+        json.loads(line)
+        for f in ("gsm8k/train.jsonl", "gsm8k/test.jsonl", "math/train.jsonl", "math/test.jsonl")
+        for line in (data_dir / f).read_text(encoding="utf-8").split("\n")
+        if line.strip()
+    ]
     text = "\n".join(r.get("question", "") + r.get("problem", "") for r in rows)
     for q, _, _ in fewshot.GSM8K + fewshot.MATH:
         assert q[:60] not in text, q

@@ -30,8 +30,11 @@ LABELS = ("right", "wrong", "box_only")
 def _completion(task: str, p, label: str) -> str:
     if task == "gsm8k_backward":  # no reference solution: a short worked line
         ans = p.gold if label == "right" else WRONG
-        return f"Solving for x gives {ans}.\nThe answer is: {ans}" if label != "box_only" \
+        return (
+            f"Solving for x gives {ans}.\nThe answer is: {ans}"
+            if label != "box_only"
             else "I am not sure."
+        )
     if task == "gsm8k":
         reasoning = p.solution.rsplit("####", 1)[0].rstrip()
         if label == "box_only":  # GSM8K has no box; make it a plain non-answer
@@ -43,8 +46,11 @@ def _completion(task: str, p, label: str) -> str:
     if label == "box_only":
         return re.sub(r"answer is", "result is", sol, flags=re.IGNORECASE)
     box = "\\boxed{" + p.gold + "}"
-    body = sol[:sol.rfind(box)] + "\\boxed{" + WRONG + "}" + sol[sol.rfind(box) + len(box):] \
-        if box in sol else "We compute."
+    body = (
+        sol[: sol.rfind(box)] + "\\boxed{" + WRONG + "}" + sol[sol.rfind(box) + len(box) :]
+        if box in sol
+        else "We compute."
+    )
     return f"{body}\nThe answer is: {WRONG}"
 
 
@@ -54,8 +60,12 @@ def test_known_labels_give_exact_scores(task, limit, tmp_path, data_dir):
     labels = {p.id: LABELS[i % 3] for i, p in enumerate(problems)}
     table = {request_id(task, p.id): _completion(task, p, labels[p.id]) for p in problems}
     llm = ScriptedLLM(lambda req, k: table[req.id])
-    res = run_eval(EvalConfig(model="labels", tasks=[task], limit=limit, cache=False), tmp_path,
-                   llm=llm, progress=False)
+    res = run_eval(
+        EvalConfig(model="labels", tasks=[task], limit=limit, cache=False),
+        tmp_path,
+        llm=llm,
+        progress=False,
+    )
     m = res["tasks"][task]["metrics"]
 
     def flex_ok(label: str) -> bool:
@@ -63,10 +73,12 @@ def test_known_labels_give_exact_scores(task, limit, tmp_path, data_dir):
 
     n_right = sum(v == "right" for v in labels.values())
     n_flex = sum(flex_ok(v) for v in labels.values())
-    bad = [(r["id"], r["gold"], r["strict"], r["flexible"])
-           for r in map(json.loads, (tmp_path / "samples.jsonl").read_text().splitlines())
-           if r["strict"]["correct"] != (labels[r["problem_id"]] == "right")
-           or r["flexible"]["correct"] != flex_ok(labels[r["problem_id"]])]
+    bad = [
+        (r["id"], r["gold"], r["strict"], r["flexible"])
+        for r in map(json.loads, (tmp_path / "samples.jsonl").read_text().splitlines())
+        if r["strict"]["correct"] != (labels[r["problem_id"]] == "right")
+        or r["flexible"]["correct"] != flex_ok(labels[r["problem_id"]])
+    ]
     assert not bad, f"grader disagrees with the labels on {len(bad)} items: {bad[:5]}"
     assert m["strict"]["correct"] == n_right and m["flexible"]["correct"] == n_flex
     assert m["strict"]["accuracy"] == pytest.approx(n_right / limit)
@@ -82,8 +94,11 @@ def test_known_labels_give_exact_scores(task, limit, tmp_path, data_dir):
                 e[2] += flex_ok(labels[p.id])
             assert set(m[key]) == set(expect)
             for g, (n, s, f) in expect.items():
-                assert (m[key][g]["n"], m[key][g]["strict_correct"],
-                        m[key][g]["flexible_correct"]) == (n, s, f), (key, g)
+                assert (
+                    m[key][g]["n"],
+                    m[key][g]["strict_correct"],
+                    m[key][g]["flexible_correct"],
+                ) == (n, s, f), (key, g)
     assert score_file(tmp_path / "samples.jsonl")[task] == m
 
 
@@ -96,13 +111,20 @@ def test_known_labels_on_the_full_test_sets(task, tmp_path, data_dir):
     problems = load(task)
     labels = {p.id: LABELS[i % 3] for i, p in enumerate(problems)}
     table = {request_id(task, p.id): _completion(task, p, labels[p.id]) for p in problems}
-    res = run_eval(EvalConfig(model="labels", tasks=[task], cache=False), tmp_path,
-                   llm=ScriptedLLM(lambda req, k: table[req.id]), progress=False)
+    res = run_eval(
+        EvalConfig(model="labels", tasks=[task], cache=False),
+        tmp_path,
+        llm=ScriptedLLM(lambda req, k: table[req.id]),
+        progress=False,
+    )
     rows = [json.loads(x) for x in (tmp_path / "samples.jsonl").read_text().splitlines()]
     flex = {"right"} | ({"box_only"} if task == "math" else set())
-    bad = [(r["id"], r["gold"], r["strict"], r["flexible"]) for r in rows
-           if r["strict"]["correct"] != (labels[r["problem_id"]] == "right")
-           or r["flexible"]["correct"] != (labels[r["problem_id"]] in flex)]
+    bad = [
+        (r["id"], r["gold"], r["strict"], r["flexible"])
+        for r in rows
+        if r["strict"]["correct"] != (labels[r["problem_id"]] == "right")
+        or r["flexible"]["correct"] != (labels[r["problem_id"]] in flex)
+    ]
     assert not bad, f"{len(bad)} disagreements: {bad[:5]}"
     m = res["tasks"][task]["metrics"]
     assert m["n_problems"] == res["tasks"][task]["expected_size"] == len(problems)

@@ -26,11 +26,13 @@ class Scripted:
     def generate(self, requests: Sequence[Request]) -> Iterator[Result]:
         for r in requests:
             self.seen.append(r)
-            comps = tuple(Completion(f"{r.prompt} s{r.seed} #{i}", i, completion_tokens=3)
-                          for i in range(r.n))
+            comps = tuple(
+                Completion(f"{r.prompt} s{r.seed} #{i}", i, completion_tokens=3) for i in range(r.n)
+            )
             if self.fail_after is not None:
-                yield Result(r, (), error="HTTP 500: boom",
-                             meta={"partial": list(comps[:self.fail_after])})
+                yield Result(
+                    r, (), error="HTTP 500: boom", meta={"partial": list(comps[: self.fail_after])}
+                )
             else:
                 yield Result(r, comps)
 
@@ -68,11 +70,18 @@ def test_only_missing_samples_are_asked_for(tmp_path):
     llm = CachedLLM(inner, tmp_path / "c.sqlite")
     list(llm.generate([Request(id="a", prompt="P", n=2), Request(id="b", prompt="Q", n=2, seed=5)]))
     inner.seen.clear()
-    res = {r.request.id: r for r in llm.generate([Request(id="a", prompt="P", n=4),
-                                                   Request(id="b", prompt="Q", n=4, seed=5)])}
+    res = {
+        r.request.id: r
+        for r in llm.generate(
+            [Request(id="a", prompt="P", n=4), Request(id="b", prompt="Q", n=4, seed=5)]
+        )
+    }
     # unseeded: one request for the 2 missing samples; seeded: one per missing index, seed + i
     assert sorted((r.prompt, r.n, r.seed) for r in inner.seen) == [
-        ("P", 2, None), ("Q", 1, 7), ("Q", 1, 8)]
+        ("P", 2, None),
+        ("Q", 1, 7),
+        ("Q", 1, 8),
+    ]
     assert [c.index for c in res["a"].completions] == [0, 1, 2, 3]
     assert [c.cached for c in res["a"].completions] == [True, True, False, False]
     assert res["b"].completions[3].text == "Q s8 #0" and res["b"].meta["cached_samples"] == 2
@@ -106,8 +115,10 @@ def test_sample_keys_equal_cache_key():
     from metamath.llm.base import cache_key
     from metamath.llm.cache import sample_keys
 
-    reqs = [Request(id="a", prompt="Ünïcode \\boxed{1} \"q\"", n=3, seed=4, stop=("Q:",)),
-            Request(id="b", messages=({"role": "user", "content": "hi"},), n=12, top_p=0.9)]
+    reqs = [
+        Request(id="a", prompt='Ünïcode \\boxed{1} "q"', n=3, seed=4, stop=("Q:",)),
+        Request(id="b", messages=({"role": "user", "content": "hi"},), n=12, top_p=0.9),
+    ]
     for r in reqs:
         assert sample_keys("m", r) == [cache_key("m", r, i) for i in range(r.n)]
     assert len(set(sample_keys("m", reqs[1]))) == 12
@@ -141,4 +152,7 @@ def test_several_processes_share_one_file(tmp_path):
     procs = [subprocess.Popen([sys.executable, "-c", WRITER, who, str(path)]) for who in "abc"]
     assert [p.wait(timeout=120) for p in procs] == [0, 0, 0]
     db = sqlite3.connect(path)
-    assert db.execute("SELECT COUNT(*), COUNT(DISTINCT key) FROM samples").fetchone() == (1800, 1800)
+    assert db.execute("SELECT COUNT(*), COUNT(DISTINCT key) FROM samples").fetchone() == (
+        1800,
+        1800,
+    )

@@ -37,8 +37,16 @@ with JsonlWriter(out) as w:
 def _run_job(tmp_path, srv) -> subprocess.Popen:
     script = tmp_path / "job.py"
     script.write_text(JOB)
-    return subprocess.Popen([sys.executable, str(script), srv.base_url, str(tmp_path / "out.jsonl"),
-                             str(tmp_path / "cache.sqlite"), str(N)])
+    return subprocess.Popen(
+        [
+            sys.executable,
+            str(script),
+            srv.base_url,
+            str(tmp_path / "out.jsonl"),
+            str(tmp_path / "cache.sqlite"),
+            str(N),
+        ]
+    )
 
 
 def _lines(path) -> int:

@@ -34,19 +34,23 @@ def _hits(srv, marker: str) -> list[float]:
 
 
 def test_transient_faults_are_retried_and_permanent_ones_recorded(server, tmp_path):
-    prompts = ([f"fine {i}" for i in range(6)] + [f"flaky {m}" for m in TRANSIENT]
-               + [f"broken {m}" for m in PERMANENT])
+    prompts = (
+        [f"fine {i}" for i in range(6)]
+        + [f"flaky {m}" for m in TRANSIENT]
+        + [f"broken {m}" for m in PERMANENT]
+    )
     reqs = [Request(id=p, prompt=p, n=2) for p in prompts]
     llm = _llm(server)
     t0 = time.monotonic()
     res = {r.request.id: r for r in CachedLLM(llm, tmp_path / "c.sqlite").generate(reqs)}
     assert time.monotonic() - t0 < 30
     assert set(res) == set(prompts)  # every request comes back exactly once
-    for p in prompts[:-len(PERMANENT)]:
+    for p in prompts[: -len(PERMANENT)]:
         assert res[p].ok and len(res[p].completions) == 2, (p, res[p].error)
         assert all(c.text.startswith("answer ") for c in res[p].completions)
-    for m, kind in zip(PERMANENT, ["HTTP 500", "connection error", "malformed response"],
-                       strict=True):
+    for m, kind in zip(
+        PERMANENT, ["HTTP 500", "connection error", "malformed response"], strict=True
+    ):
         r = res[f"broken {m}"]
         assert not r.ok and r.completions == () and kind in r.error and "gave up" in r.error
         assert len(_hits(server, m)) == 4  # 1 try + max_retries, then it stops
@@ -90,15 +94,19 @@ def test_unknown_model_fails_fast_naming_the_fix():
     srv = FakeServer(models=("served-model",)).start()
     try:
         with pytest.raises(LLMError, match=r"model 'wrong'.*GET /v1/models"):
-            list(OpenAILLM("wrong", base_url=srv.base_url, progress=False)
-                 .generate([Request(id="a", prompt="x")]))
+            list(
+                OpenAILLM("wrong", base_url=srv.base_url, progress=False).generate(
+                    [Request(id="a", prompt="x")]
+                )
+            )
     finally:
         srv.stop()
 
 
 def test_unreachable_server_is_a_recorded_error_not_a_hang():
-    llm = OpenAILLM("m", base_url="http://127.0.0.1:9/v1", max_retries=2, backoff_base=0.01,
-                    progress=False)
+    llm = OpenAILLM(
+        "m", base_url="http://127.0.0.1:9/v1", max_retries=2, backoff_base=0.01, progress=False
+    )
     (res,) = list(llm.generate([Request(id="a", prompt="x")]))
     assert not res.ok and "connection error" in res.error and res.retries == 2
 

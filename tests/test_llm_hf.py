@@ -50,15 +50,24 @@ def test_n_samples_seeded_and_reproducible(llm):
     assert [c.index for c in a.completions] == [0, 1, 2, 3]
     assert len(set(texts(a))) > 1  # four different samples
     # same seed -> same samples, whatever else shares the batch
-    others = [Request(id=f"o{i}", prompt=p, temperature=1.0, max_tokens=12)
-              for i, p in enumerate(PROMPTS)]
+    others = [
+        Request(id=f"o{i}", prompt=p, temperature=1.0, max_tokens=12) for i, p in enumerate(PROMPTS)
+    ]
     b = generate_all(llm, [*others, r])["s"]
     assert texts(a) == texts(b)
     # sample i does not depend on n
-    assert texts(generate_all(llm, [Request(id="s", prompt=PROMPTS[0], n=2, temperature=1.0,
-                                            seed=7, max_tokens=12)])["s"]) == texts(a)[:2]
-    c = generate_all(llm, [Request(id="s", prompt=PROMPTS[0], n=4, temperature=1.0, seed=8,
-                                   max_tokens=12)])["s"]
+    assert (
+        texts(
+            generate_all(
+                llm,
+                [Request(id="s", prompt=PROMPTS[0], n=2, temperature=1.0, seed=7, max_tokens=12)],
+            )["s"]
+        )
+        == texts(a)[:2]
+    )
+    c = generate_all(
+        llm, [Request(id="s", prompt=PROMPTS[0], n=4, temperature=1.0, seed=8, max_tokens=12)]
+    )["s"]
     assert texts(c) != texts(a)
 
 
@@ -69,8 +78,9 @@ def test_greedy_n_copies(llm):
 
 def test_low_temperature_approaches_greedy(llm):
     greedy = generate_all(llm, [Request(id="g", prompt=PROMPTS[2], max_tokens=10)])["g"]
-    cold = generate_all(llm, [Request(id="g", prompt=PROMPTS[2], temperature=1e-4, seed=1,
-                                      max_tokens=10)])["g"]
+    cold = generate_all(
+        llm, [Request(id="g", prompt=PROMPTS[2], temperature=1e-4, seed=1, max_tokens=10)]
+    )["g"]
     assert texts(cold) == texts(greedy)
 
 
@@ -79,18 +89,23 @@ def test_stop_strings_truncate(llm):
     text = full.completions[0].text
     assert full.completions[0].finish_reason == "length"
     stop = text[8:11]  # a string the model will produce
-    cut = generate_all(llm, [Request(id="f", prompt=PROMPTS[0], max_tokens=24,
-                                     stop=("\x00never", stop))])["f"]
+    cut = generate_all(
+        llm, [Request(id="f", prompt=PROMPTS[0], max_tokens=24, stop=("\x00never", stop))]
+    )["f"]
     c = cut.completions[0]
-    assert c.text == text[:text.find(stop)]
+    assert c.text == text[: text.find(stop)]
     assert c.finish_reason == "stop" and c.completion_tokens < 24
 
 
 def test_chat_template_vs_raw(llm):
     msgs = ({"role": "user", "content": "Find x"},)
     chat = Request(id="c", messages=msgs, max_tokens=8)
-    assert llm.encode(chat) == llm.tokenizer("<|user|>\nFind x</s>\n<|assistant|>\n",
-                                             add_special_tokens=False)["input_ids"]
+    assert (
+        llm.encode(chat)
+        == llm.tokenizer("<|user|>\nFind x</s>\n<|assistant|>\n", add_special_tokens=False)[
+            "input_ids"
+        ]
+    )
     raw = Request(id="r", prompt="Find x", max_tokens=8)
     res = generate_all(llm, [chat, raw])
     assert res["c"].completions[0].prompt_tokens > res["r"].completions[0].prompt_tokens
@@ -134,8 +149,10 @@ def test_gumbel_noise_is_uniform_and_keyed():
     assert abs(u.mean().item() - 0.5) < 0.01 and not torch.equal(g[0], g[1])
     # a sample from softmax(logits): frequencies follow the probabilities
     logits = torch.log(torch.tensor([[0.7, 0.2, 0.1]]))
-    picks = [GumbelSampler([row_key(s, 0)], 0)(torch.zeros((1, 1)), logits).argmax().item()
-             for s in range(3000)]
+    picks = [
+        GumbelSampler([row_key(s, 0)], 0)(torch.zeros((1, 1)), logits).argmax().item()
+        for s in range(3000)
+    ]
     assert abs(picks.count(0) / 3000 - 0.7) < 0.04
 
 

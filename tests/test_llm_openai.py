@@ -29,8 +29,10 @@ def _llm(srv, **kw) -> OpenAILLM:
 
 def test_prompt_and_chat_with_n_and_usage(server):
     llm = make_llm("openai", "fake", base_url=server.base_url, progress=False)
-    reqs = [Request(id="p", prompt="What is 2 + 3?", n=3, temperature=0.7, stop=("Q:",)),
-            Request(id="c", messages=({"role": "user", "content": "Hi there"},), n=2, seed=7)]
+    reqs = [
+        Request(id="p", prompt="What is 2 + 3?", n=3, temperature=0.7, stop=("Q:",)),
+        Request(id="c", messages=({"role": "user", "content": "Hi there"},), n=2, seed=7),
+    ]
     res = {r.request.id: r for r in llm.generate(reqs)}
     assert res["p"].ok and [c.index for c in res["p"].completions] == [0, 1, 2]
     assert res["p"].completions[1].text == "answer 1 seed None to: What is 2 + 3?"
@@ -69,8 +71,9 @@ def test_server_ignoring_n_is_noticed_and_fanned_out():
 def test_load_spreads_over_several_servers():
     a, b = FakeServer(latency=0.05).start(), FakeServer(latency=0.05).start()
     try:
-        llm = OpenAILLM("fake", base_url=f"{a.base_url},{b.base_url}", max_in_flight=8,
-                        progress=False)
+        llm = OpenAILLM(
+            "fake", base_url=f"{a.base_url},{b.base_url}", max_in_flight=8, progress=False
+        )
         res = list(llm.generate([Request(id=str(i), prompt=f"q{i}") for i in range(40)]))
         assert sum(r.ok for r in res) == 40
         assert len(a.received) >= 10 and len(b.received) >= 10
@@ -150,8 +153,11 @@ def test_progress_bar_shows_rates_retries_and_failures(capsys):
     srv = FakeServer().start()
     try:
         llm = _llm(srv, progress=True, max_retries=1, backoff_base=0.01)
-        reqs = [Request(id="a", prompt="fine"), Request(id="b", prompt="flaky [500x1]"),
-                Request(id="c", prompt="broken [500]")]
+        reqs = [
+            Request(id="a", prompt="fine"),
+            Request(id="b", prompt="flaky [500x1]"),
+            Request(id="c", prompt="broken [500]"),
+        ]
         list(llm.generate(reqs))
     finally:
         srv.stop()
@@ -164,9 +170,11 @@ def test_importing_the_package_loads_no_backend():
     import subprocess
     import sys
 
-    code = ("import sys, metamath.llm, metamath.llm.cache; "
-            "print(sorted(m for m in ('aiohttp', 'openai', 'torch', 'transformers') "
-            "if m in sys.modules))")
+    code = (
+        "import sys, metamath.llm, metamath.llm.cache; "
+        "print(sorted(m for m in ('aiohttp', 'openai', 'torch', 'transformers') "
+        "if m in sys.modules))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
 
@@ -203,28 +211,44 @@ def test_a_dead_server_among_several_is_avoided(server):
     with socket.socket() as s:  # a port nobody listens on
         s.bind(("127.0.0.1", 0))
         dead = f"http://127.0.0.1:{s.getsockname()[1]}/v1"
-    llm = OpenAILLM("fake", base_url=[dead, server.base_url], max_in_flight=4, max_retries=3,
-                    backoff_base=0.01, progress=False)
+    llm = OpenAILLM(
+        "fake",
+        base_url=[dead, server.base_url],
+        max_in_flight=4,
+        max_retries=3,
+        backoff_base=0.01,
+        progress=False,
+    )
     res = list(llm.generate([Request(id=str(i), prompt=f"q{i}") for i in range(40)]))
     assert all(r.ok for r in res) and len(server.received) == 40
     assert llm.stats["retries"] <= 8  # only the first few tries hit the dead one
 
 
-@pytest.mark.parametrize("raw,msg", [
-    (b'{"error": {"message": "Rate limit reached", "code": 429}}', "Rate limit reached"),
-    (b'{"detail": "Model not loaded"}', "Model not loaded"),  # FastAPI-style
-    (b'{"error": "plain string"}', '{"error": "plain string"}'),
-    (b"<html>502 Bad Gateway</html>", "<html>502 Bad Gateway</html>"),
-])
+@pytest.mark.parametrize(
+    "raw,msg",
+    [
+        (b'{"error": {"message": "Rate limit reached", "code": 429}}', "Rate limit reached"),
+        (b'{"detail": "Model not loaded"}', "Model not loaded"),  # FastAPI-style
+        (b'{"error": "plain string"}', '{"error": "plain string"}'),
+        (b"<html>502 Bad Gateway</html>", "<html>502 Bad Gateway</html>"),
+    ],
+)
 def test_error_message_shapes(raw, msg):
     from metamath.llm._wire import error_message
 
     assert error_message(raw) == msg
 
 
-@pytest.mark.parametrize("doc", [
-    {}, {"choices": []}, {"choices": [{"index": 0}]}, {"choices": [{"text": None}]}, [1, 2],
-])
+@pytest.mark.parametrize(
+    "doc",
+    [
+        {},
+        {"choices": []},
+        {"choices": [{"index": 0}]},
+        {"choices": [{"text": None}]},
+        [1, 2],
+    ],
+)
 def test_malformed_choices_are_rejected(doc):
     from metamath.llm._wire import parse_choices
 
@@ -235,6 +259,10 @@ def test_malformed_choices_are_rejected(doc):
 def test_choices_come_back_in_index_order():
     from metamath.llm._wire import parse_choices
 
-    doc = {"choices": [{"index": 1, "message": {"content": "b"}, "finish_reason": "length"},
-                       {"index": 0, "message": {"content": "a"}, "finish_reason": None}]}
+    doc = {
+        "choices": [
+            {"index": 1, "message": {"content": "b"}, "finish_reason": "length"},
+            {"index": 0, "message": {"content": "a"}, "finish_reason": None},
+        ]
+    }
     assert parse_choices(doc, chat=True) == [("a", "stop"), ("b", "length")]

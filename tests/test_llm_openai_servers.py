@@ -15,18 +15,33 @@ from metamath.llm.openai_compat import OpenAILLM
 
 
 def _check(llm: OpenAILLM) -> dict:
-    reqs = [Request(id="p", prompt="Question: 1 + 1 = ?\nAnswer:", n=3, temperature=0.8,
-                    max_tokens=8, seed=1),
-            Request(id="c", messages=({"role": "user", "content": "What is 2 + 2?"},), n=2,
-                    temperature=0.8, max_tokens=8, seed=2),
-            Request(id="g", prompt="Greedy:", max_tokens=4)]
+    reqs = [
+        Request(
+            id="p",
+            prompt="Question: 1 + 1 = ?\nAnswer:",
+            n=3,
+            temperature=0.8,
+            max_tokens=8,
+            seed=1,
+        ),
+        Request(
+            id="c",
+            messages=({"role": "user", "content": "What is 2 + 2?"},),
+            n=2,
+            temperature=0.8,
+            max_tokens=8,
+            seed=2,
+        ),
+        Request(id="g", prompt="Greedy:", max_tokens=4),
+    ]
     res = {r.request.id: r for r in llm.generate(reqs)}
     for rid, n in (("p", 3), ("c", 2), ("g", 1)):
         r = res[rid]
         assert r.ok, r.error
         assert [c.index for c in r.completions] == list(range(n))
-        assert all(isinstance(c.text, str) and c.finish_reason in ("stop", "length")
-                   for c in r.completions)
+        assert all(
+            isinstance(c.text, str) and c.finish_reason in ("stop", "length") for c in r.completions
+        )
         assert r.completions[0].prompt_tokens > 0
         assert sum(c.completion_tokens for c in r.completions) > 0
     s = llm.stats
@@ -37,8 +52,19 @@ def _check(llm: OpenAILLM) -> dict:
 @pytest.mark.slow  # 15-40 s on 2 busy cores, most of it the server importing torch
 def test_against_metamath_serve(tiny_model_dir, tmp_path):
     port = free_port()
-    cmd = [sys.executable, "-m", "metamath", "serve", str(tiny_model_dir), "--host", "127.0.0.1",
-           "--port", str(port), "--device", "cpu"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "metamath",
+        "serve",
+        str(tiny_model_dir),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--device",
+        "cpu",
+    ]
     with open(tmp_path / "serve.log", "w") as log, running_server(cmd, port, log) as url:
         llm = OpenAILLM(str(tiny_model_dir), base_url=url, progress=False, timeout=120)
         s = _check(llm)

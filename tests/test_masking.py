@@ -22,37 +22,67 @@ def masks(q: str, kind: str = "gsm8k") -> list[tuple[str, str]]:
 # (question, kind, expected [(masked question, value)])
 CASES = [
     # the original lost the "$" of "$100." and "$10," (method reference 1.4)
-    ("Betty's wallet costs $100. She has $10, and wants more.", "gsm8k",
-     [("Betty's wallet costs $x. She has $10, and wants more.", "100"),
-      ("Betty's wallet costs $100. She has $x, and wants more.", "10")]),
+    (
+        "Betty's wallet costs $100. She has $10, and wants more.",
+        "gsm8k",
+        [
+            ("Betty's wallet costs $x. She has $10, and wants more.", "100"),
+            ("Betty's wallet costs $100. She has $x, and wants more.", "10"),
+        ],
+    ),
     # percent and thousands groups keep their signs; the value is the plain number
-    ("He got 20% of 1,000 dollars.", "gsm8k",
-     [("He got x% of 1,000 dollars.", "20"), ("He got 20% of x dollars.", "1000")]),
+    (
+        "He got 20% of 1,000 dollars.",
+        "gsm8k",
+        [("He got x% of 1,000 dollars.", "20"), ("He got 20% of x dollars.", "1000")],
+    ),
     # decimals stay whole, trailing zeros normalised in the value only
     ("A pen costs $2.50 each.", "gsm8k", [("A pen costs $x each.", "2.5")]),
     # "fifth" is an ordinal (the original read it as 5); "5th" too; years are skipped
-    ("On the fifth day of 2015 he came 5th and ate 3 pies.", "gsm8k",
-     [("On the fifth day of 2015 he came 5th and ate x pies.", "3")]),
+    (
+        "On the fifth day of 2015 he came 5th and ate 3 pies.",
+        "gsm8k",
+        [("On the fifth day of 2015 he came 5th and ate x pies.", "3")],
+    ),
     # number words map to values; "one" (idiom-prone) and "half" are not masked
-    ("Twenty-five kids and seven adults came; no one left and half stayed.", "gsm8k",
-     [("x kids and seven adults came; no one left and half stayed.", "25"),
-      ("Twenty-five kids and x adults came; no one left and half stayed.", "7")]),
+    (
+        "Twenty-five kids and seven adults came; no one left and half stayed.",
+        "gsm8k",
+        [
+            ("x kids and seven adults came; no one left and half stayed.", "25"),
+            ("Twenty-five kids and x adults came; no one left and half stayed.", "7"),
+        ],
+    ),
     # times, glued units and fractions of words are skipped; simple fractions are one span
-    ("At 10:30 a 2cm-long rope lost two-thirds, then 3/4 of the rest.", "gsm8k",
-     [("At 10:30 a 2cm-long rope lost two-thirds, then x of the rest.", "3/4")]),
+    (
+        "At 10:30 a 2cm-long rope lost two-thirds, then 3/4 of the rest.",
+        "gsm8k",
+        [("At 10:30 a 2cm-long rope lost two-thirds, then x of the rest.", "3/4")],
+    ),
     # the variable already appears ("5 x 10 rug"): no backward question at all
     ("A 5 x 10 rug costs $30.", "gsm8k", []),
     # MATH: a formula that is one number becomes "$X$" (the original left a bare "X"),
     # numbers inside other formulas are left alone, "{,}" thousands kept
-    ("If $x^2 + 3x = 10$ and $y = 6$, what is $x$ plus $6$ plus $2{,}048$?", "math",
-     [("If $x^2 + 3x = 10$ and $y = 6$, what is $x$ plus $X$ plus $2{,}048$?", "6"),
-      ("If $x^2 + 3x = 10$ and $y = 6$, what is $x$ plus $6$ plus $X$?", "2048")]),
+    (
+        "If $x^2 + 3x = 10$ and $y = 6$, what is $x$ plus $6$ plus $2{,}048$?",
+        "math",
+        [
+            ("If $x^2 + 3x = 10$ and $y = 6$, what is $x$ plus $X$ plus $2{,}048$?", "6"),
+            ("If $x^2 + 3x = 10$ and $y = 6$, what is $x$ plus $6$ plus $X$?", "2048"),
+        ],
+    ),
     # MATH text numbers next to a formula keep the "$" (the original's "1$" bug)
-    ("A box holds 12 balls, and $n$ boxes hold 1$\\cdot$n dozen.", "math",
-     [("A box holds X balls, and $n$ boxes hold 1$\\cdot$n dozen.", "12")]),
+    (
+        "A box holds 12 balls, and $n$ boxes hold 1$\\cdot$n dozen.",
+        "math",
+        [("A box holds X balls, and $n$ boxes hold 1$\\cdot$n dozen.", "12")],
+    ),
     # [asy] drawing code is never masked
-    ("[asy]draw((0,0)--(5,5));[/asy] The square has side 4.", "math",
-     [("[asy]draw((0,0)--(5,5));[/asy] The square has side X.", "4")]),
+    (
+        "[asy]draw((0,0)--(5,5));[/asy] The square has side 4.",
+        "math",
+        [("[asy]draw((0,0)--(5,5));[/asy] The square has side X.", "4")],
+    ),
     # currency in MATH text is "\$"
     ("Tickets cost \\$5 each.", "math", [("Tickets cost \\$X each.", "5")]),
 ]
@@ -73,11 +103,17 @@ def test_dollar_kept_before_period_regression():
     assert m.question == "It costs $x."
 
 
-@pytest.mark.parametrize("value,style,dec,text", [
-    ("1000", "commas", 0, "1,000"), ("2.5", "plain", 2, "2.50"), ("25", "Word", 0,
-                                                                   "Twenty-five"),
-    ("7", "word", 0, "seven"), ("2048", "math_commas", 0, "2{,}048"), ("3/4", "plain", 0, "3/4"),
-])
+@pytest.mark.parametrize(
+    "value,style,dec,text",
+    [
+        ("1000", "commas", 0, "1,000"),
+        ("2.5", "plain", 2, "2.50"),
+        ("25", "Word", 0, "Twenty-five"),
+        ("7", "word", 0, "seven"),
+        ("2048", "math_commas", 0, "2{,}048"),
+        ("3/4", "plain", 0, "3/4"),
+    ],
+)
 def test_render_value_inverts_normalise(value, style, dec, text):
     assert render_value(value, style, dec) == text
     if style not in ("word", "Word"):

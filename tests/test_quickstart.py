@@ -15,14 +15,21 @@ from metamath.io import read_jsonl
 
 
 def _run(args, env=None, timeout=900):
-    return subprocess.run([sys.executable, "-m", "metamath", "quickstart", *args],
-                          capture_output=True, text=True, timeout=timeout,
-                          env={**os.environ, **(env or {})})
+    return subprocess.run(
+        [sys.executable, "-m", "metamath", "quickstart", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, **(env or {})},
+    )
 
 
 def test_offline_hub_model_fails_fast_with_the_fix(tmp_path):
-    r = _run([f"out={tmp_path / 'q'}", "teacher=someone/not-a-local-model"],
-             env={"HF_HUB_OFFLINE": "1"}, timeout=120)
+    r = _run(
+        [f"out={tmp_path / 'q'}", "teacher=someone/not-a-local-model"],
+        env={"HF_HUB_OFFLINE": "1"},
+        timeout=120,
+    )
     assert r.returncode == 2
     assert "metamath tiny-model" in r.stderr and "teacher=" in r.stderr
     assert not (tmp_path / "q" / "augment").exists()  # nothing was started
@@ -31,18 +38,38 @@ def test_offline_hub_model_fails_fast_with_the_fix(tmp_path):
 @pytest.mark.slow
 def test_quickstart_offline_end_to_end(tmp_path, tiny_model_dir, data_dir):
     out = tmp_path / "qs"
-    args = [f"teacher={tiny_model_dir}", f"student={tiny_model_dir}", f"out={out}", "seeds=3",
-            "eval_limit=4", "train_steps=3", "max_tokens=24", "--no-progress"]
+    args = [
+        f"teacher={tiny_model_dir}",
+        f"student={tiny_model_dir}",
+        f"out={out}",
+        "seeds=3",
+        "eval_limit=4",
+        "train_steps=3",
+        "max_tokens=24",
+        "--no-progress",
+    ]
     r = _run(args, env={"HF_HUB_OFFLINE": "1"})
     assert r.returncode == 0, r.stderr[-3000:]
     assert "open" in r.stdout and "index.html" in r.stdout
-    for rel in ["config.yaml", "summary.json", "index.html", "train_data.jsonl",
-                "augment/metamathqa.jsonl", "augment/rejected.jsonl", "augment/stats.json",
-                "augment/DATA_CARD.md", "train/loss.svg", "train/metrics.jsonl",
-                "train/model/config.json", "eval_before/samples.jsonl",
-                "eval_before/results.json", "eval_before/report.html",
-                "eval_after/samples.jsonl", "eval_after/results.json",
-                "eval_after/report.html"]:
+    for rel in [
+        "config.yaml",
+        "summary.json",
+        "index.html",
+        "train_data.jsonl",
+        "augment/metamathqa.jsonl",
+        "augment/rejected.jsonl",
+        "augment/stats.json",
+        "augment/DATA_CARD.md",
+        "train/loss.svg",
+        "train/metrics.jsonl",
+        "train/model/config.json",
+        "eval_before/samples.jsonl",
+        "eval_before/results.json",
+        "eval_before/report.html",
+        "eval_after/samples.jsonl",
+        "eval_after/results.json",
+        "eval_after/report.html",
+    ]:
         assert (out / rel).exists(), rel
         # a random teacher may keep nothing (then metamathqa.jsonl is empty, stats say so)
         assert rel == "augment/metamathqa.jsonl" or (out / rel).stat().st_size > 0, rel
@@ -63,8 +90,12 @@ def test_quickstart_offline_end_to_end(tmp_path, tiny_model_dir, data_dir):
         acc = sum(r["correct"] for r in rows) / 4
         res = json.loads((out / step / "results.json").read_text())
         assert res["summary"]["gsm8k"]["strict"] == acc
-    assert summary["accuracy_before"]["strict"] == json.loads(
-        (out / "eval_before" / "results.json").read_text())["summary"]["gsm8k"]["strict"]
+    assert (
+        summary["accuracy_before"]["strict"]
+        == json.loads((out / "eval_before" / "results.json").read_text())["summary"]["gsm8k"][
+            "strict"
+        ]
+    )
     # every link of index.html resolves
     page = (out / "index.html").read_text()
     links = re.findall(r'href="([^"]+)"', page)
@@ -82,5 +113,7 @@ def test_quickstart_offline_end_to_end(tmp_path, tiny_model_dir, data_dir):
     r2 = _run(args, env={"HF_HUB_OFFLINE": "1"})
     assert r2.returncode == 0, r2.stderr[-3000:]
     assert (out / "train" / "model" / "config.json").stat().st_mtime == mtime
-    assert json.loads((out / "summary.json").read_text())["accuracy_after"] == \
-        summary["accuracy_after"]
+    assert (
+        json.loads((out / "summary.json").read_text())["accuracy_after"]
+        == summary["accuracy_after"]
+    )

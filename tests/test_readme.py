@@ -60,7 +60,7 @@ def metamath_argv(cmd: str) -> list[str] | None:
         cfg = argv[argv.index("--config_file") + 1] if "--config_file" in argv else None
         assert cfg is None or (REPO / cfg).exists(), f"{cmd}: {cfg} does not exist"
         assert argv[i + 1] == "metamath", cmd
-        return argv[i + 2:]
+        return argv[i + 2 :]
     return None
 
 
@@ -91,8 +91,13 @@ def test_every_metamath_command_parses_and_its_config_resolves():
             config = getattr(args, "config", None)
             assert config is None or (REPO / config).exists(), f"{cmd}: {config} missing"
             if hasattr(args, "dry_run"):
-                r = subprocess.run([sys.executable, "-m", "metamath", *argv, "--dry-run"],
-                                   cwd=REPO, capture_output=True, text=True, timeout=120)
+                r = subprocess.run(
+                    [sys.executable, "-m", "metamath", *argv, "--dry-run"],
+                    cwd=REPO,
+                    capture_output=True,
+                    text=True,
+                    timeout=120,
+                )
                 assert r.returncode == 0, f"{cmd}\n{r.stderr}"
             checked += 1
     assert checked >= 15, checked
@@ -103,8 +108,12 @@ def test_commands_section_runs_offline(tmp_path, data_dir):
     work = tmp_path / "work"
     work.mkdir()
     (work / "configs").symlink_to(REPO / "configs")
-    env = {**os.environ, "METAMATH_DATA": str(data_dir), "HF_HUB_OFFLINE": "1",
-           "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+    env = {
+        **os.environ,
+        "METAMATH_DATA": str(data_dir),
+        "HF_HUB_OFFLINE": "1",
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+    }
     background: list[subprocess.Popen] = []
     ran = 0
     try:
@@ -118,21 +127,28 @@ def test_commands_section_runs_offline(tmp_path, data_dir):
                 if cmd.endswith("&"):  # a server: wait until it answers /health
                     log = tmp_path / f"background{len(background)}.log"
                     with open(log, "w") as out:
-                        proc = subprocess.Popen(full, cwd=work, env=env, stdout=out,
-                                                stderr=subprocess.STDOUT)
+                        proc = subprocess.Popen(
+                            full, cwd=work, env=env, stdout=out, stderr=subprocess.STDOUT
+                        )
                     background.append(proc)
                     wait_ready(proc, int(argv[argv.index("--port") + 1]), log)
                     continue
-                r = subprocess.run(full, cwd=work, env=env, capture_output=True, text=True,
-                                   timeout=900)
+                r = subprocess.run(
+                    full, cwd=work, env=env, capture_output=True, text=True, timeout=900
+                )
                 assert r.returncode == 0, f"{cmd}\n{r.stderr[-3000:]}"
                 ran += 1
     finally:
         for p in background:
             stop(p)
     assert ran >= 8
-    for rel in ["runs/tiny/config.json", "runs/qs-small/index.html",
-                "runs/aug-tiny/metamathqa.jsonl", "runs/train-tiny/model/config.json",
-                "runs/eval-tiny/report.html", "runs/graded.jsonl",
-                "runs/aug-served/stats.json"]:
+    for rel in [
+        "runs/tiny/config.json",
+        "runs/qs-small/index.html",
+        "runs/aug-tiny/metamathqa.jsonl",
+        "runs/train-tiny/model/config.json",
+        "runs/eval-tiny/report.html",
+        "runs/graded.jsonl",
+        "runs/aug-served/stats.json",
+    ]:
         assert (work / rel).exists(), rel

@@ -36,7 +36,8 @@ def test_html_is_self_contained_and_escapes_model_text(run_dir):
     tags = re.findall(r"<[^>]+>", page)
     assert not [t for t in tags if re.search(r"\s(src|href)=", t)]
     assert {u for t in tags for u in re.findall(r"https?://[^\s\"']+", t)} == {
-        "http://www.w3.org/2000/svg"}
+        "http://www.w3.org/2000/svg"
+    }
     assert page.count("<svg") == 2  # subject and level charts
     assert "accuracy by subject" in page and "request error: HTTP 500" in page
 
@@ -50,9 +51,16 @@ def test_markdown_report_tables_and_failures(run_dir):
 
 
 def test_bar_chart_svg_bars_scale_with_accuracy():
-    svg = bar_chart_svg("t", {"A": {"n": 3, "strict": 0.5, "flexible": 1.0},
-                              "B&C": {"n": 1, "strict": 0.0, "flexible": 0.25}})
-    widths = [float(w) for w in re.findall(r'<rect x="190" y="[\d.]+" width="([\d.]+)" height="12"', svg)]
+    svg = bar_chart_svg(
+        "t",
+        {
+            "A": {"n": 3, "strict": 0.5, "flexible": 1.0},
+            "B&C": {"n": 1, "strict": 0.0, "flexible": 0.25},
+        },
+    )
+    widths = [
+        float(w) for w in re.findall(r'<rect x="190" y="[\d.]+" width="([\d.]+)" height="12"', svg)
+    ]
     assert widths == [180.0, 360.0, 0.0, 90.0]
     assert "B&amp;C (n=1)" in svg
 
@@ -65,18 +73,29 @@ def _png_size(path) -> tuple[int, int]:
 
 @pytest.mark.slow
 def test_report_renders_in_headless_chromium(run_dir):
-    exe = next((shutil.which(n) for n in ("chromium", "chromium-browser", "google-chrome")
-                if shutil.which(n)), None)
+    exe = next(
+        (
+            shutil.which(n)
+            for n in ("chromium", "chromium-browser", "google-chrome")
+            if shutil.which(n)
+        ),
+        None,
+    )
     if exe is None:
         pytest.skip("headless Chromium not installed (apt-get install -y chromium)")
     url = (run_dir / "report.html").resolve().as_uri()
     flags = ["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars"]
-    dom = subprocess.run([exe, *flags, "--dump-dom", url], capture_output=True, text=True,
-                         timeout=120).stdout
+    dom = subprocess.run(
+        [exe, *flags, "--dump-dom", url], capture_output=True, text=True, timeout=120
+    ).stdout
     # The browser parsed the page: the SVG charts and the escaped model text are in the DOM.
     assert dom.count("<svg") == 2 and "&lt;script&gt;" in dom and "<script>" not in dom
     shot = run_dir / "report.png"
-    subprocess.run([exe, *flags, f"--screenshot={shot}", "--window-size=1200,1600", url],
-                   capture_output=True, timeout=120, check=True)
+    subprocess.run(
+        [exe, *flags, f"--screenshot={shot}", "--window-size=1200,1600", url],
+        capture_output=True,
+        timeout=120,
+        check=True,
+    )
     assert _png_size(shot) == (1200, 1600)
     assert shot.stat().st_size > 20_000  # a blank page compresses to a few KB

@@ -41,8 +41,9 @@ def client(server):
 
 
 def post(url: str, body: dict) -> tuple[int, dict]:
-    req = urllib.request.Request(url, json.dumps(body).encode(),
-                                 {"Content-Type": "application/json"})
+    req = urllib.request.Request(
+        url, json.dumps(body).encode(), {"Content-Type": "application/json"}
+    )
     try:
         with urllib.request.urlopen(req, timeout=60) as r:
             return r.status, json.loads(r.read())
@@ -59,33 +60,45 @@ def test_health_and_models(server, client):
 def test_completions_n_usage_and_same_text_as_in_process(client, hf):
     from metamath.llm.base import Request, generate_all
 
-    out = client.completions.create(model="tiny", prompt="Find x", max_tokens=8, n=3,
-                                    temperature=0.9, seed=5)
+    out = client.completions.create(
+        model="tiny", prompt="Find x", max_tokens=8, n=3, temperature=0.9, seed=5
+    )
     assert [c.index for c in out.choices] == [0, 1, 2]
     assert out.usage.prompt_tokens == len(hf.encode(Request(id="x", prompt="Find x")))
     assert out.usage.completion_tokens == 24  # random weights: no EOS within 8 tokens
     assert out.usage.total_tokens == out.usage.prompt_tokens + 24
-    local = generate_all(hf, [Request(id="x", prompt="Find x", max_tokens=8, n=3,
-                                      temperature=0.9, seed=5)])["x"]
+    local = generate_all(
+        hf, [Request(id="x", prompt="Find x", max_tokens=8, n=3, temperature=0.9, seed=5)]
+    )["x"]
     assert [c.text for c in out.choices] == [c.text for c in local.completions]
     assert {c.finish_reason for c in out.choices} == {"length"}
 
 
 def test_completions_prompt_list_and_stop(client):
-    full = client.completions.create(model="tiny", prompt="Find x", max_tokens=16,
-                                     temperature=0).choices[0].text
+    full = (
+        client.completions.create(model="tiny", prompt="Find x", max_tokens=16, temperature=0)
+        .choices[0]
+        .text
+    )
     stop = full[5:8]
-    out = client.completions.create(model="tiny", prompt=["Find x", "#### 72"], max_tokens=16,
-                                    temperature=0, n=2, stop=[stop])
+    out = client.completions.create(
+        model="tiny", prompt=["Find x", "#### 72"], max_tokens=16, temperature=0, n=2, stop=[stop]
+    )
     assert [c.index for c in out.choices] == [0, 1, 2, 3]
-    assert out.choices[0].text == full[:full.find(stop)]
+    assert out.choices[0].text == full[: full.find(stop)]
     assert out.choices[0].finish_reason == "stop"
 
 
 def test_chat_completions(client):
     out = client.chat.completions.create(
-        model="tiny", messages=[{"role": "user", "content": "Find x"}], max_tokens=6, n=2,
-        temperature=0.7, top_p=0.9, seed=1)
+        model="tiny",
+        messages=[{"role": "user", "content": "Find x"}],
+        max_tokens=6,
+        n=2,
+        temperature=0.7,
+        top_p=0.9,
+        seed=1,
+    )
     assert len(out.choices) == 2 and out.choices[0].message.role == "assistant"
     assert out.usage.completion_tokens == 12 and out.usage.prompt_tokens > 3
 
@@ -93,12 +106,22 @@ def test_chat_completions(client):
 def test_concurrent_requests_are_batched(client):
     prompts = [f"Question {i}" for i in range(12)]
     with ThreadPoolExecutor(12) as pool:
-        outs = list(pool.map(lambda p: client.completions.create(
-            model="tiny", prompt=p, max_tokens=4, temperature=0), prompts))
+        outs = list(
+            pool.map(
+                lambda p: client.completions.create(
+                    model="tiny", prompt=p, max_tokens=4, temperature=0
+                ),
+                prompts,
+            )
+        )
     assert all(len(o.choices) == 1 for o in outs)
     # equal to one-by-one answers: batching through HTTP does not change greedy text
-    assert outs[3].choices[0].text == client.completions.create(
-        model="tiny", prompt=prompts[3], max_tokens=4, temperature=0).choices[0].text
+    assert (
+        outs[3].choices[0].text
+        == client.completions.create(model="tiny", prompt=prompts[3], max_tokens=4, temperature=0)
+        .choices[0]
+        .text
+    )
 
 
 def test_errors_are_openai_shaped(server):
@@ -108,8 +131,9 @@ def test_errors_are_openai_shaped(server):
     assert code == 400 and body["error"]["param"] == "n"
     code, body = post(server + "/completions", {"model": "tiny", "prompt": "x", "stream": True})
     assert code == 400 and "stream" in body["error"]["message"]
-    code, body = post(server + "/completions",
-                      {"model": "tiny", "prompt": "x", "max_tokens": 10**6})
+    code, body = post(
+        server + "/completions", {"model": "tiny", "prompt": "x", "max_tokens": 10**6}
+    )
     assert code == 400 and "max_tokens" in body["error"]["message"]
 
 
@@ -120,8 +144,7 @@ def test_metamath_serve_cli(tiny_model_dir, tmp_path):
     cmd = [sys.executable, "-m", "metamath", "serve", str(tiny_model_dir), "--port", str(port)]
     with open(tmp_path / "serve.log", "w") as log, running_server(cmd, port, log) as url:
         client = openai.OpenAI(base_url=url, api_key="unused", max_retries=0)
-        out = client.completions.create(model=str(tiny_model_dir), prompt="1+1=", max_tokens=4,
-                                        n=2)
+        out = client.completions.create(model=str(tiny_model_dir), prompt="1+1=", max_tokens=4, n=2)
         assert len(out.choices) == 2 and out.usage.completion_tokens == 8
 
 
@@ -132,8 +155,10 @@ def test_openai_backend_against_serve(server, hf, monkeypatch):
 
     monkeypatch.setenv("OPENAI_API_KEY", "unused")
     remote = make_llm("openai", "tiny", base_url=server, progress=False)
-    reqs = [Request(id="a", prompt="Find x", n=3, temperature=0.8, seed=2, max_tokens=8),
-            Request(id="b", messages=({"role": "user", "content": "hi"},), max_tokens=8)]
+    reqs = [
+        Request(id="a", prompt="Find x", n=3, temperature=0.8, seed=2, max_tokens=8),
+        Request(id="b", messages=({"role": "user", "content": "hi"},), max_tokens=8),
+    ]
     got, want = generate_all(remote, reqs), generate_all(hf, reqs)
     for k in want:
         assert [c.text for c in got[k].completions] == [c.text for c in want[k].completions]
@@ -156,9 +181,15 @@ class ScriptedLLM:
         if any((r.prompt or "") == "crash" for r in requests):
             raise RuntimeError("engine exploded")
         for r in requests:
-            yield Result(r, completions=tuple(
-                Completion(text=f"{r.prompt}#{i}", index=i, prompt_tokens=1, completion_tokens=2)
-                for i in range(r.n)))
+            yield Result(
+                r,
+                completions=tuple(
+                    Completion(
+                        text=f"{r.prompt}#{i}", index=i, prompt_tokens=1, completion_tokens=2
+                    )
+                    for i in range(r.n)
+                ),
+            )
 
     def close(self):
         pass
@@ -170,11 +201,20 @@ def test_batcher_gathers_concurrent_requests_and_survives_engine_errors():
     fake = ScriptedLLM()
     with serve_in_thread(build_app(fake, batch_wait_s=0.5)) as url:
         with ThreadPoolExecutor(8) as pool:
-            outs = list(pool.map(lambda i: post(url + "/completions", {
-                "model": "fake", "prompt": f"p{i}", "n": 2}), range(8)))
+            outs = list(
+                pool.map(
+                    lambda i: post(
+                        url + "/completions", {"model": "fake", "prompt": f"p{i}", "n": 2}
+                    ),
+                    range(8),
+                )
+            )
         assert [o[1]["choices"][1]["text"] for o in outs] == [f"p{i}#1" for i in range(8)]
-        assert outs[0][1]["usage"] == {"prompt_tokens": 1, "completion_tokens": 4,
-                                       "total_tokens": 5}
+        assert outs[0][1]["usage"] == {
+            "prompt_tokens": 1,
+            "completion_tokens": 4,
+            "total_tokens": 5,
+        }
         assert max(fake.batches) > 1  # 8 concurrent HTTP requests did not run one by one
         code, body = post(url + "/completions", {"model": "fake", "prompt": "crash"})
         assert code == 500 and "engine exploded" in body["error"]["message"]

@@ -29,7 +29,8 @@ def _dense(q, k, v, cu, window=None):
     rep = q.shape[1] // k.shape[1]
     k, v = k.repeat_interleave(rep, 1), v.repeat_interleave(rep, 1)
     return torch.nn.functional.scaled_dot_product_attention(
-        q.transpose(0, 1), k.transpose(0, 1), v.transpose(0, 1), attn_mask=mask).transpose(0, 1)
+        q.transpose(0, 1), k.transpose(0, 1), v.transpose(0, 1), attn_mask=mask
+    ).transpose(0, 1)
 
 
 @pytest.mark.parametrize("window", [None, 5])
@@ -47,13 +48,13 @@ def test_forward_reads_boundaries_and_defaults_to_one_sequence_per_row():
     b, h, t, d = 2, 4, 12, 8
     q, k, v = (torch.randn(b, h, t, d, generator=g) for _ in range(3))
     flat = [x.transpose(1, 2).reshape(b * t, h, d) for x in (q, k, v)]
-    batch = collate_packed([([1] * 5, 1), ([1] * 7, 1), ([1] * 12, 1)], row_tokens=12,
-                           varlen=True)
+    batch = collate_packed([([1] * 5, 1), ([1] * 7, 1), ([1] * 12, 1)], row_tokens=12, varlen=True)
     starts = (batch["position_ids"].reshape(-1) == 0).nonzero().view(-1).tolist()
     assert batch["cu_seq_lens_q"].tolist() == starts + [b * t] and len(starts) == 3
     assert batch["max_length_q"] == 12
     out, _ = attention.varlen_attention_forward(
-        None, q, k, v, None, cu_seq_lens_q=batch["cu_seq_lens_q"], max_length_q=12)
+        None, q, k, v, None, cu_seq_lens_q=batch["cu_seq_lens_q"], max_length_q=12
+    )
     assert out.shape == (b, t, h, d)
     want = _dense(*flat, starts + [b * t]).view(b, t, h, d)
     assert (out - want).abs().max().item() < 1e-5
@@ -97,8 +98,11 @@ def test_flash_attn_where_installed_comes_first_for_every_family(monkeypatch):
     from transformers import Gemma2Config, LlamaConfig
 
     real = importlib.util.find_spec
-    monkeypatch.setattr(importlib.util, "find_spec",
-                        lambda name, *a: object() if name == "flash_attn" else real(name, *a))
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda name, *a: object() if name == "flash_attn" else real(name, *a),
+    )
     for config in (LlamaConfig(), Gemma2Config(), None):
         assert pick_attention("auto", "cuda", config) == "flash_attention_2"
     assert pick_attention("auto", "cpu", LlamaConfig()) == attention.NAME
@@ -107,8 +111,9 @@ def test_flash_attn_where_installed_comes_first_for_every_family(monkeypatch):
 def test_boundaries_that_do_not_cover_the_batch_are_an_error():
     x = torch.zeros(1, 2, 10, 4)
     with pytest.raises(ValueError, match="do not cover"):
-        attention.varlen_attention_forward(None, x, x, x, None,
-                                           cu_seq_lens_q=torch.tensor([0, 4, 8]))
+        attention.varlen_attention_forward(
+            None, x, x, x, None, cu_seq_lens_q=torch.tensor([0, 4, 8])
+        )
     assert pick_attention("eager", "cuda") == "eager"
     from transformers import AttentionInterface
 
@@ -141,11 +146,14 @@ def test_cuda_packed_varlen_loss_equals_padded_sdpa(tiny_model_dir):
     ex = [(tok(t)["input_ids"] + [tok.eos_token_id], 3) for t in texts]
     n = sum(len(x) - 3 for x, _ in ex)
     losses = {}
-    for name, batch in (("varlen", collate_packed(ex, tok.pad_token_id, 0, True)),
-                        ("sdpa", collate_padded(ex, tok.pad_token_id))):
+    for name, batch in (
+        ("varlen", collate_packed(ex, tok.pad_token_id, 0, True)),
+        ("sdpa", collate_padded(ex, tok.pad_token_id)),
+    ):
         impl = attention.register() if name == "varlen" else "sdpa"
         m = transformers.AutoModelForCausalLM.from_pretrained(
-            tiny_model_dir, attn_implementation=impl, dtype=torch.bfloat16).cuda()
+            tiny_model_dir, attn_implementation=impl, dtype=torch.bfloat16
+        ).cuda()
         b = {k: v.cuda() if hasattr(v, "cuda") else v for k, v in batch.items()}
         with torch.no_grad():
             losses[name] = m(**b, num_items_in_batch=n, use_cache=False).loss.item()
@@ -156,17 +164,29 @@ def _fake_kernels():
     """Stand-ins with the two varlen_attn signatures (torch 2.10; torch >= 2.11), computing
     with the reference path, to check the argument translation in _call_kernel."""
 
-    def v210(query, key, value, cu_seq_q, cu_seq_k, max_q, max_k, is_causal=False,
-             return_aux=None):
+    def v210(query, key, value, cu_seq_q, cu_seq_k, max_q, max_k, is_causal=False, return_aux=None):
         assert is_causal and query.shape[1] == key.shape[1]
         return attention._reference(query, key, value, cu_seq_q.tolist(), None, None)
 
-    def v211(query, key, value, cu_seq_q, cu_seq_k, max_q, max_k, *, return_aux=None,
-             scale=None, window_size=(-1, -1), enable_gqa=False):
+    def v211(
+        query,
+        key,
+        value,
+        cu_seq_q,
+        cu_seq_k,
+        max_q,
+        max_k,
+        *,
+        return_aux=None,
+        scale=None,
+        window_size=(-1, -1),
+        enable_gqa=False,
+    ):
         assert window_size[1] == 0 and (enable_gqa or query.shape[1] == key.shape[1])
         left = window_size[0]
-        return attention._reference(query, key, value, cu_seq_q.tolist(), scale,
-                                    left + 1 if left >= 0 else None)
+        return attention._reference(
+            query, key, value, cu_seq_q.tolist(), scale, left + 1 if left >= 0 else None
+        )
 
     return {"2.10": v210, "2.11": v211}
 

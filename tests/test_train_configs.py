@@ -18,12 +18,20 @@ def test_every_recipe_loads(name):
     assert cfg.model and cfg.data.path
 
 
-@pytest.mark.parametrize("name,lr", [("llama2_7b_full.yaml", 2e-5), ("llama2_13b_full.yaml", 2e-5),
-                                     ("mistral_7b_full.yaml", 5e-6)])
+@pytest.mark.parametrize(
+    "name,lr",
+    [("llama2_7b_full.yaml", 2e-5), ("llama2_13b_full.yaml", 2e-5), ("mistral_7b_full.yaml", 5e-6)],
+)
 def test_full_finetune_recipes_match_the_paper(name, lr):
     c = load_train_config(CONF / name)
     assert (c.lr, c.epochs, c.global_batch_size, c.warmup_ratio, c.scheduler, c.max_length) == (
-        lr, 3.0, 128, 0.03, "cosine", 512)
+        lr,
+        3.0,
+        128,
+        0.03,
+        "cosine",
+        512,
+    )
     assert c.global_batch_size % (c.micro_batch_size * 8) == 0  # fits 8 GPUs exactly
     assert c.mixed_precision == "bf16" and not c.lora.enabled
 
@@ -35,9 +43,15 @@ def test_70b_qlora_recipe_matches_the_paper():
     assert {"q_proj", "v_proj", "gate_proj", "down_proj"} <= set(c.lora.target_modules)
 
 
-@pytest.mark.parametrize("name,kind", [("fsdp_8gpu.yaml", "FSDP"), ("fsdp_multinode.yaml", "FSDP"),
-                                       ("fsdp_qlora_8gpu.yaml", "FSDP"),
-                                       ("deepspeed_zero3.yaml", "DEEPSPEED")])
+@pytest.mark.parametrize(
+    "name,kind",
+    [
+        ("fsdp_8gpu.yaml", "FSDP"),
+        ("fsdp_multinode.yaml", "FSDP"),
+        ("fsdp_qlora_8gpu.yaml", "FSDP"),
+        ("deepspeed_zero3.yaml", "DEEPSPEED"),
+    ],
+)
 def test_accelerate_configs_parse(name, kind):
     pytest.importorskip("accelerate")
     from accelerate.commands.config.config_args import ClusterConfig

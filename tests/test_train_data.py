@@ -28,12 +28,16 @@ def _write(path, rows):
 
 
 def _cfg(tmp_path, data, *extra):
-    return load_train_config(None, [f"model={tmp_path}", f"data.path={data}",
-                                    f"data.cache_dir={tmp_path / 'cache'}", *extra])
+    return load_train_config(
+        None,
+        [f"model={tmp_path}", f"data.path={data}", f"data.cache_dir={tmp_path / 'cache'}", *extra],
+    )
 
 
-GOOD = [{"query": "What is 2+3?", "response": "2+3=5.\nThe answer is: 5"},
-        {"query": "What is 4*2?", "response": "4*2=8.\nThe answer is: 8"}]
+GOOD = [
+    {"query": "What is 2+3?", "response": "2+3=5.\nThe answer is: 5"},
+    {"query": "What is 4*2?", "response": "4*2=8.\nThe answer is: 8"},
+]
 
 
 def test_row_without_response_names_file_line_and_field(tmp_path, tok):
@@ -72,13 +76,15 @@ def test_over_long_prompt_and_response_are_dropped_and_reported(tmp_path, tok):
     assert max(len(x) for x in cut.ids) == 128
     assert "losing their answer line and EOS" in summary(cut.report)
     with pytest.raises(ValueError, match="no training examples left"):
-        load_examples(_cfg(tmp_path, _write(tmp_path / "l.jsonl", rows[2:3]), "max_length=128"),
-                      tok)
+        load_examples(
+            _cfg(tmp_path, _write(tmp_path / "l.jsonl", rows[2:3]), "max_length=128"), tok
+        )
 
 
 def test_field_mapping_and_tokenise_once_cache(tmp_path, tok):
-    f = _write(tmp_path / "g.jsonl", [{"question": r["query"], "answer": r["response"]}
-                                      for r in GOOD])
+    f = _write(
+        tmp_path / "g.jsonl", [{"question": r["query"], "answer": r["response"]} for r in GOOD]
+    )
     cfg = _cfg(tmp_path, f, "data.query_field=question", "data.response_field=answer")
     first = load_examples(cfg, tok)
     again = load_examples(cfg, tok)
@@ -86,9 +92,18 @@ def test_field_mapping_and_tokenise_once_cache(tmp_path, tok):
     assert [x.tolist() for x in first.ids] == [x.tolist() for x in again.ids]
     assert first.prompt_lens == again.prompt_lens
     assert first.ids[0].tolist() == tok(render(GOOD[0]["query"]))["input_ids"] + tok(
-        GOOD[0]["response"], add_special_tokens=False)["input_ids"] + [tok.eos_token_id]
-    style = load_examples(_cfg(tmp_path, f, "data.query_field=question",
-                               "data.response_field=answer", "prompt_style=original"), tok)
+        GOOD[0]["response"], add_special_tokens=False
+    )["input_ids"] + [tok.eos_token_id]
+    style = load_examples(
+        _cfg(
+            tmp_path,
+            f,
+            "data.query_field=question",
+            "data.response_field=answer",
+            "prompt_style=original",
+        ),
+        tok,
+    )
     assert not style.report["cache_hit"]  # another prompt style is another cache entry
 
 

@@ -45,8 +45,9 @@ def test_label_mask_is_exact_on_real_rows(tok, gsm_rows):
         trained = [t for t in lab if t != IGNORE_INDEX]
         assert trained[-1] == tok.eos_token_id
         assert tok.decode(trained) == r + tok.eos_token  # the whole response, then EOS
-        assert sum(t != IGNORE_INDEX for t in shifted_labels(x, p)) == n_targets(x, p) == len(
-            trained)
+        assert (
+            sum(t != IGNORE_INDEX for t in shifted_labels(x, p)) == n_targets(x, p) == len(trained)
+        )
 
 
 def test_original_style_reproduces_released_trainer(tok):
@@ -68,8 +69,9 @@ def test_chat_style_uses_the_template(tok):
 
 
 def test_packed_row_resets_positions_and_never_predicts_across_examples(tok, gsm_rows):
-    ids, plens = encode_batch(tok, [r["question"] for r in gsm_rows[:3]],
-                              [r["answer"] for r in gsm_rows[:3]], "metamath")
+    ids, plens = encode_batch(
+        tok, [r["question"] for r in gsm_rows[:3]], [r["answer"] for r in gsm_rows[:3]], "metamath"
+    )
     b = collate_packed(list(zip(ids, plens, strict=False)))
     pos, lab = b["position_ids"][0].tolist(), b["labels"][0].tolist()
     starts = [i for i, v in enumerate(pos) if v == 0]
@@ -79,34 +81,40 @@ def test_packed_row_resets_positions_and_never_predicts_across_examples(tok, gsm
     pad = collate_padded(list(zip(ids, plens, strict=False)), tok.pad_token_id)
     assert pad["attention_mask"].sum().item() == sum(len(x) for x in ids)
     assert (pad["labels"] != IGNORE_INDEX).sum().item() == sum(
-        n_targets(x, p) for x, p in zip(ids, plens, strict=False))
+        n_targets(x, p) for x, p in zip(ids, plens, strict=False)
+    )
 
 
 def test_rows_of_bounded_length_pad_with_their_own_document(tok, gsm_rows):
-    ids, plens = encode_batch(tok, [r["question"] for r in gsm_rows],
-                              [r["answer"] for r in gsm_rows], "metamath")
+    ids, plens = encode_batch(
+        tok, [r["question"] for r in gsm_rows], [r["answer"] for r in gsm_rows], "metamath"
+    )
     cap = max(len(x) for x in ids) + 40
     b = collate_packed(list(zip(ids, plens, strict=True)), tok.pad_token_id, row_tokens=cap)
     n_rows, width = b["input_ids"].shape
     assert n_rows > 1 and width <= cap
     assert (b["labels"] != IGNORE_INDEX).sum().item() == sum(
-        n_targets(x, p) for x, p in zip(ids, plens, strict=True))
+        n_targets(x, p) for x, p in zip(ids, plens, strict=True)
+    )
     # every example appears exactly once, whole
     starts = (b["position_ids"] == 0).sum().item()
     pads = (b["input_ids"] == tok.pad_token_id).any(dim=1).sum().item()
     assert starts == len(ids) + pads
 
 
-@pytest.mark.parametrize("attn,row_tokens", [("sdpa", 0), ("eager", 0), ("sdpa", 500),
-                                              ("varlen", 0), ("varlen", 500)])
+@pytest.mark.parametrize(
+    "attn,row_tokens", [("sdpa", 0), ("eager", 0), ("sdpa", 500), ("varlen", 0), ("varlen", 500)]
+)
 def test_packed_and_unpacked_loss_agree(tiny_model_dir, tok, gsm_rows, attn, row_tokens):
     varlen = attn == "varlen"
     if varlen:  # metamath.train.attention: on CPU its per-document SDPA path
         attn = register()
-    model = transformers.AutoModelForCausalLM.from_pretrained(tiny_model_dir,
-                                                              attn_implementation=attn)
-    ids, plens = encode_batch(tok, [r["question"] for r in gsm_rows],
-                              [r["answer"] for r in gsm_rows], "metamath")
+    model = transformers.AutoModelForCausalLM.from_pretrained(
+        tiny_model_dir, attn_implementation=attn
+    )
+    ids, plens = encode_batch(
+        tok, [r["question"] for r in gsm_rows], [r["answer"] for r in gsm_rows], "metamath"
+    )
     ex = list(zip(ids, plens, strict=False))
     n = sum(n_targets(x, p) for x, p in ex)
 

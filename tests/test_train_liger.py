@@ -3,6 +3,7 @@
 Patching needs no GPU (only running the Triton kernels does), so this runs on CPU wherever
 liger-kernel is installed (the dev extra installs it). The GPU run with Liger is
 tests/test_train_run.py::test_cuda_trainer_varlen_and_liger_match_sdpa."""
+
 from __future__ import annotations
 
 import pytest
@@ -17,8 +18,14 @@ from metamath.train.model import _apply_liger, liger_applies  # noqa: E402
 def _tiny_llama():
     from transformers import LlamaConfig, LlamaForCausalLM
 
-    cfg = LlamaConfig(vocab_size=128, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
-                      num_attention_heads=4, num_key_value_heads=2)
+    cfg = LlamaConfig(
+        vocab_size=128,
+        hidden_size=32,
+        intermediate_size=64,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+    )
     return LlamaForCausalLM(cfg)
 
 
@@ -48,12 +55,17 @@ def test_liger_applies_on_cuda_only_and_not_with_compile(monkeypatch):
     import importlib.util
 
     real = importlib.util.find_spec
-    monkeypatch.setattr(importlib.util, "find_spec",
-                        lambda name, *a: object() if name == "liger_kernel" else real(name, *a))
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda name, *a: object() if name == "liger_kernel" else real(name, *a),
+    )
     cfg = load_train_config(None, ["model=m", "data.path=d.jsonl"])
     assert liger_applies(cfg, "cuda")
     assert not liger_applies(cfg, "cpu")
-    assert not liger_applies(load_train_config(None, ["model=m", "data.path=d.jsonl",
-                                                      "compile=true"]), "cuda")
-    assert not liger_applies(load_train_config(None, ["model=m", "data.path=d.jsonl",
-                                                      "liger=false"]), "cuda")
+    assert not liger_applies(
+        load_train_config(None, ["model=m", "data.path=d.jsonl", "compile=true"]), "cuda"
+    )
+    assert not liger_applies(
+        load_train_config(None, ["model=m", "data.path=d.jsonl", "liger=false"]), "cuda"
+    )

@@ -103,8 +103,10 @@ def from_dict(cls: type[T], data: dict[str, Any], prefix: str = "") -> T:
         if k not in names:
             close = difflib.get_close_matches(k, names, n=1)
             hint = f"; did you mean '{prefix}{close[0]}'?" if close else ""
-            raise ConfigError(f"unknown config key '{prefix}{k}'{hint} "
-                              f"(valid keys: {', '.join(prefix + n for n in names)})")
+            raise ConfigError(
+                f"unknown config key '{prefix}{k}'{hint} "
+                f"(valid keys: {', '.join(prefix + n for n in names)})"
+            )
         kwargs[k] = _coerce(v, hints[k], prefix + k)
     return cls(**kwargs)
 
@@ -148,8 +150,12 @@ def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def load_config(cls: type[T], path: str | Path | None = None,
-                overrides: list[str] | None = None, base: dict[str, Any] | None = None) -> T:
+def load_config(
+    cls: type[T],
+    path: str | Path | None = None,
+    overrides: list[str] | None = None,
+    base: dict[str, Any] | None = None,
+) -> T:
     """Defaults <- base dict <- YAML file <- key=value overrides."""
     data: dict[str, Any] = dict(base or {})
     if path:
@@ -169,8 +175,13 @@ def load_config(cls: type[T], path: str | Path | None = None,
 
 def git_sha() -> str | None:
     try:
-        out = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True,
-                             timeout=5, cwd=Path(__file__).parent)
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=5,
+            cwd=Path(__file__).parent,
+        )
         return out.stdout.strip() or None
     except (OSError, subprocess.SubprocessError):
         return None
@@ -182,8 +193,12 @@ def run_metadata() -> dict[str, Any]:
 
     from metamath import __version__
 
-    return {"metamath_version": __version__, "git_sha": git_sha(),
-            "python": sys.version.split()[0], "platform": platform.platform()}
+    return {
+        "metamath_version": __version__,
+        "git_sha": git_sha(),
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+    }
 
 
 def save_resolved(cfg: Any, run_dir: str | Path, name: str = "config.yaml") -> Path:

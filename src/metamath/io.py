@@ -21,16 +21,18 @@ from typing import Any
 class DataError(ValueError):
     """Bad input data. The message names the file, the line and the field, and says what to fix."""
 
-    def __init__(self, path: str | os.PathLike, line: int | None, message: str,
-                 field: str | None = None):
+    def __init__(
+        self, path: str | os.PathLike, line: int | None, message: str, field: str | None = None
+    ):
         where = f"{path}" + (f":{line}" if line is not None else "")
         what = f" field '{field}'" if field else ""
         super().__init__(f"{where}:{what} {message}")
         self.path, self.line, self.field = str(path), line, field
 
 
-def read_jsonl(path: str | os.PathLike, *, skip_bad: bool = False,
-               bad: list[DataError] | None = None) -> Iterator[tuple[int, dict[str, Any]]]:
+def read_jsonl(
+    path: str | os.PathLike, *, skip_bad: bool = False, bad: list[DataError] | None = None
+) -> Iterator[tuple[int, dict[str, Any]]]:
     """Yield (line number, object) for each non-blank line.
 
     A line that is not valid UTF-8 or not a JSON object raises DataError naming the file and line,
@@ -48,8 +50,9 @@ def read_jsonl(path: str | os.PathLike, *, skip_bad: bool = False,
                 if not isinstance(obj, dict):
                     raise ValueError(f"expected a JSON object, got {type(obj).__name__}")
             except (UnicodeDecodeError, ValueError) as e:
-                err = DataError(path, no, f"malformed JSONL line ({e.__class__.__name__}: "
-                                f"{str(e)[:200]})")
+                err = DataError(
+                    path, no, f"malformed JSONL line ({e.__class__.__name__}: {str(e)[:200]})"
+                )
                 if not skip_bad:
                     raise err from None
                 if bad is not None:

@@ -81,7 +81,8 @@ def check_models(cfg: QuickstartConfig) -> None:
                 f"reached ({type(e).__name__}). Offline, pass local weights instead, e.g.\n"
                 f"  metamath tiny-model runs/tiny && "
                 f"metamath quickstart teacher=runs/tiny student=runs/tiny\n"
-                f"or teacher=/path/to/a/local/model student=/path/to/another") from None
+                f"or teacher=/path/to/a/local/model student=/path/to/another"
+            ) from None
 
 
 def _hf_options(cfg: QuickstartConfig) -> dict[str, Any]:
@@ -99,8 +100,14 @@ def augment_step(cfg: QuickstartConfig, run_dir: Path, progress: bool) -> dict[s
     acfg = AugmentConfig(
         seeds=[SeedConfig(name="gsm8k", split="train", limit=cfg.seeds)],
         teacher=TeacherConfig(backend="hf", model=cfg.teacher, options=_hf_options(cfg)),
-        answer_aug=tech, rephrase=tech, fobar=tech, self_verification=tech,
-        style="chat", shots=2, batch_size=16)
+        answer_aug=tech,
+        rephrase=tech,
+        fobar=tech,
+        self_verification=tech,
+        style="chat",
+        shots=2,
+        batch_size=16,
+    )
     return run_augment(acfg, run_dir, progress=progress)
 
 
@@ -115,9 +122,15 @@ def seed_sft_rows(limit: int) -> list[dict[str, Any]]:
     rows = []
     for p in load("gsm8k", split="train", limit=limit):
         body = _CALC.sub("", (p.solution or "").rsplit("####", 1)[0]).strip()
-        rows.append({"id": f"{p.id}/sft", "query": p.question, "type": "GSM_SFT",
-                     "response": f"{body}\n#### {p.gold}\nThe answer is: {p.gold}",
-                     "original_question": p.question})
+        rows.append(
+            {
+                "id": f"{p.id}/sft",
+                "query": p.question,
+                "type": "GSM_SFT",
+                "response": f"{body}\n#### {p.gold}\nThe answer is: {p.gold}",
+                "original_question": p.question,
+            }
+        )
     return rows
 
 
@@ -132,10 +145,16 @@ def train_data(cfg: QuickstartConfig, aug_dir: Path, run_dir: Path) -> tuple[Pat
 def eval_step(cfg: QuickstartConfig, model: str, run_dir: Path, progress: bool) -> dict:
     from metamath.evaluate.run import DecodingConfig, EvalConfig, run_eval
 
-    ecfg = EvalConfig(model=model, backend="hf", backend_options=_hf_options(cfg),
-                      tasks=["gsm8k"], limit=cfg.eval_limit, prompt_style="alpaca",
-                      alpaca_style="metamath",
-                      decoding=DecodingConfig(max_tokens=cfg.max_tokens))
+    ecfg = EvalConfig(
+        model=model,
+        backend="hf",
+        backend_options=_hf_options(cfg),
+        tasks=["gsm8k"],
+        limit=cfg.eval_limit,
+        prompt_style="alpaca",
+        alpaca_style="metamath",
+        decoding=DecodingConfig(max_tokens=cfg.max_tokens),
+    )
     return run_eval(ecfg, run_dir, progress=progress)
 
 
@@ -145,15 +164,25 @@ def train_step(cfg: QuickstartConfig, data: Path, rows: int, run_dir: Path) -> d
 
     batch = max(1, min(4, rows))
     tcfg = TrainConfig(
-        model=cfg.student, data=DataConfig(path=[str(data)]), max_steps=cfg.train_steps,
-        global_batch_size=batch, micro_batch_size=batch, lr=cfg.lr, warmup_ratio=0.0,
+        model=cfg.student,
+        data=DataConfig(path=[str(data)]),
+        max_steps=cfg.train_steps,
+        global_batch_size=batch,
+        micro_batch_size=batch,
+        lr=cfg.lr,
+        warmup_ratio=0.0,
         lora=LoraConfig(enabled=True, r=cfg.lora_r, alpha=cfg.lora_alpha, merge=True),
-        save_steps=0, mixed_precision="no", model_dtype="float32", seed=0)
+        save_steps=0,
+        mixed_precision="no",
+        model_dtype="float32",
+        seed=0,
+    )
     return run_train(tcfg, run_dir)
 
 
-def run_quickstart(cfg: QuickstartConfig, progress: bool = True,
-                   log=lambda msg: None) -> dict[str, Any]:
+def run_quickstart(
+    cfg: QuickstartConfig, progress: bool = True, log=lambda msg: None
+) -> dict[str, Any]:
     """Run every step (each resumes from its own directory); returns the summary."""
     check_models(cfg)
     root = Path(cfg.out)
@@ -166,10 +195,11 @@ def run_quickstart(cfg: QuickstartConfig, progress: bool = True,
 
     log(f"[1/4] bootstrapping {cfg.seeds} GSM8K seeds with {cfg.teacher}")
     aug = augment_step(cfg, root / "augment", progress)
-    summary["steps"]["augment"] = {"rows": aug.get("rows"),
-                                   "seconds": round(time.time() - t0, 1)}
-    summary["augment"] = {t: {k: v[k] for k in ("requests", "samples", "kept", "yield")}
-                          for t, v in aug.get("techniques", {}).items()}
+    summary["steps"]["augment"] = {"rows": aug.get("rows"), "seconds": round(time.time() - t0, 1)}
+    summary["augment"] = {
+        t: {k: v[k] for k in ("requests", "samples", "kept", "yield")}
+        for t, v in aug.get("techniques", {}).items()
+    }
     summary["augment_rewrites"] = aug.get("stage1", {})  # rephrasings / SV statements checked
     data, counts = train_data(cfg, root / "augment", root)
     summary["train_data"] = counts
@@ -177,10 +207,13 @@ def run_quickstart(cfg: QuickstartConfig, progress: bool = True,
     log(f"[2/4] evaluating the student before fine-tuning on {cfg.eval_limit} GSM8K test problems")
     before = eval_step(cfg, cfg.student, root / "eval_before", progress)
 
-    log(f"[3/4] fine-tuning {cfg.student} with LoRA for {cfg.train_steps} steps on "
-        f"{counts['bootstrapped']} bootstrapped + {counts['seed_solutions']} seed rows")
+    log(
+        f"[3/4] fine-tuning {cfg.student} with LoRA for {cfg.train_steps} steps on "
+        f"{counts['bootstrapped']} bootstrapped + {counts['seed_solutions']} seed rows"
+    )
     trained = _finished_training(root / "train", cfg.train_steps) or train_step(
-        cfg, data, sum(counts.values()), root / "train")
+        cfg, data, sum(counts.values()), root / "train"
+    )
     model_dir = trained.get("merged_model") or trained.get("model_dir")
     if not model_dir:
         raise RuntimeError(f"training finished but reported no model directory: {trained}")
@@ -216,51 +249,64 @@ def _accuracy(results: dict) -> dict[str, float] | None:
 def render_index(root: Path, summary: dict[str, Any]) -> str:
     def link(rel: str, label: str) -> str:
         ok = (root / rel).exists()
-        return (f'<li><a href="{html.escape(rel)}">{html.escape(label)}</a></li>' if ok
-                else f"<li>{html.escape(label)} (missing: {html.escape(rel)})</li>")
+        return (
+            f'<li><a href="{html.escape(rel)}">{html.escape(label)}</a></li>'
+            if ok
+            else f"<li>{html.escape(label)} (missing: {html.escape(rel)})</li>"
+        )
 
     def pct(acc, mode):
         return "n/a" if acc is None else f"{100 * acc[mode]:.1f}%"
 
-    rows = "".join(f"<tr><td>{html.escape(k)}</td><td>{html.escape(str(v))}</td></tr>"
-                   for k, v in summary["train_data"].items())
+    rows = "".join(
+        f"<tr><td>{html.escape(k)}</td><td>{html.escape(str(v))}</td></tr>"
+        for k, v in summary["train_data"].items()
+    )
     techs = "".join(
         f"<tr><td>{html.escape(t)}</td><td>{v['requests']}</td><td>{v['samples']}</td>"
         f"<td>{v['kept']}</td><td>{100 * v['yield']:.1f}%</td></tr>"
-        for t, v in summary.get("augment", {}).items())
+        for t, v in summary.get("augment", {}).items()
+    )
     zero = [t for t, v in summary.get("augment", {}).items() if v["samples"] and not v["kept"]]
-    note = (f"<p><b>Kept nothing:</b> {html.escape(', '.join(zero))} (a random or weak teacher "
-            "answers wrong; see the rejected samples for each reason).</p>" if zero else "")
+    note = (
+        f"<p><b>Kept nothing:</b> {html.escape(', '.join(zero))} (a random or weak teacher "
+        "answers wrong; see the rejected samples for each reason).</p>"
+        if zero
+        else ""
+    )
     for stage, v in summary.get("augment_rewrites", {}).items():
         why = ", ".join(f"{k} {n}" for k, n in sorted(v.get("rejected", {}).items()))
-        note += (f"<p>{html.escape(stage)}: {v.get('generated', 0)} rewrites, "
-                 f"{v.get('accepted', 0)} accepted for solving"
-                 + (f" (rejected: {html.escape(why)})" if why else "") + ".</p>")
+        note += (
+            f"<p>{html.escape(stage)}: {v.get('generated', 0)} rewrites, "
+            f"{v.get('accepted', 0)} accepted for solving"
+            + (f" (rejected: {html.escape(why)})" if why else "")
+            + ".</p>"
+        )
     curve = root / "train" / "loss.svg"
     svg = curve.read_text(encoding="utf-8") if curve.exists() else "<p>(no training curve)</p>"
     return f"""<!doctype html><html><head><meta charset="utf-8"><title>metamath quickstart</title>
 <style>body{{font-family:system-ui,sans-serif;max-width:48em;margin:2em auto}}
 td,th{{padding:.2em .8em;border-bottom:1px solid #ddd}}</style></head><body>
 <h1>metamath quickstart</h1>
-<p>Teacher <code>{html.escape(summary['teacher'])}</code>, student
-<code>{html.escape(summary['student'])}</code>; {summary['seconds']} s in all.</p>
+<p>Teacher <code>{html.escape(summary["teacher"])}</code>, student
+<code>{html.escape(summary["student"])}</code>; {summary["seconds"]} s in all.</p>
 <h2>GSM8K accuracy (test slice)</h2>
 <table><tr><th>grader</th><th>before</th><th>after</th></tr>
-<tr><td>strict ("The answer is:")</td><td>{pct(summary['accuracy_before'], 'strict')}</td>
-<td>{pct(summary['accuracy_after'], 'strict')}</td></tr>
-<tr><td>flexible</td><td>{pct(summary['accuracy_before'], 'flexible')}</td>
-<td>{pct(summary['accuracy_after'], 'flexible')}</td></tr></table>
+<tr><td>strict ("The answer is:")</td><td>{pct(summary["accuracy_before"], "strict")}</td>
+<td>{pct(summary["accuracy_after"], "strict")}</td></tr>
+<tr><td>flexible</td><td>{pct(summary["accuracy_before"], "flexible")}</td>
+<td>{pct(summary["accuracy_after"], "flexible")}</td></tr></table>
 <h2>Bootstrapping (every sample checked against the gold answer)</h2>
 <table><tr><th>technique</th><th>requests</th><th>samples</th><th>kept</th><th>yield</th></tr>
 {techs}</table>{note}
 <h2>Training data</h2><table>{rows}</table>
 <h2>Training curve</h2>{svg}
 <h2>Reports</h2><ul>
-{link('augment/DATA_CARD.md', 'Data card of the bootstrapped set')}
-{link('augment/metamathqa.jsonl', 'Bootstrapped rows (metamathqa.jsonl)')}
-{link('augment/rejected.jsonl', 'Rejected samples with reasons')}
-{link('train/loss.svg', 'Training curve')}
-{link('eval_before/report.html', 'Evaluation before fine-tuning')}
-{link('eval_after/report.html', 'Evaluation after fine-tuning')}
+{link("augment/DATA_CARD.md", "Data card of the bootstrapped set")}
+{link("augment/metamathqa.jsonl", "Bootstrapped rows (metamathqa.jsonl)")}
+{link("augment/rejected.jsonl", "Rejected samples with reasons")}
+{link("train/loss.svg", "Training curve")}
+{link("eval_before/report.html", "Evaluation before fine-tuning")}
+{link("eval_after/report.html", "Evaluation after fine-tuning")}
 </ul><pre>{html.escape(json.dumps(summary, indent=2))}</pre></body></html>
 """

@@ -125,6 +125,7 @@ def _special(p: str, g: str, ctx: _Ctx) -> bool | None:
         return None
     mp, mg = _BASE.match(p), _BASE.match(g)
     if mp and mg:
+
         def digits(m: re.Match) -> str:
             sign, d = ("-", m.group(1)[1:]) if m.group(1).startswith("-") else ("", m.group(1))
             return sign + d.lstrip("0").upper()

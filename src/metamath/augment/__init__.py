@@ -13,5 +13,11 @@ merge_runs), scripted (a teacher for tests and dry runs), config (AugmentConfig)
 from metamath.augment.config import AugmentConfig, SeedConfig, TeacherConfig, TechniqueConfig
 from metamath.augment.pipeline import merge_runs, run_augment
 
-__all__ = ["AugmentConfig", "SeedConfig", "TeacherConfig", "TechniqueConfig", "run_augment",
-           "merge_runs"]
+__all__ = [
+    "AugmentConfig",
+    "SeedConfig",
+    "TeacherConfig",
+    "TechniqueConfig",
+    "run_augment",
+    "merge_runs",
+]

@@ -39,8 +39,9 @@ def exemplar_pool(pool: list[Seed], shots: int, seed: int) -> list[tuple[str, st
     repeated demos nearly free); the spare one replaces a demo that is the question itself."""
     if shots <= 0:
         return []
-    ranked = sorted(pool, key=lambda s: hashlib.blake2b(f"{seed}/{s.id}".encode(),
-                                                        digest_size=8).digest())
+    ranked = sorted(
+        pool, key=lambda s: hashlib.blake2b(f"{seed}/{s.id}".encode(), digest_size=8).digest()
+    )
     out = []
     for s in ranked:
         sol = exemplar_solution(s)
@@ -52,7 +53,8 @@ def exemplar_pool(pool: list[Seed], shots: int, seed: int) -> list[tuple[str, st
     return out
 
 
-def exemplars_for(pool: list[tuple[str, str, str]], shots: int,
-                  exclude: str) -> list[tuple[str, str]]:
+def exemplars_for(
+    pool: list[tuple[str, str, str]], shots: int, exclude: str
+) -> list[tuple[str, str]]:
     """The run's demos for one question: never the question being asked."""
     return [(q, sol) for sid, q, sol in pool if sid != exclude][:shots]

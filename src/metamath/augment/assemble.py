@@ -36,8 +36,13 @@ _TYPE_ORDER = {t: i for i, t in enumerate(TYPES)}
 
 # Why the assembly reason codes: one byte per row instead of a dict entry per dropped row.
 KEEP, DUPLICATE, CONTAMINATED, NEAR_DUPLICATE, SEED_CAP, OVER_TARGET = range(6)
-REASON = {DUPLICATE: "duplicate", CONTAMINATED: "contaminated", NEAR_DUPLICATE: "near_duplicate",
-          SEED_CAP: "seed_cap", OVER_TARGET: "over_target"}
+REASON = {
+    DUPLICATE: "duplicate",
+    CONTAMINATED: "contaminated",
+    NEAR_DUPLICATE: "near_duplicate",
+    SEED_CAP: "seed_cap",
+    OVER_TARGET: "over_target",
+}
 
 
 class Table:
@@ -60,15 +65,17 @@ class Table:
     def __len__(self) -> int:
         return len(self.idh)
 
-    def add(self, rid: str, type_: str, seed: str, qkey: int, loc: int, ekey: int,
-            salt: int) -> None:
+    def add(
+        self, rid: str, type_: str, seed: str, qkey: int, loc: int, ekey: int, salt: int
+    ) -> None:
         self.idh.append(_h64(rid))
         self.prio.append(_h64(f"{salt}/{rid}"))
         self.type.append(self._type_code(type_))
         self.seed.append(self._seed_code(seed))
         # near-duplicate group: same seed, type and query, folded into one 64-bit key
-        self.gkey.append((qkey ^ (self.seed[-1] << 8 | self.type[-1]) * 0x9E3779B97F4A7C15)
-                         & 0xFFFFFFFFFFFFFFFF)
+        self.gkey.append(
+            (qkey ^ (self.seed[-1] << 8 | self.type[-1]) * 0x9E3779B97F4A7C15) & 0xFFFFFFFFFFFFFFFF
+        )
         self.loc.append(loc)
         self.ekey.append(ekey)
         self.code.append(KEEP)
@@ -136,13 +143,15 @@ def _read_at(files: list[Path], handles: dict, loc: int) -> dict:
     return json.loads(f.readline())
 
 
-def assemble(cfg: AugmentConfig, work_dirs: list[Path], run_dir: Path,
-             extra: dict[str, Any] | None = None) -> dict:
+def assemble(
+    cfg: AugmentConfig, work_dirs: list[Path], run_dir: Path, extra: dict[str, Any] | None = None
+) -> dict:
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     files = [Path(w) / FILES["solve"] for w in work_dirs if (Path(w) / FILES["solve"]).exists()]
-    index, missing = (NgramIndex.load(cfg.decontam_sets, cfg.decontam_ngram)
-                      if cfg.decontaminate else (None, {}))
+    index, missing = (
+        NgramIndex.load(cfg.decontam_sets, cfg.decontam_ngram) if cfg.decontaminate else (None, {})
+    )
     t = Table()
     many = len(files) > 1
     seen_ids: set[str] = set()  # only for a merge: the same row in two runs counts once
@@ -164,8 +173,15 @@ def assemble(cfg: AugmentConfig, work_dirs: list[Path], run_dir: Path,
             qk = _h64(r["query"])
             resp = format_response(r["response"], r["target"], r["kind"])
             i = len(t)
-            t.add(r["id"], r["type"], r["seed_id"], qk, fi << 48 | off,
-                  int.from_bytes(exact_key(r["query"], resp), "big"), cfg.seed)
+            t.add(
+                r["id"],
+                r["type"],
+                r["seed_id"],
+                qk,
+                fi << 48 | off,
+                int.from_bytes(exact_key(r["query"], resp), "big"),
+                cfg.seed,
+            )
             if index is not None:
                 if qk not in contam_cache:
                     contam_cache[qk] = index.match(r["query"])
@@ -178,14 +194,17 @@ def assemble(cfg: AugmentConfig, work_dirs: list[Path], run_dir: Path,
     _cap_and_target(cfg, t)
     # Output order: by type, then by a hash of the id (a fixed shuffle, independent of file order)
     order = [_TYPE_ORDER.get(name, 99) for name in t.type_names]
-    chosen = sorted((i for i in range(len(t)) if t.code[i] == KEEP),
-                    key=lambda i: (order[t.type[i]], t.idh[i]))
+    chosen = sorted(
+        (i for i in range(len(t)) if t.code[i] == KEEP), key=lambda i: (order[t.type[i]], t.idh[i])
+    )
     bad = sorted(bad)
     dropped = sorted((i for i in range(len(t)) if t.code[i] != KEEP), key=t.loc.__getitem__)
-    examples = _write_outputs(files, [Path(w) for w in work_dirs], t, chosen, bad, dropped,
-                              run_dir, cfg)
-    stats = build_stats(cfg, [Path(w) for w in work_dirs], tally, t, chosen, REASON, index,
-                        missing, extra or {})
+    examples = _write_outputs(
+        files, [Path(w) for w in work_dirs], t, chosen, bad, dropped, run_dir, cfg
+    )
+    stats = build_stats(
+        cfg, [Path(w) for w in work_dirs], tally, t, chosen, REASON, index, missing, extra or {}
+    )
     write_json(run_dir / "stats.json", stats)
     write_card(run_dir / "DATA_CARD.md", cfg, stats, examples)
     return stats
@@ -256,9 +275,16 @@ def _cap_and_target(cfg: AugmentConfig, t: Table) -> None:
             t.drop(i, OVER_TARGET)
 
 
-def _write_outputs(files: list[Path], work_dirs: list[Path], t: Table, chosen: list[int],
-                   bad: list[int], dropped: list[int], run_dir: Path,
-                   cfg: AugmentConfig) -> dict[str, list[dict]]:
+def _write_outputs(
+    files: list[Path],
+    work_dirs: list[Path],
+    t: Table,
+    chosen: list[int],
+    bad: list[int],
+    dropped: list[int],
+    run_dir: Path,
+    cfg: AugmentConfig,
+) -> dict[str, list[dict]]:
     """metamathqa.jsonl (chosen rows, in order) and rejected.jsonl (the grader's rejections,
     then assembly's drops, then stage-1 rejections); examples for the card."""
     examples: dict[str, list[dict]] = defaultdict(list)
@@ -268,37 +294,62 @@ def _write_outputs(files: list[Path], work_dirs: list[Path], t: Table, chosen: l
         with _Out(tmp) as out:
             for i in chosen:
                 c = _read_at(files, handles, t.loc[i])
-                row = {"query": c["query"],
-                       "response": format_response(c["response"], c["target"], c["kind"]),
-                       "type": c["type"], "original_question": c["original_question"],
-                       "id": c["id"], "seed_id": c["seed_id"], "technique": c["technique"],
-                       "target": c["target"], "prompt_version": c.get("prompt_version")}
+                row = {
+                    "query": c["query"],
+                    "response": format_response(c["response"], c["target"], c["kind"]),
+                    "type": c["type"],
+                    "original_question": c["original_question"],
+                    "id": c["id"],
+                    "seed_id": c["seed_id"],
+                    "technique": c["technique"],
+                    "target": c["target"],
+                    "prompt_version": c.get("prompt_version"),
+                }
                 out.write(row)
                 if len(examples[c["type"]]) < cfg.examples_in_card:
                     examples[c["type"]].append(row)
         tmp.replace(run_dir / "metamathqa.jsonl")
         with _Out(run_dir / "rejected.jsonl.tmp") as rej:
-            for loc, i in itertools.chain(((loc, None) for loc in bad),
-                                          ((t.loc[i], i) for i in dropped)):
+            for loc, i in itertools.chain(
+                ((loc, None) for loc in bad), ((t.loc[i], i) for i in dropped)
+            ):
                 c = _read_at(files, handles, loc)
-                reason, detail = ((c["reason"], None) if i is None
-                                  else (REASON[t.code[i]], t.detail.get(i)))
+                reason, detail = (
+                    (c["reason"], None) if i is None else (REASON[t.code[i]], t.detail.get(i))
+                )
                 if isinstance(detail, int):  # a duplicate: name the row that was kept
                     detail = _read_at(files, handles, t.loc[detail])["id"]
-                rej.write({"id": c["id"], "stage": "solve" if i is None else "assemble",
-                           "technique": c["technique"], "type": c["type"],
-                           "reason": reason, "detail": detail, "seed_id": c["seed_id"],
-                           "query": c["query"], "response": c["response"],
-                           "extracted": c.get("extracted"), "target": c["target"]})
+                rej.write(
+                    {
+                        "id": c["id"],
+                        "stage": "solve" if i is None else "assemble",
+                        "technique": c["technique"],
+                        "type": c["type"],
+                        "reason": reason,
+                        "detail": detail,
+                        "seed_id": c["seed_id"],
+                        "query": c["query"],
+                        "response": c["response"],
+                        "extracted": c.get("extracted"),
+                        "target": c["target"],
+                    }
+                )
             for w in work_dirs:
                 for name in (FILES["rephrase"], FILES["sv_rewrite"]):
                     if (w / name).exists():
                         for _, s in read_jsonl(w / name):
                             if s.get("reason") is not None:
-                                rej.write({"id": s["id"], "stage": s["stage"],
-                                           "technique": s["technique"], "reason": s["reason"],
-                                           "seed_id": s["seed_id"], "text": s["text"],
-                                           "raw": s["raw"]})
+                                rej.write(
+                                    {
+                                        "id": s["id"],
+                                        "stage": s["stage"],
+                                        "technique": s["technique"],
+                                        "reason": s["reason"],
+                                        "seed_id": s["seed_id"],
+                                        "text": s["text"],
+                                        "raw": s["raw"],
+                                    }
+                                )
     finally:
         for f in handles.values():
             f.close()

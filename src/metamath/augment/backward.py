@@ -28,11 +28,36 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 # Cardinal number words mapped to values. "one" is left out on purpose (see the module doc).
-_UNITS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
-          "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14,
-          "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19}
-_TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70,
-         "eighty": 80, "ninety": 90}
+_UNITS = {
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+    "thirteen": 13,
+    "fourteen": 14,
+    "fifteen": 15,
+    "sixteen": 16,
+    "seventeen": 17,
+    "eighteen": 18,
+    "nineteen": 19,
+}
+_TENS = {
+    "twenty": 20,
+    "thirty": 30,
+    "forty": 40,
+    "fifty": 50,
+    "sixty": 60,
+    "seventy": 70,
+    "eighty": 80,
+    "ninety": 90,
+}
 _ONES = {"one": 1, **{k: v for k, v in _UNITS.items() if v < 10}}
 _WORDS = {**_UNITS, **_TENS}
 _WORD_OF = {v: k for k, v in {**_WORDS, "one": 1}.items()}
@@ -42,10 +67,13 @@ _WORD_OF = {v: k for k, v in {**_WORDS, "one": 1}.items()}
 _NUM = re.compile(
     r"(?<![\w.,/:\\])(?<![\w]-)"
     r"(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?(/\d+)?"
-    r"(?![\w/]|[.,:]\d)")
+    r"(?![\w/]|[.,:]\d)"
+)
 _WORD_RE = re.compile(
     r"\b(" + "|".join(_TENS) + r")-(" + "|".join(_ONES) + r")\b(?!-)"
-    r"|\b(" + "|".join(_WORDS) + r")\b(?!-\w)", re.IGNORECASE)
+    r"|\b(" + "|".join(_WORDS) + r")\b(?!-\w)",
+    re.IGNORECASE,
+)
 # A MATH formula that is exactly one number: "6", "2{,}048", "3.5".
 _MATH_NUM = re.compile(r"\s*(\d{1,3}(?:\{,\}\d{3})+|\d+)(\.\d+)?\s*")
 _ENV = re.compile(r"\[(asy)\]|\\begin\{([a-zA-Z*]+)\}")
@@ -100,9 +128,9 @@ def render_value(value: str, style: str, decimals: int = 0) -> str:
 def unmask(m: Masked) -> str:
     """Put the masked value back: must give the original question exactly."""
     q = m.question
-    if q[m.start:m.start + len(m.var)] != m.var:
+    if q[m.start : m.start + len(m.var)] != m.var:
         raise ValueError(f"{m.id}: no variable {m.var!r} at offset {m.start}")
-    return q[:m.start] + render_value(m.value, m.style, m.decimals) + q[m.start + len(m.var):]
+    return q[: m.start] + render_value(m.value, m.style, m.decimals) + q[m.start + len(m.var) :]
 
 
 def math_regions(text: str) -> list[tuple[int, int, int, int]]:
@@ -158,14 +186,26 @@ def _spans(text: str, kind: str) -> Iterator[tuple[int, int, str, str, int]]:
         if m and m.group(1) and not (len(m.group(1)) > 1 and m.group(1)[0] == "0"):
             style = "math_commas" if "{,}" in m.group(1) else "plain"
             dec = len(m.group(2)) - 1 if m.group(2) else 0
-            found.append((m.start(1), m.end(2) if m.group(2) else m.end(1),
-                          normalise_number(m.group(0).strip()), style, dec))
+            found.append(
+                (
+                    m.start(1),
+                    m.end(2) if m.group(2) else m.end(1),
+                    normalise_number(m.group(0).strip()),
+                    style,
+                    dec,
+                )
+            )
     for m in _NUM.finditer(text):
         if inside[m.start()]:
             continue
         whole, dec, frac = m.group(1), m.group(2), m.group(3)
-        if kind == "math" and (text[m.end():m.end() + 1] == "$" or (
-                text[m.start() - 1:m.start()] == "$" and text[m.start() - 2:m.start() - 1] != "\\")):
+        if kind == "math" and (
+            text[m.end() : m.end() + 1] == "$"
+            or (
+                text[m.start() - 1 : m.start()] == "$"
+                and text[m.start() - 2 : m.start() - 1] != "\\"
+            )
+        ):
             continue  # "1$\cdot$n": a coefficient glued to a formula is part of it
         if len(whole) > 1 and whole[0] == "0" or (frac and dec):
             continue  # "007"; "1.5/2"
@@ -174,8 +214,9 @@ def _spans(text: str, kind: str) -> Iterator[tuple[int, int, str, str, int]]:
         if frac and (int(frac[1:]) == 0 or (dec is None and "," in whole)):
             continue
         style = "commas" if "," in whole else "plain"
-        found.append((m.start(), m.end(), normalise_number(m.group(0)), style,
-                      len(dec) - 1 if dec else 0))
+        found.append(
+            (m.start(), m.end(), normalise_number(m.group(0)), style, len(dec) - 1 if dec else 0)
+        )
     for m in _WORD_RE.finditer(text):
         if inside[m.start()]:
             continue
@@ -201,8 +242,18 @@ def mask_question(question: str, seed_id: str, kind: str = "gsm8k") -> list[Mask
     out = []
     for j, (s, e, value, style, dec) in enumerate(_spans(question, kind)):
         masked = question[:s] + var + question[e:]
-        out.append(Masked(id=f"{seed_id}/m{j}", seed_id=seed_id, question=masked, value=value,
-                          var=var, start=s, style=style, decimals=dec))
+        out.append(
+            Masked(
+                id=f"{seed_id}/m{j}",
+                seed_id=seed_id,
+                question=masked,
+                value=value,
+                var=var,
+                start=s,
+                style=style,
+                decimals=dec,
+            )
+        )
     return out
 
 

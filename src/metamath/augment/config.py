@@ -13,8 +13,14 @@ from typing import Any
 
 # Paper Table 1 (method reference 1.0): rows kept per type in the released MetaMathQA.
 PAPER_TARGETS = {
-    "GSM_AnsAug": 80_000, "GSM_Rephrased": 80_000, "GSM_SV": 40_000, "GSM_FOBAR": 40_000,
-    "MATH_AnsAug": 75_000, "MATH_Rephrased": 50_000, "MATH_SV": 15_000, "MATH_FOBAR": 15_000,
+    "GSM_AnsAug": 80_000,
+    "GSM_Rephrased": 80_000,
+    "GSM_SV": 40_000,
+    "GSM_FOBAR": 40_000,
+    "MATH_AnsAug": 75_000,
+    "MATH_Rephrased": 50_000,
+    "MATH_SV": 15_000,
+    "MATH_FOBAR": 15_000,
 }
 
 
@@ -81,8 +87,12 @@ class AugmentConfig:
 
 
 TECHNIQUE_FIELDS = ("answer_aug", "rephrase", "fobar", "self_verification")
-TYPE_SUFFIX = {"answer_aug": "AnsAug", "rephrase": "Rephrased", "self_verification": "SV",
-               "fobar": "FOBAR"}
+TYPE_SUFFIX = {
+    "answer_aug": "AnsAug",
+    "rephrase": "Rephrased",
+    "self_verification": "SV",
+    "fobar": "FOBAR",
+}
 
 
 def type_name(kind: str, technique: str) -> str:
@@ -115,8 +125,10 @@ def validate(cfg: AugmentConfig) -> None:
         if tc.k < 1 or tc.k_rewrite < 1:
             raise ValueError(f"{name}.k and {name}.k_rewrite must be >= 1")
     if not 0.0 < cfg.near_dup_threshold <= 1.0:
-        raise ValueError(f"near_dup_threshold={cfg.near_dup_threshold}: use a Jaccard value in "
-                         "(0, 1]; 1.0 turns near-duplicate removal off")
+        raise ValueError(
+            f"near_dup_threshold={cfg.near_dup_threshold}: use a Jaccard value in "
+            "(0, 1]; 1.0 turns near-duplicate removal off"
+        )
     if cfg.max_per_seed < 0 or cfg.shots < 0 or cfg.batch_size < 1:
         raise ValueError("max_per_seed and shots must be >= 0, batch_size >= 1")
     if not cfg.seeds:

@@ -27,7 +27,7 @@ def _grams(words: list[str], n: int) -> Iterable[int]:
         yield hash(" ".join(words))
         return
     for i in range(len(words) - n + 1):
-        yield hash(" ".join(words[i:i + n]))
+        yield hash(" ".join(words[i : i + n]))
 
 
 class NgramIndex:

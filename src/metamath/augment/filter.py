@@ -20,11 +20,22 @@ import re
 
 from metamath.answers import grade
 
-_ANSWER_LINE = re.compile(r"^\s*(?:####.*|(?:so,?\s+)?(?:the\s+)?(?:final\s+)?answer\s*(?:is)?\s*:.*"
-                          r"|the answer is\b.*)$", re.IGNORECASE)
+_ANSWER_LINE = re.compile(
+    r"^\s*(?:####.*|(?:so,?\s+)?(?:the\s+)?(?:final\s+)?answer\s*(?:is)?\s*:.*"
+    r"|the answer is\b.*)$",
+    re.IGNORECASE,
+)
 MIN_REASONING_CHARS = 12
-REASONS = ("correct", "mismatch", "no_answer", "timeout", "error", "too_long", "truncated",
-           "no_reasoning")
+REASONS = (
+    "correct",
+    "mismatch",
+    "no_answer",
+    "timeout",
+    "error",
+    "too_long",
+    "truncated",
+    "no_reasoning",
+)
 
 
 def strip_answer_lines(text: str) -> str:
@@ -37,12 +48,19 @@ def strip_answer_lines(text: str) -> str:
 
 def _reasoning(body: str) -> str:
     """What is left once the backward "The value of x is N." line is also set aside."""
-    return re.sub(r"the value of (?:unknown variable )?\$?[xX]\$? is[^\n]*$", "", body,
-                  flags=re.IGNORECASE).strip()
+    return re.sub(
+        r"the value of (?:unknown variable )?\$?[xX]\$? is[^\n]*$", "", body, flags=re.IGNORECASE
+    ).strip()
 
 
-def judge(text: str, target: str, task: str, finish_reason: str = "stop",
-          mode: str = "flexible", timeout: float = 2.0) -> tuple[bool, str, str | None]:
+def judge(
+    text: str,
+    target: str,
+    task: str,
+    finish_reason: str = "stop",
+    mode: str = "flexible",
+    timeout: float = 2.0,
+) -> tuple[bool, str, str | None]:
     """(kept?, reason, extracted answer) for one sampled reply."""
     g = grade(text, target, task, mode=mode, timeout=timeout)
     if not g.correct:

@@ -29,5 +29,7 @@ def mask_index(m: Masked) -> str:
 
 def fobar_items(seed: Seed, max_masks: int = 0) -> list[tuple[str, str, Masked]]:
     """(item id, FOBAR question, mask) for each masked number of the seed."""
-    return [(f"{seed.id}/fobar/m{mask_index(m)}", fobar_question(m.question, seed.gold, m.var), m)
-            for m in backward_masks(seed, max_masks)]
+    return [
+        (f"{seed.id}/fobar/m{mask_index(m)}", fobar_question(m.question, seed.gold, m.var), m)
+        for m in backward_masks(seed, max_masks)
+    ]

@@ -30,8 +30,12 @@ from metamath.io import done_ids, read_jsonl, repair_jsonl
 from metamath.llm.base import LLM, Request, Result
 from metamath.prompts.augment import render, sv_question
 
-FILES = {"rephrase": "rephrasings.jsonl", "sv_rewrite": "statements.jsonl",
-         "solve": "candidates.jsonl", "requests": "requests.jsonl"}
+FILES = {
+    "rephrase": "rephrasings.jsonl",
+    "sv_rewrite": "statements.jsonl",
+    "solve": "candidates.jsonl",
+    "requests": "requests.jsonl",
+}
 
 
 @dataclass
@@ -44,34 +48,76 @@ class Job:
     on_sample: Callable[[str, Any], dict]  # (row id, Completion) -> row
 
 
-def _request(cfg: AugmentConfig, rid: str, tc: TechniqueConfig, technique: str, kind: str,
-             question: str, n: int, **kw) -> tuple[Request, str]:
+def _request(
+    cfg: AugmentConfig,
+    rid: str,
+    tc: TechniqueConfig,
+    technique: str,
+    kind: str,
+    question: str,
+    n: int,
+    **kw,
+) -> tuple[Request, str]:
     r = render(technique, kind, question=question, style=cfg.style, **kw)
     # A per-request sampling seed: backends that honour it (hf, vllm; OpenAI best-effort)
     # redraw the same samples after a crash even without the cache.
-    seed = int.from_bytes(hashlib.blake2b(f"{cfg.seed}/{rid}".encode(), digest_size=4).digest(),
-                          "big")
-    req = Request(id=rid, prompt=r.prompt, messages=r.messages, n=n, seed=seed,
-                  temperature=tc.temperature, max_tokens=tc.max_tokens, stop=r.stop)
+    seed = int.from_bytes(
+        hashlib.blake2b(f"{cfg.seed}/{rid}".encode(), digest_size=4).digest(), "big"
+    )
+    req = Request(
+        id=rid,
+        prompt=r.prompt,
+        messages=r.messages,
+        n=n,
+        seed=seed,
+        temperature=tc.temperature,
+        max_tokens=tc.max_tokens,
+        stop=r.stop,
+    )
     return req, r.version
 
 
-def _solve_job(cfg: AugmentConfig, technique: str, seed: Seed, item_id: str, query: str,
-               target: str, extra: dict, **kw) -> Job:
+def _solve_job(
+    cfg: AugmentConfig,
+    technique: str,
+    seed: Seed,
+    item_id: str,
+    query: str,
+    target: str,
+    extra: dict,
+    **kw,
+) -> Job:
     tc = getattr(cfg, technique)
     template = "answer_aug" if technique == "rephrase" else technique  # rephrasings solve forward
     req, version = _request(cfg, item_id, tc, template, seed.kind, query, tc.k, **kw)
     task = grade_task(seed.kind, technique)
-    base = {"item_id": item_id, "seed_id": seed.id, "technique": technique,
-            "type": type_name(seed.kind, technique), "kind": seed.kind, "query": query,
-            "original_question": seed.question, "target": target, "task": task,
-            "prompt_version": version, **extra}
+    base = {
+        "item_id": item_id,
+        "seed_id": seed.id,
+        "technique": technique,
+        "type": type_name(seed.kind, technique),
+        "kind": seed.kind,
+        "query": query,
+        "original_question": seed.question,
+        "target": target,
+        "task": task,
+        "prompt_version": version,
+        **extra,
+    }
 
     def on_sample(row_id: str, c) -> dict:
-        ok, reason, got = judge(c.text, target, task, c.finish_reason, cfg.grade_mode,
-                                cfg.grade_timeout)
-        return {"id": row_id, **base, "response": c.text, "finish_reason": c.finish_reason,
-                "correct": ok, "reason": reason, "extracted": got}
+        ok, reason, got = judge(
+            c.text, target, task, c.finish_reason, cfg.grade_mode, cfg.grade_timeout
+        )
+        return {
+            "id": row_id,
+            **base,
+            "response": c.text,
+            "finish_reason": c.finish_reason,
+            "correct": ok,
+            "reason": reason,
+            "extracted": got,
+        }
 
     return Job(req, technique, [f"{item_id}/s{k}" for k in range(tc.k)], on_sample)
 
@@ -81,19 +127,38 @@ def rewrite_jobs(cfg: AugmentConfig, seeds: list[Seed]) -> Iterator[Job]:
     for seed in seeds:
         if cfg.rephrase.enabled:
             tc = cfg.rephrase
-            req, version = _request(cfg, f"{seed.id}/rephrase", tc, "rephrase", seed.kind,
-                                    seed.question, tc.k_rewrite, shots=cfg.shots)
+            req, version = _request(
+                cfg,
+                f"{seed.id}/rephrase",
+                tc,
+                "rephrase",
+                seed.kind,
+                seed.question,
+                tc.k_rewrite,
+                shots=cfg.shots,
+            )
 
             def on_rephrase(row_id: str, c, seed=seed, version=version) -> dict:
                 text, reason = check_rephrasing(seed.question, c.text)
                 if reason is None and c.finish_reason == "length":
                     reason = "truncated"
-                return {"id": row_id, "seed_id": seed.id, "technique": "rephrase",
-                        "stage": "rephrase", "text": text, "raw": c.text, "reason": reason,
-                        "prompt_version": version}
+                return {
+                    "id": row_id,
+                    "seed_id": seed.id,
+                    "technique": "rephrase",
+                    "stage": "rephrase",
+                    "text": text,
+                    "raw": c.text,
+                    "reason": reason,
+                    "prompt_version": version,
+                }
 
-            yield Job(req, "rephrase", [f"{seed.id}/rephrase/r{i}" for i in range(tc.k_rewrite)],
-                      on_rephrase)
+            yield Job(
+                req,
+                "rephrase",
+                [f"{seed.id}/rephrase/r{i}" for i in range(tc.k_rewrite)],
+                on_rephrase,
+            )
         if cfg.self_verification.enabled:
             tc = cfg.self_verification
             for m in backward_masks(seed, tc.max_masks):
@@ -102,52 +167,102 @@ def rewrite_jobs(cfg: AugmentConfig, seeds: list[Seed]) -> Iterator[Job]:
                 if split is None:
                     continue
                 base, sentence = split
-                req, version = _request(cfg, f"{seed.id}/sv/m{j}", tc, "sv_rewrite",
-                                        seed.kind, sentence, tc.k_rewrite, answer=seed.gold,
-                                        shots=cfg.shots)
+                req, version = _request(
+                    cfg,
+                    f"{seed.id}/sv/m{j}",
+                    tc,
+                    "sv_rewrite",
+                    seed.kind,
+                    sentence,
+                    tc.k_rewrite,
+                    answer=seed.gold,
+                    shots=cfg.shots,
+                )
 
-                def on_statement(row_id: str, c, m=m, base=base, sentence=sentence,
-                                 version=version, seed=seed) -> dict:
+                def on_statement(
+                    row_id: str, c, m=m, base=base, sentence=sentence, version=version, seed=seed
+                ) -> dict:
                     st, reason = check_statement(c.text, sentence, seed.gold, m.var)
                     query = sv_question(base, st, m.var) if reason is None else None
-                    return {"id": row_id, "seed_id": seed.id, "technique": "self_verification",
-                            "stage": "sv_rewrite", "text": st, "raw": c.text, "reason": reason,
-                            "query": query, "mask": m.to_dict(), "prompt_version": version}
+                    return {
+                        "id": row_id,
+                        "seed_id": seed.id,
+                        "technique": "self_verification",
+                        "stage": "sv_rewrite",
+                        "text": st,
+                        "raw": c.text,
+                        "reason": reason,
+                        "query": query,
+                        "mask": m.to_dict(),
+                        "prompt_version": version,
+                    }
 
-                yield Job(req, "sv_rewrite",
-                          [f"{seed.id}/sv/m{j}/r{i}" for i in range(tc.k_rewrite)], on_statement)
+                yield Job(
+                    req,
+                    "sv_rewrite",
+                    [f"{seed.id}/sv/m{j}/r{i}" for i in range(tc.k_rewrite)],
+                    on_statement,
+                )
 
 
-def solve_jobs(cfg: AugmentConfig, seeds: list[Seed], work: Path,
-               pool: list[Seed] | None = None) -> Iterator[Job]:
+def solve_jobs(
+    cfg: AugmentConfig, seeds: list[Seed], work: Path, pool: list[Seed] | None = None
+) -> Iterator[Job]:
     """Stage 2: the solver requests of every technique (after stage 1 has finished).
 
     pool: the seeds answer_aug demos are drawn from: all seeds, not only this shard's, so a
     sharded run sends exactly the prompts an unsharded run would."""
     by_id = {s.id: s for s in seeds}
     pool = seeds if pool is None else pool
-    pools = {kind: exemplar_pool([s for s in pool if s.kind == kind], cfg.shots, cfg.seed)
-             for kind in {s.kind for s in seeds}}
+    pools = {
+        kind: exemplar_pool([s for s in pool if s.kind == kind], cfg.shots, cfg.seed)
+        for kind in {s.kind for s in seeds}
+    }
     for seed in seeds:
         if cfg.answer_aug.enabled:
             demos = exemplars_for(pools[seed.kind], cfg.shots, seed.id)
-            yield _solve_job(cfg, "answer_aug", seed, f"{seed.id}/answer_aug", seed.question,
-                             seed.gold, {}, exemplars=demos)
+            yield _solve_job(
+                cfg,
+                "answer_aug",
+                seed,
+                f"{seed.id}/answer_aug",
+                seed.question,
+                seed.gold,
+                {},
+                exemplars=demos,
+            )
         if cfg.fobar.enabled:
             for item_id, q, m in fobar_items(seed, cfg.fobar.max_masks):
-                yield _solve_job(cfg, "fobar", seed, item_id, q, m.value, {"mask": m.to_dict()},
-                                 shots=cfg.shots)
+                yield _solve_job(
+                    cfg, "fobar", seed, item_id, q, m.value, {"mask": m.to_dict()}, shots=cfg.shots
+                )
     for row in accepted(work / FILES["rephrase"]):
         seed = by_id.get(row["seed_id"])
         if seed is not None:
             demos = exemplars_for(pools[seed.kind], cfg.shots, seed.id)
-            yield _solve_job(cfg, "rephrase", seed, row["id"], row["text"], seed.gold,
-                             {"rephrasing_id": row["id"]}, exemplars=demos)
+            yield _solve_job(
+                cfg,
+                "rephrase",
+                seed,
+                row["id"],
+                row["text"],
+                seed.gold,
+                {"rephrasing_id": row["id"]},
+                exemplars=demos,
+            )
     for row in accepted(work / FILES["sv_rewrite"]):
         seed = by_id.get(row["seed_id"])
         if seed is not None:
-            yield _solve_job(cfg, "self_verification", seed, row["id"], row["query"],
-                             row["mask"]["value"], {"mask": row["mask"]}, shots=cfg.shots)
+            yield _solve_job(
+                cfg,
+                "self_verification",
+                seed,
+                row["id"],
+                row["query"],
+                row["mask"]["value"],
+                {"mask": row["mask"]},
+                shots=cfg.shots,
+            )
 
 
 def accepted(path: Path) -> Iterator[dict]:
@@ -155,8 +270,9 @@ def accepted(path: Path) -> Iterator[dict]:
     (a rephrasing the teacher produced twice is solved once)."""
     if not path.exists():
         return
-    rows = sorted((r for _, r in read_jsonl(path) if r.get("reason") is None),
-                  key=lambda r: r["id"])
+    rows = sorted(
+        (r for _, r in read_jsonl(path) if r.get("reason") is None), key=lambda r: r["id"]
+    )
     seen = set()
     for r in rows:
         key = (r["id"].rsplit("/r", 1)[0], " ".join(r["text"].split()))
@@ -165,8 +281,15 @@ def accepted(path: Path) -> Iterator[dict]:
             yield r
 
 
-def run_jobs(llm: LLM, jobs: Iterator[Job], out_path: Path, log_path: Path, batch_size: int,
-             desc: str, progress: bool = False) -> int:
+def run_jobs(
+    llm: LLM,
+    jobs: Iterator[Job],
+    out_path: Path,
+    log_path: Path,
+    batch_size: int,
+    desc: str,
+    progress: bool = False,
+) -> int:
     """Run every job not yet done; append its rows and a request log line. Returns requests."""
     done = done_ids(out_path)
     todo = [j for j in jobs if not all(i in done for i in j.out_ids)]
@@ -180,10 +303,9 @@ def run_jobs(llm: LLM, jobs: Iterator[Job], out_path: Path, log_path: Path, batc
     by_id = {j.request.id: j for j in todo}
     repair_jsonl(out_path)  # a line torn by a crash is cut; its request is redone
     repair_jsonl(log_path)
-    with open(out_path, "a", encoding="utf-8") as out, open(log_path, "a",
-                                                            encoding="utf-8") as log:
+    with open(out_path, "a", encoding="utf-8") as out, open(log_path, "a", encoding="utf-8") as log:
         for start in range(0, len(todo), batch_size):
-            batch = [j.request for j in todo[start:start + batch_size]]
+            batch = [j.request for j in todo[start : start + batch_size]]
             for res in llm.generate(batch):
                 _write(by_id[res.request.id], res, done, out, log)
                 if bar:
@@ -197,13 +319,27 @@ def _write(job: Job, res: Result, done: set, out: IO[str], log: IO[str]) -> None
     """A request's rows in one write and one flush: a crash leaves whole requests (plus at most
     one torn line, cut on resume), and a request with a missing row is simply asked again."""
     comps = sorted(res.completions, key=lambda c: c.index)
-    lines = [json.dumps(job.on_sample(job.out_ids[c.index], c), ensure_ascii=False) + "\n"
-             for c in comps if c.index < len(job.out_ids) and job.out_ids[c.index] not in done]
+    lines = [
+        json.dumps(job.on_sample(job.out_ids[c.index], c), ensure_ascii=False) + "\n"
+        for c in comps
+        if c.index < len(job.out_ids) and job.out_ids[c.index] not in done
+    ]
     out.write("".join(lines))
     out.flush()
-    log.write(json.dumps({"id": res.request.id, "technique": job.technique, "n": res.request.n,
-               "samples": len(comps), "error": res.error, "retries": res.retries,
-               "prompt_tokens": max((c.prompt_tokens for c in comps), default=0),
-               "completion_tokens": sum(c.completion_tokens for c in comps),
-               "cached": sum(1 for c in comps if c.cached)}) + "\n")
+    log.write(
+        json.dumps(
+            {
+                "id": res.request.id,
+                "technique": job.technique,
+                "n": res.request.n,
+                "samples": len(comps),
+                "error": res.error,
+                "retries": res.retries,
+                "prompt_tokens": max((c.prompt_tokens for c in comps), default=0),
+                "completion_tokens": sum(c.completion_tokens for c in comps),
+                "cached": sum(1 for c in comps if c.cached),
+            }
+        )
+        + "\n"
+    )
     log.flush()

@@ -29,8 +29,10 @@ def build_teacher(cfg: AugmentConfig, run_dir: Path) -> LLM:
 
     t = cfg.teacher
     if not t.model:
-        raise ValueError("teacher.model is empty: set it in the recipe or on the command line, "
-                         "e.g. teacher.model=gpt-4o-mini (openai) or teacher.model=./tiny (hf)")
+        raise ValueError(
+            "teacher.model is empty: set it in the recipe or on the command line, "
+            "e.g. teacher.model=gpt-4o-mini (openai) or teacher.model=./tiny (hf)"
+        )
     llm = make_llm(t.backend, t.model, **t.options)
     if t.cache:
         from metamath.llm.cache import CachedLLM
@@ -50,8 +52,9 @@ def _masking_stats(seeds) -> dict:
     return out
 
 
-def run_augment(cfg: AugmentConfig, run_dir: str | Path, llm: LLM | None = None,
-                progress: bool = False) -> dict:
+def run_augment(
+    cfg: AugmentConfig, run_dir: str | Path, llm: LLM | None = None, progress: bool = False
+) -> dict:
     """Run (or resume) an augmentation run; returns the stats written to stats.json."""
     validate(cfg)
     run_dir = Path(run_dir)
@@ -72,16 +75,30 @@ def run_augment(cfg: AugmentConfig, run_dir: str | Path, llm: LLM | None = None,
         # Stage 1 must finish before stage 2 reads its accepted rows.
         for stage, key in (("rephrase", "rephrase"), ("sv_rewrite", "sv_rewrite")):
             jobs = (j for j in rewrite_jobs(cfg, seeds) if j.technique == stage)
-            run_jobs(llm, jobs, work / FILES[key], log, cfg.batch_size, f"augment {stage}",
-                     progress)
-        run_jobs(llm, solve_jobs(cfg, seeds, work, pool), work / FILES["solve"], log, cfg.batch_size,
-                 "augment solve", progress)
+            run_jobs(
+                llm, jobs, work / FILES[key], log, cfg.batch_size, f"augment {stage}", progress
+            )
+        run_jobs(
+            llm,
+            solve_jobs(cfg, seeds, work, pool),
+            work / FILES["solve"],
+            log,
+            cfg.batch_size,
+            "augment solve",
+            progress,
+        )
     finally:
         if own:
             llm.close()
-    extra = {"seeds": seed_info, "masking": _masking_stats(seeds), "shard": cfg.shard,
-             "teacher": {"backend": cfg.teacher.backend,
-                         "model": cfg.teacher.model or getattr(llm, "model", "")}}
+    extra = {
+        "seeds": seed_info,
+        "masking": _masking_stats(seeds),
+        "shard": cfg.shard,
+        "teacher": {
+            "backend": cfg.teacher.backend,
+            "model": cfg.teacher.model or getattr(llm, "model", ""),
+        },
+    }
     return assemble(cfg, [work], run_dir, extra)
 
 
@@ -91,8 +108,10 @@ def merge_runs(cfg: AugmentConfig, run_dirs: list[str | Path], out_dir: str | Pa
     works = [Path(d) / "work" for d in run_dirs]
     for w in works:
         if not (w / FILES["solve"]).exists():
-            raise FileNotFoundError(f"{w / FILES['solve']}: not an augment run directory "
-                                    "(run `metamath augment --shard i/n --out DIR` first)")
+            raise FileNotFoundError(
+                f"{w / FILES['solve']}: not an augment run directory "
+                "(run `metamath augment --shard i/n --out DIR` first)"
+            )
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     save_resolved(cfg, out)

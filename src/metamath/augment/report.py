@@ -55,9 +55,17 @@ def _stage1(work_dirs: list[Path]) -> dict[str, dict]:
     return out
 
 
-def build_stats(cfg: AugmentConfig, work_dirs: list[Path], tally: dict[str, Counter], t,
-                chosen: list[int], reason_names: dict[int, str], index, missing: dict,
-                extra: dict[str, Any]) -> dict:
+def build_stats(
+    cfg: AugmentConfig,
+    work_dirs: list[Path],
+    tally: dict[str, Counter],
+    t,
+    chosen: list[int],
+    reason_names: dict[int, str],
+    index,
+    missing: dict,
+    extra: dict[str, Any],
+) -> dict:
     """t: the assembly's Table (types, drop codes, details), chosen: the kept row indices."""
     assembly: dict[str, Counter] = defaultdict(Counter)
     avail: Counter = Counter()
@@ -84,90 +92,163 @@ def build_stats(cfg: AugmentConfig, work_dirs: list[Path], tally: dict[str, Coun
         for k, v in assembly[t].items():
             rejected[k] = rejected.get(k, 0) + v
         rq = reqs.get(t, Counter())
-        cost = (rq["billed_prompt"] * cfg.teacher.price_prompt_per_1m
-                + rq["billed_completion"] * cfg.teacher.price_completion_per_1m) / 1e6
+        cost = (
+            rq["billed_prompt"] * cfg.teacher.price_prompt_per_1m
+            + rq["billed_completion"] * cfg.teacher.price_completion_per_1m
+        ) / 1e6
         per_tech[t] = {
-            "enabled": getattr(cfg, t).enabled, "requests": rq["requests"],
-            "request_errors": rq["errors"], "samples": samples,
-            "correct": samples - sum(v for k, v in tally.get(t, Counter()).items()
-                                     if k != "samples"),
-            "kept": kept_t[t], "rejected": dict(sorted(rejected.items())),
+            "enabled": getattr(cfg, t).enabled,
+            "requests": rq["requests"],
+            "request_errors": rq["errors"],
+            "samples": samples,
+            "correct": samples
+            - sum(v for k, v in tally.get(t, Counter()).items() if k != "samples"),
+            "kept": kept_t[t],
+            "rejected": dict(sorted(rejected.items())),
             "yield": round(kept_t[t] / samples, 4) if samples else 0.0,
-            "tokens": {"prompt": rq["prompt_tokens"], "completion": rq["completion_tokens"],
-                       "cached_samples": rq["cached_samples"]},
-            "cost_usd": round(cost, 4)}
+            "tokens": {
+                "prompt": rq["prompt_tokens"],
+                "completion": rq["completion_tokens"],
+                "cached_samples": rq["cached_samples"],
+            },
+            "cost_usd": round(cost, 4),
+        }
         if per_tech[t]["kept"] + sum(rejected.values()) != samples:  # an accounting bug
             raise RuntimeError(f"stats for {t} do not add up: {per_tech[t]}")
-    types = {t: {"available": avail[t], "target": cfg.targets.get(t), "kept": kept_type[t],
-                 "shortfall": max(0, cfg.targets.get(t, 0) - kept_type[t])}
-             for t in sorted(set(avail) | set(kept_type) | set(cfg.targets))}
+    types = {
+        t: {
+            "available": avail[t],
+            "target": cfg.targets.get(t),
+            "kept": kept_type[t],
+            "shortfall": max(0, cfg.targets.get(t, 0) - kept_type[t]),
+        }
+        for t in sorted(set(avail) | set(kept_type) | set(cfg.targets))
+    }
     by_set: Counter = Counter()
     for d, n in decon.items():
         by_set[d.split(":", 1)[0]] += n
     return {
-        "rows": len(chosen), "techniques": per_tech, "stage1": _stage1(work_dirs),
+        "rows": len(chosen),
+        "techniques": per_tech,
+        "stage1": _stage1(work_dirs),
         "types": types,
         "decontamination": {
-            "enabled": cfg.decontaminate, "ngram": cfg.decontam_ngram,
+            "enabled": cfg.decontaminate,
+            "ngram": cfg.decontam_ngram,
             "indexed": index.sources if index is not None else {},
-            "not_loaded": missing, "removed": sum(decon.values()),
+            "not_loaded": missing,
+            "removed": sum(decon.values()),
             "removed_by_test_set": dict(by_set),
-            "matched_test_ids": sorted(decon)[:50]},
+            "matched_test_ids": sorted(decon)[:50],
+        },
         "dedup": {"exact": dedup["duplicate"], "near": dedup["near_duplicate"]},
         "zero_yield": sorted(t for t, v in per_tech.items() if v["samples"] and not v["kept"]),
-        **extra}
+        **extra,
+    }
 
 
 def _technique(type_: str) -> str:
     suffix = type_.split("_", 1)[1]
-    return {"AnsAug": "answer_aug", "Rephrased": "rephrase", "SV": "self_verification",
-            "FOBAR": "fobar"}[suffix]
+    return {
+        "AnsAug": "answer_aug",
+        "Rephrased": "rephrase",
+        "SV": "self_verification",
+        "FOBAR": "fobar",
+    }[suffix]
 
 
 def write_card(path: Path, cfg: AugmentConfig, stats: dict, examples: dict) -> None:
-    L = ["# Data card: MetaMathQA-style augmentation run", "",
-         f"Rows: **{stats['rows']}**. Teacher: `{cfg.teacher.backend}` / "
-         f"`{stats.get('teacher', {}).get('model') or cfg.teacher.model or '(passed in)'}`. "
-         "Seeds: "
-         + ", ".join(f"{s.name}:{s.split}" + (f" ({s.path})" if s.path else "")
-                     for s in cfg.seeds) + f". Shard {cfg.shard}.", "",
-         "## Per technique", "",
-         "| technique | requests | samples | kept | yield | rejected (reason: n) | tokens "
-         "(prompt/completion) | cost USD |", "|---|---|---|---|---|---|---|---|"]
+    L = [
+        "# Data card: MetaMathQA-style augmentation run",
+        "",
+        f"Rows: **{stats['rows']}**. Teacher: `{cfg.teacher.backend}` / "
+        f"`{stats.get('teacher', {}).get('model') or cfg.teacher.model or '(passed in)'}`. "
+        "Seeds: "
+        + ", ".join(f"{s.name}:{s.split}" + (f" ({s.path})" if s.path else "") for s in cfg.seeds)
+        + f". Shard {cfg.shard}.",
+        "",
+        "## Per technique",
+        "",
+        "| technique | requests | samples | kept | yield | rejected (reason: n) | tokens "
+        "(prompt/completion) | cost USD |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for t, v in stats["techniques"].items():
         rej = ", ".join(f"{k}: {n}" for k, n in v["rejected"].items()) or "-"
         errs = f" ({v['request_errors']} failed)" if v["request_errors"] else ""
-        L.append(f"| {t} | {v['requests']}{errs} | {v['samples']} | {v['kept']} | {v['yield']:.1%} "
-                 f"| {rej} | {v['tokens']['prompt']}/{v['tokens']['completion']} "
-                 f"| {v['cost_usd']} |")
+        L.append(
+            f"| {t} | {v['requests']}{errs} | {v['samples']} | {v['kept']} | {v['yield']:.1%} "
+            f"| {rej} | {v['tokens']['prompt']}/{v['tokens']['completion']} "
+            f"| {v['cost_usd']} |"
+        )
     if stats["zero_yield"]:
-        L += ["", f"**Zero yield** (samples drawn, none kept): {', '.join(stats['zero_yield'])}."
-              " A random or weak teacher gives this; check its answers before scaling up."]
+        L += [
+            "",
+            f"**Zero yield** (samples drawn, none kept): {', '.join(stats['zero_yield'])}."
+            " A random or weak teacher gives this; check its answers before scaling up.",
+        ]
     for kind, m in stats.get("masking", {}).items():
-        L += ["", f"Masking ({kind} seeds of this shard): {m['masks']} backward-question "
-              f"candidates from {m['with_masks']} of {m['questions']} questions (every "
-              "maskable number; each round-trips to the original question)."]
+        L += [
+            "",
+            f"Masking ({kind} seeds of this shard): {m['masks']} backward-question "
+            f"candidates from {m['with_masks']} of {m['questions']} questions (every "
+            "maskable number; each round-trips to the original question).",
+        ]
     L += ["", "## Stage 1 (rewrites checked before solving)", ""]
     for k, v in stats["stage1"].items():
-        L.append(f"- {k}: {v['generated']} generated, {v['accepted']} accepted, rejected "
-                 f"{v['rejected'] or 'none'}")
-    L += ["", "## Per type", "", "| type | available | target | kept | shortfall |",
-          "|---|---|---|---|---|"]
+        L.append(
+            f"- {k}: {v['generated']} generated, {v['accepted']} accepted, rejected "
+            f"{v['rejected'] or 'none'}"
+        )
+    L += [
+        "",
+        "## Per type",
+        "",
+        "| type | available | target | kept | shortfall |",
+        "|---|---|---|---|---|",
+    ]
     for t, v in stats["types"].items():
-        L.append(f"| {t} | {v['available']} | {v['target'] or 'all'} | {v['kept']} | "
-                 f"{v['shortfall']} |")
+        L.append(
+            f"| {t} | {v['available']} | {v['target'] or 'all'} | {v['kept']} | {v['shortfall']} |"
+        )
     d = stats["decontamination"]
-    L += ["", "## Dedup and decontamination", "",
-          f"Exact duplicates removed: {stats['dedup']['exact']}; near-duplicates: "
-          f"{stats['dedup']['near']}. Decontamination ({d['ngram']}-gram overlap with "
-          f"{', '.join(f'{k} test ({n})' for k, n in d['indexed'].items()) or 'no test set'}): "
-          f"{d['removed']} rows removed {d['removed_by_test_set'] or ''}."
-          + (f" Not loaded: {d['not_loaded']}." if d["not_loaded"] else ""), "",
-          "## Examples", ""]
+    L += [
+        "",
+        "## Dedup and decontamination",
+        "",
+        f"Exact duplicates removed: {stats['dedup']['exact']}; near-duplicates: "
+        f"{stats['dedup']['near']}. Decontamination ({d['ngram']}-gram overlap with "
+        f"{', '.join(f'{k} test ({n})' for k, n in d['indexed'].items()) or 'no test set'}): "
+        f"{d['removed']} rows removed {d['removed_by_test_set'] or ''}."
+        + (f" Not loaded: {d['not_loaded']}." if d["not_loaded"] else ""),
+        "",
+        "## Examples",
+        "",
+    ]
     for t, rows in sorted(examples.items()):
         for r in rows:
-            L += [f"### {t} (`{r['id']}`)", "", "Query:", "", "```", r["query"], "```", "",
-                  "Response:", "", "```", r["response"], "```", ""]
-    L += ["## Config", "", "```yaml", yaml.safe_dump(to_dict(cfg), sort_keys=False).rstrip(),
-          "```", ""]
+            L += [
+                f"### {t} (`{r['id']}`)",
+                "",
+                "Query:",
+                "",
+                "```",
+                r["query"],
+                "```",
+                "",
+                "Response:",
+                "",
+                "```",
+                r["response"],
+                "```",
+                "",
+            ]
+    L += [
+        "## Config",
+        "",
+        "```yaml",
+        yaml.safe_dump(to_dict(cfg), sort_keys=False).rstrip(),
+        "```",
+        "",
+    ]
     atomic_write_text(path, "\n".join(L))

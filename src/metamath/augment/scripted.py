@@ -21,8 +21,12 @@ from metamath.augment.self_verification import split_question
 from metamath.llm.base import Completion, Request, Result
 from metamath.prompts.augment import fobar_question, sv_question
 
-_PHRASES = ("In other words: ", "Put differently: ", "Consider this problem: ",
-            "Here is the task: ")
+_PHRASES = (
+    "In other words: ",
+    "Put differently: ",
+    "Consider this problem: ",
+    "Here is the task: ",
+)
 _LABELS = ("\nAnswer:", "\nRephrased question:", "\nStatement:")
 
 
@@ -45,9 +49,15 @@ def wrong(answer: str) -> str:
 
 
 class ScriptedTeacher:
-    def __init__(self, seeds: Sequence[Seed], p_correct: float = 0.7,
-                 p_bad_rewrite: float = 0.2, salt: str = "", fail_after: int | None = None,
-                 k_rewrite: int = 4):
+    def __init__(
+        self,
+        seeds: Sequence[Seed],
+        p_correct: float = 0.7,
+        p_bad_rewrite: float = 0.2,
+        salt: str = "",
+        fail_after: int | None = None,
+        k_rewrite: int = 4,
+    ):
         self.model = f"scripted-p{p_correct}"
         self.p_correct, self.p_bad, self.salt = p_correct, p_bad_rewrite, salt
         self.fail_after, self.served = fail_after, 0
@@ -81,14 +91,19 @@ class ScriptedTeacher:
             return query if self.bad_rewrite(query, i) else rephrasing(query, i)
         if label == "\nStatement:":
             sentence, gold = query.rsplit("\nAnswer: ", 1)
-            return f"The answer is {gold}." if self.bad_rewrite(query, i) else statement(
-                sentence, gold)
+            return (
+                f"The answer is {gold}."
+                if self.bad_rewrite(query, i)
+                else statement(sentence, gold)
+            )
         answer, backward = self.answers.get(query, ("0", False))
         if not self.correct(query, i):
             answer = wrong(answer)
         tag = hashlib.blake2b(f"{query}/{i}".encode(), digest_size=6).hexdigest()
-        steps = (f"We read the problem carefully (draft {tag}).\n"
-                 f"Working through sample {tag[:4]} step by step gives the result.")
+        steps = (
+            f"We read the problem carefully (draft {tag}).\n"
+            f"Working through sample {tag[:4]} step by step gives the result."
+        )
         end = f"The value of x is {answer}." if backward else f"The answer is: {answer}"
         return f"{steps}\n{end}"
 
@@ -98,9 +113,15 @@ class ScriptedTeacher:
                 raise RuntimeError("scripted teacher: simulated crash")
             self.served += 1
             text = req.prompt if req.prompt is not None else req.messages[-1]["content"]
-            comps = tuple(Completion(text=(r := self._reply(text, i)), index=i,
-                                     prompt_tokens=len(text.split()),
-                                     completion_tokens=len(r.split())) for i in range(req.n))
+            comps = tuple(
+                Completion(
+                    text=(r := self._reply(text, i)),
+                    index=i,
+                    prompt_tokens=len(text.split()),
+                    completion_tokens=len(r.split()),
+                )
+                for i in range(req.n)
+            )
             yield Result(request=req, completions=comps)
 
     def close(self) -> None:

@@ -1,6 +1,6 @@
 """Seed questions from any loader (GSM8K, MATH, a user's JSONL/JSON/Parquet), gold normalised.
 
-    seeds, info = load_seeds(cfg.seeds, shard="0/1")     # list[Seed], loader stats per set
+seeds, info = load_seeds(cfg.seeds, shard="0/1")     # list[Seed], loader stats per set
 """
 
 from __future__ import annotations
@@ -56,9 +56,16 @@ def load_seed_set(sc: SeedConfig) -> tuple[list[Seed], int]:
     from metamath import data
 
     if sc.path:
-        ps = data.load_file(sc.path, question=sc.question_field, answer=sc.answer_field,
-                            answer_format=sc.answer_format, id_field=sc.id_field,
-                            solution=sc.solution_field, source=sc.name, skip_bad=True)
+        ps = data.load_file(
+            sc.path,
+            question=sc.question_field,
+            answer=sc.answer_field,
+            answer_format=sc.answer_format,
+            id_field=sc.id_field,
+            solution=sc.solution_field,
+            source=sc.name,
+            skip_bad=True,
+        )
     else:
         ps = data.load(sc.name, sc.split, skip_bad=True)
     kind = _kind(sc)
@@ -75,8 +82,9 @@ def in_shard(seed_id: str, shard: str) -> bool:
     return h % n == i
 
 
-def load_seeds(configs: list[SeedConfig], shard: str = "0/1",
-               everything: list[Seed] | None = None) -> tuple[list[Seed], dict]:
+def load_seeds(
+    configs: list[SeedConfig], shard: str = "0/1", everything: list[Seed] | None = None
+) -> tuple[list[Seed], dict]:
     """The seeds of all seed sets that fall in this shard, and loader stats per set.
     `everything`, when given, receives every seed of every shard (the exemplar pool)."""
     out: list[Seed] = []
@@ -90,6 +98,8 @@ def load_seeds(configs: list[SeedConfig], shard: str = "0/1",
             everything.extend(seeds)
     ids = [s.id for s in out]
     if len(set(ids)) != len(ids):
-        raise ValueError("seeds: two seed sets produce the same question ids; give each file "
-                         "its own seeds[].name (ids are <name>/<line>) or an id_field")
+        raise ValueError(
+            "seeds: two seed sets produce the same question ids; give each file "
+            "its own seeds[].name (ids are <name>/<line>) or an id_field"
+        )
     return out, info

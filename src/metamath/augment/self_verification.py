@@ -21,16 +21,50 @@ import re
 
 from metamath.augment.backward import math_regions, normalise_number
 
-_ABBREV = ("mr", "mrs", "ms", "dr", "st", "vs", "etc", "e.g", "i.e", "approx", "no", "jr", "sr",
-           "ft", "in", "oz", "lb", "lbs", "min", "hr", "hrs", "sq", "mt", "ave", "p.m", "a.m")
+_ABBREV = (
+    "mr",
+    "mrs",
+    "ms",
+    "dr",
+    "st",
+    "vs",
+    "etc",
+    "e.g",
+    "i.e",
+    "approx",
+    "no",
+    "jr",
+    "sr",
+    "ft",
+    "in",
+    "oz",
+    "lb",
+    "lbs",
+    "min",
+    "hr",
+    "hrs",
+    "sq",
+    "mt",
+    "ave",
+    "p.m",
+    "a.m",
+)
 _END = re.compile(r"[.?!](?=[\"')\]]*(?:\s+|$))")
 _INSTRUCTION = re.compile(
     r"^(?:Express|Give|Enter|Round|Write|Simplify your|Your answer|Answer in|Leave your|"
-    r"If there are|Separate|List|Include|\(?Note)", re.IGNORECASE)
+    r"If there are|Separate|List|Include|\(?Note)",
+    re.IGNORECASE,
+)
 _ANSWER_PHRASE = re.compile(r"\bthe\s+(?:final\s+)?answer\s+is\b", re.IGNORECASE)
 _NUMBER = re.compile(r"-?\d{1,3}(?:,\d{3})+(?:\.\d+)?|-?\d*\.?\d+(?:/\d+)?")
-REASONS = ("empty", "answer_phrase", "answer_missing", "still_question", "variable_lost",
-           "unchanged")
+REASONS = (
+    "empty",
+    "answer_phrase",
+    "answer_missing",
+    "still_question",
+    "variable_lost",
+    "unchanged",
+)
 
 
 def sentences(text: str, kind: str = "gsm8k") -> list[str]:
@@ -45,7 +79,7 @@ def sentences(text: str, kind: str = "gsm8k") -> list[str]:
         word = re.search(r"([\w.]+)$", text[start:i])
         if text[i] == "." and word and word.group(1).lower() in _ABBREV:
             continue
-        rest = text[m.end():].lstrip(" \t\"')]")
+        rest = text[m.end() :].lstrip(" \t\"')]")
         if rest and rest[0].islower():
             continue  # "approx. three", "i.e. two": not a sentence end
         j = m.end()
@@ -93,8 +127,9 @@ def clean_statement(reply: str) -> str:
     return " ".join(text.split())
 
 
-def check_statement(reply: str | None, sentence: str, gold: str,
-                    var: str) -> tuple[str, str | None]:
+def check_statement(
+    reply: str | None, sentence: str, gold: str, var: str
+) -> tuple[str, str | None]:
     """(cleaned statement, rejection reason or None)."""
     st = clean_statement(reply or "")
     if not st:
@@ -106,7 +141,8 @@ def check_statement(reply: str | None, sentence: str, gold: str,
     if st.rstrip().endswith("?"):
         return st, "still_question"
     if re.search(rf"(?<![A-Za-z\\]){var}(?![A-Za-z])", sentence) and not re.search(
-            rf"(?<![A-Za-z\\]){var}(?![A-Za-z])", st):
+        rf"(?<![A-Za-z\\]){var}(?![A-Za-z])", st
+    ):
         return st, "variable_lost"
     if not carries_answer(st, gold):
         return st, "answer_missing"

@@ -30,7 +30,8 @@ def _module(name: str):
 def build_parser(argv: list[str]) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="metamath",
-        description="MetaMath end to end: bootstrap MetaMathQA, fine-tune, evaluate.")
+        description="MetaMath end to end: bootstrap MetaMathQA, fine-tune, evaluate.",
+    )
     from metamath import __version__
 
     parser.add_argument("--version", action="version", version=f"metamath {__version__}")
@@ -43,13 +44,20 @@ def build_parser(argv: list[str]) -> argparse.ArgumentParser:
         except ImportError:
             mod = None
         help_ = getattr(mod, "HELP", None) or f"(see metamath {name} --help)"
-        p = sub.add_parser(name, help=help_, description=getattr(mod, "DESCRIPTION", help_),
-                           formatter_class=argparse.RawDescriptionHelpFormatter)
+        p = sub.add_parser(
+            name,
+            help=help_,
+            description=getattr(mod, "DESCRIPTION", help_),
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
         if mod is not None:
             mod.add_arguments(p)
             if hasattr(mod, "config_from_args"):
-                p.add_argument("--dry-run", action="store_true",
-                               help="resolve and check the config, print it, and exit")
+                p.add_argument(
+                    "--dry-run",
+                    action="store_true",
+                    help="resolve and check the config, print it, and exit",
+                )
     return parser
 
 
@@ -66,8 +74,10 @@ def main(argv: list[str] | None = None) -> int:
             return _dry_run(mod, args)
         return int(mod.run(args) or 0)
     except KeyboardInterrupt:
-        print("interrupted; finished work is saved, re-run the same command to resume",
-              file=sys.stderr)
+        print(
+            "interrupted; finished work is saved, re-run the same command to resume",
+            file=sys.stderr,
+        )
         return 130
     except (ValueError, OSError, RuntimeError, ImportError) as e:
         # OSError covers missing files and transformers' model-loading errors; ImportError a

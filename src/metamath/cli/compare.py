@@ -8,14 +8,19 @@ HELP = "compare two eval runs: paired test (McNemar / bootstrap) and flipped ite
 DESCRIPTION = (
     "Pairs the problems both runs scored, per task, and reports B - A with McNemar's exact test\n"
     "(one sample per problem) or a paired bootstrap (several), plus the problems that flipped.\n\n"
-    "  metamath compare runs/eval/base runs/eval/metamath --mode strict --json cmp.json\n")
+    "  metamath compare runs/eval/base runs/eval/metamath --mode strict --json cmp.json\n"
+)
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("run_a", help="eval run directory (or its samples.jsonl)")
     p.add_argument("run_b", help="eval run directory (or its samples.jsonl)")
-    p.add_argument("--mode", default="primary", choices=["strict", "flexible", "primary"],
-                   help="which grader verdict to compare (default: each run's primary)")
+    p.add_argument(
+        "--mode",
+        default="primary",
+        choices=["strict", "flexible", "primary"],
+        help="which grader verdict to compare (default: each run's primary)",
+    )
     p.add_argument("--flips", type=int, default=10, help="flipped items to print per task")
     p.add_argument("--json", help="also write the full comparison to this JSON file")
     p.add_argument("--debug", action="store_true", help="show tracebacks")
@@ -28,16 +33,20 @@ def run(args: argparse.Namespace) -> int:
     cmp = compare_runs(args.run_a, args.run_b, mode=args.mode)
     print(f"A = {args.run_a}\nB = {args.run_b}\nmode = {args.mode}")
     for task, r in cmp["tasks"].items():
-        print(f"\n{task}: n={r['n_paired']}  A {100 * r['accuracy_a']:.1f}%  "
-              f"B {100 * r['accuracy_b']:.1f}%  B-A {100 * r['difference']:+.1f} points  "
-              f"{r['test']} p={r['p_value']:.4g}  gained {r['n_gained']}, lost {r['n_lost']}")
+        print(
+            f"\n{task}: n={r['n_paired']}  A {100 * r['accuracy_a']:.1f}%  "
+            f"B {100 * r['accuracy_b']:.1f}%  B-A {100 * r['difference']:+.1f} points  "
+            f"{r['test']} p={r['p_value']:.4g}  gained {r['n_gained']}, lost {r['n_lost']}"
+        )
         if r.get("warning"):
             print(f"  warning: {r['warning']}")
         if r["only_in_a"] or r["only_in_b"]:
             print(f"  unpaired: {r['only_in_a']} only in A, {r['only_in_b']} only in B")
-        for f in r["flips"][:args.flips]:
-            print(f"  {f['direction']:<6} {f['id']}  gold {f['gold']!r}  "
-                  f"A {f['a_extracted']!r}  B {f['b_extracted']!r}")
+        for f in r["flips"][: args.flips]:
+            print(
+                f"  {f['direction']:<6} {f['id']}  gold {f['gold']!r}  "
+                f"A {f['a_extracted']!r}  B {f['b_extracted']!r}"
+            )
     if args.json:
         write_json(args.json, cmp)
         print(f"\nwrote {args.json}")

@@ -16,16 +16,24 @@ DESCRIPTION = (
     "  metamath eval --model Qwen/Qwen2.5-7B --tasks gsm8k --prompt-style fewshot \\\n"
     "      decoding.n=16 decoding.temperature=0.7 decoding.k=[1,4,16]\n"
     "  metamath eval --model ./ckpt --tasks svamp task_files.svamp.path=svamp.jsonl \\\n"
-    "      task_files.svamp.question=Body task_files.svamp.answer=Answer\n")
+    "      task_files.svamp.question=Body task_files.svamp.answer=Answer\n"
+)
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("overrides", nargs="*", metavar="key=value",
-                   help="config overrides, e.g. decoding.n=8 limit=20 backend_options.device=cpu")
+    p.add_argument(
+        "overrides",
+        nargs="*",
+        metavar="key=value",
+        help="config overrides, e.g. decoding.n=8 limit=20 backend_options.device=cpu",
+    )
     p.add_argument("--config", help="YAML config (configs/eval/*.yaml)")
     p.add_argument("--model", help="model path or id (a served model's name for openai)")
-    p.add_argument("--tasks", help="comma-separated: gsm8k,math,math500,gsm8k_backward,"
-                   "path.jsonl or names under task_files")
+    p.add_argument(
+        "--tasks",
+        help="comma-separated: gsm8k,math,math500,gsm8k_backward,"
+        "path.jsonl or names under task_files",
+    )
     p.add_argument("--backend", choices=["hf", "vllm", "openai"])
     p.add_argument("--prompt-style", choices=["alpaca", "chat", "fewshot"])
     p.add_argument("--limit", type=int, help="first N problems of each task")
@@ -66,10 +74,14 @@ def run(args: argparse.Namespace) -> int:
     for name, t in results["tasks"].items():
         m = t["metrics"]
         lo, hi = m[p]["ci95"]
-        print(f"{name:<16} {m['n_problems']:>6} {100 * m['strict']['accuracy']:>7.1f}% "
-              f"{100 * m['flexible']['accuracy']:>8.1f}%  [{100 * lo:.1f}, {100 * hi:.1f}]")
+        print(
+            f"{name:<16} {m['n_problems']:>6} {100 * m['strict']['accuracy']:>7.1f}% "
+            f"{100 * m['flexible']['accuracy']:>8.1f}%  [{100 * lo:.1f}, {100 * hi:.1f}]"
+        )
         if not t["size_ok"]:
-            print(f"  warning: {name} has {t['n_problems']} problems, expected "
-                  f"{t['expected_size']}; scores are not comparable to the paper's")
+            print(
+                f"  warning: {name} has {t['n_problems']} problems, expected "
+                f"{t['expected_size']}; scores are not comparable to the paper's"
+            )
     print(f"wrote {out}/samples.jsonl, results.json, report.md, report.html")
     return 0

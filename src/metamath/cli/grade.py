@@ -33,9 +33,13 @@ PARALLEL_BYTES = 1 << 20  # files above 1 MB use all cores unless --workers says
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("input", help="JSONL with `completion` and `gold` or `solution` per row")
-    p.add_argument("--task", default="auto", choices=("auto",) + TASKS,
-                   help="grader for every row; auto (default): each row's `task` field, as in "
-                        "the samples.jsonl that `metamath eval` writes")
+    p.add_argument(
+        "--task",
+        default="auto",
+        choices=("auto",) + TASKS,
+        help="grader for every row; auto (default): each row's `task` field, as in "
+        "the samples.jsonl that `metamath eval` writes",
+    )
     p.add_argument("--output", "-o", help="write graded rows here (JSONL)")
     p.add_argument(
         "--mode",

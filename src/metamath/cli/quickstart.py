@@ -24,8 +24,12 @@ Re-running the same command resumes: finished steps are not redone.
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("overrides", nargs="*", metavar="key=value",
-                   help="config overrides, e.g. teacher=runs/tiny student=runs/tiny seeds=4")
+    p.add_argument(
+        "overrides",
+        nargs="*",
+        metavar="key=value",
+        help="config overrides, e.g. teacher=runs/tiny student=runs/tiny seeds=4",
+    )
     p.add_argument("--config", default=None, help="YAML file with the same keys")
     p.add_argument("--no-progress", action="store_true", help="hide progress bars")
     p.add_argument("--debug", action="store_true", help="show tracebacks")
@@ -37,12 +41,15 @@ def run(args: argparse.Namespace) -> int:
 
     cfg = load_config(QuickstartConfig, args.config, args.overrides)
     try:
-        summary = run_quickstart(cfg, progress=not args.no_progress,
-                                 log=lambda m: print(m, file=sys.stderr, flush=True))
+        summary = run_quickstart(
+            cfg, progress=not args.no_progress, log=lambda m: print(m, file=sys.stderr, flush=True)
+        )
     except OfflineError as e:
         print(f"metamath quickstart: {e}", file=sys.stderr)
         return 2
     b, a = summary["accuracy_before"] or {}, summary["accuracy_after"] or {}
-    print(f"done in {summary['seconds']} s: GSM8K slice accuracy (strict) "
-          f"{b.get('strict')} -> {a.get('strict')}; open {cfg.out}/index.html")
+    print(
+        f"done in {summary['seconds']} s: GSM8K slice accuracy (strict) "
+        f"{b.get('strict')} -> {a.get('strict')}; open {cfg.out}/index.html"
+    )
     return 0

@@ -9,14 +9,18 @@ DESCRIPTION = (
     "Build a tiny LLaMA-architecture model with random weights and a BPE tokenizer trained on the\n"
     "seed data text ($METAMATH_DATA, if present). Pass the directory wherever a model is\n"
     "expected to run the whole pipeline offline:\n\n"
-    "  metamath tiny-model ./tiny && metamath quickstart teacher=./tiny student=./tiny\n")
+    "  metamath tiny-model ./tiny && metamath quickstart teacher=./tiny student=./tiny\n"
+)
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("out_dir", help="directory to write the model and tokenizer to")
-    p.add_argument("--data-dir", default=None,
-                   help="seed data dir for tokenizer text (default: $METAMATH_DATA or "
-                        "../shared/data if present)")
+    p.add_argument(
+        "--data-dir",
+        default=None,
+        help="seed data dir for tokenizer text (default: $METAMATH_DATA or "
+        "../shared/data if present)",
+    )
     p.add_argument("--seed", type=int, default=0)
 
 

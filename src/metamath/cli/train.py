@@ -13,13 +13,19 @@ DESCRIPTION = (
     "      -m metamath train --config configs/train/llama2_7b_full.yaml\n\n"
     "The run directory gets config.yaml, metrics.jsonl (loss, lr, tokens/s, MFU), loss.svg,\n"
     "report.md, data_report.json + dropped.jsonl (the length policy), checkpoints/ (resumed\n"
-    "automatically by re-running the same command) and model/ (Hugging Face format).\n")
+    "automatically by re-running the same command) and model/ (Hugging Face format).\n"
+)
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--config", default=None, help="YAML recipe (configs/train/*.yaml)")
-    p.add_argument("--run-dir", "--out", dest="run_dir", default=None,
-                   help="output directory (default: runs/train-<config name>)")
+    p.add_argument(
+        "--run-dir",
+        "--out",
+        dest="run_dir",
+        default=None,
+        help="output directory (default: runs/train-<config name>)",
+    )
     p.add_argument("--debug", action="store_true", help="show tracebacks")
     p.add_argument("overrides", nargs="*", help="key=value config overrides (e.g. lr=1e-5)")
 
@@ -45,10 +51,14 @@ def run(args: argparse.Namespace) -> int:
 
     if PartialState().is_main_process:
         if result.get("already_complete"):
-            print(f"{run_dir} already holds a finished run of this config (resume=auto); "
-                  "nothing to do. Pass resume='' or another --run-dir to train again.")
+            print(
+                f"{run_dir} already holds a finished run of this config (resume=auto); "
+                "nothing to do. Pass resume='' or another --run-dir to train again."
+            )
         print(f"data: {summary(result['data'])}")
-        print(f"trained {result['steps']} steps; final loss {result['final_loss']:.4f}; "
-              f"{result['tokens_per_s']} tokens/s")
+        print(
+            f"trained {result['steps']} steps; final loss {result['final_loss']:.4f}; "
+            f"{result['tokens_per_s']} tokens/s"
+        )
         print(f"model: {result.get('model_dir', '(not saved)')}; run directory: {run_dir}")
     return 0

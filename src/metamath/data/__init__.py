@@ -55,8 +55,9 @@ ERRATA = {
 class ProblemSet(list):
     """A list of Problems plus where they came from and the rows skipped (with reasons)."""
 
-    def __init__(self, items=(), *, source: str = "", path: str = "",
-                 skipped: list[DataError] | None = None):
+    def __init__(
+        self, items=(), *, source: str = "", path: str = "", skipped: list[DataError] | None = None
+    ):
         super().__init__(items)
         self.source, self.path = source, path
         self.skipped: list[DataError] = skipped or []
@@ -94,12 +95,21 @@ def _plain_gold(s: str) -> str | None:
     return s.replace(",", "") if _THOUSANDS.fullmatch(s) else (s or None)
 
 
-def load_file(path: str | os.PathLike, *, question: str = "question", answer: str = "answer",
-              answer_format: str = "plain", id_field: str | None = None,
-              solution: str | None = None, level: str | None = None,
-              subject: str | None = None, source: str | None = None,
-              ids: set[str] | None = None, skip_bad: bool = False,
-              keep_fields: tuple[str, ...] = ()) -> ProblemSet:
+def load_file(
+    path: str | os.PathLike,
+    *,
+    question: str = "question",
+    answer: str = "answer",
+    answer_format: str = "plain",
+    id_field: str | None = None,
+    solution: str | None = None,
+    level: str | None = None,
+    subject: str | None = None,
+    source: str | None = None,
+    ids: set[str] | None = None,
+    skip_bad: bool = False,
+    keep_fields: tuple[str, ...] = (),
+) -> ProblemSet:
     """Load any JSONL/JSON/Parquet file into Problems with a field mapping.
 
     answer_format: "gsm8k" (gold after ####), "boxed" (last \\boxed{}), or "plain" (the field is
@@ -119,8 +129,20 @@ def load_file(path: str | os.PathLike, *, question: str = "question", answer: st
         rows = read_records(path)
     for no, row in rows:
         try:
-            p = _row_to_problem(path, no, row, question, answer, to_gold, id_field, solution,
-                                level, subject, source, keep_fields)
+            p = _row_to_problem(
+                path,
+                no,
+                row,
+                question,
+                answer,
+                to_gold,
+                id_field,
+                solution,
+                level,
+                subject,
+                source,
+                keep_fields,
+            )
         except DataError as e:
             if not skip_bad:
                 raise
@@ -132,12 +154,28 @@ def load_file(path: str | os.PathLike, *, question: str = "question", answer: st
     return ProblemSet(out, source=source, path=str(path), skipped=skipped)
 
 
-def _row_to_problem(path, no, row: dict[str, Any], q_field, a_field, to_gold, id_field,
-                    sol_field, level_field, subject_field, source, keep_fields) -> Problem:
+def _row_to_problem(
+    path,
+    no,
+    row: dict[str, Any],
+    q_field,
+    a_field,
+    to_gold,
+    id_field,
+    sol_field,
+    level_field,
+    subject_field,
+    source,
+    keep_fields,
+) -> Problem:
     def get(field: str) -> Any:
         if field not in row or row[field] is None:
-            raise DataError(path, no, f"is missing (row has: {', '.join(sorted(row))}); "
-                            "pass the right field name", field=field)
+            raise DataError(
+                path,
+                no,
+                f"is missing (row has: {', '.join(sorted(row))}); pass the right field name",
+                field=field,
+            )
         return row[field]
 
     q = get(q_field)
@@ -151,11 +189,17 @@ def _row_to_problem(path, no, row: dict[str, Any], q_field, a_field, to_gold, id
         raise DataError(path, no, f"has no final answer ({str(raw)[-80:]!r})", field=a_field)
     pid = str(row[id_field]) if id_field and row.get(id_field) is not None else f"{source}/{no}"
     return Problem(
-        id=pid, question=q.strip(), gold=gold, source=source,
+        id=pid,
+        question=q.strip(),
+        gold=gold,
+        source=source,
         solution=str(row[sol_field]) if sol_field and row.get(sol_field) is not None else None,
         level=str(row[level_field]) if level_field and row.get(level_field) is not None else None,
-        subject=(str(row[subject_field])
-                 if subject_field and row.get(subject_field) is not None else None),
+        subject=(
+            str(row[subject_field])
+            if subject_field and row.get(subject_field) is not None
+            else None
+        ),
         meta={k: row[k] for k in keep_fields if k in row},
     )
 
@@ -169,20 +213,43 @@ def math500_ids(root: Path | None = None) -> set[str]:
 
 def _load_local(name: str, path: Path, skip_bad: bool) -> ProblemSet:
     if name == "gsm8k":
-        ps = load_file(path, question="question", answer="answer", answer_format="gsm8k",
-                       solution="answer", source="gsm8k", skip_bad=skip_bad)
+        ps = load_file(
+            path,
+            question="question",
+            answer="answer",
+            answer_format="gsm8k",
+            solution="answer",
+            source="gsm8k",
+            skip_bad=skip_bad,
+        )
         for i, p in enumerate(ps):  # stable ids: gsm8k/<split>/<line>
             ps[i] = _replace_id(p, f"gsm8k/{path.stem}/{p.id.rsplit('/', 1)[1]}")
         return ps
     if name in ("math", "math500"):
         ids = math500_ids(path.parent.parent) if name == "math500" else None
-        return load_file(path, question="problem", answer="solution", answer_format="boxed",
-                         solution="solution", id_field="unique_id", level="level",
-                         subject="type", source=name, ids=ids, skip_bad=skip_bad)
+        return load_file(
+            path,
+            question="problem",
+            answer="solution",
+            answer_format="boxed",
+            solution="solution",
+            id_field="unique_id",
+            level="level",
+            subject="type",
+            source=name,
+            ids=ids,
+            skip_bad=skip_bad,
+        )
     if name == "gsm8k_backward":
-        ps = load_file(path, question="question", answer="answer", answer_format="plain",
-                       source="gsm8k_backward", skip_bad=skip_bad,
-                       keep_fields=("original_question", "original_answer"))
+        ps = load_file(
+            path,
+            question="question",
+            answer="answer",
+            answer_format="plain",
+            source="gsm8k_backward",
+            skip_bad=skip_bad,
+            keep_fields=("original_question", "original_answer"),
+        )
         return ps
     raise ValueError(f"unknown dataset {name!r}; known: {', '.join(DATASETS)}")
 
@@ -193,8 +260,14 @@ def _replace_id(p: Problem, new_id: str) -> Problem:
     return dataclasses.replace(p, id=new_id)
 
 
-def load(name: str, split: str = "test", *, path: str | os.PathLike | None = None,
-         limit: int | None = None, skip_bad: bool = False) -> ProblemSet:
+def load(
+    name: str,
+    split: str = "test",
+    *,
+    path: str | os.PathLike | None = None,
+    limit: int | None = None,
+    skip_bad: bool = False,
+) -> ProblemSet:
     """Load a named dataset split.
 
     Resolution: an explicit `path` (file, or the data dir holding gsm8k/ and math/), else
@@ -222,21 +295,25 @@ def load(name: str, split: str = "test", *, path: str | os.PathLike | None = Non
 
 def _load_hub(name: str, split: str) -> ProblemSet:
     hub_id, config = _HUB[name]
-    hint = (f"{name}:{split} was not found locally ({data_dir() / _LOCAL[(name, split)]}) and "
-            f"the Hub dataset {hub_id} could not be loaded. Offline? Point ${ENV_VAR} at a "
-            f"directory with {_LOCAL[(name, split)]}, or pass path=/path/to/file.")
+    hint = (
+        f"{name}:{split} was not found locally ({data_dir() / _LOCAL[(name, split)]}) and "
+        f"the Hub dataset {hub_id} could not be loaded. Offline? Point ${ENV_VAR} at a "
+        f"directory with {_LOCAL[(name, split)]}, or pass path=/path/to/file."
+    )
     if os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes"):
         raise RuntimeError(hint + " (HF_HUB_OFFLINE is set, so the Hub was not tried)")
     try:
         import datasets
     except ImportError as e:
-        raise RuntimeError(hint + " (loading from the Hub also needs: pip install "
-                           "'metamath[train]')") from e
+        raise RuntimeError(
+            hint + " (loading from the Hub also needs: pip install 'metamath[train]')"
+        ) from e
     try:
         if name == "math":
             configs = datasets.get_dataset_config_names(hub_id)
             ds = datasets.concatenate_datasets(
-                [datasets.load_dataset(hub_id, c, split=split) for c in configs])
+                [datasets.load_dataset(hub_id, c, split=split) for c in configs]
+            )
         else:
             ds = datasets.load_dataset(hub_id, config, split=split)
     except Exception as e:  # network, auth, missing dataset: all end in the same advice
@@ -253,7 +330,15 @@ def _from_rows(name: str, split: str, rows: list[dict[str, Any]]) -> ProblemSet:
         f = Path(d) / f"{split}.jsonl"
         f.write_text("".join(json.dumps(r, default=str) + "\n" for r in rows))
         if name == "math500":
-            return load_file(f, question="problem", answer="solution", answer_format="boxed",
-                             solution="solution", id_field="unique_id", level="level",
-                             subject="subject", source=name)
+            return load_file(
+                f,
+                question="problem",
+                answer="solution",
+                answer_format="boxed",
+                solution="solution",
+                id_field="unique_id",
+                level="level",
+                subject="subject",
+                source=name,
+            )
         return _load_local(name, f, skip_bad=False)

@@ -9,5 +9,14 @@ from metamath.evaluate.compare import compare_runs
 from metamath.evaluate.run import DecodingConfig, EvalConfig, run_eval, score, score_file
 from metamath.evaluate.tasks import TASKS, EvalTask, get_task
 
-__all__ = ["TASKS", "DecodingConfig", "EvalConfig", "EvalTask", "compare_runs", "get_task",
-           "run_eval", "score", "score_file"]
+__all__ = [
+    "TASKS",
+    "DecodingConfig",
+    "EvalConfig",
+    "EvalTask",
+    "compare_runs",
+    "get_task",
+    "run_eval",
+    "score",
+    "score_file",
+]

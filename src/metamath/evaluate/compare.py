@@ -29,11 +29,12 @@ def mcnemar_exact(b: int, c: int) -> float:
         return 1.0
     tail = sum(math.comb(n, i) for i in range(min(b, c) + 1))
     # Exact rational arithmetic: 2**n overflows a float for n > 1023 discordant pairs.
-    return float(min(Fraction(1), Fraction(2 * tail, 2 ** n)))
+    return float(min(Fraction(1), Fraction(2 * tail, 2**n)))
 
 
-def paired_bootstrap(a: list[float], b: list[float], iters: int = 2000,
-                     seed: int = 0) -> tuple[float, tuple[float, float]]:
+def paired_bootstrap(
+    a: list[float], b: list[float], iters: int = 2000, seed: int = 0
+) -> tuple[float, tuple[float, float]]:
     """(two-sided p-value, 95% interval) of mean(b - a), resampling problems with replacement."""
     d = [y - x for x, y in zip(a, b, strict=True)]
     m = len(d)
@@ -55,8 +56,10 @@ def _per_problem(path: Path, mode: str) -> dict[str, dict[str, tuple[float, int,
     for task, probs in acc.items():
         out[task] = {}
         for pid, rs in probs.items():
-            verdicts = [bool(r[mode]["correct"]) if isinstance(r.get(mode), dict)
-                        else bool(r["correct"]) for r in rs]
+            verdicts = [
+                bool(r[mode]["correct"]) if isinstance(r.get(mode), dict) else bool(r["correct"])
+                for r in rs
+            ]
             out[task][pid] = (sum(verdicts) / len(verdicts), len(verdicts), rs[0])
     return out
 
@@ -81,8 +84,9 @@ def _task_meta(run: str | Path) -> dict[str, Any]:
     return {t: (v.get("version"), v.get("content_hash")) for t, v in tasks.items()}
 
 
-def compare_runs(run_a: str | Path, run_b: str | Path, mode: str = "strict",
-                 max_flips: int = 50) -> dict[str, Any]:
+def compare_runs(
+    run_a: str | Path, run_b: str | Path, mode: str = "strict", max_flips: int = 50
+) -> dict[str, Any]:
     """Compare two runs task by task on the problems both scored (B minus A)."""
     if mode not in ("strict", "flexible", "primary"):
         raise ValueError(f"mode={mode!r}: use strict, flexible or primary")
@@ -98,17 +102,23 @@ def compare_runs(run_a: str | Path, run_b: str | Path, mode: str = "strict",
         gained = [i for i in ids if b[task][i][0] > a[task][i][0]]
         lost = [i for i in ids if b[task][i][0] < a[task][i][0]]
         res: dict[str, Any] = {
-            "n_paired": len(ids), "only_in_a": len(a[task]) - len(ids),
+            "n_paired": len(ids),
+            "only_in_a": len(a[task]) - len(ids),
             "only_in_b": len(b[task]) - sum(i in a[task] for i in b[task]),
             "accuracy_a": sum(sa) / len(ids) if ids else 0.0,
             "accuracy_b": sum(sb) / len(ids) if ids else 0.0,
-            "gained": gained[:max_flips], "lost": lost[:max_flips],
-            "n_gained": len(gained), "n_lost": len(lost)}
+            "gained": gained[:max_flips],
+            "lost": lost[:max_flips],
+            "n_gained": len(gained),
+            "n_lost": len(lost),
+        }
         res["difference"] = res["accuracy_b"] - res["accuracy_a"]
         va, vb = meta_a.get(task, (None, None))[0], meta_b.get(task, (None, None))[0]
         if va and vb and va != vb:
-            res["warning"] = (f"task version differs (A {va}, B {vb}): the items or their "
-                              "grading changed between the runs")
+            res["warning"] = (
+                f"task version differs (A {va}, B {vb}): the items or their "
+                "grading changed between the runs"
+            )
         if binary:
             res["test"] = "mcnemar_exact"
             res["p_value"] = mcnemar_exact(len(lost), len(gained))
@@ -116,11 +126,16 @@ def compare_runs(run_a: str | Path, run_b: str | Path, mode: str = "strict",
             res["test"] = "paired_bootstrap"
             res["p_value"], ci = paired_bootstrap(sa, sb)
             res["difference_ci95"] = list(ci)
-        res["flips"] = [{"id": i, "direction": "gained" if i in gained else "lost",
-                         "gold": a[task][i][2].get("gold"),
-                         "a_extracted": _ext(a[task][i][2], key),
-                         "b_extracted": _ext(b[task][i][2], key)}
-                        for i in (gained + lost)[:max_flips]]
+        res["flips"] = [
+            {
+                "id": i,
+                "direction": "gained" if i in gained else "lost",
+                "gold": a[task][i][2].get("gold"),
+                "a_extracted": _ext(a[task][i][2], key),
+                "b_extracted": _ext(b[task][i][2], key),
+            }
+            for i in (gained + lost)[:max_flips]
+        ]
         out["tasks"][task] = res
     if not out["tasks"]:
         raise ValueError(f"{run_a} and {run_b} share no task; nothing to compare")

@@ -52,8 +52,9 @@ def pass_at_k(n: int, c: int, k: int) -> float:
     return 1.0 - prod
 
 
-def majority_correct(samples: list[dict[str, Any]], mode: str,
-                     equiv: Callable[[str, str], bool] | None = None) -> bool:
+def majority_correct(
+    samples: list[dict[str, Any]], mode: str, equiv: Callable[[str, str], bool] | None = None
+) -> bool:
     """maj@k for one problem: vote among the extracted answers of `samples` (no answer = no
     vote); equal strings vote together, and `equiv` (e.g. answers.is_equiv) merges equivalent
     spellings ("0.5" and "\\frac12"). Ties go to the answer seen first (deterministic)."""
@@ -93,12 +94,18 @@ def _mode_stats(problems: dict[str, list[dict[str, Any]]], mode: str, n: int) ->
     if n == 1:
         ci = wilson(correct, total)
     else:
-        ci = bootstrap_mean_ci([sum(bool(s[mode]["correct"]) for s in v) / len(v)
-                                for v in problems.values()])
-    return {"accuracy": correct / total if total else 0.0, "correct": correct, "total": total,
-            "ci95": [ci[0], ci[1]], "ci_method": "wilson" if n == 1 else "bootstrap",
-            "no_answer_rate": reasons.get("no_answer", 0) / total if total else 0.0,
-            "reasons": dict(sorted(reasons.items()))}
+        ci = bootstrap_mean_ci(
+            [sum(bool(s[mode]["correct"]) for s in v) / len(v) for v in problems.values()]
+        )
+    return {
+        "accuracy": correct / total if total else 0.0,
+        "correct": correct,
+        "total": total,
+        "ci95": [ci[0], ci[1]],
+        "ci_method": "wilson" if n == 1 else "bootstrap",
+        "no_answer_rate": reasons.get("no_answer", 0) / total if total else 0.0,
+        "reasons": dict(sorted(reasons.items())),
+    }
 
 
 def _breakdown(problems: dict[str, list[dict[str, Any]]], key: str) -> dict[str, Any]:
@@ -119,17 +126,24 @@ def _breakdown(problems: dict[str, list[dict[str, Any]]], key: str) -> dict[str,
     return out
 
 
-def task_metrics(rows: list[dict[str, Any]], *, ks: Iterable[int] = (),
-                 equiv: Callable[[str, str], bool] | None = None) -> dict[str, Any]:
+def task_metrics(
+    rows: list[dict[str, Any]],
+    *,
+    ks: Iterable[int] = (),
+    equiv: Callable[[str, str], bool] | None = None,
+) -> dict[str, Any]:
     """Every number the report shows for one task, from its sample rows alone."""
     problems = _group(rows)
     counts = {len(v) for v in problems.values()}
     n = max(counts) if counts else 0
     total = sum(len(v) for v in problems.values())
     out: dict[str, Any] = {
-        "n_problems": len(problems), "n_samples": total, "samples_per_problem": n,
-        "truncated_rate": (sum(r.get("finish_reason") == "length" for r in rows) / total
-                           if total else 0.0),
+        "n_problems": len(problems),
+        "n_samples": total,
+        "samples_per_problem": n,
+        "truncated_rate": (
+            sum(r.get("finish_reason") == "length" for r in rows) / total if total else 0.0
+        ),
         "error_rate": sum(bool(r.get("error")) for r in rows) / total if total else 0.0,
     }
     for mode in MODES:
@@ -142,9 +156,16 @@ def task_metrics(rows: list[dict[str, Any]], *, ks: Iterable[int] = (),
     if n > 1 and len(counts) == 1:  # pass@k/maj@k need the same n for every problem
         for mode in MODES:
             out[mode]["pass@k"] = {
-                str(k): sum(pass_at_k(n, sum(bool(s[mode]["correct"]) for s in v), k)
-                            for v in problems.values()) / len(problems) for k in ks}
+                str(k): sum(
+                    pass_at_k(n, sum(bool(s[mode]["correct"]) for s in v), k)
+                    for v in problems.values()
+                )
+                / len(problems)
+                for k in ks
+            }
             out[mode]["maj@k"] = {
-                str(k): sum(majority_correct(v[:k], mode, equiv)
-                            for v in problems.values()) / len(problems) for k in ks}
+                str(k): sum(majority_correct(v[:k], mode, equiv) for v in problems.values())
+                / len(problems)
+                for k in ks
+            }
     return out

@@ -24,8 +24,18 @@ STYLES = ("alpaca", "chat", "fewshot")
 # "Response", "Instruction", "USER", "ASSISTANT") also cut legitimate text ("Question 2 asks...");
 # they are kept only by configs/eval/metamath_paper.yaml for exact reproduction. Our default
 # keeps the colon forms, which only end a run-on into a new turn.
-PAPER_STOP = ("Question:", "Question", "USER:", "USER", "ASSISTANT:", "ASSISTANT",
-              "Instruction:", "Instruction", "Response:", "Response")
+PAPER_STOP = (
+    "Question:",
+    "Question",
+    "USER:",
+    "USER",
+    "ASSISTANT:",
+    "ASSISTANT",
+    "Instruction:",
+    "Instruction",
+    "Response:",
+    "Response",
+)
 DEFAULT_STOP = {
     "alpaca": ("Question:", "USER:", "ASSISTANT:", "Instruction:", "Response:"),
     "chat": (),
@@ -34,9 +44,15 @@ DEFAULT_STOP = {
 CHAT_INSTRUCTION = "Please reason step by step, and put your final answer within \\boxed{}."
 
 
-def render_prompt(problem: Problem, task: EvalTask, style: str, *, alpaca_style: str =
-                  "metamath", fewshot_k: int | None = None,
-                  system_prompt: str | None = None) -> dict[str, Any]:
+def render_prompt(
+    problem: Problem,
+    task: EvalTask,
+    style: str,
+    *,
+    alpaca_style: str = "metamath",
+    fewshot_k: int | None = None,
+    system_prompt: str | None = None,
+) -> dict[str, Any]:
     """{"prompt": str} or {"messages": [...]} for one problem."""
     if style == "alpaca":
         return {"prompt": render(problem.question, style=alpaca_style)}
@@ -52,19 +68,37 @@ def render_prompt(problem: Problem, task: EvalTask, style: str, *, alpaca_style:
 
 
 def request_id(task: str, problem_id: str) -> str:
-    """"<task>/<problem id>", without repeating a task name the problem id already starts with
+    """ "<task>/<problem id>", without repeating a task name the problem id already starts with
     ("gsm8k/test/1", not "gsm8k/gsm8k/test/1")."""
     return problem_id if problem_id.startswith(f"{task}/") else f"{task}/{problem_id}"
 
 
-def build_request(problem: Problem, task: EvalTask, *, style: str, n: int, temperature: float,
-                  top_p: float, max_tokens: int, stop: tuple[str, ...] | None,
-                  seed: int | None, **prompt_opts: Any) -> Request:
+def build_request(
+    problem: Problem,
+    task: EvalTask,
+    *,
+    style: str,
+    n: int,
+    temperature: float,
+    top_p: float,
+    max_tokens: int,
+    stop: tuple[str, ...] | None,
+    seed: int | None,
+    **prompt_opts: Any,
+) -> Request:
     body = render_prompt(problem, task, style, **prompt_opts)
     messages = tuple(body["messages"]) if "messages" in body else None
-    return Request(id=request_id(task.name, problem.id), prompt=body.get("prompt"), messages=messages,
-                   n=n, temperature=temperature, top_p=top_p, max_tokens=max_tokens,
-                   stop=tuple(DEFAULT_STOP[style] if stop is None else stop), seed=seed)
+    return Request(
+        id=request_id(task.name, problem.id),
+        prompt=body.get("prompt"),
+        messages=messages,
+        n=n,
+        temperature=temperature,
+        top_p=top_p,
+        max_tokens=max_tokens,
+        stop=tuple(DEFAULT_STOP[style] if stop is None else stop),
+        seed=seed,
+    )
 
 
 def prompt_text(req: Request) -> str:

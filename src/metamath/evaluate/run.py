@@ -66,8 +66,10 @@ class EvalConfig:
         if self.primary not in ("auto", "strict", "flexible"):
             raise ValueError(f"primary={self.primary!r}: use auto, strict or flexible")
         if self.decoding.n > 1 and self.decoding.temperature == 0:
-            raise ValueError(f"decoding.n={self.decoding.n} with temperature 0 gives n copies of "
-                             "the greedy answer; set decoding.temperature (e.g. 0.7)")
+            raise ValueError(
+                f"decoding.n={self.decoding.n} with temperature 0 gives n copies of "
+                "the greedy answer; set decoding.temperature (e.g. 0.7)"
+            )
         if not self.tasks:
             raise ValueError("tasks is empty; e.g. tasks=gsm8k,math500")
         if len(set(self.tasks)) != len(self.tasks):
@@ -97,21 +99,33 @@ def _grade_row(row: dict[str, Any], grader: str, primary: str) -> dict[str, Any]
     return row
 
 
-def _generate(llm: Any, task: EvalTask, problems: list, cfg: EvalConfig,
-              progress: bool) -> tuple[list[dict[str, Any]], dict[str, int]]:
+def _generate(
+    llm: Any, task: EvalTask, problems: list, cfg: EvalConfig, progress: bool
+) -> tuple[list[dict[str, Any]], dict[str, int]]:
     from tqdm.auto import tqdm
 
     d = cfg.decoding
     by_rid = {}
     for p in problems:
-        req = build_request(p, task, style=cfg.prompt_style, n=d.n, temperature=d.temperature,
-                            top_p=d.top_p, max_tokens=task.max_tokens,
-                            stop=tuple(d.stop) if d.stop is not None else None, seed=d.seed,
-                            alpaca_style=cfg.alpaca_style, fewshot_k=cfg.fewshot_k,
-                            system_prompt=cfg.system_prompt)
+        req = build_request(
+            p,
+            task,
+            style=cfg.prompt_style,
+            n=d.n,
+            temperature=d.temperature,
+            top_p=d.top_p,
+            max_tokens=task.max_tokens,
+            stop=tuple(d.stop) if d.stop is not None else None,
+            seed=d.seed,
+            alpaca_style=cfg.alpaca_style,
+            fewshot_k=cfg.fewshot_k,
+            system_prompt=cfg.system_prompt,
+        )
         if req.id in by_rid:
-            raise ValueError(f"task {task.name}: duplicate problem id {p.id!r}; ids must be "
-                             "unique (set id_field in task_files, or remove the duplicate)")
+            raise ValueError(
+                f"task {task.name}: duplicate problem id {p.id!r}; ids must be "
+                "unique (set id_field in task_files, or remove the duplicate)"
+            )
         by_rid[req.id] = (req, p)
     usage = {"prompt_tokens": 0, "completion_tokens": 0, "cached": 0, "errors": 0}
     primary = cfg.primary_mode()
@@ -119,15 +133,26 @@ def _generate(llm: Any, task: EvalTask, problems: list, cfg: EvalConfig,
     bar = tqdm(total=len(by_rid), desc=f"eval {task.name}", unit="problem", disable=not progress)
     for res in llm.generate([r for r, _ in by_rid.values()]):
         req, p = by_rid[res.request.id]
-        base = {"eval_task": task.name, "task": task.grader, "problem_id": p.id,
-                "prompt": prompt_text(req), "gold": p.gold, "subject": p.subject,
-                "level": p.level}
+        base = {
+            "eval_task": task.name,
+            "task": task.grader,
+            "problem_id": p.id,
+            "prompt": prompt_text(req),
+            "gold": p.gold,
+            "subject": p.subject,
+            "level": p.level,
+        }
         comps = list(res.completions) if res.ok else [None] * d.n
         for k, c in enumerate(comps):
-            row = dict(base, id=req.id if d.n == 1 else f"{req.id}#{k}", sample=k,
-                       completion=c.text if c else "", finish_reason=c.finish_reason if c else None,
-                       error=None if c else (res.error or "no completion"),
-                       cached=bool(c and c.cached))
+            row = dict(
+                base,
+                id=req.id if d.n == 1 else f"{req.id}#{k}",
+                sample=k,
+                completion=c.text if c else "",
+                finish_reason=c.finish_reason if c else None,
+                error=None if c else (res.error or "no completion"),
+                cached=bool(c and c.cached),
+            )
             if c:
                 usage["prompt_tokens"] += c.prompt_tokens
                 usage["completion_tokens"] += c.completion_tokens
@@ -180,14 +205,14 @@ def score_file(samples_path: str | Path, ks: tuple[int, ...] | None = None) -> d
     samples_path = Path(samples_path)
     if ks is None:
         res = samples_path.parent / "results.json"
-        cfg = json.loads(res.read_text(encoding="utf-8")).get("config", {}) if res.exists() \
-            else {}
+        cfg = json.loads(res.read_text(encoding="utf-8")).get("config", {}) if res.exists() else {}
         ks = tuple(cfg.get("decoding", {}).get("k") or (1,))
     return score([row for _, row in read_jsonl(samples_path)], ks)
 
 
-def run_eval(cfg: EvalConfig, run_dir: str | Path, llm: Any = None,
-             progress: bool = True) -> dict[str, Any]:
+def run_eval(
+    cfg: EvalConfig, run_dir: str | Path, llm: Any = None, progress: bool = True
+) -> dict[str, Any]:
     """Generate, grade and write one evaluation run; returns results.json's content.
 
     `llm` is any metamath.llm.base.LLM (tests pass a scripted one); by default
@@ -200,8 +225,9 @@ def run_eval(cfg: EvalConfig, run_dir: str | Path, llm: Any = None,
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     save_resolved(cfg, run_dir)
-    tasks = [with_max_tokens(get_task(t, cfg.task_files), cfg.decoding.max_tokens)
-             for t in cfg.tasks]
+    tasks = [
+        with_max_tokens(get_task(t, cfg.task_files), cfg.decoding.max_tokens) for t in cfg.tasks
+    ]
     owned = llm is None
     if owned:
         if not cfg.model:
@@ -232,12 +258,18 @@ def run_eval(cfg: EvalConfig, run_dir: str | Path, llm: Any = None,
                 usage_all[k] = usage_all.get(k, 0) + v
             full = cfg.limit is None or cfg.limit >= (task.expected_size or 0)
             task_info[task.name] = {
-                "version": task.version, "grader": task.grader, "content_hash":
-                content_hash(problems), "n_problems": len(problems), "max_tokens":
-                task.max_tokens, "expected_size": task.expected_size, "limit": cfg.limit,
-                "size_ok": (not full or task.expected_size is None
-                            or len(problems) == task.expected_size),
-                "skipped_rows": len(getattr(problems, "skipped", []))}
+                "version": task.version,
+                "grader": task.grader,
+                "content_hash": content_hash(problems),
+                "n_problems": len(problems),
+                "max_tokens": task.max_tokens,
+                "expected_size": task.expected_size,
+                "limit": cfg.limit,
+                "size_ok": (
+                    not full or task.expected_size is None or len(problems) == task.expected_size
+                ),
+                "skipped_rows": len(getattr(problems, "skipped", [])),
+            }
         stats = dict(getattr(gen, "stats", {}) or {})
     finally:
         if gen is not llm:
@@ -248,16 +280,28 @@ def run_eval(cfg: EvalConfig, run_dir: str | Path, llm: Any = None,
     metrics = score(rows, ks=cfg.decoding.k)
     primary = cfg.primary_mode()
     results = {
-        "model": cfg.model or getattr(llm, "model", ""), "backend": cfg.backend,
-        "prompt_style": cfg.prompt_style, "primary": primary,
-        "stop": list(DEFAULT_STOP[cfg.prompt_style] if cfg.decoding.stop is None
-                     else cfg.decoding.stop),
-        "summary": {t: {"accuracy": m[primary]["accuracy"], "ci95": m[primary]["ci95"],
-                        "strict": m["strict"]["accuracy"],
-                        "flexible": m["flexible"]["accuracy"]} for t, m in metrics.items()},
+        "model": cfg.model or getattr(llm, "model", ""),
+        "backend": cfg.backend,
+        "prompt_style": cfg.prompt_style,
+        "primary": primary,
+        "stop": list(
+            DEFAULT_STOP[cfg.prompt_style] if cfg.decoding.stop is None else cfg.decoding.stop
+        ),
+        "summary": {
+            t: {
+                "accuracy": m[primary]["accuracy"],
+                "ci95": m[primary]["ci95"],
+                "strict": m["strict"]["accuracy"],
+                "flexible": m["flexible"]["accuracy"],
+            }
+            for t, m in metrics.items()
+        },
         "tasks": {t: dict(task_info[t], metrics=metrics[t]) for t in task_info},
-        "usage": usage_all, "backend_stats": stats, "elapsed_s": round(time.time() - t0, 2),
-        "config": to_dict(cfg), "run": run_metadata(),
+        "usage": usage_all,
+        "backend_stats": stats,
+        "elapsed_s": round(time.time() - t0, 2),
+        "config": to_dict(cfg),
+        "run": run_metadata(),
     }
     write_json(run_dir / "results.json", results)
     write_reports(results, rows, run_dir, examples=cfg.report_examples)

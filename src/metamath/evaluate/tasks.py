@@ -40,8 +40,9 @@ class EvalTask:
 
     def __post_init__(self) -> None:
         if self.grader not in GRADERS:
-            raise ValueError(f"task {self.name!r}: grader={self.grader!r}; use one of "
-                             f"{', '.join(GRADERS)}")
+            raise ValueError(
+                f"task {self.name!r}: grader={self.grader!r}; use one of {', '.join(GRADERS)}"
+            )
         if (self.dataset is None) == (self.path is None):
             raise ValueError(f"task {self.name!r}: give exactly one of dataset or path")
 
@@ -56,8 +57,16 @@ class EvalTask:
         return load(self.dataset, self.split, path=data_path, limit=limit)
 
     @classmethod
-    def from_file(cls, name: str, path: str | Path, *, grader: str = "gsm8k",
-                  max_tokens: int | None = None, version: str = "1", **fields: Any) -> EvalTask:
+    def from_file(
+        cls,
+        name: str,
+        path: str | Path,
+        *,
+        grader: str = "gsm8k",
+        max_tokens: int | None = None,
+        version: str = "1",
+        **fields: Any,
+    ) -> EvalTask:
         """A task from any JSONL/JSON/Parquet file; `fields` are metamath.data.load_file's
         (question=, answer=, answer_format=, id_field=, level=, subject=...)."""
         p = Path(path)
@@ -65,30 +74,60 @@ class EvalTask:
             raise FileNotFoundError(f"task {name!r}: file {p} does not exist")
         # Version a file task by its bytes: an edited file is a different task.
         digest = hashlib.sha256(p.read_bytes()).hexdigest()[:12]
-        return cls(name=name, grader=grader, version=f"{version}+file.{digest}", path=str(p),
-                   fields=fields, max_tokens=max_tokens or (2048 if grader == "math" else 512),
-                   fewshot="math" if grader == "math" else "gsm8k",
-                   description=f"user file {p}")
+        return cls(
+            name=name,
+            grader=grader,
+            version=f"{version}+file.{digest}",
+            path=str(p),
+            fields=fields,
+            max_tokens=max_tokens or (2048 if grader == "math" else 512),
+            fewshot="math" if grader == "math" else "gsm8k",
+            description=f"user file {p}",
+        )
 
 
 # The built-in tasks. Sizes from the method reference (§4) and the dataset cards.
 TASKS: dict[str, EvalTask] = {
     "gsm8k": EvalTask(
-        name="gsm8k", grader="gsm8k", version="1", dataset="gsm8k", max_tokens=512,
-        fewshot="gsm8k", expected_size=1319,
-        description="GSM8K test (Cobbe et al. 2021); gold after ####"),
+        name="gsm8k",
+        grader="gsm8k",
+        version="1",
+        dataset="gsm8k",
+        max_tokens=512,
+        fewshot="gsm8k",
+        expected_size=1319,
+        description="GSM8K test (Cobbe et al. 2021); gold after ####",
+    ),
     "math": EvalTask(
-        name="math", grader="math", version="1", dataset="math", max_tokens=2048,
-        fewshot="math", expected_size=5000,
-        description="MATH test (Hendrycks et al. 2021); gold in the last \\boxed{}"),
+        name="math",
+        grader="math",
+        version="1",
+        dataset="math",
+        max_tokens=2048,
+        fewshot="math",
+        expected_size=5000,
+        description="MATH test (Hendrycks et al. 2021); gold in the last \\boxed{}",
+    ),
     "math500": EvalTask(
-        name="math500", grader="math", version="1", dataset="math500", max_tokens=2048,
-        fewshot="math", expected_size=500,
-        description="MATH-500 (the PRM800K test subset of MATH)"),
+        name="math500",
+        grader="math",
+        version="1",
+        dataset="math500",
+        max_tokens=2048,
+        fewshot="math",
+        expected_size=500,
+        description="MATH-500 (the PRM800K test subset of MATH)",
+    ),
     "gsm8k_backward": EvalTask(
-        name="gsm8k_backward", grader="gsm8k_backward", version="1", dataset="gsm8k_backward",
-        max_tokens=512, fewshot="gsm8k", expected_size=1270,
-        description="GSM8K-Backward (MetaMath paper Fig. 6): find the masked number x"),
+        name="gsm8k_backward",
+        grader="gsm8k_backward",
+        version="1",
+        dataset="gsm8k_backward",
+        max_tokens=512,
+        fewshot="gsm8k",
+        expected_size=1270,
+        description="GSM8K-Backward (MetaMath paper Fig. 6): find the masked number x",
+    ),
 }
 
 
@@ -99,15 +138,19 @@ def get_task(spec: str, files: dict[str, dict[str, Any]] | None = None) -> EvalT
     if spec in files:
         opts = dict(files[spec])
         if "path" not in opts:
-            raise ValueError(f"task_files.{spec}: needs a 'path' (and optionally grader, "
-                             "question, answer, answer_format, id_field, level, subject)")
+            raise ValueError(
+                f"task_files.{spec}: needs a 'path' (and optionally grader, "
+                "question, answer, answer_format, id_field, level, subject)"
+            )
         return EvalTask.from_file(spec, opts.pop("path"), **opts)
     if spec in TASKS:
         return TASKS[spec]
     if Path(spec).suffix.lower() in (".jsonl", ".json", ".parquet"):
         return EvalTask.from_file(Path(spec).stem, spec)
-    raise ValueError(f"unknown task {spec!r}: use one of {', '.join(TASKS)}, a .jsonl path, or "
-                     "define it under task_files in the eval config")
+    raise ValueError(
+        f"unknown task {spec!r}: use one of {', '.join(TASKS)}, a .jsonl path, or "
+        "define it under task_files in the eval config"
+    )
 
 
 def with_max_tokens(task: EvalTask, max_tokens: int | None) -> EvalTask:

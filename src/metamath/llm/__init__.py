@@ -22,8 +22,17 @@ BACKENDS: dict[str, tuple[str, str]] = {
     "vllm": ("metamath.llm.vllm", "VLLMLLM"),
 }
 
-__all__ = ["BACKENDS", "LLM", "Completion", "LLMError", "Request", "Result", "cache_key",
-           "generate_all", "make_llm"]
+__all__ = [
+    "BACKENDS",
+    "LLM",
+    "Completion",
+    "LLMError",
+    "Request",
+    "Result",
+    "cache_key",
+    "generate_all",
+    "make_llm",
+]
 
 
 def make_llm(backend: str, model: str, **options: Any) -> LLM:
@@ -33,9 +42,11 @@ def make_llm(backend: str, model: str, **options: Any) -> LLM:
     batch_size for hf); an unknown option is a TypeError that names it.
     """
     if backend not in BACKENDS:
-        raise ValueError(f"backend {backend!r} is not one of {sorted(BACKENDS)}: set backend to "
-                         "'openai' (any OpenAI-compatible server), 'hf' (in-process "
-                         "transformers) or 'vllm' (in-process vLLM)")
+        raise ValueError(
+            f"backend {backend!r} is not one of {sorted(BACKENDS)}: set backend to "
+            "'openai' (any OpenAI-compatible server), 'hf' (in-process "
+            "transformers) or 'vllm' (in-process vLLM)"
+        )
     if not model:
         raise ValueError(f"model is empty: give the model name or path for backend {backend!r}")
     module, cls_name = BACKENDS[backend]
@@ -44,6 +55,7 @@ def make_llm(backend: str, model: str, **options: Any) -> LLM:
         return cls(model, **options)
     except TypeError as e:
         if "unexpected keyword" in str(e):
-            raise TypeError(f"backend {backend!r}: {e}; see {module}.{cls_name} for the options "
-                            "it takes") from None
+            raise TypeError(
+                f"backend {backend!r}: {e}; see {module}.{cls_name} for the options it takes"
+            ) from None
         raise

@@ -19,8 +19,7 @@ class _Raise:
         self.exc = exc
 
 
-def run_in_thread(make: Callable[[Callable[[Any], None]], Awaitable[None]]
-                  ) -> Iterator[list[Any]]:
+def run_in_thread(make: Callable[[Callable[[Any], None]], Awaitable[None]]) -> Iterator[list[Any]]:
     """Run `make(emit)` on a fresh event loop in a background thread; yield what it emits, as
     lists of everything emitted since the last yield (one list per wake-up of the caller).
 

@@ -42,9 +42,15 @@ class Request:
 
     def sampling_key(self) -> dict[str, Any]:
         """Everything that determines the output distribution, except the model."""
-        return {"prompt": self.prompt, "messages": list(self.messages or []) or None,
-                "temperature": self.temperature, "top_p": self.top_p,
-                "max_tokens": self.max_tokens, "stop": list(self.stop), "seed": self.seed}
+        return {
+            "prompt": self.prompt,
+            "messages": list(self.messages or []) or None,
+            "temperature": self.temperature,
+            "top_p": self.top_p,
+            "max_tokens": self.max_tokens,
+            "stop": list(self.stop),
+            "seed": self.seed,
+        }
 
 
 def cache_key(model: str, request: Request, index: int) -> str:
@@ -101,9 +107,11 @@ def check_model_ref(name: str) -> str:
     import os
 
     if name.startswith((".", "/", "~")) and not os.path.exists(os.path.expanduser(name)):
-        raise FileNotFoundError(f"model {name!r}: no such directory; pass a local model "
-                                "directory (e.g. from `metamath tiny-model DIR`) or a Hub id "
-                                "such as Qwen/Qwen2.5-0.5B")
+        raise FileNotFoundError(
+            f"model {name!r}: no such directory; pass a local model "
+            "directory (e.g. from `metamath tiny-model DIR`) or a Hub id "
+            "such as Qwen/Qwen2.5-0.5B"
+        )
     return name
 
 

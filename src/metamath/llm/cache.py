@@ -54,14 +54,16 @@ def sample_keys(model: str, request: Request) -> list[str]:
     samples; this saves ~0.5 ms of CPU per request of n = 10. Falls back to cache_key if the
     layout ever changes (test_llm_cache checks both agree).
     """
-    doc = json.dumps({"model": model, "index": 0, **request.sampling_key()}, sort_keys=True,
-                     ensure_ascii=False)
+    doc = json.dumps(
+        {"model": model, "index": 0, **request.sampling_key()}, sort_keys=True, ensure_ascii=False
+    )
     head = '{"index": 0, '
     if not doc.startswith(head):
         return [cache_key(model, request, i) for i in range(request.n)]
-    rest = doc[len(head):]
-    return [hashlib.sha256(f'{{"index": {i}, {rest}'.encode()).hexdigest()
-            for i in range(request.n)]
+    rest = doc[len(head) :]
+    return [
+        hashlib.sha256(f'{{"index": {i}, {rest}'.encode()).hexdigest() for i in range(request.n)
+    ]
 
 
 @dataclass
@@ -80,8 +82,9 @@ class CachedLLM:
     def __init__(self, llm: LLM, path: str | Path, model: str | None = None):
         self.llm, self.model, self.path = llm, model or llm.model, Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(self.path, timeout=60, check_same_thread=False,
-                                   isolation_level=None)  # autocommit: a statement commits
+        self._db = sqlite3.connect(
+            self.path, timeout=60, check_same_thread=False, isolation_level=None
+        )  # autocommit: a statement commits
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute(_SCHEMA)
@@ -99,7 +102,9 @@ class CachedLLM:
         marks = ",".join("?" * len(keys))
         rows = self._db.execute(
             "SELECT key, text, finish_reason, prompt_tokens, completion_tokens FROM samples "
-            f"WHERE key IN ({marks})", list(keys)).fetchall()
+            f"WHERE key IN ({marks})",
+            list(keys),
+        ).fetchall()
         return {keys[k]: Completion(t, keys[k], f, p, c, cached=True) for k, t, f, p, c in rows}
 
     def generate(self, requests: Sequence[Request]) -> Iterator[Result]:
@@ -133,8 +138,13 @@ class CachedLLM:
                 slot, idx = plan.pop(res.request.id)
                 p = pending[slot]
                 answered = res.completions or tuple(res.meta.get("partial", ()))
-                new = [Completion(c.text, idx[c.index], c.finish_reason, c.prompt_tokens,
-                                  c.completion_tokens) for c in answered if c.index < len(idx)]
+                new = [
+                    Completion(
+                        c.text, idx[c.index], c.finish_reason, c.prompt_tokens, c.completion_tokens
+                    )
+                    for c in answered
+                    if c.index < len(idx)
+                ]
                 rows += self._rows(p, new)
                 p.have.update({c.index: c for c in new})
                 p.retries += res.retries
@@ -161,16 +171,37 @@ class CachedLLM:
         if p.errors or len(have) < req.n:
             partial = [have[i] for i in sorted(have)]
             error = p.errors[0] if p.errors else f"backend returned {len(have)} of {req.n} samples"
-            return Result(req, (), error=error, retries=p.retries,
-                          meta={"partial": partial} if partial else {})
+            return Result(
+                req,
+                (),
+                error=error,
+                retries=p.retries,
+                meta={"partial": partial} if partial else {},
+            )
         cached = sum(c.cached for c in have.values())
-        return Result(req, tuple(have[i] for i in range(req.n)), retries=p.retries,
-                      meta={"cached_samples": cached} if cached else {})
+        return Result(
+            req,
+            tuple(have[i] for i in range(req.n)),
+            retries=p.retries,
+            meta={"cached_samples": cached} if cached else {},
+        )
 
     def _rows(self, p: _Pending, comps: list[Completion]) -> list[tuple]:
         now = time.time()
-        return [(p.keys[c.index], self.model, p.request.id, c.index, c.text, c.finish_reason,
-                 c.prompt_tokens, c.completion_tokens, now) for c in comps]
+        return [
+            (
+                p.keys[c.index],
+                self.model,
+                p.request.id,
+                c.index,
+                c.text,
+                c.finish_reason,
+                c.prompt_tokens,
+                c.completion_tokens,
+                now,
+            )
+            for c in comps
+        ]
 
     def _insert(self, rows: list[tuple]) -> None:
         # Multi-row INSERTs in one transaction: sqlite3 drops the GIL once per statement step,
@@ -180,10 +211,12 @@ class CachedLLM:
         self._db.execute("BEGIN IMMEDIATE")
         try:
             for k in range(0, len(rows), 1000):  # SQLite allows 32766 bound variables
-                chunk = rows[k:k + 1000]
-                self._db.execute("INSERT OR REPLACE INTO samples VALUES "
-                                 + ",".join(["(?,?,?,?,?,?,?,?,?)"] * len(chunk)),
-                                 [v for row in chunk for v in row])
+                chunk = rows[k : k + 1000]
+                self._db.execute(
+                    "INSERT OR REPLACE INTO samples VALUES "
+                    + ",".join(["(?,?,?,?,?,?,?,?,?)"] * len(chunk)),
+                    [v for row in chunk for v in row],
+                )
             self._db.execute("COMMIT")
         except BaseException:
             self._db.execute("ROLLBACK")

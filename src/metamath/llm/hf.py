@@ -101,12 +101,22 @@ class HFLLM:
     from free GPU memory), static_cache (True/False; None = auto, see the module doc), compile,
     attn_implementation, progress, desc (progress bar label), trust_remote_code."""
 
-    def __init__(self, model: str, *, device: str = "auto", dtype: str = "auto",
-                 batch_size: int | None = None, max_batch_tokens: int | None = None,
-                 static_cache: bool | None = None, compile: bool = True,
-                 attn_implementation: str | None = "sdpa", progress: bool | None = None,
-                 desc: str = "hf",
-                 trust_remote_code: bool = False, _objects: tuple[Any, Any] | None = None):
+    def __init__(
+        self,
+        model: str,
+        *,
+        device: str = "auto",
+        dtype: str = "auto",
+        batch_size: int | None = None,
+        max_batch_tokens: int | None = None,
+        static_cache: bool | None = None,
+        compile: bool = True,
+        attn_implementation: str | None = "sdpa",
+        progress: bool | None = None,
+        desc: str = "hf",
+        trust_remote_code: bool = False,
+        _objects: tuple[Any, Any] | None = None,
+    ):
         import torch
 
         self.model = str(model)
@@ -116,8 +126,9 @@ class HFLLM:
         if _objects is not None:
             self.hf_model, self.tokenizer = _objects
         else:
-            self.hf_model, self.tokenizer = _load(self.model, dev, getattr(torch, dtype),
-                                                  attn_implementation, trust_remote_code)
+            self.hf_model, self.tokenizer = _load(
+                self.model, dev, getattr(torch, dtype), attn_implementation, trust_remote_code
+            )
         self.hf_model.eval()
         self.device = self.hf_model.device
         tok = self.tokenizer
@@ -134,8 +145,9 @@ class HFLLM:
         self.max_positions = getattr(self.hf_model.config, "max_position_embeddings", None)
 
     @classmethod
-    def from_objects(cls, model_obj: Any, tokenizer: Any, name: str = "in-memory",
-                     **options: Any) -> HFLLM:
+    def from_objects(
+        cls, model_obj: Any, tokenizer: Any, name: str = "in-memory", **options: Any
+    ) -> HFLLM:
         """Wrap an already loaded model and tokenizer (benchmarks with random weights, notebooks)."""
         return cls(name, _objects=(model_obj, tokenizer), **options)
 
@@ -161,10 +173,13 @@ class HFLLM:
         if request.messages is None:
             return tok(request.prompt, add_special_tokens=True)["input_ids"]
         if not getattr(tok, "chat_template", None):
-            raise LLMError(f"request {request.id!r} has messages but model {self.model!r} has no "
-                           "chat template: send a raw prompt, or use a tokenizer with chat_template")
-        text = tok.apply_chat_template(list(request.messages), add_generation_prompt=True,
-                                       tokenize=False)
+            raise LLMError(
+                f"request {request.id!r} has messages but model {self.model!r} has no "
+                "chat template: send a raw prompt, or use a tokenizer with chat_template"
+            )
+        text = tok.apply_chat_template(
+            list(request.messages), add_generation_prompt=True, tokenize=False
+        )
         return tok(text, add_special_tokens=False)["input_ids"]  # the template holds any BOS
 
     # -- generation ------------------------------------------------------------------------
@@ -178,16 +193,20 @@ class HFLLM:
             try:
                 ids = self.encode(r)
                 if self.max_positions and len(ids) + r.max_tokens > self.max_positions:
-                    raise LLMError(f"request {r.id!r}: prompt ({len(ids)} tokens) + max_tokens "
-                                   f"({r.max_tokens}) exceeds the model's {self.max_positions} "
-                                   "positions: lower max_tokens or shorten the prompt")
+                    raise LLMError(
+                        f"request {r.id!r}: prompt ({len(ids)} tokens) + max_tokens "
+                        f"({r.max_tokens}) exceeds the model's {self.max_positions} "
+                        "positions: lower max_tokens or shorten the prompt"
+                    )
             except LLMError as e:
                 errors.append(Result(r, error=str(e), meta={"error_type": "invalid_request"}))
                 continue
             greedy = r.temperature == 0
             seed = secrets.randbits(63) if r.seed is None else r.seed
-            rows = [_Row(i, k, ids, None if greedy else row_key(seed, k))
-                    for k in range(1 if greedy else r.n)]
+            rows = [
+                _Row(i, k, ids, None if greedy else row_key(seed, k))
+                for k in range(1 if greedy else r.n)
+            ]
             pending[i] = len(rows)
             groups[(r.temperature, r.top_p, r.max_tokens, r.stop)].extend(rows)
         bar = Progress(len(requests), desc=self.desc, enabled=self.progress)
@@ -215,8 +234,10 @@ class HFLLM:
                         if pending[row.req] == 0:
                             del pending[row.req]
                             res = self._result(requests[row.req], done.pop(row.req))
-                            bar.tokens(res.completions[0].prompt_tokens,
-                                       sum(c.completion_tokens for c in res.completions))
+                            bar.tokens(
+                                res.completions[0].prompt_tokens,
+                                sum(c.completion_tokens for c in res.completions),
+                            )
                             bar.done(samples=len(res.completions))
                             yield res
         finally:
@@ -238,7 +259,7 @@ class HFLLM:
             if static:  # equal batches: every new shape is a torch.compile recompile
                 left = len(rows) - start
                 cap = -(-left // -(-left // cap))
-            yield rows[start:start + cap]
+            yield rows[start : start + cap]
             start += cap
 
     def _run_group(self, rows, temperature, top_p, max_tokens, stop):
@@ -263,9 +284,15 @@ class HFLLM:
                         self._cache = None
                         _free_memory()
                         self._cache = self._static_cache(cache_len)
-                    outs = self._generate_batch(padded, temperature, top_p, max_tokens, stop,
-                                                self._cache if static else None)
-                    yield part, outs[:len(part)]
+                    outs = self._generate_batch(
+                        padded,
+                        temperature,
+                        top_p,
+                        max_tokens,
+                        stop,
+                        self._cache if static else None,
+                    )
+                    yield part, outs[: len(part)]
                 except Exception as e:
                     if not is_oom(e):
                         raise
@@ -281,12 +308,19 @@ class HFLLM:
     def _static_cache(self, max_len: int):
         from transformers import StaticCache
 
-        return StaticCache(config=self.hf_model.config.get_text_config(decoder=True),
-                           max_cache_len=max_len)
+        return StaticCache(
+            config=self.hf_model.config.get_text_config(decoder=True), max_cache_len=max_len
+        )
 
-    def _generate_batch(self, rows: list[_Row], temperature: float, top_p: float,
-                        max_tokens: int, stop: tuple[str, ...],
-                        cache: Any = None) -> list[Completion]:
+    def _generate_batch(
+        self,
+        rows: list[_Row],
+        temperature: float,
+        top_p: float,
+        max_tokens: int,
+        stop: tuple[str, ...],
+        cache: Any = None,
+    ) -> list[Completion]:
         import torch
         from transformers import GenerationConfig, LogitsProcessorList
         from transformers.generation.logits_process import (
@@ -301,8 +335,8 @@ class HFLLM:
         ids = torch.full((len(rows), width), tok.pad_token_id, dtype=torch.long)
         mask = torch.zeros((len(rows), width), dtype=torch.long)
         for j, r in enumerate(rows):  # left padding
-            ids[j, width - len(r.ids):] = torch.tensor(r.ids)
-            mask[j, width - len(r.ids):] = 1
+            ids[j, width - len(r.ids) :] = torch.tensor(r.ids)
+            mask[j, width - len(r.ids) :] = 1
         processors = LogitsProcessorList()
         if temperature > 0:
             processors.append(TemperatureLogitsWarper(temperature))
@@ -310,21 +344,29 @@ class HFLLM:
                 processors.append(TopPLogitsWarper(top_p))
             processors.append(GumbelSampler([r.key for r in rows], width))
         config = GenerationConfig(
-            max_new_tokens=max_tokens, do_sample=False, num_beams=1,
-            eos_token_id=sorted(self.eos_ids), pad_token_id=tok.pad_token_id,
+            max_new_tokens=max_tokens,
+            do_sample=False,
+            num_beams=1,
+            eos_token_id=sorted(self.eos_ids),
+            pad_token_id=tok.pad_token_id,
             stop_strings=list(stop) or None,
-            disable_compile=not self.compile)
+            disable_compile=not self.compile,
+        )
         with torch.no_grad():  # not inference_mode: the reused static cache is updated in place
             out = self.hf_model.generate(
-                input_ids=ids.to(self.device), attention_mask=mask.to(self.device),
-                generation_config=config, logits_processor=processors,
+                input_ids=ids.to(self.device),
+                attention_mask=mask.to(self.device),
+                generation_config=config,
+                logits_processor=processors,
                 **({_cache_kwarg(self.hf_model): cache} if cache is not None else {}),
-                tokenizer=tok if stop else None)
+                tokenizer=tok if stop else None,
+            )
         gen = out[:, width:].tolist()
         return [self._completion(r, g, max_tokens, stop) for r, g in zip(rows, gen, strict=True)]
 
-    def _completion(self, row: _Row, gen: list[int], max_tokens: int,
-                    stop: tuple[str, ...]) -> Completion:
+    def _completion(
+        self, row: _Row, gen: list[int], max_tokens: int, stop: tuple[str, ...]
+    ) -> Completion:
         end, ended = len(gen), False
         for k, t in enumerate(gen):
             if t in self.eos_ids:
@@ -337,8 +379,13 @@ class HFLLM:
         cut = min((p for p in (text.find(s) for s in stop) if p >= 0), default=-1)
         if cut >= 0:
             text, ended = text[:cut], True
-        return Completion(text=text, index=row.index, finish_reason="stop" if ended else "length",
-                          prompt_tokens=len(row.ids), completion_tokens=end)
+        return Completion(
+            text=text,
+            index=row.index,
+            finish_reason="stop" if ended else "length",
+            prompt_tokens=len(row.ids),
+            completion_tokens=end,
+        )
 
 
 def _load(name: str, device: str, dtype: Any, attn: str | None, trust: bool):
@@ -360,8 +407,12 @@ def _cache_kwarg(model: Any) -> str:
 
 def _reusable(cache: Any, rows: int, max_len: int) -> bool:
     layer = cache.layers[0] if cache is not None else None
-    return bool(layer is not None and layer.is_initialized and layer.keys.shape[0] == rows
-                and layer.max_cache_len >= max_len)
+    return bool(
+        layer is not None
+        and layer.is_initialized
+        and layer.keys.shape[0] == rows
+        and layer.max_cache_len >= max_len
+    )
 
 
 def _round_up(x: int, multiple: int) -> int:
@@ -376,4 +427,3 @@ def _free_memory() -> None:
     gc.collect()
     if torch.cuda.is_available():
         torch.cuda.empty_cache()
-

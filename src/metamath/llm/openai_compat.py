@@ -69,26 +69,44 @@ class OpenAILLM:
     because the server ignored n), cost_usd (when prices are set).
     """
 
-    def __init__(self, model: str, base_url: str | Sequence[str] | None = None,
-                 api_key_env: str = "OPENAI_API_KEY", max_in_flight: int = 64,
-                 rpm: float | None = None, tpm: float | None = None, timeout: float = 300.0,
-                 max_retries: int = 6, backoff_base: float = 1.0, backoff_max: float = 60.0,
-                 max_n: int = 128, price_prompt_per_1m: float | None = None,
-                 price_completion_per_1m: float | None = None, extra_body: dict | None = None,
-                 progress: bool | None = None, desc: str = "openai",
-                 on_bad_request: str = "raise"):
+    def __init__(
+        self,
+        model: str,
+        base_url: str | Sequence[str] | None = None,
+        api_key_env: str = "OPENAI_API_KEY",
+        max_in_flight: int = 64,
+        rpm: float | None = None,
+        tpm: float | None = None,
+        timeout: float = 300.0,
+        max_retries: int = 6,
+        backoff_base: float = 1.0,
+        backoff_max: float = 60.0,
+        max_n: int = 128,
+        price_prompt_per_1m: float | None = None,
+        price_completion_per_1m: float | None = None,
+        extra_body: dict | None = None,
+        progress: bool | None = None,
+        desc: str = "openai",
+        on_bad_request: str = "raise",
+    ):
         if base_url is None:
             base_url = os.environ.get("OPENAI_BASE_URL") or "http://127.0.0.1:8000/v1"
         if on_bad_request not in ("raise", "record"):
-            raise ValueError(f"on_bad_request={on_bad_request!r}: use 'raise' (stop the job) or "
-                             "'record' (return that request with its error and go on)")
+            raise ValueError(
+                f"on_bad_request={on_bad_request!r}: use 'raise' (stop the job) or "
+                "'record' (return that request with its error and go on)"
+            )
         if isinstance(base_url, str):
             base_url = [u.strip() for u in base_url.split(",") if u.strip()]
         if not base_url:
-            raise ValueError("base_url: give at least one server URL, e.g. http://127.0.0.1:8000/v1")
+            raise ValueError(
+                "base_url: give at least one server URL, e.g. http://127.0.0.1:8000/v1"
+            )
         if max_in_flight < 1 or max_retries < 0 or max_n < 1:
-            raise ValueError(f"max_in_flight ({max_in_flight}) and max_n ({max_n}) must be >= 1, "
-                             f"max_retries ({max_retries}) >= 0")
+            raise ValueError(
+                f"max_in_flight ({max_in_flight}) and max_n ({max_n}) must be >= 1, "
+                f"max_retries ({max_retries}) >= 0"
+            )
         self.model, self.base_urls = model, list(base_url)
         self.api_key_env = api_key_env
         self.max_in_flight, self.rpm, self.tpm = max_in_flight, rpm, tpm
@@ -98,9 +116,15 @@ class OpenAILLM:
         self.extra_body, self.progress, self.desc = dict(extra_body or {}), progress, desc
         self.on_bad_request = on_bad_request
         self._honours_n: dict[str, bool] = {}  # learnt per server, kept across generate() calls
-        self.stats: dict[str, Any] = {"requests": 0, "samples": 0, "prompt_tokens": 0,
-                                      "completion_tokens": 0, "retries": 0, "failures": 0,
-                                      "fanned_out": 0}
+        self.stats: dict[str, Any] = {
+            "requests": 0,
+            "samples": 0,
+            "prompt_tokens": 0,
+            "completion_tokens": 0,
+            "retries": 0,
+            "failures": 0,
+            "fanned_out": 0,
+        }
         if any(self.prices):
             self.stats["cost_usd"] = 0.0
 
@@ -129,7 +153,8 @@ class OpenAILLM:
             # limit=0: no connector cap; our semaphore bounds what is in flight.
             connector=aiohttp.TCPConnector(limit=0, ttl_dns_cache=300),
             timeout=aiohttp.ClientTimeout(total=self.timeout),
-            headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"})
+            headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"},
+        )
         servers = {u: 0 for u in self.base_urls}  # url -> requests in flight there
         # url -> [consecutive failures, avoid until (monotonic s)]: a server that refuses
         # connections or times out is skipped for a while (0.5 s, doubling, at most 30 s)
@@ -214,16 +239,23 @@ class OpenAILLM:
                 self.stats["fanned_out"] += len(missing)
             # Sample i gets seed + i so fanned-out samples differ yet stay reproducible.
             step = 1 if fan_out else self.max_n
-            chunks = [missing[k:k + step] for k in range(0, len(missing), step)]
-            await asyncio.gather(*(call(c, None if req.seed is None else req.seed + c[0])
-                                   for c in chunks))
+            chunks = [missing[k : k + step] for k in range(0, len(missing), step)]
+            await asyncio.gather(
+                *(call(c, None if req.seed is None else req.seed + c[0]) for c in chunks)
+            )
         if errors or len(got) < req.n:
             ctx[-1].failure()
             self.stats["failures"] += 1
             partial = [got[i] for i in sorted(got)]
-            return Result(req, (), error=errors[0] if errors else "server answered too few "
-                          f"choices ({len(got)} of {req.n})", retries=retries,
-                          meta={"partial": partial} if partial else {})
+            return Result(
+                req,
+                (),
+                error=errors[0]
+                if errors
+                else f"server answered too few choices ({len(got)} of {req.n})",
+                retries=retries,
+                meta={"partial": partial} if partial else {},
+            )
         self.stats["samples"] += req.n
         return Result(req, tuple(got[i] for i in range(req.n)), retries=retries)
 
@@ -232,8 +264,13 @@ class OpenAILLM:
         import aiohttp
 
         session, servers, health, proxies, http_slots, rpm, tpm, bar = ctx
-        body: dict[str, Any] = {"model": self.model, "n": n, "temperature": req.temperature,
-                                "top_p": req.top_p, "max_tokens": req.max_tokens}
+        body: dict[str, Any] = {
+            "model": self.model,
+            "n": n,
+            "temperature": req.temperature,
+            "top_p": req.top_p,
+            "max_tokens": req.max_tokens,
+        }
         if req.stop:
             body["stop"] = list(req.stop)
         if seed is not None:
@@ -294,8 +331,10 @@ class OpenAILLM:
                     # Usage is per request: the prompt goes to the first choice, completion
                     # tokens are split evenly (servers do not report them per choice).
                     per, rest = divmod(c_tok, max(len(choices), 1))
-                    out = [(t, f, p_tok if k == 0 else 0, per + (rest if k == 0 else 0))
-                           for k, (t, f) in enumerate(choices)]
+                    out = [
+                        (t, f, p_tok if k == 0 else 0, per + (rest if k == 0 else 0))
+                        for k, (t, f) in enumerate(choices)
+                    ]
                     return out, attempt, url
             elif status in (408, 409, 429) or status >= 500:
                 last = f"HTTP {status} from {url}: {error_message(raw)}"
@@ -306,7 +345,7 @@ class OpenAILLM:
             elif status:  # any other 4xx: every request would fail the same way
                 raise self._fatal(status, error_message(raw), url, req)
             if attempt < self.max_retries:
-                backoff = min(self.backoff_max, self.backoff_base * 2 ** attempt)
+                backoff = min(self.backoff_max, self.backoff_base * 2**attempt)
                 # Honour Retry-After (plus up to 20% jitter); else full-jitter exponential backoff.
                 delay = wait * random.uniform(1.0, 1.2) if wait else random.uniform(0, backoff)
                 await asyncio.sleep(delay)
@@ -322,15 +361,22 @@ class OpenAILLM:
 
     def _fatal(self, status: int, msg: str, url: str, req: Request) -> LLMError:
         if status in (401, 403):
-            where = ("is unset, so 'EMPTY' was sent" if not os.environ.get(self.api_key_env)
-                     else "was rejected")
+            where = (
+                "is unset, so 'EMPTY' was sent"
+                if not os.environ.get(self.api_key_env)
+                else "was rejected"
+            )
             fix = f"the API key from ${self.api_key_env} {where}: export a valid key in it"
         elif status == 404:
-            fix = (f"model {self.model!r} or the endpoint is unknown at {url}: check the model "
-                   "name the server serves (GET /v1/models) and that base_url ends in /v1")
+            fix = (
+                f"model {self.model!r} or the endpoint is unknown at {url}: check the model "
+                "name the server serves (GET /v1/models) and that base_url ends in /v1"
+            )
         elif "context" in msg.lower() or "maximum" in msg.lower():
-            fix = (f"request {req.id!r}: prompt + max_tokens exceed the model's context length: "
-                   f"lower max_tokens (now {req.max_tokens}) or shorten the prompt")
+            fix = (
+                f"request {req.id!r}: prompt + max_tokens exceed the model's context length: "
+                f"lower max_tokens (now {req.max_tokens}) or shorten the prompt"
+            )
         else:
             fix = f"request {req.id!r} was rejected: check the sampling parameters"
         return LLMError(f"HTTP {status} from {url}: {msg} -- {fix}")

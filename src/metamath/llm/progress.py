@@ -17,15 +17,27 @@ from typing import Any
 
 
 class Progress:
-    def __init__(self, total: int | None, desc: str = "generate", enabled: bool | None = None,
-                 every: float = 0.5, **tqdm_kwargs: Any):
+    def __init__(
+        self,
+        total: int | None,
+        desc: str = "generate",
+        enabled: bool | None = None,
+        every: float = 0.5,
+        **tqdm_kwargs: Any,
+    ):
         # enabled=None follows tqdm: shown on a terminal, silent in pipes and CI logs.
         self._bar = None
         if enabled is not False and total != 0:
             from tqdm.auto import tqdm
 
-            self._bar = tqdm(total=total, desc=desc, unit="req", dynamic_ncols=True,
-                             disable=None if enabled is None else False, **tqdm_kwargs)
+            self._bar = tqdm(
+                total=total,
+                desc=desc,
+                unit="req",
+                dynamic_ncols=True,
+                disable=None if enabled is None else False,
+                **tqdm_kwargs,
+            )
         self.requests = self.prompt_tokens = self.completion_tokens = 0
         self.retries = self.failures = self.samples = self.results = 0
         self._t0 = time.monotonic()
@@ -58,8 +70,10 @@ class Progress:
     def postfix(self, now: float | None = None) -> str:
         dt = max((now or time.monotonic()) - self._t0, 1e-9)
         tok = self.prompt_tokens + self.completion_tokens
-        return (f"{self.requests / dt:.1f} req/s, {tok / dt:,.0f} tok/s, "
-                f"retries={self.retries}, failed={self.failures}")
+        return (
+            f"{self.requests / dt:.1f} req/s, {tok / dt:,.0f} tok/s, "
+            f"retries={self.retries}, failed={self.failures}"
+        )
 
     def close(self) -> None:
         if self._bar is not None:

@@ -46,8 +46,15 @@ class _Sampling(BaseModel):
 
     def to_request(self, rid: str, **fields: Any) -> Request:
         stop = [self.stop] if isinstance(self.stop, str) else list(self.stop or [])
-        return Request(id=rid, n=self.n, temperature=self.temperature, top_p=self.top_p,
-                       stop=tuple(s for s in stop if s), seed=self.seed, **fields)
+        return Request(
+            id=rid,
+            n=self.n,
+            temperature=self.temperature,
+            top_p=self.top_p,
+            stop=tuple(s for s in stop if s),
+            seed=self.seed,
+            **fields,
+        )
 
 
 class CompletionBody(_Sampling):
@@ -75,8 +82,9 @@ class Batcher:
     def __init__(self, llm: LLM, max_batch: int = 256, batch_wait_s: float = 0.01):
         self.llm, self.max_batch, self.batch_wait_s = llm, max_batch, batch_wait_s
         self._queue: queue.Queue[tuple[Request, Future] | None] = queue.Queue()
-        self._thread = threading.Thread(target=self._loop, name="metamath-serve-batcher",
-                                        daemon=True)
+        self._thread = threading.Thread(
+            target=self._loop, name="metamath-serve-batcher", daemon=True
+        )
         self._thread.start()
 
     def submit(self, request: Request) -> Future:
@@ -116,15 +124,25 @@ class Batcher:
                 fut.set_result(Result(req, error="no result from the engine"))
 
 
-def _error(status: int, message: str, kind: str = "invalid_request_error", param: str | None = None):
+def _error(
+    status: int, message: str, kind: str = "invalid_request_error", param: str | None = None
+):
     from fastapi.responses import JSONResponse
 
-    return JSONResponse(status_code=status, content={
-        "error": {"message": message, "type": kind, "param": param, "code": None}})
+    return JSONResponse(
+        status_code=status,
+        content={"error": {"message": message, "type": kind, "param": param, "code": None}},
+    )
 
 
-def build_app(llm: LLM, served_name: str | None = None, *, max_batch: int = 256,
-              batch_wait_s: float = 0.01, default_max_tokens: int = 512):
+def build_app(
+    llm: LLM,
+    served_name: str | None = None,
+    *,
+    max_batch: int = 256,
+    batch_wait_s: float = 0.01,
+    default_max_tokens: int = 512,
+):
     """A FastAPI app serving `llm` under `served_name` (default: llm.model)."""
     from fastapi import FastAPI
     from fastapi import Request as HTTPRequest
@@ -153,16 +171,24 @@ def build_app(llm: LLM, served_name: str | None = None, *, max_batch: int = 256,
 
     @app.get("/v1/models")
     async def models():
-        return {"object": "list", "data": [
-            {"id": name, "object": "model", "created": 0, "owned_by": "metamath"}]}
+        return {
+            "object": "list",
+            "data": [{"id": name, "object": "model", "created": 0, "owned_by": "metamath"}],
+        }
 
     async def run(body, reqs: list[Request]):
         if body.model not in (name, llm.model):
-            return None, _error(404, f"model {body.model!r} is not served here; this server "
-                                f"serves {name!r} (see /v1/models)", "not_found_error", "model")
+            return None, _error(
+                404,
+                f"model {body.model!r} is not served here; this server "
+                f"serves {name!r} (see /v1/models)",
+                "not_found_error",
+                "model",
+            )
         if body.stream:
-            return None, _error(400, "stream=true is not supported by metamath serve",
-                                param="stream")
+            return None, _error(
+                400, "stream=true is not supported by metamath serve", param="stream"
+            )
         futs = [asyncio.wrap_future(state["batcher"].submit(r)) for r in reqs]
         try:
             results = await asyncio.gather(*futs)
@@ -171,8 +197,9 @@ def build_app(llm: LLM, served_name: str | None = None, *, max_batch: int = 256,
         for res in results:
             if not res.ok:
                 status = 400 if res.meta.get("error_type") == "invalid_request" else 500
-                return None, _error(status, res.error,
-                                    "invalid_request_error" if status == 400 else "server_error")
+                return None, _error(
+                    status, res.error, "invalid_request_error" if status == 400 else "server_error"
+                )
         return results, None
 
     def usage(results: list[Result]) -> dict[str, int]:
@@ -184,17 +211,33 @@ def build_app(llm: LLM, served_name: str | None = None, *, max_batch: int = 256,
     async def completions(body: CompletionBody):
         prompts = [body.prompt] if isinstance(body.prompt, str) else list(body.prompt)
         rid = f"cmpl-{uuid.uuid4().hex}"
-        reqs = [body.to_request(f"{rid}-{i}", prompt=p,
-                                max_tokens=body.max_tokens or 16)  # OpenAI's default for /completions
-                for i, p in enumerate(prompts)]
+        reqs = [
+            body.to_request(
+                f"{rid}-{i}", prompt=p, max_tokens=body.max_tokens or 16
+            )  # OpenAI's default for /completions
+            for i, p in enumerate(prompts)
+        ]
         results, err = await run(body, reqs)
         if err is not None:
             return err
-        choices = [{"index": i * body.n + c.index, "text": c.text, "logprobs": None,
-                    "finish_reason": c.finish_reason}
-                   for i, r in enumerate(results) for c in r.completions]
-        return {"id": rid, "object": "text_completion", "created": int(time.time()),
-                "model": name, "choices": choices, "usage": usage(results)}
+        choices = [
+            {
+                "index": i * body.n + c.index,
+                "text": c.text,
+                "logprobs": None,
+                "finish_reason": c.finish_reason,
+            }
+            for i, r in enumerate(results)
+            for c in r.completions
+        ]
+        return {
+            "id": rid,
+            "object": "text_completion",
+            "created": int(time.time()),
+            "model": name,
+            "choices": choices,
+            "usage": usage(results),
+        }
 
     @app.post("/v1/chat/completions")
     async def chat(body: ChatBody):
@@ -204,11 +247,23 @@ def build_app(llm: LLM, served_name: str | None = None, *, max_batch: int = 256,
         results, err = await run(body, [req])
         if err is not None:
             return err
-        choices = [{"index": c.index, "message": {"role": "assistant", "content": c.text},
-                    "logprobs": None, "finish_reason": c.finish_reason}
-                   for c in results[0].completions]
-        return {"id": rid, "object": "chat.completion", "created": int(time.time()),
-                "model": name, "choices": choices, "usage": usage(results)}
+        choices = [
+            {
+                "index": c.index,
+                "message": {"role": "assistant", "content": c.text},
+                "logprobs": None,
+                "finish_reason": c.finish_reason,
+            }
+            for c in results[0].completions
+        ]
+        return {
+            "id": rid,
+            "object": "chat.completion",
+            "created": int(time.time()),
+            "model": name,
+            "choices": choices,
+            "usage": usage(results),
+        }
 
     return app
 

@@ -17,14 +17,21 @@ from typing import Any
 from metamath.llm.base import Completion, LLMError, Request, Result
 from metamath.llm.progress import Progress
 
-INSTALL = 'vLLM is not installed: pip install "metamath[vllm]" (or pip install vllm) on a CUDA machine'
+INSTALL = (
+    'vLLM is not installed: pip install "metamath[vllm]" (or pip install vllm) on a CUDA machine'
+)
 
 
 def sampling_kwargs(request: Request) -> dict[str, Any]:
     """The vllm.SamplingParams arguments for a Request (kept separate so it is testable anywhere)."""
-    return {"n": request.n, "temperature": request.temperature, "top_p": request.top_p,
-            "max_tokens": request.max_tokens, "stop": list(request.stop) or None,
-            "seed": request.seed}
+    return {
+        "n": request.n,
+        "temperature": request.temperature,
+        "top_p": request.top_p,
+        "max_tokens": request.max_tokens,
+        "stop": list(request.stop) or None,
+        "seed": request.seed,
+    }
 
 
 def visible_gpus() -> int:
@@ -41,9 +48,18 @@ class VLLMLLM:
     keyword options (gpu_memory_utilization, max_model_len, enable_prefix_caching, ...) go to
     vllm.LLM unchanged."""
 
-    def __init__(self, model: str, *, tensor_parallel_size: int | None = None,
-                 dtype: str = "auto", seed: int = 0, chunk_size: int = 2048,
-                 progress: bool | None = None, desc: str = "vllm", **engine_kwargs: Any):
+    def __init__(
+        self,
+        model: str,
+        *,
+        tensor_parallel_size: int | None = None,
+        dtype: str = "auto",
+        seed: int = 0,
+        chunk_size: int = 2048,
+        progress: bool | None = None,
+        desc: str = "vllm",
+        **engine_kwargs: Any,
+    ):
         try:
             import vllm
         except ImportError as e:
@@ -51,9 +67,13 @@ class VLLMLLM:
         self.model = str(model)
         self.chunk_size, self.progress, self.desc = chunk_size, progress, desc
         self._vllm = vllm
-        self.engine = vllm.LLM(model=self.model, dtype=dtype, seed=seed,
-                               tensor_parallel_size=tensor_parallel_size or visible_gpus(),
-                               **engine_kwargs)
+        self.engine = vllm.LLM(
+            model=self.model,
+            dtype=dtype,
+            seed=seed,
+            tensor_parallel_size=tensor_parallel_size or visible_gpus(),
+            **engine_kwargs,
+        )
 
     def close(self) -> None:
         self.engine = None
@@ -66,12 +86,14 @@ class VLLMLLM:
             for chats in (False, True):
                 todo = [r for r in requests if (r.messages is not None) == chats]
                 for start in range(0, len(todo), self.chunk_size):
-                    chunk = todo[start:start + self.chunk_size]
+                    chunk = todo[start : start + self.chunk_size]
                     bar.sent(len(chunk))
                     for res in self._run(chunk, chats):
                         if res.ok:
-                            bar.tokens(res.completions[0].prompt_tokens,
-                                       sum(c.completion_tokens for c in res.completions))
+                            bar.tokens(
+                                res.completions[0].prompt_tokens,
+                                sum(c.completion_tokens for c in res.completions),
+                            )
                         else:
                             bar.failure()
                         bar.done(samples=len(res.completions))
@@ -82,8 +104,12 @@ class VLLMLLM:
     def _run(self, chunk: list[Request], chats: bool) -> list[Result]:
         params = [self._vllm.SamplingParams(**sampling_kwargs(r)) for r in chunk]
         if chats:
-            outs = self.engine.chat([list(r.messages) for r in chunk], params, use_tqdm=False,
-                                    add_generation_prompt=True)
+            outs = self.engine.chat(
+                [list(r.messages) for r in chunk],
+                params,
+                use_tqdm=False,
+                add_generation_prompt=True,
+            )
         else:
             outs = self.engine.generate([r.prompt for r in chunk], params, use_tqdm=False)
         if len(outs) != len(chunk):
@@ -97,10 +123,16 @@ def to_result(request: Request, out: Any) -> Result:
     prompt_tokens = len(out.prompt_token_ids or ())
     for o in out.outputs:
         if o.finish_reason not in ("stop", "length"):
-            return Result(request, error=f"vLLM finished sample {o.index} with "
-                                         f"{o.finish_reason!r}")
-        comps.append(Completion(text=o.text, index=o.index, finish_reason=o.finish_reason,
-                                prompt_tokens=prompt_tokens, completion_tokens=len(o.token_ids)))
+            return Result(request, error=f"vLLM finished sample {o.index} with {o.finish_reason!r}")
+        comps.append(
+            Completion(
+                text=o.text,
+                index=o.index,
+                finish_reason=o.finish_reason,
+                prompt_tokens=prompt_tokens,
+                completion_tokens=len(o.token_ids),
+            )
+        )
     if len(comps) != request.n:
         return Result(request, error=f"vLLM returned {len(comps)} of {request.n} samples")
     return Result(request, completions=tuple(sorted(comps, key=lambda c: c.index)))

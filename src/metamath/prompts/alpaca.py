@@ -16,13 +16,19 @@ Styles (source: meta-math/MetaMath train_math.py and eval_gsm8k.py; see the meth
 
 from __future__ import annotations
 
-HEADER = ("Below is an instruction that describes a task. "
-          "Write a response that appropriately completes the request.")
-HEADER_INPUT = ("Below is an instruction that describes a task, paired with an input that "
-                "provides further context. Write a response that appropriately completes "
-                "the request.")
+HEADER = (
+    "Below is an instruction that describes a task. "
+    "Write a response that appropriately completes the request."
+)
+HEADER_INPUT = (
+    "Below is an instruction that describes a task, paired with an input that "
+    "provides further context. Write a response that appropriately completes "
+    "the request."
+)
 NO_INPUT = HEADER + "\n\n### Instruction:\n{instruction}\n\n### Response:"
-WITH_INPUT = HEADER_INPUT + "\n\n### Instruction:\n{instruction}\n\n### Input:\n{input}\n\n### Response:"
+WITH_INPUT = (
+    HEADER_INPUT + "\n\n### Instruction:\n{instruction}\n\n### Input:\n{input}\n\n### Response:"
+)
 COT_TRIGGER = "Let's think step by step."
 STYLES = ("metamath", "original_train", "original_eval")
 

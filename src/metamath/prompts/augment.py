@@ -21,14 +21,18 @@ from dataclasses import dataclass
 
 from metamath.prompts.augment_demos import DEMOS, SYSTEM
 
-VERSION = {"answer_aug": 1, "rephrase": 1, "fobar": 1, "sv_rewrite": 1,
-           "self_verification": 1}
+VERSION = {"answer_aug": 1, "rephrase": 1, "fobar": 1, "sv_rewrite": 1, "self_verification": 1}
 TECHNIQUES = tuple(VERSION)
 DATASETS = ("gsm8k", "math")
 STYLES = ("chat", "completion")
 # Where each kind of reply is introduced (the completion style stops before the next "Question:").
-_REPLY = {"answer_aug": "Answer:", "fobar": "Answer:", "self_verification": "Answer:",
-          "rephrase": "Rephrased question:", "sv_rewrite": "Statement:"}
+_REPLY = {
+    "answer_aug": "Answer:",
+    "fobar": "Answer:",
+    "self_verification": "Answer:",
+    "rephrase": "Rephrased question:",
+    "sv_rewrite": "Statement:",
+}
 
 
 @dataclass(frozen=True)
@@ -42,8 +46,10 @@ class Rendered:
 def fobar_question(masked: str, answer: str, var: str = "x") -> str:
     """The paper's FOBAR format (method reference 1.5, [data] form): masked question, newline,
     then the given answer and the question for the unknown variable."""
-    return (f"{masked}\nIf we know the answer to the above question is {answer}, "
-            f"what is the value of unknown variable {var}?")
+    return (
+        f"{masked}\nIf we know the answer to the above question is {answer}, "
+        f"what is the value of unknown variable {var}?"
+    )
 
 
 def sv_question(base: str, statement: str, var: str = "x") -> str:
@@ -60,9 +66,16 @@ def _block(technique: str, question: str, reply: str | None, answer: str | None)
     return f"{head}\n{_REPLY[technique]}{tail}"
 
 
-def render(technique: str, dataset: str, *, question: str, answer: str | None = None,
-           exemplars: Sequence[tuple[str, str]] | None = None, style: str = "chat",
-           shots: int | None = None) -> Rendered:
+def render(
+    technique: str,
+    dataset: str,
+    *,
+    question: str,
+    answer: str | None = None,
+    exemplars: Sequence[tuple[str, str]] | None = None,
+    style: str = "chat",
+    shots: int | None = None,
+) -> Rendered:
     """Render one augmentation prompt.
 
     question: the query (for fobar/self_verification, the full backward question). answer: the
@@ -73,8 +86,10 @@ def render(technique: str, dataset: str, *, question: str, answer: str | None = 
     if technique not in VERSION:
         raise ValueError(f"technique={technique!r}: use one of {', '.join(TECHNIQUES)}")
     if dataset not in DATASETS:
-        raise ValueError(f"dataset={dataset!r}: use one of {', '.join(DATASETS)} "
-                         "(a user's seed set picks the one its answers look like)")
+        raise ValueError(
+            f"dataset={dataset!r}: use one of {', '.join(DATASETS)} "
+            "(a user's seed set picks the one its answers look like)"
+        )
     if style not in STYLES:
         raise ValueError(f"style={style!r}: use one of {', '.join(STYLES)}")
     if technique == "sv_rewrite" and answer is None:
@@ -83,8 +98,10 @@ def render(technique: str, dataset: str, *, question: str, answer: str | None = 
     if shots is not None:
         demos = demos[:shots]
     if style == "completion" and not demos:
-        raise ValueError(f"{technique}: the completion style needs at least one demo "
-                         "(a base model cannot follow a zero-shot instruction reliably)")
+        raise ValueError(
+            f"{technique}: the completion style needs at least one demo "
+            "(a base model cannot follow a zero-shot instruction reliably)"
+        )
     system = SYSTEM[technique][dataset]
     parts = []
     for d in demos:

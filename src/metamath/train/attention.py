@@ -46,8 +46,7 @@ def supports(config: Any) -> bool:
     """Whether `auto` may use varlen for a model config (transformers PretrainedConfig)."""
     if getattr(config, "model_type", None) not in _EXACT_FOR:
         return False
-    if getattr(config, "attn_logit_softcapping", None) or getattr(
-            config, "attention_dropout", 0.0):
+    if getattr(config, "attn_logit_softcapping", None) or getattr(config, "attention_dropout", 0.0):
         return False
     return True
 
@@ -68,16 +67,19 @@ def register() -> str:
     return NAME
 
 
-def _reference(q: Any, k: Any, v: Any, cu: list[int], scale: float | None,
-               window: int | None) -> Any:
+def _reference(
+    q: Any, k: Any, v: Any, cu: list[int], scale: float | None, window: int | None
+) -> Any:
     """Causal attention one document at a time: q,k,v (tokens, heads, dim) -> same layout."""
     import torch
     import torch.nn.functional as F
 
     ordered = all(a <= b for a, b in zip(cu[:-1], cu[1:], strict=True))
     if cu[0] != 0 or cu[-1] != q.shape[0] or not ordered:
-        raise ValueError(f"document boundaries {cu[:4]}...{cu[-2:]} do not cover the "
-                         f"{q.shape[0]} tokens of the batch in order")
+        raise ValueError(
+            f"document boundaries {cu[:4]}...{cu[-2:]} do not cover the "
+            f"{q.shape[0]} tokens of the batch in order"
+        )
     gqa = q.shape[1] != k.shape[1]
     out = torch.empty_like(q)
     for s, e in zip(cu[:-1], cu[1:], strict=True):
@@ -90,34 +92,50 @@ def _reference(q: Any, k: Any, v: Any, cu: list[int], scale: float | None,
             i = torch.arange(n, device=q.device)
             d = i[:, None] - i[None, :]
             mask = (d >= 0) & (d < window)
-        o = F.scaled_dot_product_attention(qs, ks, vs, attn_mask=mask, is_causal=mask is None,
-                                           scale=scale, enable_gqa=gqa)
+        o = F.scaled_dot_product_attention(
+            qs, ks, vs, attn_mask=mask, is_causal=mask is None, scale=scale, enable_gqa=gqa
+        )
         out[s:e] = o[0].transpose(0, 1)
     return out
 
 
-def varlen_attention_forward(module: Any, query: Any, key: Any, value: Any,
-                             attention_mask: Any, dropout: float = 0.0,
-                             scaling: float | None = None, sliding_window: int | None = None,
-                             softcap: float | None = None, s_aux: Any = None,
-                             cu_seq_lens_q: Any = None, max_length_q: int | None = None,
-                             **kwargs: Any) -> tuple[Any, None]:
+def varlen_attention_forward(
+    module: Any,
+    query: Any,
+    key: Any,
+    value: Any,
+    attention_mask: Any,
+    dropout: float = 0.0,
+    scaling: float | None = None,
+    sliding_window: int | None = None,
+    softcap: float | None = None,
+    s_aux: Any = None,
+    cu_seq_lens_q: Any = None,
+    max_length_q: int | None = None,
+    **kwargs: Any,
+) -> tuple[Any, None]:
     """transformers attention interface: query/key/value (batch, heads, tokens, dim) ->
     (batch, tokens, heads, dim). Documents are given by cu_seq_lens_q over the flattened
     batch, else one per row."""
     import torch
 
     if dropout:
-        raise ValueError("attn_implementation=varlen does not support attention dropout; "
-                         "use attn_implementation=sdpa")
+        raise ValueError(
+            "attn_implementation=varlen does not support attention dropout; "
+            "use attn_implementation=sdpa"
+        )
     if softcap is not None or s_aux is not None:
-        raise ValueError("attn_implementation=varlen does not support logit soft-capping or "
-                         "attention sinks; use attn_implementation=sdpa")
+        raise ValueError(
+            "attn_implementation=varlen does not support logit soft-capping or "
+            "attention sinks; use attn_implementation=sdpa"
+        )
     b, hq, t, d = query.shape
     hk = key.shape[1]
     if key.shape[2] != t:
-        raise ValueError("attn_implementation=varlen is for training (no KV cache); generate "
-                         "with sdpa: model.set_attn_implementation('sdpa')")
+        raise ValueError(
+            "attn_implementation=varlen is for training (no KV cache); generate "
+            "with sdpa: model.set_attn_implementation('sdpa')"
+        )
     dev = query.device.type
     if torch.is_autocast_enabled(dev):
         # Under autocast with fp32 weights, rotary embeddings turn q and k back into fp32 while v
@@ -135,16 +153,21 @@ def varlen_attention_forward(module: Any, query: Any, key: Any, value: Any,
         cu = cu_seq_lens_q.to(device=q.device, dtype=torch.int32)
         max_len = int(max_length_q) if max_length_q is not None else t
     window = int(sliding_window) if sliding_window else None
-    if (_kernel() is not None and q.is_cuda and str(q.dtype).split(".")[-1] in _HALF
-            and _kernel_usable(str(q.device))):
+    if (
+        _kernel() is not None
+        and q.is_cuda
+        and str(q.dtype).split(".")[-1] in _HALF
+        and _kernel_usable(str(q.device))
+    ):
         out = _call_kernel(q, k, v, cu, max_len, scaling, window)
     else:
         out = _reference(q, k, v, cu.tolist(), scaling, window)
     return out.view(b, t, hq, d), None
 
 
-def _call_kernel(q: Any, k: Any, v: Any, cu: Any, max_len: int, scale: float | None,
-                 window: int | None) -> Any:
+def _call_kernel(
+    q: Any, k: Any, v: Any, cu: Any, max_len: int, scale: float | None, window: int | None
+) -> Any:
     """varlen_attn across torch versions: 2.10 takes is_causal and no scale/GQA/window; later
     versions express causality as window_size=(left, 0) and take scale and enable_gqa."""
     kernel = _kernel()
@@ -185,7 +208,10 @@ def _kernel_usable(device: str) -> bool:
 
         logging.getLogger(__name__).warning(
             "attn_implementation=varlen: the CUDA kernel is not usable on %s (%s); computing "
-            "attention one example at a time with SDPA instead (exact, slower)", device, why)
+            "attention one example at a time with SDPA instead (exact, slower)",
+            device,
+            why,
+        )
     return ok
 
 
@@ -212,8 +238,12 @@ def _check(device: str) -> tuple[bool, str]:
 
     try:
         g = torch.Generator(device=device).manual_seed(0)
-        q, k, v = (torch.randn(96, h, 64, device=device, dtype=torch.bfloat16, generator=g)
-                   .requires_grad_() for h in (4, 2, 2))
+        q, k, v = (
+            torch.randn(
+                96, h, 64, device=device, dtype=torch.bfloat16, generator=g
+            ).requires_grad_()
+            for h in (4, 2, 2)
+        )
         cu = torch.tensor([0, 40, 96], dtype=torch.int32, device=device)
         # plain causal, then a sliding window with an explicit scale (Mistral, Granite)
         for scale, window in ((None, None), (0.3, 5)):
@@ -225,12 +255,18 @@ def _check(device: str) -> tuple[bool, str]:
             qr, kr, vr = (t.detach().float().requires_grad_() for t in (q, k, v))
             ref = _reference(qr, kr, vr, [0, 40, 96], scale, window)
             (ref * w).sum().backward()
-            for name, got, want in (("output", out, ref), ("dq", q.grad, qr.grad),
-                                    ("dk", k.grad, kr.grad), ("dv", v.grad, vr.grad)):
+            for name, got, want in (
+                ("output", out, ref),
+                ("dq", q.grad, qr.grad),
+                ("dk", k.grad, kr.grad),
+                ("dv", v.grad, vr.grad),
+            ):
                 err = ((got.float() - want).abs().max() / (want.abs().max() + 1e-6)).item()
                 if not err < 3e-2:
-                    return False, (f"varlen kernel disagrees with the reference ({name}, "
-                                   f"window {window}: relative error {err:.3g})")
+                    return False, (
+                        f"varlen kernel disagrees with the reference ({name}, "
+                        f"window {window}: relative error {err:.3g})"
+                    )
         return True, "ok"
     except Exception as e:  # any failure means: do not use it, say why
         return False, f"varlen kernel failed: {type(e).__name__}: {str(e)[:200]}"

@@ -123,8 +123,10 @@ class TrainConfig:
         if not self.model:
             raise ConfigError("model: set a local path or Hub id (model=meta-llama/Llama-2-7b-hf)")
         if not self.data.path:
-            raise ConfigError("data.path: set a JSONL/JSON/Parquet file or a Hub dataset id "
-                              "(data.path=meta-math/MetaMathQA)")
+            raise ConfigError(
+                "data.path: set a JSONL/JSON/Parquet file or a Hub dataset id "
+                "(data.path=meta-math/MetaMathQA)"
+            )
         if self.global_batch_size < 1 or self.micro_batch_size < 1:
             raise ConfigError("global_batch_size and micro_batch_size must be >= 1")
         if self.mixed_precision is False:
@@ -132,8 +134,10 @@ class TrainConfig:
         if self.mixed_precision not in ("no", "bf16", "fp16"):
             raise ConfigError(f"mixed_precision={self.mixed_precision!r}: use bf16, fp16 or no")
         if 0 < self.pack_length < self.max_length:
-            raise ConfigError(f"pack_length={self.pack_length} is shorter than max_length="
-                              f"{self.max_length}; set pack_length >= max_length, or 0 for one row")
+            raise ConfigError(
+                f"pack_length={self.pack_length} is shorter than max_length="
+                f"{self.max_length}; set pack_length >= max_length, or 0 for one row"
+            )
         if self.eval.tasks:
             from metamath.evaluate.tasks import get_task
 
@@ -150,8 +154,9 @@ class TrainConfig:
             raise ConfigError(f"max_length={self.max_length}: must be at least 2")
 
 
-def load_train_config(path: str | Path | None = None,
-                      overrides: list[str] | None = None) -> TrainConfig:
+def load_train_config(
+    path: str | Path | None = None, overrides: list[str] | None = None
+) -> TrainConfig:
     """Defaults <- YAML <- overrides; a single data.path string becomes a one-item list."""
     over = list(overrides or [])
     cfg = load_config(TrainConfig, path, over)

@@ -43,8 +43,11 @@ class TrainData:
 
 
 def _is_local(p: str) -> bool:
-    return Path(p).exists() or p.startswith((".", "/", "~")) or Path(p).suffix in (
-        ".jsonl", ".json", ".parquet")
+    return (
+        Path(p).exists()
+        or p.startswith((".", "/", "~"))
+        or Path(p).suffix in (".jsonl", ".json", ".parquet")
+    )
 
 
 def read_rows(dc: DataConfig) -> tuple[list[tuple[str, str, str]], list[str]]:
@@ -73,10 +76,14 @@ def read_rows(dc: DataConfig) -> tuple[list[tuple[str, str, str]], list[str]]:
                 continue
             rows.append((f"{path}:{no}", q, r))
         if n_src == 0:
-            raise DataError(path, None, "no rows: the file is empty (expected one JSON object "
-                            f"per line with '{dc.query_field}' and '{dc.response_field}')")
+            raise DataError(
+                path,
+                None,
+                "no rows: the file is empty (expected one JSON object "
+                f"per line with '{dc.query_field}' and '{dc.response_field}')",
+            )
     if dc.limit is not None:
-        rows = rows[:dc.limit]
+        rows = rows[: dc.limit]
     return rows, bad
 
 
@@ -85,9 +92,14 @@ def _field(row: dict[str, Any], name: str, path: Path, no: int) -> str:
     if not isinstance(v, str) or not v.strip():
         have = ", ".join(sorted(row)) or "none"
         what = "is missing" if name not in row else f"is empty or not text ({v!r:.40})"
-        raise DataError(path, no, f"{what}; fields in this row: {have}. Map your fields with "
-                        f"data.query_field=... data.response_field=..., or skip bad rows with "
-                        f"data.on_bad_row=skip", field=name)
+        raise DataError(
+            path,
+            no,
+            f"{what}; fields in this row: {have}. Map your fields with "
+            f"data.query_field=... data.response_field=..., or skip bad rows with "
+            f"data.on_bad_row=skip",
+            field=name,
+        )
     return v
 
 
@@ -95,23 +107,39 @@ def _hub_rows(hub_id: str, split: str):
     try:
         import datasets
     except ImportError as e:
-        raise RuntimeError(f"data.path={hub_id} looks like a Hub dataset id; loading it needs "
-                           "`pip install 'metamath[train]'`") from e
+        raise RuntimeError(
+            f"data.path={hub_id} looks like a Hub dataset id; loading it needs "
+            "`pip install 'metamath[train]'`"
+        ) from e
     try:
         ds = datasets.load_dataset(hub_id, split=split)
     except Exception as e:  # offline, missing, gated: one clear message
-        raise RuntimeError(f"data.path={hub_id}: not a local file and the Hub dataset could not "
-                           f"be loaded ({type(e).__name__}: {str(e)[:200]})") from e
+        raise RuntimeError(
+            f"data.path={hub_id}: not a local file and the Hub dataset could not "
+            f"be loaded ({type(e).__name__}: {str(e)[:200]})"
+        ) from e
     yield from enumerate(ds, 1)
 
 
 def tokenizer_fingerprint(tok: Any) -> str:
     h = hashlib.sha256()
     backend = getattr(tok, "backend_tokenizer", None)
-    h.update(backend.to_str().encode() if backend is not None else
-             f"{tok.name_or_path}:{len(tok)}".encode())
-    h.update(repr((type(tok).__name__, tok.bos_token, tok.eos_token, len(tok),
-                   getattr(tok, "chat_template", None))).encode())
+    h.update(
+        backend.to_str().encode()
+        if backend is not None
+        else f"{tok.name_or_path}:{len(tok)}".encode()
+    )
+    h.update(
+        repr(
+            (
+                type(tok).__name__,
+                tok.bos_token,
+                tok.eos_token,
+                len(tok),
+                getattr(tok, "chat_template", None),
+            )
+        ).encode()
+    )
     return h.hexdigest()[:16]
 
 
@@ -129,8 +157,9 @@ def cache_dir(dc: DataConfig) -> Path:
     return Path(base) / "tokenised"
 
 
-def tokenise_cached(rows: list[tuple[str, str, str]], tok: Any, style: str,
-                    dc: DataConfig) -> tuple[list[Any], list[int], bool]:
+def tokenise_cached(
+    rows: list[tuple[str, str, str]], tok: Any, style: str, dc: DataConfig
+) -> tuple[list[Any], list[int], bool]:
     """Untruncated ids (int32 array views) + prompt lengths for all rows, through the .npz cache.
 
     Token ids live in one flat int32 array: 395K MetaMathQA rows as Python int lists would take
@@ -150,9 +179,10 @@ def tokenise_cached(rows: list[tuple[str, str, str]], tok: Any, style: str,
         lens: list[int] = []
         plens = []
         chunk = 2048
-        for i in tqdm(range(0, len(rows), chunk), desc="tokenise", unit="chunk",
-                      disable=len(rows) <= chunk):
-            part = rows[i:i + chunk]
+        for i in tqdm(
+            range(0, len(rows), chunk), desc="tokenise", unit="chunk", disable=len(rows) <= chunk
+        ):
+            part = rows[i : i + chunk]
             a, b = encode_batch(tok, [q for _, q, _ in part], [r for _, _, r in part], style)
             parts.extend(np.asarray(x, dtype=np.int32) for x in a)
             lens.extend(len(x) for x in a)
@@ -177,14 +207,28 @@ def load_examples(cfg: TrainConfig, tok: Any) -> TrainData:
     for (ref, _, _), x, p in zip(rows, ids, plens, strict=False):
         if p >= L:
             n_prompt_long += 1
-            out.dropped.append({"ref": ref, "reason": "prompt_too_long", "tokens": len(x),
-                                "prompt_tokens": p, "max_length": L})
+            out.dropped.append(
+                {
+                    "ref": ref,
+                    "reason": "prompt_too_long",
+                    "tokens": len(x),
+                    "prompt_tokens": p,
+                    "max_length": L,
+                }
+            )
             continue
         if len(x) > L:
             if cfg.over_length == "drop":
                 n_long += 1
-                out.dropped.append({"ref": ref, "reason": "too_long", "tokens": len(x),
-                                    "prompt_tokens": p, "max_length": L})
+                out.dropped.append(
+                    {
+                        "ref": ref,
+                        "reason": "too_long",
+                        "tokens": len(x),
+                        "prompt_tokens": p,
+                        "max_length": L,
+                    }
+                )
                 continue
             n_cut += 1
             x = x[:L]  # the original trainer's right truncation: answer line and EOS lost
@@ -193,19 +237,29 @@ def load_examples(cfg: TrainConfig, tok: Any) -> TrainData:
         out.refs.append(ref)
     lengths = sorted(len(x) for x in ids) or [0]
     out.report = {
-        "rows": len(rows) + len(bad), "bad_rows_skipped": len(bad), "bad_row_examples": bad[:5],
-        "max_length": L, "over_length": cfg.over_length,
-        "longer_than_max_length": n_long + n_cut + sum(
-            1 for d in out.dropped if d["reason"] == "prompt_too_long" and d["tokens"] > L),
-        "dropped_too_long": n_long, "dropped_prompt_too_long": n_prompt_long,
-        "cut_at_max_length": n_cut, "kept": len(out.ids), "cache_hit": hit,
+        "rows": len(rows) + len(bad),
+        "bad_rows_skipped": len(bad),
+        "bad_row_examples": bad[:5],
+        "max_length": L,
+        "over_length": cfg.over_length,
+        "longer_than_max_length": n_long
+        + n_cut
+        + sum(1 for d in out.dropped if d["reason"] == "prompt_too_long" and d["tokens"] > L),
+        "dropped_too_long": n_long,
+        "dropped_prompt_too_long": n_prompt_long,
+        "cut_at_max_length": n_cut,
+        "kept": len(out.ids),
+        "cache_hit": hit,
         "tokens_mean": round(sum(lengths) / max(len(ids), 1), 1),
-        "tokens_p95": lengths[int(0.95 * (len(lengths) - 1))], "tokens_max": lengths[-1],
+        "tokens_p95": lengths[int(0.95 * (len(lengths) - 1))],
+        "tokens_max": lengths[-1],
     }
     if not out.ids:
-        raise ValueError(f"no training examples left: {len(rows)} rows read, "
-                         f"{n_prompt_long} have a prompt of max_length={L} tokens or more, "
-                         f"{n_long} are longer than max_length; raise max_length")
+        raise ValueError(
+            f"no training examples left: {len(rows)} rows read, "
+            f"{n_prompt_long} have a prompt of max_length={L} tokens or more, "
+            f"{n_long} are longer than max_length; raise max_length"
+        )
     return out
 
 
@@ -215,16 +269,22 @@ def split_validation(data: TrainData, n: int, seed: int) -> tuple[TrainData, Tra
     if n <= 0:
         return data, None
     if n >= len(data):
-        raise ValueError(f"val_size={n} leaves no training examples ({len(data)} kept); "
-                         "lower val_size")
+        raise ValueError(
+            f"val_size={n} leaves no training examples ({len(data)} kept); lower val_size"
+        )
     import numpy as np
 
     held = set(np.random.default_rng(seed + 7919).permutation(len(data))[:n].tolist())
 
     def part(keep: bool) -> TrainData:
         idx = [i for i in range(len(data)) if (i in held) != keep]
-        return TrainData([data.ids[i] for i in idx], [data.prompt_lens[i] for i in idx],
-                         [data.refs[i] for i in idx], data.report, data.dropped)
+        return TrainData(
+            [data.ids[i] for i in idx],
+            [data.prompt_lens[i] for i in idx],
+            [data.refs[i] for i in idx],
+            data.report,
+            data.dropped,
+        )
 
     train, val = part(True), part(False)
     data.report["validation_held_out"] = n
@@ -234,18 +294,27 @@ def split_validation(data: TrainData, n: int, seed: int) -> tuple[TrainData, Tra
 def summary(report: dict[str, Any]) -> str:
     """One human line about what the data step kept and removed."""
     r = report
-    s = (f"{r['rows']} rows, {r['kept']} kept; {r['longer_than_max_length']} longer than "
-         f"max_length={r['max_length']} tokens")
+    s = (
+        f"{r['rows']} rows, {r['kept']} kept; {r['longer_than_max_length']} longer than "
+        f"max_length={r['max_length']} tokens"
+    )
     parts = []
     if r["dropped_too_long"]:
         parts.append(f"{r['dropped_too_long']} dropped (over_length=drop)")
     if r["cut_at_max_length"]:
-        parts.append(f"{r['cut_at_max_length']} cut at max_length, losing their answer line "
-                     "and EOS (over_length=cut)")
+        parts.append(
+            f"{r['cut_at_max_length']} cut at max_length, losing their answer line "
+            "and EOS (over_length=cut)"
+        )
     if r["dropped_prompt_too_long"]:
-        parts.append(f"{r['dropped_prompt_too_long']} dropped because the prompt alone is "
-                     f"max_length={r['max_length']} tokens or more")
+        parts.append(
+            f"{r['dropped_prompt_too_long']} dropped because the prompt alone is "
+            f"max_length={r['max_length']} tokens or more"
+        )
     if r["bad_rows_skipped"]:
         parts.append(f"{r['bad_rows_skipped']} bad rows skipped")
-    return s + (": " + "; ".join(parts) if parts else "") + (
-        "; see dropped.jsonl" if r["dropped_too_long"] or r["dropped_prompt_too_long"] else "")
+    return (
+        s
+        + (": " + "; ".join(parts) if parts else "")
+        + ("; see dropped.jsonl" if r["dropped_too_long"] or r["dropped_prompt_too_long"] else "")
+    )

@@ -37,27 +37,34 @@ def prompt_text(tokenizer: Any, query: str, style: str) -> str:
         return render(query, "original_train")
     if style == "chat":
         if not getattr(tokenizer, "chat_template", None):
-            raise ValueError("prompt_style=chat but the tokenizer has no chat template; use "
-                             "prompt_style=metamath (the Alpaca prompt) or a chat model")
-        return tokenizer.apply_chat_template([{"role": "user", "content": query}],
-                                             tokenize=False, add_generation_prompt=True)
+            raise ValueError(
+                "prompt_style=chat but the tokenizer has no chat template; use "
+                "prompt_style=metamath (the Alpaca prompt) or a chat model"
+            )
+        return tokenizer.apply_chat_template(
+            [{"role": "user", "content": query}], tokenize=False, add_generation_prompt=True
+        )
     raise ValueError(f"prompt_style={style!r}: use one of {', '.join(STYLES)}")
 
 
 def _chat_response_text(tokenizer: Any, query: str, response: str, prompt: str) -> str:
     full = tokenizer.apply_chat_template(
         [{"role": "user", "content": query}, {"role": "assistant", "content": response}],
-        tokenize=False)
+        tokenize=False,
+    )
     if not full.startswith(prompt):
-        raise ValueError("the chat template renders the conversation with a different prefix "
-                         "than the generation prompt; use prompt_style=metamath")
+        raise ValueError(
+            "the chat template renders the conversation with a different prefix "
+            "than the generation prompt; use prompt_style=metamath"
+        )
     # The assistant turn as the template writes it (end-of-turn marker included), minus the
     # trailing newline some templates add after it.
-    return full[len(prompt):].rstrip("\n")
+    return full[len(prompt) :].rstrip("\n")
 
 
-def encode_batch(tokenizer: Any, queries: Sequence[str], responses: Sequence[str],
-                 style: str) -> tuple[list[list[int]], list[int]]:
+def encode_batch(
+    tokenizer: Any, queries: Sequence[str], responses: Sequence[str], style: str
+) -> tuple[list[list[int]], list[int]]:
     """Token ids (prompt + response + EOS, untruncated) and prompt lengths for many examples.
 
     metamath/chat: the prompt is tokenised alone, exactly as the evaluator tokenises it (BOS where
@@ -70,18 +77,24 @@ def encode_batch(tokenizer: Any, queries: Sequence[str], responses: Sequence[str
         raise ValueError("the tokenizer has no EOS token; set tokenizer.eos_token before training")
     prompts = [prompt_text(tokenizer, q, style) for q in queries]
     if style == "original":
-        joint = tokenizer([p + r + tokenizer.eos_token for p, r in zip(prompts, responses, strict=False)])
+        joint = tokenizer(
+            [p + r + tokenizer.eos_token for p, r in zip(prompts, responses, strict=False)]
+        )
         p_ids = tokenizer(prompts)["input_ids"]
         return list(joint["input_ids"]), [len(p) for p in p_ids]
     add_special = style != "chat"  # a chat template writes its own BOS
     p_ids = tokenizer(prompts, add_special_tokens=add_special)["input_ids"]
     if style == "chat":
-        responses = [_chat_response_text(tokenizer, q, r, p)
-                     for q, r, p in zip(queries, responses, prompts, strict=False)]
+        responses = [
+            _chat_response_text(tokenizer, q, r, p)
+            for q, r, p in zip(queries, responses, prompts, strict=False)
+        ]
     r_ids = tokenizer(list(responses), add_special_tokens=False)["input_ids"]
     if any(len(p) == 0 for p in p_ids):
-        raise ValueError("an empty prompt: the first token of every example must be a masked "
-                         "prompt token (packed examples rely on it)")
+        raise ValueError(
+            "an empty prompt: the first token of every example must be a masked "
+            "prompt token (packed examples rely on it)"
+        )
     ids, plens = [], []
     for p, r in zip(p_ids, r_ids, strict=False):
         r = list(r)
@@ -128,8 +141,12 @@ def pack_rows(lengths: Sequence[int], row_tokens: int) -> list[list[int]]:
     return rows
 
 
-def collate_packed(examples: Sequence[tuple[Sequence[int], int]], pad_id: int = 0,
-                   row_tokens: int = 0, varlen: bool = False) -> dict[str, Any]:
+def collate_packed(
+    examples: Sequence[tuple[Sequence[int], int]],
+    pad_id: int = 0,
+    row_tokens: int = 0,
+    varlen: bool = False,
+) -> dict[str, Any]:
     """Examples end to end in rows of at most row_tokens tokens (0: one row), position ids
     restarting per example, no attention mask.
 
@@ -163,12 +180,16 @@ def collate_packed(examples: Sequence[tuple[Sequence[int], int]], pad_id: int = 
         ids.append(r_ids + [pad_id] * k)
         pos.append(r_pos + list(range(k)))
         lab.append(r_lab + [IGNORE_INDEX] * k)
-    batch = {"input_ids": torch.tensor(ids), "position_ids": torch.tensor(pos),
-             "labels": torch.tensor(lab)}
+    batch = {
+        "input_ids": torch.tensor(ids),
+        "position_ids": torch.tensor(pos),
+        "labels": torch.tensor(lab),
+    }
     if varlen:
         cu = torch.tensor([0] + docs, dtype=torch.int32).cumsum(0, dtype=torch.int32)
-        batch.update(cu_seq_lens_q=cu, cu_seq_lens_k=cu, max_length_q=max(docs),
-                     max_length_k=max(docs))
+        batch.update(
+            cu_seq_lens_q=cu, cu_seq_lens_k=cu, max_length_q=max(docs), max_length_k=max(docs)
+        )
     return batch
 
 

@@ -19,8 +19,17 @@ from metamath.train.config import TrainConfig
 
 _DTYPES = {"float32": "float32", "bfloat16": "bfloat16", "float16": "float16", "auto": "auto"}
 # Dense bf16 peak TFLOP/s for MFU (vendor data sheets), matched against the device name.
-PEAK_TFLOPS = {"H200": 989.0, "H100": 989.0, "H800": 989.0, "A100": 312.0, "A800": 312.0,
-               "L40S": 362.0, "A10G": 70.0, "4090": 165.0, "B200": 2250.0}
+PEAK_TFLOPS = {
+    "H200": 989.0,
+    "H100": 989.0,
+    "H800": 989.0,
+    "A100": 312.0,
+    "A800": 312.0,
+    "L40S": 362.0,
+    "A10G": 70.0,
+    "4090": 165.0,
+    "B200": 2250.0,
+}
 
 
 def pick_attention(name: str, device_type: str, model_config: Any = None) -> str:
@@ -49,7 +58,9 @@ def pick_attention(name: str, device_type: str, model_config: Any = None) -> str
         return attention.register()
     logging.getLogger(__name__).warning(
         "attn_implementation=auto: PyTorch's varlen flash kernel is not usable (%s); packed rows "
-        "use SDPA with a block-diagonal mask, which is slower", why)
+        "use SDPA with a block-diagonal mask, which is slower",
+        why,
+    )
     return "sdpa"
 
 
@@ -77,8 +88,11 @@ def _apply_liger(model: Any) -> None:
 
     from liger_kernel.transformers import _apply_liger_kernel_to_instance
 
-    mods = {n: m for n, m in list(sys.modules.items())
-            if n.startswith("transformers.models.") and m is not None}
+    mods = {
+        n: m
+        for n, m in list(sys.modules.items())
+        if n.startswith("transformers.models.") and m is not None
+    }
     before = {n: dict(vars(m)) for n, m in mods.items()}
     _apply_liger_kernel_to_instance(model=model, rope=False)
     for n, m in mods.items():
@@ -93,8 +107,10 @@ def load_tokenizer(cfg: TrainConfig) -> Any:
     check_model_ref(cfg.model)
     tok = AutoTokenizer.from_pretrained(cfg.model)
     if tok.eos_token is None:
-        raise ValueError(f"model={cfg.model}: its tokenizer has no EOS token, which training "
-                         "needs to teach the model to stop")
+        raise ValueError(
+            f"model={cfg.model}: its tokenizer has no EOS token, which training "
+            "needs to teach the model to stop"
+        )
     if tok.pad_token is None:
         # Padding positions are masked (attention 0, label -100), so any id will do; reusing EOS
         # keeps the vocabulary (and the embedding matrix) unchanged, unlike the original's
@@ -110,8 +126,9 @@ def load_model(cfg: TrainConfig, device_type: str, init_device: Any = None) -> A
     from transformers import AutoConfig, AutoModelForCausalLM
 
     config = AutoConfig.from_pretrained(cfg.model)
-    kw: dict[str, Any] = {"attn_implementation": pick_attention(
-        cfg.attn_implementation, device_type, config)}
+    kw: dict[str, Any] = {
+        "attn_implementation": pick_attention(cfg.attn_implementation, device_type, config)
+    }
     dtype = _DTYPES[cfg.model_dtype]
     kw["dtype"] = dtype if dtype == "auto" else getattr(torch, dtype)
     if cfg.lora.quantize_4bit:
@@ -132,17 +149,20 @@ def load_model(cfg: TrainConfig, device_type: str, init_device: Any = None) -> A
     elif _liger_wanted(cfg, device_type):  # wanted but not applied: compile is on
         logging.getLogger(__name__).warning(
             "compile=true: Liger kernels are not used (TorchDynamo cannot trace them); "
-            "compile=false uses them")
+            "compile=false uses them"
+        )
     if cfg.lora.enabled:
         model = _add_lora(model, cfg)
     if cfg.gradient_checkpointing:
         # newer transformers name it activation_checkpointing_enable (the old name warns)
         if hasattr(model, "activation_checkpointing_enable"):
             model.activation_checkpointing_enable(
-                activation_checkpointing_kwargs={"use_reentrant": False})
+                activation_checkpointing_kwargs={"use_reentrant": False}
+            )
         else:
             model.gradient_checkpointing_enable(
-                gradient_checkpointing_kwargs={"use_reentrant": False})
+                gradient_checkpointing_kwargs={"use_reentrant": False}
+            )
         if cfg.lora.enabled:
             model.enable_input_require_grads()
     return model
@@ -150,17 +170,22 @@ def load_model(cfg: TrainConfig, device_type: str, init_device: Any = None) -> A
 
 def _bnb_config() -> Any:
     if importlib.util.find_spec("bitsandbytes") is None:
-        raise RuntimeError("lora.quantize_4bit=true (QLoRA) needs bitsandbytes and a CUDA GPU: "
-                           "pip install bitsandbytes")
+        raise RuntimeError(
+            "lora.quantize_4bit=true (QLoRA) needs bitsandbytes and a CUDA GPU: "
+            "pip install bitsandbytes"
+        )
     import torch
     from transformers import BitsAndBytesConfig
 
     # QLoRA defaults (Dettmers et al. 2023): NF4, double quantisation, bf16 compute; storage in
     # bf16 so FSDP can shard the quantised weights alongside bf16 ones.
-    return BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4",
-                              bnb_4bit_use_double_quant=True,
-                              bnb_4bit_compute_dtype=torch.bfloat16,
-                              bnb_4bit_quant_storage=torch.bfloat16)
+    return BitsAndBytesConfig(
+        load_in_4bit=True,
+        bnb_4bit_quant_type="nf4",
+        bnb_4bit_use_double_quant=True,
+        bnb_4bit_compute_dtype=torch.bfloat16,
+        bnb_4bit_quant_storage=torch.bfloat16,
+    )
 
 
 def _add_lora(model: Any, cfg: TrainConfig) -> Any:
@@ -168,14 +193,22 @@ def _add_lora(model: Any, cfg: TrainConfig) -> Any:
 
     if cfg.lora.quantize_4bit:
         model = prepare_model_for_kbit_training(
-            model, use_gradient_checkpointing=cfg.gradient_checkpointing)
+            model, use_gradient_checkpointing=cfg.gradient_checkpointing
+        )
     names = {n.rsplit(".", 1)[-1] for n, _ in model.named_modules()}
     missing = [t for t in cfg.lora.target_modules if t not in names]
     if missing:
-        raise ValueError(f"lora.target_modules: {missing} not found in {cfg.model}; "
-                         f"linear layers it has include {sorted(n for n in names if 'proj' in n)}")
-    lc = LoraConfig(r=cfg.lora.r, lora_alpha=cfg.lora.alpha, lora_dropout=cfg.lora.dropout,
-                    target_modules=list(cfg.lora.target_modules), task_type="CAUSAL_LM")
+        raise ValueError(
+            f"lora.target_modules: {missing} not found in {cfg.model}; "
+            f"linear layers it has include {sorted(n for n in names if 'proj' in n)}"
+        )
+    lc = LoraConfig(
+        r=cfg.lora.r,
+        lora_alpha=cfg.lora.alpha,
+        lora_dropout=cfg.lora.dropout,
+        target_modules=list(cfg.lora.target_modules),
+        task_type="CAUSAL_LM",
+    )
     return get_peft_model(model, lc)
 
 
@@ -194,8 +227,9 @@ def peak_flops(device: Any, override_tflops: float = 0.0) -> float | None:
     return None
 
 
-def save_final(accelerator: Any, model: Any, tok: Any, cfg: TrainConfig, run_dir: Path,
-               merge: bool = True) -> dict:
+def save_final(
+    accelerator: Any, model: Any, tok: Any, cfg: TrainConfig, run_dir: Path, merge: bool = True
+) -> dict:
     """Hugging Face format: run_dir/model (full fine-tune, or LoRA merged on request) and
     run_dir/adapter (LoRA). merge=False skips the LoRA merge (checkpoints). Returns the paths
     written."""
@@ -207,8 +241,9 @@ def save_final(accelerator: Any, model: Any, tok: Any, cfg: TrainConfig, run_dir
     if state is not None and cfg.compile:
         # regional compilation wraps each block in an OptimizedModule: its "_orig_mod." prefix
         # is not part of the model's own parameter names
-        state = {k.replace("._orig_mod.", ".").removeprefix("_orig_mod."): v
-                 for k, v in state.items()}
+        state = {
+            k.replace("._orig_mod.", ".").removeprefix("_orig_mod."): v for k, v in state.items()
+        }
     if cfg.lora.enabled:
         adapter = run_dir / "adapter"
         unwrapped.save_pretrained(adapter, state_dict=state)

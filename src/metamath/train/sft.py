@@ -50,15 +50,20 @@ class StepPlan:
         self.data, self.cfg, self.world = data, cfg, world
         g, m = cfg.global_batch_size, cfg.micro_batch_size
         if g % (m * world):
-            raise ValueError(f"global_batch_size={g} must be a multiple of micro_batch_size={m} "
-                             f"x {world} process(es); e.g. global_batch_size={m * world * max(1, g // (m * world))}")
+            raise ValueError(
+                f"global_batch_size={g} must be a multiple of micro_batch_size={m} "
+                f"x {world} process(es); e.g. global_batch_size={m * world * max(1, g // (m * world))}"
+            )
         self.grad_accum = g // (m * world)
         self.steps_per_epoch = len(data) // g
         if self.steps_per_epoch == 0:
-            raise ValueError(f"only {len(data)} training examples, fewer than "
-                             f"global_batch_size={g}; lower global_batch_size")
-        self.total = cfg.max_steps if cfg.max_steps > 0 else math.ceil(
-            cfg.epochs * self.steps_per_epoch)
+            raise ValueError(
+                f"only {len(data)} training examples, fewer than "
+                f"global_batch_size={g}; lower global_batch_size"
+            )
+        self.total = (
+            cfg.max_steps if cfg.max_steps > 0 else math.ceil(cfg.epochs * self.steps_per_epoch)
+        )
         self._perm: dict[int, Any] = {}
 
     def examples(self, step: int) -> list[int]:
@@ -66,10 +71,13 @@ class StepPlan:
         partial batch of an epoch is left out (a new shuffle next epoch)."""
         epoch, i = divmod(step, self.steps_per_epoch)
         if epoch not in self._perm:
-            self._perm = {epoch: self._np.random.default_rng(
-                self.cfg.seed + epoch).permutation(len(self.data))}
+            self._perm = {
+                epoch: self._np.random.default_rng(self.cfg.seed + epoch).permutation(
+                    len(self.data)
+                )
+            }
         g = self.cfg.global_batch_size
-        idx = [int(x) for x in self._perm[epoch][i * g:(i + 1) * g]]
+        idx = [int(x) for x in self._perm[epoch][i * g : (i + 1) * g]]
         if not self.cfg.packing and self.cfg.group_by_length:
             # Similar lengths in a micro-batch waste less padding; the step's loss is a token
             # mean over the whole global batch, so the order inside it changes nothing else.
@@ -81,8 +89,8 @@ class StepPlan:
         (all processes)."""
         idx = self.examples(step)
         m = self.cfg.micro_batch_size
-        chunks = [idx[k:k + m] for k in range(0, len(idx), m)]
-        mine = chunks[rank::self.world]
+        chunks = [idx[k : k + m] for k in range(0, len(idx), m)]
+        mine = chunks[rank :: self.world]
         d = self.data
         targets = sum(n_targets(d.ids[j], d.prompt_lens[j]) for j in idx)
         tokens = sum(len(d.ids[j]) for j in idx)
@@ -90,8 +98,14 @@ class StepPlan:
 
 
 def _latest_checkpoint(run_dir: Path) -> Path | None:
-    cks = sorted((p for p in (run_dir / "checkpoints").glob("step-*")
-                  if (p / "trainer_state.json").exists()), key=lambda p: int(p.name[5:]))
+    cks = sorted(
+        (
+            p
+            for p in (run_dir / "checkpoints").glob("step-*")
+            if (p / "trainer_state.json").exists()
+        ),
+        key=lambda p: int(p.name[5:]),
+    )
     return cks[-1] if cks else None
 
 
@@ -101,11 +115,18 @@ def _optimizer(model: Any, cfg: TrainConfig, device_type: str) -> Any:
     params = [p for p in model.parameters() if p.requires_grad]
     decay = [p for p in params if p.ndim >= 2]  # no decay on biases and norms (HF convention)
     rest = [p for p in params if p.ndim < 2]
-    groups = [{"params": decay, "weight_decay": cfg.weight_decay},
-              {"params": rest, "weight_decay": 0.0}]
+    groups = [
+        {"params": decay, "weight_decay": cfg.weight_decay},
+        {"params": rest, "weight_decay": 0.0},
+    ]
     fused = cfg.fused_optimizer and device_type == "cuda"
-    return torch.optim.AdamW(groups, lr=cfg.lr, betas=(cfg.adam_beta1, cfg.adam_beta2),
-                             eps=cfg.adam_eps, fused=fused or None)
+    return torch.optim.AdamW(
+        groups,
+        lr=cfg.lr,
+        betas=(cfg.adam_beta1, cfg.adam_beta2),
+        eps=cfg.adam_eps,
+        fused=fused or None,
+    )
 
 
 def run_train(cfg: TrainConfig, run_dir: str | Path) -> dict[str, Any]:
@@ -133,8 +154,11 @@ def run_train(cfg: TrainConfig, run_dir: str | Path) -> dict[str, Any]:
     done = _finished(run_dir, cfg)
     if done is not None:  # re-running a finished run (resume=auto) trains nothing again
         return done
-    ckpt = _latest_checkpoint(run_dir) if cfg.resume == "auto" else (
-        Path(cfg.resume) if cfg.resume else None)
+    ckpt = (
+        _latest_checkpoint(run_dir)
+        if cfg.resume == "auto"
+        else (Path(cfg.resume) if cfg.resume else None)
+    )
     if ckpt is not None:
         if not (ckpt / "trainer_state.json").exists():
             raise FileNotFoundError(f"resume={ckpt}: not a checkpoint (no trainer_state.json)")
@@ -146,11 +170,18 @@ def run_train(cfg: TrainConfig, run_dir: str | Path) -> dict[str, Any]:
     plan = StepPlan(data, cfg, world)
     accelerator = Accelerator(
         gradient_accumulation_plugin=GradientAccumulationPlugin(
-            num_steps=plan.grad_accum, sync_with_dataloader=False),
+            num_steps=plan.grad_accum, sync_with_dataloader=False
+        ),
         mixed_precision=cfg.mixed_precision if device_type == "cuda" else "no",
-        log_with=cfg.report_to or None, project_dir=str(run_dir), cpu=cpu,
-        dynamo_plugin=TorchDynamoPlugin(backend="inductor", use_regional_compilation=True,
-                                        dynamic=True) if cfg.compile else None)
+        log_with=cfg.report_to or None,
+        project_dir=str(run_dir),
+        cpu=cpu,
+        dynamo_plugin=TorchDynamoPlugin(
+            backend="inductor", use_regional_compilation=True, dynamic=True
+        )
+        if cfg.compile
+        else None,
+    )
     main = accelerator.is_main_process
     if main:
         run_dir.mkdir(parents=True, exist_ok=True)
@@ -169,16 +200,21 @@ def run_train(cfg: TrainConfig, run_dir: str | Path) -> dict[str, Any]:
         ds.deepspeed_config["train_micro_batch_size_per_gpu"] = cfg.micro_batch_size
         if ds.deepspeed_config.get("gradient_clipping", "auto") == "auto":
             ds.deepspeed_config["gradient_clipping"] = cfg.max_grad_norm
-    if cfg.eval.tasks and accelerator.distributed_type in (DistributedType.FSDP,
-                                                           DistributedType.DEEPSPEED):
-        raise ValueError("eval.tasks generates with the whole model on one process, which "
-                         "FSDP/DeepSpeed shard; leave eval.tasks empty, set "
-                         "save_hf_checkpoints=true and evaluate checkpoints/step-N/model with "
-                         "`metamath eval`")
+    if cfg.eval.tasks and accelerator.distributed_type in (
+        DistributedType.FSDP,
+        DistributedType.DEEPSPEED,
+    ):
+        raise ValueError(
+            "eval.tasks generates with the whole model on one process, which "
+            "FSDP/DeepSpeed shard; leave eval.tasks empty, set "
+            "save_hf_checkpoints=true and evaluate checkpoints/step-N/model with "
+            "`metamath eval`"
+        )
     model, optimizer = accelerator.prepare(model, optimizer)
     warmup = cfg.warmup_steps if cfg.warmup_steps >= 0 else math.ceil(cfg.warmup_ratio * plan.total)
-    scheduler = get_scheduler(cfg.scheduler, optimizer.optimizer, num_warmup_steps=warmup,
-                              num_training_steps=plan.total)
+    scheduler = get_scheduler(
+        cfg.scheduler, optimizer.optimizer, num_warmup_steps=warmup, num_training_steps=plan.total
+    )
     accelerator.register_for_checkpointing(scheduler)
 
     start = 0
@@ -190,8 +226,10 @@ def run_train(cfg: TrainConfig, run_dir: str | Path) -> dict[str, Any]:
     if main:
         write_jsonl(metrics_path, kept)  # a resumed run continues the log from its checkpoint
     if cfg.report_to:
-        accelerator.init_trackers("metamath-train", config={
-            k: v for k, v in vars(cfg).items() if isinstance(v, (int, float, str, bool))})
+        accelerator.init_trackers(
+            "metamath-train",
+            config={k: v for k, v in vars(cfg).items() if isinstance(v, (int, float, str, bool))},
+        )
 
     peak = peak_flops(accelerator.device, cfg.peak_tflops)
     attn = str(getattr(accelerator.unwrap_model(model).config, "_attn_implementation", ""))
@@ -202,15 +240,21 @@ def run_train(cfg: TrainConfig, run_dir: str | Path) -> dict[str, Any]:
     pad_id = tok.pad_token_id
     losses: list[float] = []
     # a resumed run keeps the validation and evaluation points logged before its checkpoint
-    val_losses: list[list[float]] = [[r["step"], r["val_loss"]] for r in kept
-                                     if r.get("val_loss") is not None]
+    val_losses: list[list[float]] = [
+        [r["step"], r["val_loss"]] for r in kept if r.get("val_loss") is not None
+    ]
     evals: list[list[Any]] = [[r["step"], _eval_accs(r)] for r in kept if _eval_accs(r)]
 
     def collate(ex: list[tuple[Any, int]]) -> dict[str, Any]:
-        batch = (collate_packed(ex, pad_id, row_tokens, varlen) if cfg.packing
-                 else collate_padded(ex, pad_id))
-        return {k: v.to(accelerator.device, non_blocking=True) if hasattr(v, "to") else v
-                for k, v in batch.items()}
+        batch = (
+            collate_packed(ex, pad_id, row_tokens, varlen)
+            if cfg.packing
+            else collate_padded(ex, pad_id)
+        )
+        return {
+            k: v.to(accelerator.device, non_blocking=True) if hasattr(v, "to") else v
+            for k, v in batch.items()
+        }
 
     writer = JsonlWriter(metrics_path) if main else None
     bar = tqdm(total=plan.total, initial=start, desc="train", unit="step", disable=not main)
@@ -243,11 +287,17 @@ def run_train(cfg: TrainConfig, run_dir: str | Path) -> dict[str, Any]:
         tok_total += tokens
         time_total += dt
         tps = tokens / dt
-        row = {"step": step + 1, "epoch": round((step + 1) / plan.steps_per_epoch, 4),
-               "loss": loss, "lr": lr, "tokens": tokens, "tokens_per_s": round(tps, 1),
-               "mfu": round(6 * n_params * tps / (peak * world), 4) if peak else None,
-               "grad_norm": float(grad_norm) if grad_norm is not None else None,
-               "elapsed_s": round(time.perf_counter() - t_start, 2)}
+        row = {
+            "step": step + 1,
+            "epoch": round((step + 1) / plan.steps_per_epoch, 4),
+            "loss": loss,
+            "lr": lr,
+            "tokens": tokens,
+            "tokens_per_s": round(tps, 1),
+            "mfu": round(6 * n_params * tps / (peak * world), 4) if peak else None,
+            "grad_norm": float(grad_norm) if grad_norm is not None else None,
+            "elapsed_s": round(time.perf_counter() - t_start, 2),
+        }
         last = step + 1 == plan.total
         if val is not None and _due(step + 1, cfg.val_steps, last):
             row["val_loss"] = validation_loss(model, val, cfg, accelerator, collate)
@@ -261,31 +311,50 @@ def run_train(cfg: TrainConfig, run_dir: str | Path) -> dict[str, Any]:
         if cfg.report_to:
             accelerator.log({k: v for k, v in row.items() if v is not None}, step=step + 1)
         bar.update(1)
-        bar.set_postfix(loss=f"{loss:.4f}", tok_s=f"{tps:,.0f}", **(
-            {"val": f"{val_losses[-1][1]:.4f}"} if val_losses else {}), **(
-            {"acc": " ".join(f"{v:.3f}" for v in evals[-1][1].values())} if evals else {}))
+        bar.set_postfix(
+            loss=f"{loss:.4f}",
+            tok_s=f"{tps:,.0f}",
+            **({"val": f"{val_losses[-1][1]:.4f}"} if val_losses else {}),
+            **({"acc": " ".join(f"{v:.3f}" for v in evals[-1][1].values())} if evals else {}),
+        )
         if cfg.save_steps > 0 and (step + 1) % cfg.save_steps == 0 and step + 1 < plan.total:
-            hf = (lambda d: save_final(accelerator, model, tok, cfg, d, merge=False)
-                  ) if cfg.save_hf_checkpoints else None
+            hf = (
+                (lambda d: save_final(accelerator, model, tok, cfg, d, merge=False))
+                if cfg.save_hf_checkpoints
+                else None
+            )
             _save_checkpoint(accelerator, run_dir, step + 1, cfg, hf)
     bar.close()
     if writer:
         writer.close()
     paths = save_final(accelerator, model, tok, cfg, run_dir) if cfg.save_model else {}
     tps = tok_total / time_total if time_total else None
-    stats = {"model": cfg.model, "steps": plan.total, "resumed_from_step": start,
-             "global_batch_size": cfg.global_batch_size, "grad_accum": plan.grad_accum,
-             "processes": world, "distributed": str(accelerator.distributed_type).split(".")[-1],
-             "attention": "varlen" if attn == attention.NAME else attn,
-             "liger": liger_applies(cfg, device_type), "compiled": cfg.compile,
-             "params": n_params, "final_loss": losses[-1] if losses else None,
-             "val_size": len(val) if val is not None else 0,
-             "val_loss": val_losses[-1][1] if val_losses else None, "val_losses": val_losses,
-             "evals": evals,
-             "tokens_per_s": round(tps, 1) if tps else None,
-             "mfu": round(6 * n_params * tps / (peak * world), 4) if (peak and tps) else None,
-             "wall_s": round(time.perf_counter() - t_start, 2), "data": data.report, **paths,
-             "losses": losses, "completed": True, "config": to_dict(cfg)}
+    stats = {
+        "model": cfg.model,
+        "steps": plan.total,
+        "resumed_from_step": start,
+        "global_batch_size": cfg.global_batch_size,
+        "grad_accum": plan.grad_accum,
+        "processes": world,
+        "distributed": str(accelerator.distributed_type).split(".")[-1],
+        "attention": "varlen" if attn == attention.NAME else attn,
+        "liger": liger_applies(cfg, device_type),
+        "compiled": cfg.compile,
+        "params": n_params,
+        "final_loss": losses[-1] if losses else None,
+        "val_size": len(val) if val is not None else 0,
+        "val_loss": val_losses[-1][1] if val_losses else None,
+        "val_losses": val_losses,
+        "evals": evals,
+        "tokens_per_s": round(tps, 1) if tps else None,
+        "mfu": round(6 * n_params * tps / (peak * world), 4) if (peak and tps) else None,
+        "wall_s": round(time.perf_counter() - t_start, 2),
+        "data": data.report,
+        **paths,
+        "losses": losses,
+        "completed": True,
+        "config": to_dict(cfg),
+    }
     if main:
         write_json(run_dir / "stats.json", stats)
         write_report(run_dir, stats, summary(data.report))
@@ -305,8 +374,9 @@ def _eval_accs(row: dict[str, Any]) -> dict[str, float]:
     return {k[5:]: v for k, v in row.items() if k.startswith("eval_")}
 
 
-def validation_loss(model: Any, val: TrainData, cfg: TrainConfig, accelerator: Any,
-                    collate: Any) -> float:
+def validation_loss(
+    model: Any, val: TrainData, cfg: TrainConfig, accelerator: Any, collate: Any
+) -> float:
     """Mean NLL per response+EOS token over the held-out examples (all processes together).
 
     Every process runs the same number of forward passes (FSDP/ZeRO-3 gather weights
@@ -332,8 +402,9 @@ def validation_loss(model: Any, val: TrainData, cfg: TrainConfig, accelerator: A
     return (total[0] / total[1]).item()
 
 
-def evaluate_now(model: Any, tok: Any, cfg: TrainConfig, accelerator: Any, run_dir: Path,
-                 step: int) -> dict[str, float]:
+def evaluate_now(
+    model: Any, tok: Any, cfg: TrainConfig, accelerator: Any, run_dir: Path, step: int
+) -> dict[str, float]:
     """Accuracy of the live model on cfg.eval.tasks (main process; the others wait), with the
     evaluator's prompt and grader; the full run (samples.jsonl, report) goes to
     run_dir/evals/step-N. Returns {task: accuracy} on the main process, {} elsewhere."""
@@ -349,13 +420,21 @@ def evaluate_now(model: Any, tok: Any, cfg: TrainConfig, accelerator: Any, run_d
         if prev == attention.NAME:  # a training-only kernel: no KV cache, no padding mask
             net.set_attn_implementation("sdpa")
         # the prompt the model trains with; the released code's own eval prompt for "original"
-        prompt_style, alpaca_style = {"metamath": ("alpaca", "metamath"),
-                                      "original": ("alpaca", "original_eval"),
-                                      "chat": ("chat", "metamath")}[cfg.prompt_style]
-        ecfg = EvalConfig(model=f"{cfg.model} (step {step})", tasks=list(cfg.eval.tasks),
-                          limit=cfg.eval.limit, data_path=cfg.eval.data_path,
-                          prompt_style=prompt_style, alpaca_style=alpaca_style, cache=False,
-                          report_examples=3)
+        prompt_style, alpaca_style = {
+            "metamath": ("alpaca", "metamath"),
+            "original": ("alpaca", "original_eval"),
+            "chat": ("chat", "metamath"),
+        }[cfg.prompt_style]
+        ecfg = EvalConfig(
+            model=f"{cfg.model} (step {step})",
+            tasks=list(cfg.eval.tasks),
+            limit=cfg.eval.limit,
+            data_path=cfg.eval.data_path,
+            prompt_style=prompt_style,
+            alpaca_style=alpaca_style,
+            cache=False,
+            report_examples=3,
+        )
         ecfg.decoding.max_tokens = cfg.eval.max_tokens
         opts: dict[str, Any] = {"static_cache": False, "compile": False, "progress": False}
         if cfg.eval.batch_size:
@@ -364,10 +443,13 @@ def evaluate_now(model: Any, tok: Any, cfg: TrainConfig, accelerator: Any, run_d
         try:
             llm = HFLLM.from_objects(net, tok, name=ecfg.model, **opts)
             # the training RNG stream (dropout) continues as if no evaluation had run
-            with torch.random.fork_rng(devices=[accelerator.device] if cuda else []), (
-                    accelerator.autocast() if cuda else nullcontext()):
-                res = run_eval(ecfg, run_dir / "evals" / f"step-{step:07d}", llm=llm,
-                               progress=False)
+            with (
+                torch.random.fork_rng(devices=[accelerator.device] if cuda else []),
+                accelerator.autocast() if cuda else nullcontext(),
+            ):
+                res = run_eval(
+                    ecfg, run_dir / "evals" / f"step-{step:07d}", llm=llm, progress=False
+                )
         finally:
             if prev == attention.NAME:
                 net.set_attn_implementation(prev)
@@ -380,10 +462,28 @@ def evaluate_now(model: Any, tok: Any, cfg: TrainConfig, accelerator: Any, run_d
 # What a checkpoint's training depends on: resuming it under other values would silently mix
 # two runs. Layout-only keys (micro_batch_size, packing, attention, compile, logging, saving,
 # evaluation) may change; max_steps/epochs may change (the schedule follows the new total).
-_RESUME_KEYS = ("model", "model_init", "data", "prompt_style", "max_length", "over_length",
-                "global_batch_size", "lr", "weight_decay", "adam_beta1", "adam_beta2",
-                "adam_eps", "max_grad_norm", "warmup_ratio", "warmup_steps", "scheduler",
-                "model_dtype", "lora", "seed", "val_size")
+_RESUME_KEYS = (
+    "model",
+    "model_init",
+    "data",
+    "prompt_style",
+    "max_length",
+    "over_length",
+    "global_batch_size",
+    "lr",
+    "weight_decay",
+    "adam_beta1",
+    "adam_beta2",
+    "adam_eps",
+    "max_grad_norm",
+    "warmup_ratio",
+    "warmup_steps",
+    "scheduler",
+    "model_dtype",
+    "lora",
+    "seed",
+    "val_size",
+)
 
 
 def _check_resume(ckpt: Path, cfg: TrainConfig, run_dir: Path, explicit: bool) -> None:
@@ -405,12 +505,17 @@ def _check_resume(ckpt: Path, cfg: TrainConfig, run_dir: Path, explicit: bool) -
             raise ValueError(
                 f"{run_dir} holds a checkpoint ({ckpt.name}) trained with other settings "
                 f"({detail}). Use a new --run-dir; or resume='' to start over in this one; or "
-                f"resume={ckpt} to continue from it with the new settings on purpose")
+                f"resume={ckpt} to continue from it with the new settings on purpose"
+            )
         log.warning("resume=%s: continuing with changed settings (%s)", ckpt, detail)
     for k in ("max_steps", "epochs"):
         if old.get(k) != new.get(k):
-            log.warning("resume: %s changed %r -> %r; the learning-rate schedule follows the "
-                        "new total", k, old.get(k), new.get(k))
+            log.warning(
+                "resume: %s changed %r -> %r; the learning-rate schedule follows the new total",
+                k,
+                old.get(k),
+                new.get(k),
+            )
 
 
 def _config_json(cfg: TrainConfig) -> dict[str, Any]:
@@ -449,8 +554,9 @@ def _rows(path: Path) -> list[dict[str, Any]]:
     return read_metrics(path)
 
 
-def _save_checkpoint(accelerator: Any, run_dir: Path, step: int, cfg: TrainConfig,
-                     hf: Any = None) -> None:
+def _save_checkpoint(
+    accelerator: Any, run_dir: Path, step: int, cfg: TrainConfig, hf: Any = None
+) -> None:
     """accelerate's full state (model/optimizer shards, scheduler, RNG) + our step; the
     trainer_state.json written last marks the checkpoint complete. hf(dir): also write the
     model in Hugging Face format there (model/ or adapter/), for `metamath eval`."""
@@ -463,6 +569,6 @@ def _save_checkpoint(accelerator: Any, run_dir: Path, step: int, cfg: TrainConfi
         write_json(d / "trainer_state.json", {"step": step, "config": _config_json(cfg)})
         keep = cfg.keep_checkpoints
         done = sorted((p for p in d.parent.glob("step-*") if p != d), key=lambda p: p.name)
-        for old in done[:max(0, len(done) - max(keep, 1) + 1)]:
+        for old in done[: max(0, len(done) - max(keep, 1) + 1)]:
             shutil.rmtree(old, ignore_errors=True)
     accelerator.wait_for_everyone()
