@@ -3,12 +3,16 @@
     stats = assemble(cfg, [run_dir / "work"], run_dir)     # several work dirs = a shard merge
 
 Steps (method reference 1.7; none of them is in the original repository): keep correct samples;
-drop exact (query, response) duplicates, queries that overlap a test set, and near-duplicate
-responses of the same query; cap rows per (seed question, type); subsample each type to its
-target with a seeded hash priority; write the answer line in MetaMathQA form. Two streaming
+drop exact (query, response) duplicates, queries that overlap a test set (a shared word n-gram,
+or a paraphrase: minhash.py), and near-duplicate responses of the same query (both in sample
+order, so the first samples of a question are the ones kept); keep the first `target` of a
+budgeted question (budget.py; the rest: over_budget); cap rows per (seed question, type);
+subsample each type to its target with a seeded hash priority; write the answer line in
+MetaMathQA form. Two streaming
 passes over the candidate files: the first keeps a small tuple per correct row (no text), the
 second reads the chosen rows back by file offset in (type, id) order, so the output does not
-depend on the order the rows were written in (resumed and sharded runs give the same file).
+depend on the order the rows were written in (resumed and sharded runs give the same file;
+rejected.jsonl too: its rows are ordered by a hash of the question, then sample index).
 Memory: about 50 bytes per correct row in flat arrays (see Table), never the text.
 """
 
@@ -22,26 +26,31 @@ from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
 
+from metamath.augment.budget import budget_targets, budgeted, sample_index
 from metamath.augment.config import AugmentConfig
-from metamath.augment.decontaminate import NgramIndex
+from metamath.augment.coverage import Items, card_section, coverage_stats
+from metamath.augment.decontaminate import load_indices
 from metamath.augment.dedup import exact_key, near_duplicates, shingles
 from metamath.augment.filter import format_response
 from metamath.augment.generate import FILES
+from metamath.augment.minhash import SHINGLE
 from metamath.augment.report import build_stats, write_card
-from metamath.io import read_jsonl, write_json
+from metamath.augment.vote import DECISIONS
+from metamath.io import atomic_write_text, read_jsonl, write_json
 from metamath.records import TYPES
 
 _TYPE_ORDER = {t: i for i, t in enumerate(TYPES)}
 
 
 # Why the assembly reason codes: one byte per row instead of a dict entry per dropped row.
-KEEP, DUPLICATE, CONTAMINATED, NEAR_DUPLICATE, SEED_CAP, OVER_TARGET = range(6)
+KEEP, DUPLICATE, CONTAMINATED, NEAR_DUPLICATE, SEED_CAP, OVER_TARGET, OVER_BUDGET = range(7)
 REASON = {
     DUPLICATE: "duplicate",
     CONTAMINATED: "contaminated",
     NEAR_DUPLICATE: "near_duplicate",
     SEED_CAP: "seed_cap",
     OVER_TARGET: "over_target",
+    OVER_BUDGET: "over_budget",
 }
 
 
@@ -54,21 +63,32 @@ class Table:
 
     def __init__(self) -> None:
         self.idh, self.gkey, self.prio, self.loc, self.ekey = (array("Q") for _ in range(5))
-        self.seed = array("I")
+        self.seed, self.item, self.sidx = array("I"), array("I"), array("I")
         self.type = bytearray()
         self.seed_names: list[str] = []
         self.type_names: list[str] = []
         self._codes: dict[str, int] = {}
         self.code = bytearray()
         self.detail: dict[int, int | str] = {}  # row -> kept duplicate's row / test problem id
+        self.qkey_of: dict[int, int] = {}  # contaminated row -> its query hash
 
     def __len__(self) -> int:
         return len(self.idh)
 
     def add(
-        self, rid: str, type_: str, seed: str, qkey: int, loc: int, ekey: int, salt: int
+        self,
+        rid: str,
+        type_: str,
+        seed: str,
+        qkey: int,
+        loc: int,
+        ekey: int,
+        salt: int,
+        item: int = 0,
     ) -> None:
         self.idh.append(_h64(rid))
+        self.item.append(item)
+        self.sidx.append(sample_index(rid))
         self.prio.append(_h64(f"{salt}/{rid}"))
         self.type.append(self._type_code(type_))
         self.seed.append(self._seed_code(seed))
@@ -143,21 +163,63 @@ def _read_at(files: list[Path], handles: dict, loc: int) -> dict:
     return json.loads(f.readline())
 
 
+class _Contamination:
+    """Each distinct query checked once: the n-gram rule, then the paraphrase (MinHash) rule."""
+
+    def __init__(self, cfg: AugmentConfig):
+        self.ngram, self.near, self.missing = (
+            load_indices(
+                cfg.decontam_sets,
+                cfg.decontam_ngram,
+                cfg.minhash_threshold if cfg.decontam_minhash else None,
+            )
+            if cfg.decontaminate
+            else (None, None, {})
+        )
+        self.seen: dict[int, tuple[str, str, float] | None] = {}  # query hash -> hit
+
+    def check(self, qk: int, query: str) -> tuple[str, str, float] | None:
+        """(test id, rule, similarity) or None."""
+        if self.ngram is None:
+            return None
+        if qk not in self.seen:
+            hit = self.ngram.match(query)
+            if hit:
+                self.seen[qk] = (hit, "ngram", 1.0)
+            else:
+                near = self.near.match(query) if self.near is not None else None
+                self.seen[qk] = (near[0], "minhash", near[1]) if near else None
+        return self.seen[qk]
+
+    def stats(self, t: Table) -> dict:
+        rules: Counter = Counter()
+        for i, code in enumerate(t.code):
+            if code == CONTAMINATED:
+                rules[self.seen[t.qkey_of[i]][1]] += 1
+        out: dict = {"removed_by_rule": {"ngram": rules["ngram"], "minhash": rules["minhash"]}}
+        if self.near is not None:
+            out["minhash"] = {
+                "shingle": SHINGLE,
+                "threshold": self.near.threshold,
+                "indexed": len(self.near),
+            }
+        return out
+
+
 def assemble(
     cfg: AugmentConfig, work_dirs: list[Path], run_dir: Path, extra: dict[str, Any] | None = None
 ) -> dict:
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     files = [Path(w) / FILES["solve"] for w in work_dirs if (Path(w) / FILES["solve"]).exists()]
-    index, missing = (
-        NgramIndex.load(cfg.decontam_sets, cfg.decontam_ngram) if cfg.decontaminate else (None, {})
-    )
+    contam = _Contamination(cfg)
     t = Table()
+    items = Items()
     many = len(files) > 1
     seen_ids: set[str] = set()  # only for a merge: the same row in two runs counts once
-    contam_cache: dict[int, str | None] = {}
     tally: dict[str, Counter] = defaultdict(Counter)  # technique -> samples, reject reasons
     bad = array("Q")  # packed file positions of the rows the grader rejected
+    bad_key = array("Q")  # ... and their order key (see _order_key)
     near = cfg.near_dup_threshold < 1.0
     for fi, path in enumerate(files):
         for off, r in _lines(path):
@@ -166,10 +228,14 @@ def assemble(
                     continue
                 seen_ids.add(r["id"])
             tally[r["technique"]]["samples"] += 1
+            ic = items.code(r)
+            items.samples[ic] += 1
             if not r.get("correct"):
                 tally[r["technique"]][r["reason"]] += 1
                 bad.append(fi << 48 | off)
+                bad_key.append(_order_key(r["item_id"], sample_index(r["id"])))
                 continue
+            items.correct[ic] += 1
             qk = _h64(r["query"])
             resp = format_response(r["response"], r["target"], r["kind"])
             i = len(t)
@@ -181,33 +247,121 @@ def assemble(
                 fi << 48 | off,
                 int.from_bytes(exact_key(r["query"], resp), "big"),
                 cfg.seed,
+                ic,
             )
-            if index is not None:
-                if qk not in contam_cache:
-                    contam_cache[qk] = index.match(r["query"])
-                if contam_cache[qk]:
-                    t.drop(i, CONTAMINATED, contam_cache[qk])
-    del contam_cache, seen_ids
+            hit = contam.check(qk, r["query"])
+            if hit:
+                t.drop(i, CONTAMINATED, hit[0])
+                t.qkey_of[i] = qk
+    del seen_ids
     _exact_duplicates(t)
     if near:
         _near_duplicates(t, files, cfg.near_dup_threshold)
+    targets = budget_targets(cfg, work_dirs)
+    _budget_cap(cfg, t, items, targets)
     _cap_and_target(cfg, t)
     # Output order: by type, then by a hash of the id (a fixed shuffle, independent of file order)
     order = [_TYPE_ORDER.get(name, 99) for name in t.type_names]
     chosen = sorted(
         (i for i in range(len(t)) if t.code[i] == KEEP), key=lambda i: (order[t.type[i]], t.idh[i])
     )
-    bad = sorted(bad)
-    dropped = sorted((i for i in range(len(t)) if t.code[i] != KEEP), key=t.loc.__getitem__)
-    examples = _write_outputs(
-        files, [Path(w) for w in work_dirs], t, chosen, bad, dropped, run_dir, cfg
+    for i in chosen:
+        items.kept[t.item[i]] += 1
+    # rejected.jsonl order: by question (a hash), then sample index; independent of file order
+    bad_sorted = [bad[j] for j in sorted(range(len(bad)), key=bad_key.__getitem__)]
+    item_key = [_h64(n) for n in items.names]
+    dropped = sorted(
+        (i for i in range(len(t)) if t.code[i] != KEEP),
+        key=lambda i: (item_key[t.item[i]], t.sidx[i]),
+    )
+    votes = _votes(work_dirs)
+    examples, by_source = _write_outputs(
+        files,
+        [Path(w) for w in work_dirs],
+        t,
+        chosen,
+        bad_sorted,
+        dropped,
+        run_dir,
+        cfg,
+        contam,
+        votes,
     )
     stats = build_stats(
-        cfg, [Path(w) for w in work_dirs], tally, t, chosen, REASON, index, missing, extra or {}
+        cfg,
+        [Path(w) for w in work_dirs],
+        tally,
+        t,
+        chosen,
+        REASON,
+        contam.ngram,
+        contam.missing,
+        extra or {},
     )
+    stats["decontamination"].update(contam.stats(t))
+    stats["budget"] = coverage_stats(cfg, items, targets)
+    stats["gold_source"] = dict(sorted(by_source.items()))
+    if votes:
+        stats["vote"] = {k: v for k, v in votes.items() if k != "rejections"}
     write_json(run_dir / "stats.json", stats)
     write_card(run_dir / "DATA_CARD.md", cfg, stats, examples)
+    _add_card_section(run_dir / "DATA_CARD.md", card_section(stats))
     return stats
+
+
+def _order_key(item_id: str, sidx: int) -> int:
+    """A question's rows together, in sample order; questions in a fixed hash order."""
+    return (_h64(item_id) & ~0xFFFFF) | min(sidx, 0xFFFFF)
+
+
+def _votes(work_dirs: list[Path]) -> dict:
+    """The vote decisions of the run (several work dirs: summed, rejections concatenated)."""
+    out: dict = {}
+    for w in work_dirs:
+        p = Path(w) / DECISIONS
+        if not p.exists():
+            continue
+        v = json.loads(p.read_text())
+        if not out:
+            out = v
+            continue
+        for k in ("questions", "agreed", "pending"):
+            out[k] += v[k]
+        for k, n in v["rejected"].items():
+            out["rejected"][k] = out["rejected"].get(k, 0) + n
+        out["rejections"] = sorted(out["rejections"] + v["rejections"], key=lambda r: r["seed_id"])
+    return out
+
+
+def _add_card_section(path: Path, section: str) -> None:
+    """Put this module's section before the card's Config section (else at the end)."""
+    text = path.read_text()
+    at = text.find("\n## Config\n")
+    text = text + "\n" + section if at < 0 else text[: at + 1] + section + text[at:]
+    atomic_write_text(path, text)
+
+
+def _budget_cap(cfg: AugmentConfig, t: Table, items: Items, targets: dict[str, int]) -> None:
+    """A budgeted question keeps its first `target` surviving samples (budget.py counted them
+    the same way); the rest are over_budget."""
+    techniques = budgeted(cfg)
+    if not techniques:
+        return
+    from metamath.augment.config import TECHNIQUE_FIELDS
+
+    live = sorted(
+        (i for i in range(len(t)) if t.code[i] == KEEP),
+        key=lambda i: (t.item[i], t.sidx[i]),
+    )
+    count: Counter = Counter()
+    for i in live:
+        it = t.item[i]
+        tech = TECHNIQUE_FIELDS[items.tech[it]]
+        if tech not in techniques:
+            continue
+        count[it] += 1
+        if count[it] > targets.get(items.names[it], getattr(cfg, tech).k):
+            t.drop(i, OVER_BUDGET)
 
 
 def _runs(keys: array):
@@ -236,8 +390,8 @@ def _near_duplicates(t: Table, files: list[Path], threshold: float) -> None:
             for i in live:
                 c = _read_at(files, handles, t.loc[i])
                 resp = format_response(c["response"], c["target"], c["kind"])
-                rows.append((t.idh[i], shingles(resp, words)))
-            by_id = {t.idh[i]: i for i in live}
+                rows.append(((t.sidx[i], t.idh[i]), shingles(resp, words)))  # sample order
+            by_id = {(t.sidx[i], t.idh[i]): i for i in live}
             for h in near_duplicates(rows, threshold):
                 t.drop(by_id[h], NEAR_DUPLICATE)
     finally:
@@ -246,10 +400,10 @@ def _near_duplicates(t: Table, files: list[Path], threshold: float) -> None:
 
 
 def _exact_duplicates(t: Table) -> None:
-    """Among rows with the same (query, response), keep one (the smallest id hash: the choice
-    does not depend on file order)."""
+    """Among rows with the same (query, response), keep one (the first sample of the question;
+    the choice does not depend on file order)."""
     for run in _runs(t.ekey):
-        keep = min(run, key=t.idh.__getitem__)
+        keep = min(run, key=lambda j: (t.sidx[j], t.idh[j]))
         for j in run:
             if j != keep:
                 t.drop(j, DUPLICATE, keep)
@@ -284,10 +438,14 @@ def _write_outputs(
     dropped: list[int],
     run_dir: Path,
     cfg: AugmentConfig,
-) -> dict[str, list[dict]]:
+    contam: _Contamination,
+    votes: dict,
+) -> tuple[dict[str, list[dict]], Counter]:
     """metamathqa.jsonl (chosen rows, in order) and rejected.jsonl (the grader's rejections,
-    then assembly's drops, then stage-1 rejections); examples for the card."""
+    then assembly's drops, then stage-1 rejections, then questions without an agreed answer);
+    examples for the card, and the rows per gold source."""
     examples: dict[str, list[dict]] = defaultdict(list)
+    by_source: Counter = Counter()
     handles: dict[int, Any] = {}
     tmp = run_dir / "metamathqa.jsonl.tmp"
     try:
@@ -304,7 +462,9 @@ def _write_outputs(
                     "technique": c["technique"],
                     "target": c["target"],
                     "prompt_version": c.get("prompt_version"),
+                    "gold_source": c.get("gold_source", "given"),
                 }
+                by_source[row["gold_source"]] += 1
                 out.write(row)
                 if len(examples[c["type"]]) < cfg.examples_in_card:
                     examples[c["type"]].append(row)
@@ -319,39 +479,55 @@ def _write_outputs(
                 )
                 if isinstance(detail, int):  # a duplicate: name the row that was kept
                     detail = _read_at(files, handles, t.loc[detail])["id"]
-                rej.write(
-                    {
-                        "id": c["id"],
-                        "stage": "solve" if i is None else "assemble",
-                        "technique": c["technique"],
-                        "type": c["type"],
-                        "reason": reason,
-                        "detail": detail,
-                        "seed_id": c["seed_id"],
-                        "query": c["query"],
-                        "response": c["response"],
-                        "extracted": c.get("extracted"),
-                        "target": c["target"],
-                    }
-                )
+                row = {
+                    "id": c["id"],
+                    "stage": "solve" if i is None else "assemble",
+                    "technique": c["technique"],
+                    "type": c["type"],
+                    "reason": reason,
+                    "detail": detail,
+                    "seed_id": c["seed_id"],
+                    "query": c["query"],
+                    "response": c["response"],
+                    "extracted": c.get("extracted"),
+                    "target": c["target"],
+                }
+                if i is not None and i in t.qkey_of:  # which rule, how similar
+                    _, row["rule"], row["similarity"] = contam.seen[t.qkey_of[i]]
+                rej.write(row)
             for w in work_dirs:
                 for name in (FILES["rephrase"], FILES["sv_rewrite"]):
                     if (w / name).exists():
-                        for _, s in read_jsonl(w / name):
-                            if s.get("reason") is not None:
-                                rej.write(
-                                    {
-                                        "id": s["id"],
-                                        "stage": s["stage"],
-                                        "technique": s["technique"],
-                                        "reason": s["reason"],
-                                        "seed_id": s["seed_id"],
-                                        "text": s["text"],
-                                        "raw": s["raw"],
-                                    }
-                                )
+                        st1 = sorted(
+                            (s for _, s in read_jsonl(w / name) if s.get("reason") is not None),
+                            key=lambda s: s["id"],
+                        )
+                        for s in st1:
+                            rej.write(
+                                {
+                                    "id": s["id"],
+                                    "stage": s["stage"],
+                                    "technique": s["technique"],
+                                    "reason": s["reason"],
+                                    "seed_id": s["seed_id"],
+                                    "text": s["text"],
+                                    "raw": s["raw"],
+                                }
+                            )
+            for v in votes.get("rejections", ()):
+                rej.write(
+                    {
+                        "id": f"{v['seed_id']}/vote",
+                        "stage": "vote",
+                        "technique": "vote",
+                        "reason": v["reason"],
+                        "detail": {k: v[k] for k in ("samples", "answered", "groups")},
+                        "seed_id": v["seed_id"],
+                        "query": v["query"],
+                    }
+                )
     finally:
         for f in handles.values():
             f.close()
     (run_dir / "rejected.jsonl.tmp").replace(run_dir / "rejected.jsonl")
-    return examples
+    return examples, by_source
