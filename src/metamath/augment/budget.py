@@ -225,14 +225,44 @@ def plan_round(
         wants.append((got, _h(it.item_id), it, d, n))
     wants.sort(key=lambda w: w[:2])
     blocks = {}
-    for _, _, it, d, n in wants:
-        cap = getattr(cfg, it.technique).total_samples
-        if cap:
-            n = min(n, cap - spent[it.technique])
-        if n > 0:
+    by_level: dict[tuple[str, int], list] = {}
+    for got, _, it, d, n in wants:
+        if not getattr(cfg, it.technique).total_samples:
             blocks[it.item_id] = (d, n)
-            spent[it.technique] += n
+        else:
+            by_level.setdefault((it.technique, got), []).append((it, d, n))
+    # Under a total budget: the questions with the fewest kept samples first, the budget
+    # shared evenly among the questions of one level (water-filling), the next level after.
+    for (tech, _), group in sorted(by_level.items(), key=lambda kv: kv[0][1]):
+        left = getattr(cfg, tech).total_samples - spent[tech]
+        for (it, d, _), n in zip(group, share([n for _, _, n in group], left), strict=True):
+            if n > 0:
+                blocks[it.item_id] = (d, n)
+                spent[tech] += n
     return blocks
+
+
+def share(wants: list[int], budget: int) -> list[int]:
+    """Split a budget over wants evenly: the largest equal level s with sum(min(w, s)) within
+    the budget, then one more each to the first ones while any is left."""
+    if budget <= 0:
+        return [0] * len(wants)
+    if sum(wants) <= budget:
+        return list(wants)
+    lo, hi = 0, max(wants)
+    while lo < hi:  # binary search for the level
+        mid = (lo + hi + 1) // 2
+        if sum(min(w, mid) for w in wants) <= budget:
+            lo = mid
+        else:
+            hi = mid - 1
+    out = [min(w, lo) for w in wants]
+    left = budget - sum(out)
+    for i, w in enumerate(wants):
+        if left and out[i] < w:
+            out[i] += 1
+            left -= 1
+    return out
 
 
 def _run_blocks(cfg, llm, items, blocks, out, log, done, desc, progress) -> bool:

@@ -72,11 +72,15 @@ def numbers(text: str) -> set[str]:
 
 
 def keeps_numbers(query_numbers: set[str], test_numbers: set[str]) -> bool:
-    """The query holds all the test item's numbers but at most one, and at least one."""
+    """The numbers are the test item's but for at most one each way (a backward question masks
+    one and adds the answer), and they share at least one."""
     if not test_numbers:
         return True
-    present = len(test_numbers & query_numbers)
-    return present >= 1 and len(test_numbers) - present <= 1
+    return (
+        len(test_numbers - query_numbers) <= 1
+        and len(query_numbers - test_numbers) <= 1
+        and bool(test_numbers & query_numbers)
+    )
 
 
 class MinHashIndex:
