@@ -19,7 +19,6 @@ Memory: about 50 bytes per correct row in flat arrays (see Table), never the tex
 from __future__ import annotations
 
 import hashlib
-import itertools
 import json
 from array import array
 from collections import Counter, defaultdict
@@ -29,14 +28,14 @@ from typing import Any
 from metamath.augment.budget import budget_targets, budgeted, sample_index
 from metamath.augment.config import AugmentConfig
 from metamath.augment.coverage import Items, card_section, coverage_stats
-from metamath.augment.decontaminate import load_indices
+from metamath.augment.decontaminate import Contamination
 from metamath.augment.dedup import exact_key, near_duplicates, shingles
 from metamath.augment.filter import format_response
 from metamath.augment.generate import FILES
-from metamath.augment.minhash import SHINGLE
+from metamath.augment.outputs import read_at, write_outputs
 from metamath.augment.report import build_stats, write_card
-from metamath.augment.vote import DECISIONS
-from metamath.io import atomic_write_text, read_jsonl, write_json
+from metamath.augment.vote import read_votes
+from metamath.io import atomic_write_text, write_json
 from metamath.records import TYPES
 
 _TYPE_ORDER = {t: i for i, t in enumerate(TYPES)}
@@ -136,83 +135,13 @@ def _lines(path: Path):
             off += len(raw)
 
 
-class _Out:
-    """A buffered JSONL writer for whole-file outputs: they are written to a temp file and
-    renamed, so per-line flushes (io.JsonlWriter's crash safety) would only cost time."""
-
-    def __init__(self, path: Path):
-        self._f = open(path, "w", encoding="utf-8")
-
-    def write(self, obj: dict) -> None:
-        self._f.write(json.dumps(obj, ensure_ascii=False) + "\n")
-
-    def __enter__(self) -> _Out:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._f.close()
-
-
-def _read_at(files: list[Path], handles: dict, loc: int) -> dict:
-    """The row at a packed position (file index << 48 | byte offset)."""
-    file, offset = loc >> 48, loc & ((1 << 48) - 1)
-    f = handles.get(file)
-    if f is None:
-        f = handles[file] = open(files[file], "rb")
-    f.seek(offset)
-    return json.loads(f.readline())
-
-
-class _Contamination:
-    """Each distinct query checked once: the n-gram rule, then the paraphrase (MinHash) rule."""
-
-    def __init__(self, cfg: AugmentConfig):
-        self.ngram, self.near, self.missing = (
-            load_indices(
-                cfg.decontam_sets,
-                cfg.decontam_ngram,
-                cfg.minhash_threshold if cfg.decontam_minhash else None,
-            )
-            if cfg.decontaminate
-            else (None, None, {})
-        )
-        self.seen: dict[int, tuple[str, str, float] | None] = {}  # query hash -> hit
-
-    def check(self, qk: int, query: str) -> tuple[str, str, float] | None:
-        """(test id, rule, similarity) or None."""
-        if self.ngram is None:
-            return None
-        if qk not in self.seen:
-            hit = self.ngram.match(query)
-            if hit:
-                self.seen[qk] = (hit, "ngram", 1.0)
-            else:
-                near = self.near.match(query) if self.near is not None else None
-                self.seen[qk] = (near[0], "minhash", near[1]) if near else None
-        return self.seen[qk]
-
-    def stats(self, t: Table) -> dict:
-        rules: Counter = Counter()
-        for i, code in enumerate(t.code):
-            if code == CONTAMINATED:
-                rules[self.seen[t.qkey_of[i]][1]] += 1
-        out: dict = {"removed_by_rule": {"ngram": rules["ngram"], "minhash": rules["minhash"]}}
-        if self.near is not None:
-            out["minhash"] = {
-                "shingle": SHINGLE,
-                "threshold": self.near.threshold,
-                "indexed": len(self.near),
-            }
-        return out
-
-
 def assemble(
     cfg: AugmentConfig, work_dirs: list[Path], run_dir: Path, extra: dict[str, Any] | None = None
 ) -> dict:
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     files = [Path(w) / FILES["solve"] for w in work_dirs if (Path(w) / FILES["solve"]).exists()]
-    contam = _Contamination(cfg)
+    contam = Contamination(cfg)
     t = Table()
     items = Items()
     many = len(files) > 1
@@ -274,8 +203,8 @@ def assemble(
         (i for i in range(len(t)) if t.code[i] != KEEP),
         key=lambda i: (item_key[t.item[i]], t.sidx[i]),
     )
-    votes = _votes(work_dirs)
-    examples, by_source = _write_outputs(
+    votes = read_votes(work_dirs)
+    examples, by_source = write_outputs(
         files,
         [Path(w) for w in work_dirs],
         t,
@@ -286,6 +215,7 @@ def assemble(
         cfg,
         contam,
         votes,
+        REASON,
     )
     stats = build_stats(
         cfg,
@@ -312,25 +242,6 @@ def assemble(
 def _order_key(item_id: str, sidx: int) -> int:
     """A question's rows together, in sample order; questions in a fixed hash order."""
     return (_h64(item_id) & ~0xFFFFF) | min(sidx, 0xFFFFF)
-
-
-def _votes(work_dirs: list[Path]) -> dict:
-    """The vote decisions of the run (several work dirs: summed, rejections concatenated)."""
-    out: dict = {}
-    for w in work_dirs:
-        p = Path(w) / DECISIONS
-        if not p.exists():
-            continue
-        v = json.loads(p.read_text())
-        if not out:
-            out = v
-            continue
-        for k in ("questions", "agreed", "pending"):
-            out[k] += v[k]
-        for k, n in v["rejected"].items():
-            out["rejected"][k] = out["rejected"].get(k, 0) + n
-        out["rejections"] = sorted(out["rejections"] + v["rejections"], key=lambda r: r["seed_id"])
-    return out
 
 
 def _add_card_section(path: Path, section: str) -> None:
@@ -388,7 +299,7 @@ def _near_duplicates(t: Table, files: list[Path], threshold: float) -> None:
                 continue
             rows = []
             for i in live:
-                c = _read_at(files, handles, t.loc[i])
+                c = read_at(files, handles, t.loc[i])
                 resp = format_response(c["response"], c["target"], c["kind"])
                 rows.append(((t.sidx[i], t.idh[i]), shingles(resp, words)))  # sample order
             by_id = {(t.sidx[i], t.idh[i]): i for i in live}
@@ -427,107 +338,3 @@ def _cap_and_target(cfg: AugmentConfig, t: Table) -> None:
         per_type[name] += 1
         if per_type[name] > cfg.targets[name]:
             t.drop(i, OVER_TARGET)
-
-
-def _write_outputs(
-    files: list[Path],
-    work_dirs: list[Path],
-    t: Table,
-    chosen: list[int],
-    bad: list[int],
-    dropped: list[int],
-    run_dir: Path,
-    cfg: AugmentConfig,
-    contam: _Contamination,
-    votes: dict,
-) -> tuple[dict[str, list[dict]], Counter]:
-    """metamathqa.jsonl (chosen rows, in order) and rejected.jsonl (the grader's rejections,
-    then assembly's drops, then stage-1 rejections, then questions without an agreed answer);
-    examples for the card, and the rows per gold source."""
-    examples: dict[str, list[dict]] = defaultdict(list)
-    by_source: Counter = Counter()
-    handles: dict[int, Any] = {}
-    tmp = run_dir / "metamathqa.jsonl.tmp"
-    try:
-        with _Out(tmp) as out:
-            for i in chosen:
-                c = _read_at(files, handles, t.loc[i])
-                row = {
-                    "query": c["query"],
-                    "response": format_response(c["response"], c["target"], c["kind"]),
-                    "type": c["type"],
-                    "original_question": c["original_question"],
-                    "id": c["id"],
-                    "seed_id": c["seed_id"],
-                    "technique": c["technique"],
-                    "target": c["target"],
-                    "prompt_version": c.get("prompt_version"),
-                    "gold_source": c.get("gold_source", "given"),
-                }
-                by_source[row["gold_source"]] += 1
-                out.write(row)
-                if len(examples[c["type"]]) < cfg.examples_in_card:
-                    examples[c["type"]].append(row)
-        tmp.replace(run_dir / "metamathqa.jsonl")
-        with _Out(run_dir / "rejected.jsonl.tmp") as rej:
-            for loc, i in itertools.chain(
-                ((loc, None) for loc in bad), ((t.loc[i], i) for i in dropped)
-            ):
-                c = _read_at(files, handles, loc)
-                reason, detail = (
-                    (c["reason"], None) if i is None else (REASON[t.code[i]], t.detail.get(i))
-                )
-                if isinstance(detail, int):  # a duplicate: name the row that was kept
-                    detail = _read_at(files, handles, t.loc[detail])["id"]
-                row = {
-                    "id": c["id"],
-                    "stage": "solve" if i is None else "assemble",
-                    "technique": c["technique"],
-                    "type": c["type"],
-                    "reason": reason,
-                    "detail": detail,
-                    "seed_id": c["seed_id"],
-                    "query": c["query"],
-                    "response": c["response"],
-                    "extracted": c.get("extracted"),
-                    "target": c["target"],
-                }
-                if i is not None and i in t.qkey_of:  # which rule, how similar
-                    _, row["rule"], row["similarity"] = contam.seen[t.qkey_of[i]]
-                rej.write(row)
-            for w in work_dirs:
-                for name in (FILES["rephrase"], FILES["sv_rewrite"]):
-                    if (w / name).exists():
-                        st1 = sorted(
-                            (s for _, s in read_jsonl(w / name) if s.get("reason") is not None),
-                            key=lambda s: s["id"],
-                        )
-                        for s in st1:
-                            rej.write(
-                                {
-                                    "id": s["id"],
-                                    "stage": s["stage"],
-                                    "technique": s["technique"],
-                                    "reason": s["reason"],
-                                    "seed_id": s["seed_id"],
-                                    "text": s["text"],
-                                    "raw": s["raw"],
-                                }
-                            )
-            for v in votes.get("rejections", ()):
-                rej.write(
-                    {
-                        "id": f"{v['seed_id']}/vote",
-                        "stage": "vote",
-                        "technique": "vote",
-                        "reason": v["reason"],
-                        "detail": {k: v[k] for k in ("samples", "answered", "groups")},
-                        "seed_id": v["seed_id"],
-                        "query": v["query"],
-                    }
-                )
-    finally:
-        for f in handles.values():
-            f.close()
-    (run_dir / "rejected.jsonl.tmp").replace(run_dir / "rejected.jsonl")
-    return examples, by_source

@@ -18,7 +18,11 @@ hash values, only on equality, within the one process that builds and queries th
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterable
+from typing import Any
+
+from metamath.augment import minhash
 
 _WORD = re.compile(r"[a-z0-9]+")
 
@@ -118,3 +122,45 @@ def load_indices(names: list[str], n: int = 10, minhash: float | None = 0.5):
                 near.add(f"{name}:{pid}", text)
         idx.sources[name] = len(ps)
     return idx, near, missing
+
+
+class Contamination:  # used by assemble.py
+    """Each distinct query checked once: the n-gram rule, then the paraphrase (MinHash) rule."""
+
+    def __init__(self, cfg: Any):  # an AugmentConfig
+        self.ngram, self.near, self.missing = (
+            load_indices(
+                cfg.decontam_sets,
+                cfg.decontam_ngram,
+                cfg.minhash_threshold if cfg.decontam_minhash else None,
+            )
+            if cfg.decontaminate
+            else (None, None, {})
+        )
+        self.seen: dict[int, tuple[str, str, float] | None] = {}  # query hash -> hit
+
+    def check(self, qk: int, query: str) -> tuple[str, str, float] | None:
+        """(test id, rule, similarity) or None."""
+        if self.ngram is None:
+            return None
+        if qk not in self.seen:
+            hit = self.ngram.match(query)
+            if hit:
+                self.seen[qk] = (hit, "ngram", 1.0)
+            else:
+                near = self.near.match(query) if self.near is not None else None
+                self.seen[qk] = (near[0], "minhash", near[1]) if near else None
+        return self.seen[qk]
+
+    def stats(self, t: Any) -> dict:
+        rules: Counter = Counter()
+        for qk in t.qkey_of.values():  # the rows dropped as contaminated
+            rules[self.seen[qk][1]] += 1
+        out: dict = {"removed_by_rule": {"ngram": rules["ngram"], "minhash": rules["minhash"]}}
+        if self.near is not None:
+            out["minhash"] = {
+                "shingle": minhash.SHINGLE,
+                "threshold": self.near.threshold,
+                "indexed": len(self.near),
+            }
+        return out

@@ -20,6 +20,7 @@ is left out of this run and retried on the next.
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -145,3 +146,22 @@ def vote_golds(
     }
     write_json(work / DECISIONS, info)
     return out, info
+
+
+def read_votes(work_dirs: list[Path]) -> dict:
+    """The vote decisions of the run (several work dirs: summed, rejections concatenated)."""
+    out: dict = {}
+    for w in work_dirs:
+        p = Path(w) / DECISIONS
+        if not p.exists():
+            continue
+        v = json.loads(p.read_text())
+        if not out:
+            out = v
+            continue
+        for k in ("questions", "agreed", "pending"):
+            out[k] += v[k]
+        for k, n in v["rejected"].items():
+            out["rejected"][k] = out["rejected"].get(k, 0) + n
+        out["rejections"] = sorted(out["rejections"] + v["rejections"], key=lambda r: r["seed_id"])
+    return out
