@@ -22,8 +22,6 @@ from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
-from metamath.augment import minhash
-
 _WORD = re.compile(r"[a-z0-9]+")
 
 
@@ -159,7 +157,7 @@ class Contamination:  # used by assemble.py
         out: dict = {"removed_by_rule": {"ngram": rules["ngram"], "minhash": rules["minhash"]}}
         if self.near is not None:
             out["minhash"] = {
-                "shingle": minhash.SHINGLE,
+                "shingle": self.near.shingle,
                 "threshold": self.near.threshold,
                 "indexed": len(self.near),
             }

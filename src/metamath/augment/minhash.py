@@ -86,7 +86,7 @@ def keeps_numbers(query_numbers: set[str], test_numbers: set[str]) -> bool:
 
 class MinHashIndex:
     def __init__(self, threshold: float = 0.5):
-        self.threshold = threshold
+        self.threshold, self.shingle = threshold, SHINGLE
         self._ids: list[str] = []
         self._sh: list[np.ndarray] = []
         self._nums: list[set[str]] = []
