@@ -17,7 +17,7 @@ Times are CPU seconds of the pinned process (time.process_time), so other load o
 machine does not count; wall time is printed beside them.
 2. Memory: assemble() alone over synthetic candidate files of 100K and 400K correct rows (about
    1 KB of text each), each in a fresh process; peak RSS (VmHWM) is compared with the file size.
-   The assembly keeps ~50 bytes per row in flat arrays (no text, no object per row) plus
+   The assembly keeps ~60 bytes per row in flat arrays (no text, no object per row) plus
    transient sort lists, so memory stays far below the file size.
 """
 

@@ -13,7 +13,8 @@ passes over the candidate files: the first keeps a small tuple per correct row (
 second reads the chosen rows back by file offset in (type, id) order, so the output does not
 depend on the order the rows were written in (resumed and sharded runs give the same file;
 rejected.jsonl too: its rows are ordered by a hash of the question, then sample index).
-Memory: about 50 bytes per correct row in flat arrays (see Table), never the text.
+Memory: about 60 bytes per correct row in flat arrays (see Table), plus per-question counters
+(coverage.Items) and transient sort lists; never the text.
 """
 
 from __future__ import annotations
@@ -54,7 +55,7 @@ REASON = {
 
 
 class Table:
-    """The correct rows of pass 1, column by column, in flat arrays (about 50 bytes a row and
+    """The correct rows of pass 1, column by column, in flat arrays (about 60 bytes a row and
     no Python object per row, so memory stays nearly flat as rows grow): hashes of the id and
     query group, the priority, the packed file position, the exact-duplicate key, small
     integer codes for seed and type, and a one-byte drop code. Text and ids are read
