@@ -217,3 +217,31 @@ def test_survivors_match_the_assembly_rule():
     rows = [(3, "q", c), (0, "q", a), (1, "q", a), (2, "q", b)]
     assert survivors(rows, 0.9, words) == [0, 3]  # 1: exact copy of 0; 2: near copy of 0
     assert survivors(rows, 1.0, words) == [0, 2, 3]  # near-duplicate removal off
+
+
+def test_changed_budget_settings_are_refused_on_resume(seeds, tmp_path):
+    small = [s for s in seeds if s.kind == "gsm8k"][:5]
+    cfg = cfg_for("uniform")
+    cfg.seeds = [SeedConfig(name="gsm8k", limit=5)]
+    run_augment(cfg, tmp_path, llm=ScriptedTeacher(small, p_range=RATES))
+    cfg.answer_aug.k = 6
+    with pytest.raises(ValueError, match="budget.jsonl: this run's budget rounds were planned"):
+        run_augment(cfg, tmp_path, llm=ScriptedTeacher(small, p_range=RATES))
+
+
+@pytest.mark.parametrize(
+    "override,message",
+    [
+        ({"budget": "dart"}, "budget='dart': use one of fixed, uniform, prop2diff"),
+        ({"budget": "uniform", "max_samples": 2}, "first_samples"),
+        ({"budget": "uniform", "total_samples": -1}, "total_samples must be >= 0"),
+    ],
+)
+def test_bad_budget_settings(override, message):
+    from metamath.augment.config import validate
+
+    cfg = cfg_for("fixed")
+    for k, v in override.items():
+        setattr(cfg.answer_aug, k, v)
+    with pytest.raises(ValueError, match=message.replace("(", r"\(").replace("'", "'")):
+        validate(cfg)
