@@ -3,16 +3,21 @@
     python benchmarks/augment_overhead.py                 # throughput + 100K/400K assembly memory
     python benchmarks/augment_overhead.py --rows 0        # throughput only
     python benchmarks/augment_overhead.py --seeds 0       # assembly memory only
+    python benchmarks/augment_overhead.py --plain         # the fixed-k pipeline, for comparison
 
 1. Throughput: the whole pipeline (prompt rendering, stage-1 checks, parsing, grading with
    metamath.answers, dedup, decontamination, writing every file) on GSM8K + MATH train seeds with
    the scripted teacher; the teacher's own time is measured and subtracted. Target: >= 2,000
-   candidates per second (a candidate = one sampled reply: a solution or a rewrite).
+   candidates per second (a candidate = one sampled reply: a solution, a rewrite or a vote).
+   By default with everything on: uniform budgets for all four techniques (rounds, the
+   budget state, over_budget), the MATH seeds' answers hidden and voted, the MinHash
+   paraphrase check beside the 10-grams, and the Hugging Face export; the teacher solves each
+   seed question with its own rate in 0.3-0.95.
 Times are CPU seconds of the pinned process (time.process_time), so other load on a shared
 machine does not count; wall time is printed beside them.
 2. Memory: assemble() alone over synthetic candidate files of 100K and 400K correct rows (about
    1 KB of text each), each in a fresh process; peak RSS (VmHWM) is compared with the file size.
-   The assembly keeps ~50 bytes per row in flat arrays (no text, no object per row) plus
+   The assembly keeps ~60 bytes per row in flat arrays (no text, no object per row) plus
    transient sort lists, so memory stays far below the file size.
 """
 
@@ -37,21 +42,32 @@ def _one_core() -> None:
         os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
 
 
-def throughput(n_seeds: int) -> dict:
+def throughput(n_seeds: int, plain: bool = False) -> dict:
     from metamath.augment import AugmentConfig, SeedConfig, TechniqueConfig, run_augment
+    from metamath.augment.export import export_hf
     from metamath.augment.scripted import ScriptedTeacher
     from metamath.augment.seeds import load_seeds
 
+    budget = {} if plain else {"budget": "uniform", "max_samples": 32}
     cfg = AugmentConfig(
-        seeds=[SeedConfig(name="gsm8k", limit=n_seeds), SeedConfig(name="math", limit=n_seeds)],
-        answer_aug=TechniqueConfig(k=8),
-        rephrase=TechniqueConfig(k=4, k_rewrite=4),
-        fobar=TechniqueConfig(k=4),
-        self_verification=TechniqueConfig(k=4, k_rewrite=2),
+        seeds=[
+            SeedConfig(name="gsm8k", limit=n_seeds),
+            SeedConfig(name="math", limit=n_seeds, gold="given" if plain else "vote"),
+        ],
+        answer_aug=TechniqueConfig(k=8, **budget),
+        rephrase=TechniqueConfig(k=4, k_rewrite=4, **budget),
+        fobar=TechniqueConfig(k=4, **budget),
+        self_verification=TechniqueConfig(k=4, k_rewrite=2, **budget),
+        decontam_minhash=not plain,
         batch_size=256,
     )
-    seeds = load_seeds(cfg.seeds)[0]
-    teacher = ScriptedTeacher(seeds, p_correct=0.7, p_bad_rewrite=0.2)
+    truth = [SeedConfig(name="gsm8k", limit=n_seeds), SeedConfig(name="math", limit=n_seeds)]
+    seeds = load_seeds(truth)[0]  # the teacher knows the hidden answers
+    teacher = (
+        ScriptedTeacher(seeds, p_correct=0.7, p_bad_rewrite=0.2)
+        if plain
+        else ScriptedTeacher(seeds, p_bad_rewrite=0.2, p_range=(0.3, 0.95))
+    )
     spent = [0.0]
     inner = teacher.generate
 
@@ -68,18 +84,23 @@ def throughput(n_seeds: int) -> dict:
             yield res
 
     teacher.generate = timed
-    from metamath.augment.decontaminate import NgramIndex
+    from metamath.augment.decontaminate import load_indices
 
     t0 = time.process_time()  # one-time setup inside run_augment, timed on its own
     load_seeds(cfg.seeds)
-    NgramIndex.load(cfg.decontam_sets, cfg.decontam_ngram)
+    load_indices(cfg.decontam_sets, cfg.decontam_ngram, None if plain else cfg.minhash_threshold)
     setup = time.process_time() - t0
     with tempfile.TemporaryDirectory() as d:
         t0, w0 = time.process_time(), time.perf_counter()
-        stats = run_augment(cfg, d, llm=teacher)
+        stats = run_augment(cfg, f"{d}/run", llm=teacher)
+        if not plain:
+            export_hf(f"{d}/run", f"{d}/hf")
         cpu, wall = time.process_time() - t0, time.perf_counter() - w0
-    cands = sum(v["samples"] for v in stats["techniques"].values()) + sum(
-        v["generated"] for v in stats["stage1"].values()
+    vote = stats.get("vote", {})
+    cands = (
+        sum(v["samples"] for v in stats["techniques"].values())
+        + sum(v["generated"] for v in stats["stage1"].values())
+        + vote.get("questions", 0) * vote.get("samples_per_question", 0)
     )
     return {
         "candidates": cands,
@@ -90,6 +111,9 @@ def throughput(n_seeds: int) -> dict:
         "per_s": cands / (cpu - spent[0]),
         "steady_per_s": cands / max(1e-9, cpu - spent[0] - setup),
         "rows": stats["rows"],
+        "rounds": stats.get("budget_rounds", {}).get("rounds", 1),
+        "voted": vote.get("agreed", 0),
+        "minhash_removed": stats["decontamination"]["removed_by_rule"]["minhash"],
     }
 
 
@@ -194,14 +218,26 @@ def main() -> int:
         help="GSM8K and MATH seeds each (0 = skip the throughput part)",
     )
     ap.add_argument("--rows", type=int, default=400_000, help="largest assembly (0 = skip)")
+    ap.add_argument("--plain", action="store_true", help="fixed k, given answers, 10-grams only")
     ap.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     a = ap.parse_args()
     _one_core()
     if a.child:
         assemble_child(*a.child)
         return 0
-    t = throughput(a.seeds) if a.seeds else None
+    t = throughput(a.seeds, a.plain) if a.seeds else None
     if t:
+        print(
+            "mode: "
+            + (
+                "plain (fixed k, given answers, 10-grams)"
+                if a.plain
+                else f"all on (uniform budgets: {t['rounds']} rounds; MATH answers voted: "
+                f"{t['voted']} agreed; MinHash check: {t['minhash_removed']} rows removed; "
+                "HF export)"
+            )
+            + f"; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
+        )
         print(
             f"throughput (1 core, CPU time, teacher subtracted): {t['candidates']} candidates "
             f"in {t['cpu_s'] - t['teacher_s']:.1f} s = {t['per_s']:.0f}/s; target {TARGET:.0f}/s; "

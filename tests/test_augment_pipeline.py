@@ -12,6 +12,8 @@ import pytest
 
 from metamath.augment import AugmentConfig, SeedConfig, TechniqueConfig, merge_runs, run_augment
 from metamath.augment.backward import mask_question
+from metamath.augment.fobar import mask_index
+from metamath.augment.generate import sample_seed
 from metamath.augment.scripted import ScriptedTeacher, rephrasing, statement
 from metamath.augment.seeds import load_seeds
 from metamath.augment.self_verification import check_statement, split_question
@@ -51,33 +53,34 @@ def full_run(seeds, tmp_path_factory):
 
 
 def expected(seeds, teacher: ScriptedTeacher, cfg: AugmentConfig) -> tuple[Counter, Counter]:
-    """(samples, kept) per technique, computed from the teacher's decisions alone."""
-    queries: dict[str, list[str]] = {t: [] for t in K}
+    """(samples, kept) per technique, computed from the teacher's decisions alone (a sample is
+    identified by its question and its item's sampling seed + index)."""
+    queries: dict[str, dict[str, str]] = {t: {} for t in K}  # item id -> query
     for s in seeds:
-        queries["answer_aug"].append(s.question)
-        texts = {
-            rephrasing(s.question, i)
-            for i in range(cfg.rephrase.k_rewrite)
-            if not teacher.bad_rewrite(s.question, i)
-        }
-        queries["rephrase"] += sorted(texts)
+        queries["answer_aug"][f"{s.id}/answer_aug"] = s.question
+        texts = {}  # the same rephrasing twice is solved once, under its first id
+        for i in range(cfg.rephrase.k_rewrite):
+            if not teacher.bad_rewrite(s.question, i):
+                texts.setdefault(rephrasing(s.question, i), f"{s.id}/rephrase/r{i}")
+        queries["rephrase"].update({rid: q for q, rid in texts.items()})
         for m in mask_question(s.question, s.id, s.kind)[:2]:
-            queries["fobar"].append(fobar_question(m.question, s.gold, m.var))
+            j = mask_index(m)
+            queries["fobar"][f"{s.id}/fobar/m{j}"] = fobar_question(m.question, s.gold, m.var)
             base, sentence = split_question(m.question, s.kind)
-            sv = set()  # the same statement twice is solved once
+            sv = {}  # the same statement twice is solved once
             for i in range(cfg.self_verification.k_rewrite):
                 if teacher.bad_rewrite(f"{sentence}\nAnswer: {s.gold}", i):
                     continue
                 st, reason = check_statement(statement(sentence, s.gold), sentence, s.gold, m.var)
                 if reason is None:
-                    sv.add(sv_question(base, st, m.var))
-            queries["self_verification"] += sorted(sv)
+                    sv.setdefault(sv_question(base, st, m.var), f"{s.id}/sv/m{j}/r{i}")
+            queries["self_verification"].update({rid: q for q, rid in sv.items()})
     samples, kept = Counter(), Counter()
     for t, qs in queries.items():
-        for q in qs:
+        for rid, q in qs.items():
             for i in range(K[t]):
                 samples[t] += 1
-                kept[t] += teacher.correct(q, i)
+                kept[t] += teacher.correct(q, i, sample_seed(cfg, rid))
     return samples, kept
 
 

@@ -3,11 +3,14 @@
     from metamath.augment import AugmentConfig, run_augment
     stats = run_augment(cfg, "runs/aug")        # or: metamath augment --config configs/augment/X.yaml
 
-Modules, in pipeline order: seeds (loaders, gold normalisation), answer_aug (few-shot demos
-from the train set), backward (masking), fobar, rephrase and self_verification (the checks of
-the teacher's rewrites), generate (the LLM stages, resumable), filter (grading, answer line),
-dedup, decontaminate, assemble (outputs), report (stats, data card), pipeline (run_augment,
-merge_runs), scripted (a teacher for tests and dry runs), config (AugmentConfig).
+Modules, in pipeline order: seeds (loaders, gold normalisation, seeds without answers), vote
+(their gold by the teacher's agreement), answer_aug (few-shot demos from the train set),
+backward (masking), fobar, rephrase and self_verification (the checks of the teacher's
+rewrites), generate (the LLM stages, resumable), budget (fixed / uniform / prop2diff sampling
+rounds), filter (grading, answer line), dedup, decontaminate and minhash (10-grams and
+paraphrases vs the test sets), assemble and outputs (the dataset files), report and coverage
+(stats, data card), export (Parquet dataset for the Hub), pipeline (run_augment, merge_runs),
+scripted (a teacher for tests and dry runs), config (AugmentConfig).
 """
 
 from metamath.augment.config import AugmentConfig, SeedConfig, TeacherConfig, TechniqueConfig

@@ -3,50 +3,59 @@
     stats = assemble(cfg, [run_dir / "work"], run_dir)     # several work dirs = a shard merge
 
 Steps (method reference 1.7; none of them is in the original repository): keep correct samples;
-drop exact (query, response) duplicates, queries that overlap a test set, and near-duplicate
-responses of the same query; cap rows per (seed question, type); subsample each type to its
-target with a seeded hash priority; write the answer line in MetaMathQA form. Two streaming
+drop exact (query, response) duplicates, queries that overlap a test set (a shared word n-gram,
+or a paraphrase: minhash.py), and near-duplicate responses of the same query (both in sample
+order, so the first samples of a question are the ones kept); keep the first `target` of a
+budgeted question (budget.py; the rest: over_budget); cap rows per (seed question, type);
+subsample each type to its target with a seeded hash priority; write the answer line in
+MetaMathQA form. Two streaming
 passes over the candidate files: the first keeps a small tuple per correct row (no text), the
 second reads the chosen rows back by file offset in (type, id) order, so the output does not
-depend on the order the rows were written in (resumed and sharded runs give the same file).
-Memory: about 50 bytes per correct row in flat arrays (see Table), never the text.
+depend on the order the rows were written in (resumed and sharded runs give the same file;
+rejected.jsonl too: its rows are ordered by a hash of the question, then sample index).
+Memory: about 60 bytes per correct row in flat arrays (see Table), plus per-question counters
+(coverage.Items) and transient sort lists; never the text.
 """
 
 from __future__ import annotations
 
 import hashlib
-import itertools
 import json
 from array import array
 from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
 
+from metamath.augment.budget import budget_targets, budgeted, sample_index
 from metamath.augment.config import AugmentConfig
-from metamath.augment.decontaminate import NgramIndex
+from metamath.augment.coverage import Items, card_section, coverage_stats
+from metamath.augment.decontaminate import Contamination
 from metamath.augment.dedup import exact_key, near_duplicates, shingles
 from metamath.augment.filter import format_response
 from metamath.augment.generate import FILES
+from metamath.augment.outputs import read_at, write_outputs
 from metamath.augment.report import build_stats, write_card
-from metamath.io import read_jsonl, write_json
+from metamath.augment.vote import read_votes
+from metamath.io import atomic_write_text, write_json
 from metamath.records import TYPES
 
 _TYPE_ORDER = {t: i for i, t in enumerate(TYPES)}
 
 
 # Why the assembly reason codes: one byte per row instead of a dict entry per dropped row.
-KEEP, DUPLICATE, CONTAMINATED, NEAR_DUPLICATE, SEED_CAP, OVER_TARGET = range(6)
+KEEP, DUPLICATE, CONTAMINATED, NEAR_DUPLICATE, SEED_CAP, OVER_TARGET, OVER_BUDGET = range(7)
 REASON = {
     DUPLICATE: "duplicate",
     CONTAMINATED: "contaminated",
     NEAR_DUPLICATE: "near_duplicate",
     SEED_CAP: "seed_cap",
     OVER_TARGET: "over_target",
+    OVER_BUDGET: "over_budget",
 }
 
 
 class Table:
-    """The correct rows of pass 1, column by column, in flat arrays (about 50 bytes a row and
+    """The correct rows of pass 1, column by column, in flat arrays (about 60 bytes a row and
     no Python object per row, so memory stays nearly flat as rows grow): hashes of the id and
     query group, the priority, the packed file position, the exact-duplicate key, small
     integer codes for seed and type, and a one-byte drop code. Text and ids are read
@@ -54,21 +63,32 @@ class Table:
 
     def __init__(self) -> None:
         self.idh, self.gkey, self.prio, self.loc, self.ekey = (array("Q") for _ in range(5))
-        self.seed = array("I")
+        self.seed, self.item, self.sidx = array("I"), array("I"), array("I")
         self.type = bytearray()
         self.seed_names: list[str] = []
         self.type_names: list[str] = []
         self._codes: dict[str, int] = {}
         self.code = bytearray()
         self.detail: dict[int, int | str] = {}  # row -> kept duplicate's row / test problem id
+        self.qkey_of: dict[int, int] = {}  # contaminated row -> its query hash
 
     def __len__(self) -> int:
         return len(self.idh)
 
     def add(
-        self, rid: str, type_: str, seed: str, qkey: int, loc: int, ekey: int, salt: int
+        self,
+        rid: str,
+        type_: str,
+        seed: str,
+        qkey: int,
+        loc: int,
+        ekey: int,
+        salt: int,
+        item: int = 0,
     ) -> None:
         self.idh.append(_h64(rid))
+        self.item.append(item)
+        self.sidx.append(sample_index(rid))
         self.prio.append(_h64(f"{salt}/{rid}"))
         self.type.append(self._type_code(type_))
         self.seed.append(self._seed_code(seed))
@@ -116,48 +136,20 @@ def _lines(path: Path):
             off += len(raw)
 
 
-class _Out:
-    """A buffered JSONL writer for whole-file outputs: they are written to a temp file and
-    renamed, so per-line flushes (io.JsonlWriter's crash safety) would only cost time."""
-
-    def __init__(self, path: Path):
-        self._f = open(path, "w", encoding="utf-8")
-
-    def write(self, obj: dict) -> None:
-        self._f.write(json.dumps(obj, ensure_ascii=False) + "\n")
-
-    def __enter__(self) -> _Out:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._f.close()
-
-
-def _read_at(files: list[Path], handles: dict, loc: int) -> dict:
-    """The row at a packed position (file index << 48 | byte offset)."""
-    file, offset = loc >> 48, loc & ((1 << 48) - 1)
-    f = handles.get(file)
-    if f is None:
-        f = handles[file] = open(files[file], "rb")
-    f.seek(offset)
-    return json.loads(f.readline())
-
-
 def assemble(
     cfg: AugmentConfig, work_dirs: list[Path], run_dir: Path, extra: dict[str, Any] | None = None
 ) -> dict:
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     files = [Path(w) / FILES["solve"] for w in work_dirs if (Path(w) / FILES["solve"]).exists()]
-    index, missing = (
-        NgramIndex.load(cfg.decontam_sets, cfg.decontam_ngram) if cfg.decontaminate else (None, {})
-    )
+    contam = Contamination(cfg)
     t = Table()
+    items = Items()
     many = len(files) > 1
     seen_ids: set[str] = set()  # only for a merge: the same row in two runs counts once
-    contam_cache: dict[int, str | None] = {}
     tally: dict[str, Counter] = defaultdict(Counter)  # technique -> samples, reject reasons
     bad = array("Q")  # packed file positions of the rows the grader rejected
+    bad_key = array("Q")  # ... and their order key (see _order_key)
     near = cfg.near_dup_threshold < 1.0
     for fi, path in enumerate(files):
         for off, r in _lines(path):
@@ -166,10 +158,14 @@ def assemble(
                     continue
                 seen_ids.add(r["id"])
             tally[r["technique"]]["samples"] += 1
+            ic = items.code(r)
+            items.samples[ic] += 1
             if not r.get("correct"):
                 tally[r["technique"]][r["reason"]] += 1
                 bad.append(fi << 48 | off)
+                bad_key.append(_order_key(r["item_id"], sample_index(r["id"])))
                 continue
+            items.correct[ic] += 1
             qk = _h64(r["query"])
             resp = format_response(r["response"], r["target"], r["kind"])
             i = len(t)
@@ -181,33 +177,103 @@ def assemble(
                 fi << 48 | off,
                 int.from_bytes(exact_key(r["query"], resp), "big"),
                 cfg.seed,
+                ic,
             )
-            if index is not None:
-                if qk not in contam_cache:
-                    contam_cache[qk] = index.match(r["query"])
-                if contam_cache[qk]:
-                    t.drop(i, CONTAMINATED, contam_cache[qk])
-    del contam_cache, seen_ids
+            hit = contam.check(qk, r["query"])
+            if hit:
+                t.drop(i, CONTAMINATED, hit[0])
+                t.qkey_of[i] = qk
+    del seen_ids
     _exact_duplicates(t)
     if near:
         _near_duplicates(t, files, cfg.near_dup_threshold)
+    targets = budget_targets(cfg, work_dirs)
+    _budget_cap(cfg, t, items, targets)
     _cap_and_target(cfg, t)
     # Output order: by type, then by a hash of the id (a fixed shuffle, independent of file order)
     order = [_TYPE_ORDER.get(name, 99) for name in t.type_names]
     chosen = sorted(
         (i for i in range(len(t)) if t.code[i] == KEEP), key=lambda i: (order[t.type[i]], t.idh[i])
     )
-    bad = sorted(bad)
-    dropped = sorted((i for i in range(len(t)) if t.code[i] != KEEP), key=t.loc.__getitem__)
-    examples = _write_outputs(
-        files, [Path(w) for w in work_dirs], t, chosen, bad, dropped, run_dir, cfg
+    for i in chosen:
+        items.kept[t.item[i]] += 1
+    # rejected.jsonl order: by question (a hash), then sample index; independent of file order
+    bad_sorted = [bad[j] for j in sorted(range(len(bad)), key=bad_key.__getitem__)]
+    item_key = [_h64(n) for n in items.names]
+    dropped = sorted(
+        (i for i in range(len(t)) if t.code[i] != KEEP),
+        key=lambda i: (item_key[t.item[i]], t.sidx[i]),
+    )
+    votes = read_votes(work_dirs)
+    examples, by_source = write_outputs(
+        files,
+        [Path(w) for w in work_dirs],
+        t,
+        chosen,
+        bad_sorted,
+        dropped,
+        run_dir,
+        cfg,
+        contam,
+        votes,
+        REASON,
     )
     stats = build_stats(
-        cfg, [Path(w) for w in work_dirs], tally, t, chosen, REASON, index, missing, extra or {}
+        cfg,
+        [Path(w) for w in work_dirs],
+        tally,
+        t,
+        chosen,
+        REASON,
+        contam.ngram,
+        contam.missing,
+        extra or {},
     )
+    stats["decontamination"].update(contam.stats(t))
+    stats["budget"] = coverage_stats(cfg, items, targets)
+    stats["gold_source"] = dict(sorted(by_source.items()))
+    if votes:
+        stats["vote"] = {k: v for k, v in votes.items() if k != "rejections"}
     write_json(run_dir / "stats.json", stats)
     write_card(run_dir / "DATA_CARD.md", cfg, stats, examples)
+    _add_card_section(run_dir / "DATA_CARD.md", card_section(stats))
     return stats
+
+
+def _order_key(item_id: str, sidx: int) -> int:
+    """A question's rows together, in sample order; questions in a fixed hash order."""
+    return (_h64(item_id) & ~0xFFFFF) | min(sidx, 0xFFFFF)
+
+
+def _add_card_section(path: Path, section: str) -> None:
+    """Put this module's section before the card's Config section (else at the end)."""
+    text = path.read_text()
+    at = text.find("\n## Config\n")
+    text = text + "\n" + section if at < 0 else text[: at + 1] + section + text[at:]
+    atomic_write_text(path, text)
+
+
+def _budget_cap(cfg: AugmentConfig, t: Table, items: Items, targets: dict[str, int]) -> None:
+    """A budgeted question keeps its first `target` surviving samples (budget.py counted them
+    the same way); the rest are over_budget."""
+    techniques = budgeted(cfg)
+    if not techniques:
+        return
+    from metamath.augment.config import TECHNIQUE_FIELDS
+
+    live = sorted(
+        (i for i in range(len(t)) if t.code[i] == KEEP),
+        key=lambda i: (t.item[i], t.sidx[i]),
+    )
+    count: Counter = Counter()
+    for i in live:
+        it = t.item[i]
+        tech = TECHNIQUE_FIELDS[items.tech[it]]
+        if tech not in techniques:
+            continue
+        count[it] += 1
+        if count[it] > targets.get(items.names[it], getattr(cfg, tech).k):
+            t.drop(i, OVER_BUDGET)
 
 
 def _runs(keys: array):
@@ -234,10 +300,10 @@ def _near_duplicates(t: Table, files: list[Path], threshold: float) -> None:
                 continue
             rows = []
             for i in live:
-                c = _read_at(files, handles, t.loc[i])
+                c = read_at(files, handles, t.loc[i])
                 resp = format_response(c["response"], c["target"], c["kind"])
-                rows.append((t.idh[i], shingles(resp, words)))
-            by_id = {t.idh[i]: i for i in live}
+                rows.append(((t.sidx[i], t.idh[i]), shingles(resp, words)))  # sample order
+            by_id = {(t.sidx[i], t.idh[i]): i for i in live}
             for h in near_duplicates(rows, threshold):
                 t.drop(by_id[h], NEAR_DUPLICATE)
     finally:
@@ -246,10 +312,10 @@ def _near_duplicates(t: Table, files: list[Path], threshold: float) -> None:
 
 
 def _exact_duplicates(t: Table) -> None:
-    """Among rows with the same (query, response), keep one (the smallest id hash: the choice
-    does not depend on file order)."""
+    """Among rows with the same (query, response), keep one (the first sample of the question;
+    the choice does not depend on file order)."""
     for run in _runs(t.ekey):
-        keep = min(run, key=t.idh.__getitem__)
+        keep = min(run, key=lambda j: (t.sidx[j], t.idh[j]))
         for j in run:
             if j != keep:
                 t.drop(j, DUPLICATE, keep)
@@ -273,85 +339,3 @@ def _cap_and_target(cfg: AugmentConfig, t: Table) -> None:
         per_type[name] += 1
         if per_type[name] > cfg.targets[name]:
             t.drop(i, OVER_TARGET)
-
-
-def _write_outputs(
-    files: list[Path],
-    work_dirs: list[Path],
-    t: Table,
-    chosen: list[int],
-    bad: list[int],
-    dropped: list[int],
-    run_dir: Path,
-    cfg: AugmentConfig,
-) -> dict[str, list[dict]]:
-    """metamathqa.jsonl (chosen rows, in order) and rejected.jsonl (the grader's rejections,
-    then assembly's drops, then stage-1 rejections); examples for the card."""
-    examples: dict[str, list[dict]] = defaultdict(list)
-    handles: dict[int, Any] = {}
-    tmp = run_dir / "metamathqa.jsonl.tmp"
-    try:
-        with _Out(tmp) as out:
-            for i in chosen:
-                c = _read_at(files, handles, t.loc[i])
-                row = {
-                    "query": c["query"],
-                    "response": format_response(c["response"], c["target"], c["kind"]),
-                    "type": c["type"],
-                    "original_question": c["original_question"],
-                    "id": c["id"],
-                    "seed_id": c["seed_id"],
-                    "technique": c["technique"],
-                    "target": c["target"],
-                    "prompt_version": c.get("prompt_version"),
-                }
-                out.write(row)
-                if len(examples[c["type"]]) < cfg.examples_in_card:
-                    examples[c["type"]].append(row)
-        tmp.replace(run_dir / "metamathqa.jsonl")
-        with _Out(run_dir / "rejected.jsonl.tmp") as rej:
-            for loc, i in itertools.chain(
-                ((loc, None) for loc in bad), ((t.loc[i], i) for i in dropped)
-            ):
-                c = _read_at(files, handles, loc)
-                reason, detail = (
-                    (c["reason"], None) if i is None else (REASON[t.code[i]], t.detail.get(i))
-                )
-                if isinstance(detail, int):  # a duplicate: name the row that was kept
-                    detail = _read_at(files, handles, t.loc[detail])["id"]
-                rej.write(
-                    {
-                        "id": c["id"],
-                        "stage": "solve" if i is None else "assemble",
-                        "technique": c["technique"],
-                        "type": c["type"],
-                        "reason": reason,
-                        "detail": detail,
-                        "seed_id": c["seed_id"],
-                        "query": c["query"],
-                        "response": c["response"],
-                        "extracted": c.get("extracted"),
-                        "target": c["target"],
-                    }
-                )
-            for w in work_dirs:
-                for name in (FILES["rephrase"], FILES["sv_rewrite"]):
-                    if (w / name).exists():
-                        for _, s in read_jsonl(w / name):
-                            if s.get("reason") is not None:
-                                rej.write(
-                                    {
-                                        "id": s["id"],
-                                        "stage": s["stage"],
-                                        "technique": s["technique"],
-                                        "reason": s["reason"],
-                                        "seed_id": s["seed_id"],
-                                        "text": s["text"],
-                                        "raw": s["raw"],
-                                    }
-                                )
-    finally:
-        for f in handles.values():
-            f.close()
-    (run_dir / "rejected.jsonl.tmp").replace(run_dir / "rejected.jsonl")
-    return examples

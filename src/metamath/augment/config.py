@@ -47,6 +47,9 @@ class SeedConfig:
     question_field: str = "question"
     answer_field: str = "answer"
     answer_format: str = "plain"  # gsm8k (after ####) | boxed | plain
+    # given: every row has its answer | vote: answers hidden or absent, gold by the teacher's
+    # agreement (see VoteConfig) | auto: the given answer where a row has one, else a vote
+    gold: str = "given"
     id_field: str | None = None
     solution_field: str | None = None
     limit: int | None = None
@@ -55,11 +58,29 @@ class SeedConfig:
 @dataclass
 class TechniqueConfig:
     enabled: bool = True
-    k: int = 4  # solutions sampled per question (n per request)
+    # fixed: k samples per question (the paper) | uniform: sample in rounds until a question has
+    # k kept samples or max_samples were drawn | prop2diff: kept samples proportional to the
+    # question's fail rate, measured on the first round, k for a question never solved
+    # (DART-Math, Tong et al. 2024; see augment/budget.py)
+    budget: str = "fixed"
+    k: int = 4  # fixed: samples per question (n per request); uniform/prop2diff: kept samples
+    max_samples: int = 64  # uniform/prop2diff: the most samples drawn for one question
+    first_samples: int = 0  # uniform/prop2diff: samples per question in round 1 (0 = k)
+    total_samples: int = 0  # uniform/prop2diff: the most samples for this technique (0 = no cap)
     k_rewrite: int = 2  # rephrase: rephrasings per seed; self_verification: rewrites per mask
     temperature: float = 0.7  # paper: 0.7 everywhere, as in self-consistency (reference 1.0)
     max_tokens: int = 1024
     max_masks: int = 0  # backward techniques: masked numbers used per question (0 = all)
+
+
+@dataclass
+class VoteConfig:
+    """Gold for seeds without an answer (seeds[].gold: vote | auto): the majority answer of the
+    teacher's own AnsAug samples, under the grader's equivalence (metamath.answers.is_equiv)."""
+
+    samples: int = 8  # samples drawn per question to vote (they are AnsAug's first samples too)
+    min_votes: int = 3  # the winning answer needs at least this many samples
+    min_agreement: float = 0.5  # ... and at least this share of all samples drawn
 
 
 @dataclass
@@ -79,13 +100,21 @@ class AugmentConfig:
     near_dup_threshold: float = 0.9  # estimated Jaccard of response 3-grams; 1.0 = exact only
     decontaminate: bool = True
     decontam_ngram: int = 10  # word n-gram overlap with the test sets (DeepSeekMath uses 10)
+    # built-in test sets by name (gsm8k, math, math500, gsm8k_backward) or any JSONL/JSON/Parquet
+    # file of test problems (its question/problem/query field)
     decontam_sets: list[str] = field(default_factory=lambda: ["gsm8k", "math"])
+    # paraphrase-level check beside the n-grams: character-shingle MinHash/LSH, then the exact
+    # Jaccard of the shingles, plus the test item's numbers (augment/minhash.py)
+    decontam_minhash: bool = True
+    minhash_threshold: float = 0.5
+    vote: VoteConfig = field(default_factory=VoteConfig)
     shard: str = "0/1"  # i/n: this run handles the seeds with index % n == i
     batch_size: int = 64  # requests handed to the LLM per call (results are written as they come)
     seed: int = 0  # exemplar choice and subsampling
     examples_in_card: int = 2  # examples per type shown in DATA_CARD.md
 
 
+BUDGETS = ("fixed", "uniform", "prop2diff")
 TECHNIQUE_FIELDS = ("answer_aug", "rephrase", "fobar", "self_verification")
 TYPE_SUFFIX = {
     "answer_aug": "AnsAug",
@@ -124,6 +153,27 @@ def validate(cfg: AugmentConfig) -> None:
         tc = getattr(cfg, name)
         if tc.k < 1 or tc.k_rewrite < 1:
             raise ValueError(f"{name}.k and {name}.k_rewrite must be >= 1")
+        if tc.budget not in BUDGETS:
+            raise ValueError(f"{name}.budget={tc.budget!r}: use one of {', '.join(BUDGETS)}")
+        if tc.budget != "fixed" and not 1 <= (tc.first_samples or tc.k) <= tc.max_samples:
+            raise ValueError(
+                f"{name}: need 1 <= first_samples (0 = k) <= max_samples for budget "
+                f"{tc.budget}; got first_samples={tc.first_samples}, k={tc.k}, "
+                f"max_samples={tc.max_samples}"
+            )
+        if tc.total_samples < 0:
+            raise ValueError(f"{name}.total_samples must be >= 0 (0 = no cap)")
+    for sc in cfg.seeds:
+        if sc.gold not in ("given", "vote", "auto"):
+            raise ValueError(f"seeds[{sc.name}].gold={sc.gold!r}: use given, vote or auto")
+    v = cfg.vote
+    if v.samples < 1 or v.min_votes < 1 or not 0.0 < v.min_agreement <= 1.0:
+        raise ValueError(
+            "vote: need samples >= 1, min_votes >= 1 and 0 < min_agreement <= 1; got "
+            f"{v.samples}, {v.min_votes}, {v.min_agreement}"
+        )
+    if not 0.0 < cfg.minhash_threshold <= 1.0:
+        raise ValueError(f"minhash_threshold={cfg.minhash_threshold}: use a Jaccard in (0, 1]")
     if not 0.0 < cfg.near_dup_threshold <= 1.0:
         raise ValueError(
             f"near_dup_threshold={cfg.near_dup_threshold}: use a Jaccard value in "

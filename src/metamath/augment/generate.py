@@ -8,14 +8,20 @@ continues where it stopped and costs no repeated requests (the LLM cache covers 
     work/statements.jsonl     {seed}/sv/m{j}/r{i}       the SV statement and its check
     work/candidates.jsonl     {item}/s{k}               a sampled solution, graded
     work/requests.jsonl       one line per LLM request (tokens, errors), for stats.json
+
+An item is one question to solve (a seed question, a rephrasing, an SV or FOBAR question). Its
+samples are numbered 0, 1, 2, ... for good: a block of samples [start, start + n) is one request
+with seed sample_seed(item) + start (sample i of seed s is sample 0 of seed s + i, the cache's
+and the openai fan-out's convention), so the ids, the cache keys and the samples themselves are
+the same whichever rounds ask for them (augment/budget.py) and whenever a run resumes.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
@@ -48,6 +54,13 @@ class Job:
     on_sample: Callable[[str, Any], dict]  # (row id, Completion) -> row
 
 
+def sample_seed(cfg: AugmentConfig, rid: str) -> int:
+    """The sampling seed of an item's sample 0 (sample i: this + i)."""
+    return int.from_bytes(
+        hashlib.blake2b(f"{cfg.seed}/{rid}".encode(), digest_size=4).digest(), "big"
+    )
+
+
 def _request(
     cfg: AugmentConfig,
     rid: str,
@@ -56,16 +69,15 @@ def _request(
     kind: str,
     question: str,
     n: int,
+    start: int = 0,
     **kw,
 ) -> tuple[Request, str]:
     r = render(technique, kind, question=question, style=cfg.style, **kw)
     # A per-request sampling seed: backends that honour it (hf, vllm; OpenAI best-effort)
     # redraw the same samples after a crash even without the cache.
-    seed = int.from_bytes(
-        hashlib.blake2b(f"{cfg.seed}/{rid}".encode(), digest_size=4).digest(), "big"
-    )
+    seed = sample_seed(cfg, rid) + start
     req = Request(
-        id=rid,
+        id=rid if start == 0 else f"{rid}@{start}",
         prompt=r.prompt,
         messages=r.messages,
         n=n,
@@ -77,38 +89,52 @@ def _request(
     return req, r.version
 
 
-def _solve_job(
-    cfg: AugmentConfig,
-    technique: str,
-    seed: Seed,
-    item_id: str,
-    query: str,
-    target: str,
-    extra: dict,
-    **kw,
-) -> Job:
-    tc = getattr(cfg, technique)
-    template = "answer_aug" if technique == "rephrase" else technique  # rephrasings solve forward
-    req, version = _request(cfg, item_id, tc, template, seed.kind, query, tc.k, **kw)
-    task = grade_task(seed.kind, technique)
+@dataclass(frozen=True)
+class Item:
+    """One question to solve: what its requests are built from (no prompt rendered yet)."""
+
+    technique: str  # answer_aug | rephrase | fobar | self_verification
+    item_id: str
+    seed: Seed
+    query: str
+    target: str  # the answer a sample must reach
+    extra: dict = field(default_factory=dict)  # provenance written into every row
+    kw: dict = field(default_factory=dict)  # template arguments (exemplars, shots)
+
+
+def sample_ids(item_id: str, start: int, n: int) -> list[str]:
+    return [f"{item_id}/s{i}" for i in range(start, start + n)]
+
+
+def solve_job(cfg: AugmentConfig, item: Item, start: int = 0, n: int | None = None) -> Job:
+    """The request for samples [start, start + n) of an item (default: technique k from 0)."""
+    tc = getattr(cfg, item.technique)
+    n = tc.k if n is None else n
+    seed = item.seed
+    template = "answer_aug" if item.technique == "rephrase" else item.technique  # forward solve
+    req, version = _request(
+        cfg, item.item_id, tc, template, seed.kind, item.query, n, start, **item.kw
+    )
+    task = grade_task(seed.kind, item.technique)
     base = {
-        "item_id": item_id,
+        "item_id": item.item_id,
         "seed_id": seed.id,
-        "technique": technique,
-        "type": type_name(seed.kind, technique),
+        "technique": item.technique,
+        "type": type_name(seed.kind, item.technique),
         "kind": seed.kind,
-        "query": query,
+        "query": item.query,
         "original_question": seed.question,
-        "target": target,
+        "target": item.target,
         "task": task,
         "prompt_version": version,
-        **extra,
+        "gold_source": seed.gold_source,
+        "level": seed.problem.level,
+        **item.extra,
     }
+    target, mode, timeout = item.target, cfg.grade_mode, cfg.grade_timeout
 
     def on_sample(row_id: str, c) -> dict:
-        ok, reason, got = judge(
-            c.text, target, task, c.finish_reason, cfg.grade_mode, cfg.grade_timeout
-        )
+        ok, reason, got = judge(c.text, target, task, c.finish_reason, mode, timeout)
         return {
             "id": row_id,
             **base,
@@ -119,7 +145,7 @@ def _solve_job(
             "extracted": got,
         }
 
-    return Job(req, technique, [f"{item_id}/s{k}" for k in range(tc.k)], on_sample)
+    return Job(req, item.technique, sample_ids(item.item_id, start, n), on_sample)
 
 
 def rewrite_jobs(cfg: AugmentConfig, seeds: list[Seed]) -> Iterator[Job]:
@@ -205,64 +231,67 @@ def rewrite_jobs(cfg: AugmentConfig, seeds: list[Seed]) -> Iterator[Job]:
                 )
 
 
-def solve_jobs(
+def solve_items(
     cfg: AugmentConfig, seeds: list[Seed], work: Path, pool: list[Seed] | None = None
-) -> Iterator[Job]:
-    """Stage 2: the solver requests of every technique (after stage 1 has finished).
+) -> Iterator[Item]:
+    """Stage 2: the questions every technique solves (after stage 1 has finished).
 
     pool: the seeds answer_aug demos are drawn from: all seeds, not only this shard's, so a
     sharded run sends exactly the prompts an unsharded run would."""
     by_id = {s.id: s for s in seeds}
-    pool = seeds if pool is None else pool
-    pools = {
-        kind: exemplar_pool([s for s in pool if s.kind == kind], cfg.shots, cfg.seed)
-        for kind in {s.kind for s in seeds}
-    }
+    pools = demo_pools(cfg, seeds, pool)
     for seed in seeds:
         if cfg.answer_aug.enabled:
             demos = exemplars_for(pools[seed.kind], cfg.shots, seed.id)
-            yield _solve_job(
-                cfg,
+            yield Item(
                 "answer_aug",
-                seed,
                 f"{seed.id}/answer_aug",
+                seed,
                 seed.question,
                 seed.gold,
-                {},
-                exemplars=demos,
+                kw={"exemplars": demos},
             )
         if cfg.fobar.enabled:
             for item_id, q, m in fobar_items(seed, cfg.fobar.max_masks):
-                yield _solve_job(
-                    cfg, "fobar", seed, item_id, q, m.value, {"mask": m.to_dict()}, shots=cfg.shots
+                yield Item(
+                    "fobar", item_id, seed, q, m.value, {"mask": m.to_dict()}, {"shots": cfg.shots}
                 )
     for row in accepted(work / FILES["rephrase"]):
         seed = by_id.get(row["seed_id"])
         if seed is not None:
             demos = exemplars_for(pools[seed.kind], cfg.shots, seed.id)
-            yield _solve_job(
-                cfg,
+            yield Item(
                 "rephrase",
-                seed,
                 row["id"],
+                seed,
                 row["text"],
                 seed.gold,
                 {"rephrasing_id": row["id"]},
-                exemplars=demos,
+                {"exemplars": demos},
             )
     for row in accepted(work / FILES["sv_rewrite"]):
         seed = by_id.get(row["seed_id"])
         if seed is not None:
-            yield _solve_job(
-                cfg,
+            yield Item(
                 "self_verification",
-                seed,
                 row["id"],
+                seed,
                 row["query"],
                 row["mask"]["value"],
                 {"mask": row["mask"]},
-                shots=cfg.shots,
+                {"shots": cfg.shots},
             )
+
+
+def demo_pools(
+    cfg: AugmentConfig, seeds: list[Seed], pool: list[Seed] | None = None
+) -> dict[str, list]:
+    """The answer_aug demos of each kind of seed, drawn once per run from `pool`."""
+    pool = seeds if pool is None else pool
+    return {
+        kind: exemplar_pool([s for s in pool if s.kind == kind], cfg.shots, cfg.seed)
+        for kind in {s.kind for s in seeds}
+    }
 
 
 def accepted(path: Path) -> Iterator[dict]:
@@ -283,15 +312,17 @@ def accepted(path: Path) -> Iterator[dict]:
 
 def run_jobs(
     llm: LLM,
-    jobs: Iterator[Job],
+    jobs: Iterable[Job],
     out_path: Path,
     log_path: Path,
     batch_size: int,
     desc: str,
     progress: bool = False,
+    done: set[str] | None = None,
 ) -> int:
-    """Run every job not yet done; append its rows and a request log line. Returns requests."""
-    done = done_ids(out_path)
+    """Run every job not yet done; append its rows and a request log line. Returns requests.
+    done: the ids already in out_path, when the caller keeps them (rows written here are added)."""
+    done = done_ids(out_path) if done is None else done
     todo = [j for j in jobs if not all(i in done for i in j.out_ids)]
     if not todo:
         return 0
@@ -319,13 +350,13 @@ def _write(job: Job, res: Result, done: set, out: IO[str], log: IO[str]) -> None
     """A request's rows in one write and one flush: a crash leaves whole requests (plus at most
     one torn line, cut on resume), and a request with a missing row is simply asked again."""
     comps = sorted(res.completions, key=lambda c: c.index)
+    fresh = [c for c in comps if c.index < len(job.out_ids) and job.out_ids[c.index] not in done]
     lines = [
-        json.dumps(job.on_sample(job.out_ids[c.index], c), ensure_ascii=False) + "\n"
-        for c in comps
-        if c.index < len(job.out_ids) and job.out_ids[c.index] not in done
+        json.dumps(job.on_sample(job.out_ids[c.index], c), ensure_ascii=False) + "\n" for c in fresh
     ]
     out.write("".join(lines))
     out.flush()
+    done.update(job.out_ids[c.index] for c in fresh)
     log.write(
         json.dumps(
             {

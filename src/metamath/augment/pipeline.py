@@ -16,9 +16,11 @@ from pathlib import Path
 
 from metamath.augment.assemble import assemble
 from metamath.augment.backward import mask_question
+from metamath.augment.budget import run_solve
 from metamath.augment.config import AugmentConfig, validate
-from metamath.augment.generate import FILES, rewrite_jobs, run_jobs, solve_jobs
+from metamath.augment.generate import FILES, rewrite_jobs, run_jobs, solve_items
 from metamath.augment.seeds import load_seeds
+from metamath.augment.vote import vote_golds
 from metamath.config import save_resolved
 from metamath.llm.base import LLM
 
@@ -68,25 +70,25 @@ def run_augment(
         from metamath.augment.scripted import ScriptedTeacher
 
         llm = ScriptedTeacher(seeds, **cfg.teacher.options)
+        if cfg.teacher.cache:
+            from metamath.llm.cache import CachedLLM
+
+            llm = CachedLLM(llm, work / "llm_cache.sqlite")
     elif own:
         llm = build_teacher(cfg, run_dir)
     log = work / FILES["requests"]
+    rounds: dict = {}
     try:
+        # Seeds without an answer get one by the teacher's agreement (or are left out).
+        seeds, votes = vote_golds(cfg, llm, seeds, pool, work, log, progress)
         # Stage 1 must finish before stage 2 reads its accepted rows.
         for stage, key in (("rephrase", "rephrase"), ("sv_rewrite", "sv_rewrite")):
             jobs = (j for j in rewrite_jobs(cfg, seeds) if j.technique == stage)
             run_jobs(
                 llm, jobs, work / FILES[key], log, cfg.batch_size, f"augment {stage}", progress
             )
-        run_jobs(
-            llm,
-            solve_jobs(cfg, seeds, work, pool),
-            work / FILES["solve"],
-            log,
-            cfg.batch_size,
-            "augment solve",
-            progress,
-        )
+        items = list(solve_items(cfg, seeds, work, pool))
+        rounds = run_solve(cfg, llm, items, work, log, progress)
     finally:
         if own:
             llm.close()
@@ -94,6 +96,7 @@ def run_augment(
         "seeds": seed_info,
         "masking": _masking_stats(seeds),
         "shard": cfg.shard,
+        **({"budget_rounds": rounds} if rounds else {}),
         "teacher": {
             "backend": cfg.teacher.backend,
             "model": cfg.teacher.model or getattr(llm, "model", ""),

@@ -1,13 +1,20 @@
 """Seed questions from any loader (GSM8K, MATH, a user's JSONL/JSON/Parquet), gold normalised.
 
 seeds, info = load_seeds(cfg.seeds, shard="0/1")     # list[Seed], loader stats per set
+
+A seed set with gold: vote has its answers hidden (a named set: its gold and reference solution
+are dropped at load time, so neither reaches a prompt) or has none (a file without the answer
+field); gold: auto votes only the rows without a usable answer. Such seeds come out with
+gold "" and gold_source "vote"; augment/vote.py fills the gold in from the teacher's agreement.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
 from metamath.augment.backward import normalise_number
 from metamath.augment.config import SeedConfig, parse_shard
@@ -20,7 +27,8 @@ _NUMERIC = re.compile(r"-?\d+(?:\.\d+)?")
 class Seed:
     problem: Problem
     kind: str  # "gsm8k" (numeric answers) or "math" (LaTeX answers)
-    gold: str  # normalised
+    gold: str  # normalised; "" until voted for a seed without an answer
+    gold_source: str = "given"  # given (the seed set's answer) | vote (the teacher's agreement)
 
     @property
     def id(self) -> str:
@@ -69,8 +77,53 @@ def load_seed_set(sc: SeedConfig) -> tuple[list[Seed], int]:
     else:
         ps = data.load(sc.name, sc.split, skip_bad=True)
     kind = _kind(sc)
-    rows = list(ps)[: sc.limit] if sc.limit else list(ps)
-    return [Seed(p, kind, normalise_gold(p.gold, kind)) for p in rows], len(ps.skipped)
+    skipped = list(ps.skipped)
+    if sc.gold == "vote" and not sc.path:  # a named set with its answers hidden
+        probs = [dataclasses.replace(p, gold="", solution=None) for p in ps]
+    elif sc.gold != "given" and sc.path:
+        probs, skipped = _without_answers(sc, list(ps), skipped)
+    else:
+        probs = list(ps)
+    rows = probs[: sc.limit] if sc.limit else probs
+    return [_seed(p, kind) for p in rows], len(skipped)
+
+
+def _seed(p: Problem, kind: str) -> Seed:
+    if not p.gold:
+        return Seed(p, kind, "", "vote")
+    return Seed(p, kind, normalise_gold(p.gold, kind))
+
+
+def _without_answers(
+    sc: SeedConfig, given: list[Problem], skipped: list
+) -> tuple[list[Problem], list]:
+    """A user's file under gold vote/auto. auto: the loader's problems, plus the rows it refused
+    only for their answer field. vote: every row with a question, its answer (if any) ignored.
+    Rows bad for another reason (no question text, a torn line) stay skipped, with the reason."""
+    from metamath.io import read_jsonl, read_records
+
+    no_answer = {e.line for e in skipped if e.field == sc.answer_field}
+    out = list(given) if sc.gold == "auto" else []
+    left = [e for e in skipped if e.field != sc.answer_field]
+    path = Path(sc.path)
+    rows = (
+        read_jsonl(path, skip_bad=True)
+        if path.suffix.lower() not in (".json", ".parquet")
+        else read_records(path)
+    )
+    for no, row in rows:
+        if sc.gold == "auto" and no not in no_answer:
+            continue
+        q = row.get(sc.question_field)
+        if not isinstance(q, str) or not q.strip():
+            continue  # the loader already counted it among the skipped rows
+        pid = (
+            str(row[sc.id_field])
+            if sc.id_field and row.get(sc.id_field) is not None
+            else f"{sc.name}/{no}"
+        )
+        out.append(Problem(id=pid, question=q.strip(), gold="", source=sc.name))
+    return out, left
 
 
 def in_shard(seed_id: str, shard: str) -> bool:

@@ -16,6 +16,8 @@ DESCRIPTION = (
     "  metamath augment --config configs/augment/gsm8k.yaml --shard 0/4 --out runs/aug/s0\n"
     "  metamath augment --config configs/augment/gsm8k.yaml --merge runs/aug/s0 runs/aug/s1 \\\n"
     "      runs/aug/s2 runs/aug/s3 --out runs/aug/all\n"
+    "  metamath augment --config configs/augment/gsm8k.yaml --out runs/aug/all \\\n"
+    "      --export-hf runs/aug/hf --push-to-hub me/my-metamathqa\n"
 )
 
 
@@ -35,6 +37,17 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         nargs="+",
         metavar="RUN_DIR",
         help="assemble the work of these (sharded) run directories into --out",
+    )
+    p.add_argument(
+        "--export-hf",
+        metavar="DIR",
+        help="also write the kept rows as a Hugging Face dataset (Parquet, the data card as "
+        "README.md); `metamath train data.path=DIR` and datasets.load_dataset(DIR) read it",
+    )
+    p.add_argument(
+        "--push-to-hub",
+        metavar="REPO",
+        help="upload the --export-hf folder as a Hub dataset repo (needs the network, $HF_TOKEN)",
     )
     p.add_argument("--no-progress", action="store_true", help="hide progress bars")
     p.add_argument("--debug", action="store_true", help="show tracebacks")
@@ -59,6 +72,8 @@ def run(args: argparse.Namespace) -> int:
     from metamath.augment import merge_runs, run_augment
 
     cfg = config_from_args(args)
+    if args.push_to_hub and not args.export_hf:
+        raise ValueError("--push-to-hub REPO needs --export-hf DIR (the folder it uploads)")
     name = Path(args.config).stem if args.config else "default"
     out = args.out or (
         f"runs/augment/{name}"
@@ -77,8 +92,23 @@ def run(args: argparse.Namespace) -> int:
             )
     for t in stats["zero_yield"]:
         print(f"warning: {t} kept nothing (a weak or random teacher?); see rejected.jsonl")
+    b = {t: v for t, v in stats.get("budget", {}).items() if v["questions"]}
+    for t, v in b.items():
+        print(
+            f"{t}: {v['questions_without_kept']} of {v['questions']} questions without a kept "
+            f"sample; {v['samples_per_kept'] or '-'} samples per kept sample ({v['budget']})"
+        )
     print(
         f"{stats['rows']} rows; wrote {out}/metamathqa.jsonl, rejected.jsonl, stats.json, "
         "DATA_CARD.md"
     )
+    if args.export_hf:
+        from metamath.augment.export import export_hf, push_to_hub
+
+        got = export_hf(out, args.export_hf)
+        print(
+            f"exported {got['rows']} rows to {args.export_hf} ({len(got['files'])} Parquet files)"
+        )
+        if args.push_to_hub:
+            print(f"pushed to {push_to_hub(args.export_hf, args.push_to_hub)}")
     return 0

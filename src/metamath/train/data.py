@@ -59,7 +59,8 @@ def read_rows(dc: DataConfig) -> tuple[list[tuple[str, str, str]], list[str]]:
             path = Path(src).expanduser()
             if not path.exists():
                 raise FileNotFoundError(f"data.path: {path} does not exist")
-            records = read_records(path)
+            # a dataset folder (e.g. `metamath augment --export-hf DIR`): datasets reads it
+            records = _hub_rows(str(path), dc.split) if path.is_dir() else read_records(path)
         else:
             records = _hub_rows(src, dc.split)
             path = Path(src)
