@@ -32,6 +32,7 @@ from metamath.io import read_jsonl, write_json
 from metamath.records import TYPES
 
 _TYPE_ORDER = {t: i for i, t in enumerate(TYPES)}
+SEED_REJECTS = "seeds_rejected.jsonl"  # in work/: seed rows the loader refused, with reasons
 
 
 # Why the assembly reason codes: one byte per row instead of a dict entry per dropped row.
@@ -202,8 +203,15 @@ def assemble(
     examples = _write_outputs(
         files, [Path(w) for w in work_dirs], t, chosen, bad, dropped, run_dir, cfg
     )
+    extra = dict(extra or {})
+    extra["failed_requests"] = sum(len(failed_requests(Path(w))) for w in work_dirs)
+    extra["seed_rows_rejected"] = sum(
+        sum(1 for _ in read_jsonl(Path(w) / SEED_REJECTS))
+        for w in work_dirs
+        if (Path(w) / SEED_REJECTS).exists()
+    )
     stats = build_stats(
-        cfg, [Path(w) for w in work_dirs], tally, t, chosen, REASON, index, missing, extra or {}
+        cfg, [Path(w) for w in work_dirs], tally, t, chosen, REASON, index, missing, extra
     )
     write_json(run_dir / "stats.json", stats)
     write_card(run_dir / "DATA_CARD.md", cfg, stats, examples)
@@ -286,7 +294,8 @@ def _write_outputs(
     cfg: AugmentConfig,
 ) -> dict[str, list[dict]]:
     """metamathqa.jsonl (chosen rows, in order) and rejected.jsonl (the grader's rejections,
-    then assembly's drops, then stage-1 rejections); examples for the card."""
+    then assembly's drops, then stage-1 rejections, then requests that failed; seed rows that
+    could not be read are listed first); examples for the card."""
     examples: dict[str, list[dict]] = defaultdict(list)
     handles: dict[int, Any] = {}
     tmp = run_dir / "metamathqa.jsonl.tmp"
@@ -310,6 +319,10 @@ def _write_outputs(
                     examples[c["type"]].append(row)
         tmp.replace(run_dir / "metamathqa.jsonl")
         with _Out(run_dir / "rejected.jsonl.tmp") as rej:
+            for w in work_dirs:
+                if (w / SEED_REJECTS).exists():
+                    for _, r in read_jsonl(w / SEED_REJECTS):
+                        rej.write(r)
             for loc, i in itertools.chain(
                 ((loc, None) for loc in bad), ((t.loc[i], i) for i in dropped)
             ):
@@ -332,6 +345,7 @@ def _write_outputs(
                         "response": c["response"],
                         "extracted": c.get("extracted"),
                         "target": c["target"],
+                        **({"error": c["error"]} if c.get("error") else {}),
                     }
                 )
             for w in work_dirs:
@@ -348,10 +362,37 @@ def _write_outputs(
                                         "seed_id": s["seed_id"],
                                         "text": s["text"],
                                         "raw": s["raw"],
+                                        **({"error": s["error"]} if s.get("error") else {}),
                                     }
                                 )
+            for w in work_dirs:
+                for r in failed_requests(w):
+                    rej.write(r)
     finally:
         for f in handles.values():
             f.close()
     (run_dir / "rejected.jsonl.tmp").replace(run_dir / "rejected.jsonl")
     return examples
+
+
+def failed_requests(work: Path) -> list[dict]:
+    """Requests whose last attempt (requests.jsonl is appended by every run) failed: their
+    samples are lost until a re-run retries them. One rejection row each, with the error."""
+    log = work / FILES["requests"]
+    if not log.exists():
+        return []
+    last: dict[str, dict] = {}
+    for _, r in read_jsonl(log):
+        last[r["id"]] = r
+    return [
+        {
+            "id": r["id"],
+            "stage": "request",
+            "technique": r["technique"],
+            "reason": "request_failed",
+            "error": r["error"],
+            "samples_lost": r["n"] - r["samples"],
+        }
+        for r in last.values()
+        if r.get("error")
+    ]

@@ -77,8 +77,43 @@ def run(args: argparse.Namespace) -> int:
             )
     for t in stats["zero_yield"]:
         print(f"warning: {t} kept nothing (a weak or random teacher?); see rejected.jsonl")
+    _report_losses(stats, out)
     print(
         f"{stats['rows']} rows; wrote {out}/metamathqa.jsonl, rejected.jsonl, stats.json, "
         "DATA_CARD.md"
     )
     return 0
+
+
+def _report_losses(stats: dict, out: str) -> None:
+    """What did not make it, on the console: every loss is also a row of rejected.jsonl."""
+    import sys
+
+    seeds = stats.get("seed_rows_rejected", 0)
+    if seeds:
+        print(
+            f"warning: {seeds} seed rows could not be read and were skipped (file, line and "
+            f"reason in {out}/rejected.jsonl, stage 'seeds')",
+            file=sys.stderr,
+        )
+    failed = stats.get("failed_requests", 0)
+    if failed:
+        print(
+            f"warning: {failed} requests failed after their retries (errors in "
+            f"{out}/rejected.jsonl, stage 'request'); re-run the same command to retry them",
+            file=sys.stderr,
+        )
+    empty = sum(v["rejected"].get("no_content", 0) for v in stats["techniques"].values())
+    if empty:
+        print(
+            f"warning: {empty} samples came back without text (reason no_content in "
+            "rejected.jsonl)",
+            file=sys.stderr,
+        )
+    if stats["rows"] == 0:
+        print(
+            f"WARNING: 0 rows kept: {out}/metamathqa.jsonl is empty. Every sample was rejected "
+            f"or lost; see {out}/rejected.jsonl for the reasons (a random or weak teacher, a "
+            "wrong teacher.model, a server that failed every request?)",
+            file=sys.stderr,
+        )
