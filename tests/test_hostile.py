@@ -259,7 +259,7 @@ def _peak_rss_mb(cmd: list[str], cwd: Path) -> tuple[int, float]:
 def _big_row(path: Path, field: str, extra: dict) -> Path:
     with open(path, "wb") as f:
         f.write(json.dumps({**extra, field: "Sam has 3 apples. How many?"}).encode() + b"\n")
-        big = b'{"' + field.encode() + b'": "' + b"Sam has 9 apples. " * 2_900_000 + b'"'
+        big = b'{"' + field.encode() + b'": "' + b"Sam has 9 apples. " * 3_000_000 + b'"'
         f.write(big + b", " + json.dumps(extra).encode()[1:] + b"\n")  # a 52 MB row
     return path
 
@@ -268,7 +268,7 @@ def _big_row(path: Path, field: str, extra: dict) -> Path:
 def test_a_50mb_row_costs_under_1gb(tmp_path, hostile, tiny_model_dir):
     metamath = [sys.executable, "-m", "metamath"]
     seeds = _big_row(tmp_path / "seeds.jsonl", "question", {"answer": "3"})
-    assert seeds.stat().st_size > 50 << 20
+    assert seeds.stat().st_size > 50_000_000
     code, mb = _peak_rss_mb(
         [*metamath, *augment_args(seeds, hostile.base_url, tmp_path / "a", k=1)], tmp_path
     )
@@ -305,6 +305,8 @@ def test_a_50mb_row_costs_under_1gb(tmp_path, hostile, tiny_model_dir):
             str(Path(__file__).parents[1] / "configs/train/tiny_cpu.yaml"),
             f"model={tiny_model_dir}",
             f"data.path={data}",
+            "data.query_field=query",
+            "data.response_field=response",
             "data.on_bad_row=skip",
             "max_steps=1",
             "global_batch_size=2",

@@ -5,8 +5,9 @@
 
 Guard is plain ASGI, so it runs before FastAPI reads or parses a body: a request without the
 API key (a Bearer token, compared in constant time) gets a 401, and a body over
-max_request_bytes a 413, both in the OpenAI error shape, before a byte of the body is held
-(Content-Length) or as soon as the count passes the limit (chunked bodies). /health stays open
+max_request_bytes a 413, both in the OpenAI error shape, without the body ever being held or
+parsed: a declared Content-Length over the limit is drained (read and dropped) and refused, a
+chunked body as soon as its count passes the limit. /health stays open
 for load balancers and readiness probes.
 """
 
@@ -17,6 +18,8 @@ import ipaddress
 import json
 import socket
 from typing import Any
+
+from starlette.exceptions import HTTPException
 
 KEY_ENV = "METAMATH_SERVE_API_KEY"
 MAX_REQUEST_BYTES = 1 << 20  # 1 MiB: a few-shot prompt is ~10 KB
@@ -32,8 +35,12 @@ def error_body(
     return {"error": {"message": message, "type": kind, "param": param, "code": code}}
 
 
-class BodyTooLarge(Exception):
-    pass
+class BodyTooLarge(HTTPException):
+    """A chunked body that outgrew the limit while it was read. An HTTPException, because
+    FastAPI turns any other error raised while it reads a body into a 400."""
+
+    def __init__(self, seen: int, limit: int):
+        super().__init__(413, _too_large(seen, limit, at_least=True)["error"]["message"])
 
 
 class Guard:
@@ -59,8 +66,8 @@ class Guard:
             return
         length = headers.get("content-length", "")
         if length.isdigit() and int(length) > self.limit:
+            await _drain(receive, int(length))  # dropped as it arrives, never held
             await _respond(send, 413, _too_large(int(length), self.limit))
-            await _drain(receive, int(length))
             return
         seen = 0
         started = False
@@ -70,7 +77,7 @@ class Guard:
             msg = await receive()
             seen += len(msg.get("body", b""))
             if seen > self.limit:
-                raise BodyTooLarge
+                raise BodyTooLarge(seen, self.limit)
             return msg
 
         async def tracked_send(msg: dict) -> None:
@@ -116,8 +123,9 @@ async def _respond(send: Any, status: int, body: dict[str, Any]) -> None:
 
 
 async def _drain(receive: Any, length: int) -> None:
-    """Read and drop the refused body (bounded), so a client that sends the whole body before
-    reading the answer gets the 413 instead of a reset connection."""
+    """Read and drop the refused body (up to _DRAIN bytes) before answering: a client that
+    sends the whole body before reading the answer (most do) gets the 413 instead of a reset
+    connection, which is what closing on it early would give."""
     left = min(length, _DRAIN)
     while left > 0:
         msg = await receive()
