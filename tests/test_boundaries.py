@@ -105,7 +105,8 @@ def test_a_long_line_is_refused_without_being_read_whole(tmp_path):
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     assert [r["q"] for _, r in rows] == ["small", "after"]
-    assert bad[0].line == 2 and "over the limit of 1,048,576 (max_row_bytes)" in str(bad[0])
+    assert bad[0].line == 2 and "row too large: 52,428,8" in str(bad[0])
+    assert "over the limit of 1,048,576 (max_row_bytes)" in str(bad[0])
     assert peak < 8 << 20, peak  # the 50 MB line never sat in memory
     with pytest.raises(DataError, match="big.jsonl:2: row too large"):
         list(read_jsonl(f, max_bytes=1 << 20))
@@ -173,3 +174,17 @@ def test_written_files_follow_the_umask(tmp_path):
     assert stat.S_IMODE((tmp_path / "report.md").stat().st_mode) == 0o644
     assert stat.S_IMODE(lib.stat().st_mode) == 0o644
     assert stat.S_IMODE((tmp_path / "group.md").stat().st_mode) == 0o640
+
+
+def test_a_saved_model_follows_the_umask(tiny_model_dir):
+    """safetensors writes model.safetensors 0600; metamath tiny-model (like train's save) fixes it."""
+    from metamath.io import file_mode
+
+    for f in tiny_model_dir.iterdir():
+        assert stat.S_IMODE(f.stat().st_mode) == file_mode(), f
+
+
+def test_redacting_json_text_keeps_it_json():
+    doc = {"e": 'HTTP 401 from http://u:p@h/v1?key=k\\"x authorization: "Bearer abcdefghijklmnopq"'}
+    text = json.dumps(doc)
+    assert json.loads(redact_text(text))["e"].count("***") == 3

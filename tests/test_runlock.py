@@ -189,3 +189,10 @@ def test_two_trains_on_one_directory(tmp_path, tiny_model_dir):
     assert code == 2 and took < 5, took  # refused before torch is imported
     losses = [json.loads((d / "stats.json").read_text())["losses"] for d in (solo, run)]
     assert losses[0] == losses[1]
+    from metamath.io import file_mode  # everything the run wrote, weights included
+
+    modes = {
+        str(f.relative_to(run)): f.stat().st_mode & 0o777 for f in run.rglob("*") if f.is_file()
+    }
+    assert "model/model.safetensors" in modes
+    assert all(m == file_mode() for m in modes.values()), modes

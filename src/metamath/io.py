@@ -66,8 +66,8 @@ def read_jsonl(
         for no, raw, size in bounded_lines(f, max_bytes):
             try:
                 if raw is None:
-                    raise ValueError(
-                        f"the row is {size:,} bytes, over the limit of {max_bytes:,} "
+                    raise _TooLarge(
+                        f"row too large: {size:,} bytes, over the limit of {max_bytes:,} "
                         f"({limit_name}); shorten or split it, or raise {limit_name}"
                     )
                 if not raw.strip():
@@ -79,9 +79,12 @@ def read_jsonl(
                 err = DataError(
                     path, no, f"not valid UTF-8 (byte {e.start} of the line); re-encode as UTF-8"
                 )
+            except _TooLarge as e:
+                err = DataError(path, no, str(e))
             except ValueError as e:
-                kind = "row too large" if raw is None else "malformed JSONL line"
-                err = DataError(path, no, f"{kind} ({e.__class__.__name__}: {str(e)[:200]})")
+                err = DataError(
+                    path, no, f"malformed JSONL line ({e.__class__.__name__}: {str(e)[:200]})"
+                )
             else:
                 yield no, clean_obj(obj)
                 continue
@@ -89,6 +92,10 @@ def read_jsonl(
                 raise err from None
             if bad is not None:
                 bad.append(err)
+
+
+class _TooLarge(Exception):
+    pass
 
 
 def bounded_lines(f, max_bytes: int | None) -> Iterator[tuple[int, bytes | None, int]]:

@@ -32,16 +32,17 @@ _SECRET_KEY = re.compile(
 # Mappings passed to a server as given: a credential may live there; it is redacted on write.
 PASS_THROUGH = ("extra_body", "headers")
 
-_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.\-]*://)[^/\s@?#\"']+@")
+_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.\-]*://)[^/\s@?#\"'\\]+@")
 _PARAM = re.compile(
     r"(?i)([?&;][a-z0-9_.\-]*(?:api[_-]?key|apikey|key|secret|password|passwd|token|sig"
-    r"|signature|auth|credential)=)[^&#\s\"'<>]+"
+    r"|signature|auth|credential)=)[^&#\s\"'<>\\]+"
 )
 _AUTH_HEADER = re.compile(
     r"(?i)((?:authorization|x-api-key|api-key)[\"']?\s*[:=]\s*[\"']?)"
-    r"(?:(?:bearer|basic|token)\s+)?[^\s\"',}]+"
+    r"(?:(?:bearer|basic|token)\s+)?[^\s\"',}\\]+"
 )
 _BEARER = re.compile(r"(?i)\b(bearer\s+)[A-Za-z0-9._~+/=\-]{12,}")
+# (The character classes stop at quotes and backslashes, so redacting JSON text keeps it JSON.)
 # Key shapes of the common providers (OpenAI, Anthropic, Hugging Face, GitHub, AWS), as a net
 # for a key that reached a message some other way.
 _KEY_SHAPES = re.compile(
