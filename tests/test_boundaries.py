@@ -188,3 +188,19 @@ def test_redacting_json_text_keeps_it_json():
     doc = {"e": 'HTTP 401 from http://u:p@h/v1?key=k\\"x authorization: "Bearer abcdefghijklmnopq"'}
     text = json.dumps(doc)
     assert json.loads(redact_text(text))["e"].count("***") == 3
+
+
+@pytest.mark.parametrize(
+    "line, want",
+    [
+        (r'{"q": "\\frac{1}{2} \\right) \\begin"}', "\\frac{1}{2} \\right) \\begin"),
+        (r'{"q": "\\\u0007bell"}', "\\bell"),  # an escaped backslash, then a real escape
+        (r'{"q": "a\rb\fc\bd"}', "a\nbcd"),
+        (r'{"q": "\u0085next\u009b31mline\u007f"}', "nextline"),
+        ('{"q": "caf\u00e9 \\u00e9"}', "café é"),
+    ],
+)
+def test_each_row_is_cleaned_exactly_when_it_needs_it(tmp_path, line, want):
+    f = tmp_path / "x.jsonl"
+    f.write_text(line + "\n", encoding="utf-8")
+    assert next(read_jsonl(f))[1] == {"q": want}

@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -86,7 +87,7 @@ def read_jsonl(
                     path, no, f"malformed JSONL line ({e.__class__.__name__}: {str(e)[:200]})"
                 )
             else:
-                yield no, clean_obj(obj)
+                yield no, clean_obj(obj) if _DIRTY.search(raw) else obj
                 continue
             if not skip_bad:
                 raise err from None
@@ -96,6 +97,16 @@ def read_jsonl(
 
 class _TooLarge(Exception):
     pass
+
+
+# What can put a control byte or a lone surrogate into a parsed JSONL row: a \uXXXX escape of
+# one (C0, DEL, C1, D800-DFFF), a \b \f \r escape, or a raw DEL / C1 byte (JSON forbids raw C0
+# inside strings). A row without any is clean as parsed, and skips clean_obj (half the cost of
+# reading it).
+_DIRTY = re.compile(
+    rb"(?<!\\)(?:\\\\)*\\(?:u(?:00[01]|007[fF]|00[89]|[dD][89a-fA-F])|[bfr])"  # odd backslashes
+    rb"|\x7f|\xc2[\x80-\x9f]"
+)
 
 
 def bounded_lines(f, max_bytes: int | None) -> Iterator[tuple[int, bytes | None, int]]:
