@@ -13,6 +13,8 @@ happens to each request: "[429x2]" answers 429 (Retry-After: 1) to the first two
 without answering, "[badjsonx1]" sends a 200 with a malformed body; without "xN" the fault is
 permanent. "[400ctx]" is a context-length 400. A model not in `models` gets a 404, a wrong key a
 401. `ignore_n=True` answers one choice whatever n says (like `transformers serve`).
+`choices=fn` scripts the replies instead: fn(body, chat, n) -> the list of choice objects sent
+(anything JSON can carry: null content, lone surrogates, control bytes, megabytes of text).
 
 Hand-written on asyncio streams (not FastAPI) on purpose: a test needs to drop connections and
 send broken bodies, and the benchmark needs a server whose own CPU cost stays out of the way.
@@ -48,9 +50,11 @@ class FakeServer:
         api_key: str | None = None,
         retry_after: str = "1",
         port: int = 0,
+        choices=None,
     ):
         self.latency, self.ignore_n, self.models = latency, ignore_n, set(models)
         self.api_key, self.retry_after, self.port = api_key, retry_after, port
+        self.choices = choices
         self.received: list[dict[str, Any]] = []  # {"t", "path", "body"} per request, in order
         self._hits: dict[str, int] = {}
         self.prompt_tokens = 0  # prompt tokens received, over every request (answered or not)
@@ -207,6 +211,9 @@ class FakeServer:
             | {"finish_reason": "stop"}
             for i, t in enumerate(texts)
         ]
+        if self.choices is not None:
+            choices = self.choices(body, chat, n)
+            texts = [""]
         p_tok = len(text_in.split()) + 1
         c_tok = sum(len(t.split()) for t in texts)
         doc = {

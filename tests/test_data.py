@@ -96,7 +96,8 @@ def test_bad_rows_name_file_line_and_field(tmp_path):
     assert [p.gold for p in ps] == ["5"]
     assert [e.line for e in ps.skipped] == [2, 3, 4, 5]
     assert "field 'question' is missing" in str(ps.skipped[1])
-    assert "malformed JSONL line" in str(ps.skipped[2])
+    assert "bad.jsonl:4: not valid UTF-8" in str(ps.skipped[2])
+    assert "bad.jsonl:5: malformed JSONL line" in str(ps.skipped[3])
 
 
 def test_jsonl_writer_resume(tmp_path):

@@ -239,21 +239,38 @@ def test_error_message_shapes(raw, msg):
     assert error_message(raw) == msg
 
 
-@pytest.mark.parametrize(
-    "doc",
-    [
-        {},
-        {"choices": []},
-        {"choices": [{"index": 0}]},
-        {"choices": [{"text": None}]},
-        [1, 2],
-    ],
-)
-def test_malformed_choices_are_rejected(doc):
+@pytest.mark.parametrize("doc", [{}, {"choices": []}, {"choices": "x"}, [1, 2]])
+def test_malformed_bodies_are_rejected(doc):
     from metamath.llm._wire import parse_choices
 
-    with pytest.raises((ValueError, KeyError, TypeError)):
+    with pytest.raises(ValueError):
         parse_choices(doc, chat=False)
+
+
+@pytest.mark.parametrize(
+    "choice, chat, error",
+    [
+        ({"index": 0}, False, "no text for this sample (null)"),
+        ({"text": None}, False, "no text for this sample (null)"),
+        ({"text": 42}, False, "no text for this sample (int)"),
+        ({"message": {"content": None}}, True, "(null)"),
+        ({"message": {"content": None, "refusal": "I can't"}}, True, "refusal: I can't"),
+        ({"message": {"content": None, "tool_calls": [{}]}}, True, "tool call"),
+        ({"message": None}, True, "(null)"),
+        ("x", True, "choice is str"),
+    ],
+)
+def test_a_choice_without_text_is_one_failed_sample(choice, chat, error):
+    from metamath.llm._wire import parse_choices
+
+    good = {"index": 1, "finish_reason": "stop"} | (
+        {"message": {"content": "ok"}} if chat else {"text": "ok"}
+    )
+    if isinstance(choice, dict):
+        choice = {"index": 0, **choice}
+    out = parse_choices({"choices": [choice, good]}, chat=chat)
+    assert out[1] == ("ok", "stop", None)  # the other sample is kept
+    assert out[0][:2] == ("", "error") and error in out[0][2]
 
 
 def test_choices_come_back_in_index_order():
@@ -265,4 +282,4 @@ def test_choices_come_back_in_index_order():
             {"index": 0, "message": {"content": "a"}, "finish_reason": None},
         ]
     }
-    assert parse_choices(doc, chat=True) == [("a", "stop"), ("b", "length")]
+    assert parse_choices(doc, chat=True) == [("a", "stop", None), ("b", "length", None)]

@@ -143,3 +143,54 @@ def test_validation_split_is_seeded_and_disjoint():
     assert split_validation(data(), 0, seed=3)[1] is None
     with pytest.raises(ValueError, match="val_size=50"):
         split_validation(data(), 50, seed=3)
+
+
+def test_on_bad_row_skip_records_every_kind_of_bad_row(tmp_path, tok):
+    f = tmp_path / "d.jsonl"
+    f.write_bytes(
+        b"\xef\xbb\xbf"  # a BOM: row 1 is good
+        + json.dumps(GOOD[0]).encode()
+        + b"\n{not json}\n"
+        + b'{"query": "Caf\xe9?", "response": "x"}\n'
+        + b'{"query": "Q?", "response": 5}\n'
+        + b'{"query": "'
+        + b"9" * 3000
+        + b'", "response": "x"}\n'
+        + json.dumps(GOOD[1]).encode()
+        + b"\n"
+    )
+    with pytest.raises(DataError, match="d.jsonl:2: malformed JSONL line"):
+        load_examples(_cfg(tmp_path, f), tok)
+    data = load_examples(_cfg(tmp_path, f, "data.on_bad_row=skip", "data.max_row_bytes=2000"), tok)
+    assert len(data) == 2 and data.report["bad_rows_skipped"] == 4
+    bad = [d for d in data.dropped if d["reason"] == "bad_row"]
+    assert [d["ref"] for d in bad] == [f"{f}:{n}" for n in (2, 3, 4, 5)]
+    for d, why in zip(
+        bad, ["malformed JSONL", "not valid UTF-8", "not text", "data.max_row_bytes"], strict=True
+    ):
+        assert why in d["error"], d
+    assert "4 bad rows skipped" in summary(data.report)
+
+
+def test_rows_that_cannot_fit_are_dropped_before_tokenising(tmp_path, tok, monkeypatch):
+    import metamath.train.data as td
+
+    seen: list[int] = []
+    real = td.encode_batch
+
+    def spy(tok_, queries, responses, style):
+        seen.extend(len(q) + len(r) for q, r in zip(queries, responses, strict=True))
+        return real(tok_, queries, responses, style)
+
+    monkeypatch.setattr(td, "encode_batch", spy)
+    huge = {"query": "What is 1+1?", "response": "1 + 1 = 2. " * 80_000}
+    long_prompt = {"query": "1 + 1 " * 100_000, "response": "2"}
+    f = _write(tmp_path / "d.jsonl", [GOOD[0], huge, long_prompt, GOOD[1]])
+    data = load_examples(_cfg(tmp_path, f, "max_length=256"), tok)
+    assert len(data) == 2 and max(seen) < 1000  # the 1 MB rows were never tokenised
+    early = {d["reason"]: d for d in data.dropped}
+    assert set(early) == {"too_long", "prompt_too_long"}
+    assert "not tokenised" in early["too_long"]["note"]
+    cut = load_examples(_cfg(tmp_path, f, "max_length=256", "over_length=cut"), tok)
+    assert len(cut) == 3 and max(len(x) for x in cut.ids) == 256
+    assert cut.report["cut_at_max_length"] == 1

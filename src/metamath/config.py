@@ -5,6 +5,8 @@
 
 Unknown keys are errors that name the closest valid key. Override values are parsed as YAML
 scalars ("4" -> 4, "true" -> True, "[a,b]" -> list), then checked against the field's type.
+A key that holds a secret (api_key=..., in YAML or on the command line) is refused before
+anything is written (metamath.secrets); what is saved (to_dict) has credentials redacted.
 """
 
 from __future__ import annotations
@@ -112,7 +114,10 @@ def from_dict(cls: type[T], data: dict[str, Any], prefix: str = "") -> T:
 
 
 def to_dict(cfg: Any) -> dict[str, Any]:
-    return dataclasses.asdict(cfg)
+    """The config as saved beside a run: a plain dict with credentials redacted."""
+    from metamath.secrets import redact
+
+    return redact(dataclasses.asdict(cfg))
 
 
 def _set_path(d: dict[str, Any], dotted: str, value: Any) -> None:
@@ -163,14 +168,25 @@ def load_config(
         if not p.exists():
             raise ConfigError(f"config file {p} does not exist")
         try:
-            loaded = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
-        except yaml.YAMLError as e:
+            loaded = yaml.safe_load(p.read_text(encoding="utf-8-sig")) or {}
+        except (yaml.YAMLError, UnicodeDecodeError) as e:
             raise ConfigError(f"{p}: not valid YAML ({e})") from None
         if not isinstance(loaded, dict):
             raise ConfigError(f"{p}: the top level must be a mapping of keys to values")
         data = _merge(data, loaded)
     data = _merge(data, parse_overrides(overrides))
+    check_secrets(data)
     return from_dict(cls, data)
+
+
+def check_secrets(data: dict[str, Any]) -> None:
+    """ConfigError if a config (YAML, overrides or a dict) holds a credential."""
+    from metamath.secrets import SecretInConfig, check_no_secrets
+
+    try:
+        check_no_secrets(data)
+    except SecretInConfig as e:
+        raise ConfigError(str(e)) from None
 
 
 def git_sha() -> str | None:
@@ -205,6 +221,7 @@ def save_resolved(cfg: Any, run_dir: str | Path, name: str = "config.yaml") -> P
     """Write the resolved config plus version metadata beside a run's outputs."""
     from metamath.io import atomic_write_text
 
+    check_secrets(dataclasses.asdict(cfg))  # a config built in Python skipped load_config
     out = Path(run_dir) / name
     doc = {"config": to_dict(cfg), "run": run_metadata()}
     atomic_write_text(out, yaml.safe_dump(doc, sort_keys=False, allow_unicode=True))

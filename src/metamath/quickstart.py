@@ -183,10 +183,16 @@ def train_step(cfg: QuickstartConfig, data: Path, rows: int, run_dir: Path) -> d
 def run_quickstart(
     cfg: QuickstartConfig, progress: bool = True, log=lambda msg: None
 ) -> dict[str, Any]:
-    """Run every step (each resumes from its own directory); returns the summary."""
+    """Run every step (each resumes from its own directory); returns the summary. The whole
+    directory is locked for the run (each step also locks its own sub-directory)."""
+    from metamath.runlock import run_lock
+
     check_models(cfg)
-    root = Path(cfg.out)
-    root.mkdir(parents=True, exist_ok=True)
+    with run_lock(cfg.out, "quickstart"):
+        return _run(cfg, Path(cfg.out), progress, log)
+
+
+def _run(cfg: QuickstartConfig, root: Path, progress: bool, log) -> dict[str, Any]:
     from metamath.config import save_resolved
 
     save_resolved(cfg, root)

@@ -107,4 +107,7 @@ def build_tiny_model(
     model.generation_config.eos_token_id = hf_tok.eos_token_id
     model.generation_config.pad_token_id = hf_tok.pad_token_id
     model.save_pretrained(out)
+    from metamath.io import follow_umask
+
+    follow_umask(out)  # safetensors writes model.safetensors owner-only
     return out

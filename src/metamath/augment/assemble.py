@@ -33,10 +33,10 @@ from metamath.augment.decontaminate import Contamination
 from metamath.augment.dedup import exact_key, near_duplicates, shingles
 from metamath.augment.filter import format_response
 from metamath.augment.generate import FILES
-from metamath.augment.outputs import read_at, write_outputs
+from metamath.augment.outputs import SEED_REJECTS, failed_requests, read_at, write_outputs
 from metamath.augment.report import build_stats, write_card
 from metamath.augment.vote import read_votes
-from metamath.io import atomic_write_text, write_json
+from metamath.io import atomic_write_text, read_jsonl, write_json
 from metamath.records import TYPES
 
 _TYPE_ORDER = {t: i for i, t in enumerate(TYPES)}
@@ -218,6 +218,13 @@ def assemble(
         votes,
         REASON,
     )
+    extra = dict(extra or {})
+    extra["failed_requests"] = sum(len(failed_requests(Path(w))) for w in work_dirs)
+    extra["seed_rows_rejected"] = sum(
+        sum(1 for _ in read_jsonl(Path(w) / SEED_REJECTS))
+        for w in work_dirs
+        if (Path(w) / SEED_REJECTS).exists()
+    )
     stats = build_stats(
         cfg,
         [Path(w) for w in work_dirs],
@@ -227,7 +234,7 @@ def assemble(
         REASON,
         contam.ngram,
         contam.missing,
-        extra or {},
+        extra,
     )
     stats["decontamination"].update(contam.stats(t))
     stats["budget"] = coverage_stats(cfg, items, targets)

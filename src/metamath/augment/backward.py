@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 # Cardinal number words mapped to values. "one" is left out on purpose (see the module doc).
 _UNITS = {
@@ -82,19 +82,29 @@ VARIABLE = {"gsm8k": "x", "math": "X"}
 
 @dataclass(frozen=True)
 class Masked:
-    """One backward-question candidate. `question[start:start+len(var)]` is the variable."""
+    """One backward-question candidate. `question[start:start+len(var)]` is the variable.
+
+    It keeps the original question (one shared string, not a copy) and the span it masks; the
+    masked text is built when asked for, so the candidates of a long question with many numbers
+    cost a few dozen bytes each, not a copy of the question each."""
 
     id: str
     seed_id: str
-    question: str
+    source: str = field(repr=False, compare=False)  # the original question
     value: str  # normalised masked value: "1000", "2.5", "3/4", "5"
     var: str
     start: int
+    end: int  # the masked span of `source` is source[start:end]
     style: str  # how the value was written: "plain", "commas", "math_commas", "word", "Word"
     decimals: int = 0
 
+    @property
+    def question(self) -> str:
+        return self.source[: self.start] + self.var + self.source[self.end :]
+
     def to_dict(self) -> dict:
-        return {k: getattr(self, k) for k in self.__dataclass_fields__}
+        keys = ("id", "seed_id", "question", "value", "var", "start", "style", "decimals")
+        return {k: getattr(self, k) for k in keys}
 
 
 def normalise_number(s: str) -> str:
@@ -239,22 +249,20 @@ def mask_question(question: str, seed_id: str, kind: str = "gsm8k") -> list[Mask
     var = VARIABLE[kind]
     if has_variable(question, var):
         return []
-    out = []
-    for j, (s, e, value, style, dec) in enumerate(_spans(question, kind)):
-        masked = question[:s] + var + question[e:]
-        out.append(
-            Masked(
-                id=f"{seed_id}/m{j}",
-                seed_id=seed_id,
-                question=masked,
-                value=value,
-                var=var,
-                start=s,
-                style=style,
-                decimals=dec,
-            )
+    return [
+        Masked(
+            id=f"{seed_id}/m{j}",
+            seed_id=seed_id,
+            source=question,
+            value=value,
+            var=var,
+            start=s,
+            end=e,
+            style=style,
+            decimals=dec,
         )
-    return out
+        for j, (s, e, value, style, dec) in enumerate(_spans(question, kind))
+    ]
 
 
 def dollars_balanced(text: str) -> bool:

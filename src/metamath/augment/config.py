@@ -112,6 +112,11 @@ class AugmentConfig:
     batch_size: int = 64  # requests handed to the LLM per call (results are written as they come)
     seed: int = 0  # exemplar choice and subsampling
     examples_in_card: int = 2  # examples per type shown in DATA_CARD.md
+    # Sizes bounded before any work: a seed row (JSONL line) larger than max_row_bytes or a
+    # question longer than max_question_chars is a recorded rejection (rejected.jsonl), never
+    # sent to the teacher. GSM8K and MATH questions are at most ~5,000 characters.
+    max_row_bytes: int = 1 << 20
+    max_question_chars: int = 20_000
 
 
 BUDGETS = ("fixed", "uniform", "prop2diff")
@@ -179,6 +184,8 @@ def validate(cfg: AugmentConfig) -> None:
             f"near_dup_threshold={cfg.near_dup_threshold}: use a Jaccard value in "
             "(0, 1]; 1.0 turns near-duplicate removal off"
         )
+    if cfg.max_row_bytes < 1 or cfg.max_question_chars < 1:
+        raise ValueError("max_row_bytes and max_question_chars must be >= 1")
     if cfg.max_per_seed < 0 or cfg.shots < 0 or cfg.batch_size < 1:
         raise ValueError("max_per_seed and shots must be >= 0, batch_size >= 1")
     if not cfg.seeds:

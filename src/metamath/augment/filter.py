@@ -35,6 +35,7 @@ REASONS = (
     "too_long",
     "truncated",
     "no_reasoning",
+    "no_content",  # the server sent no text for this sample (content null)
 )
 
 

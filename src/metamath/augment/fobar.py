@@ -12,6 +12,8 @@ demo file for GSM8K too, reference 1.5).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from metamath.augment.backward import Masked, mask_question
 from metamath.augment.seeds import Seed
 from metamath.prompts.augment import fobar_question
@@ -27,9 +29,8 @@ def mask_index(m: Masked) -> str:
     return m.id.rsplit("/m", 1)[1]
 
 
-def fobar_items(seed: Seed, max_masks: int = 0) -> list[tuple[str, str, Masked]]:
-    """(item id, FOBAR question, mask) for each masked number of the seed."""
-    return [
-        (f"{seed.id}/fobar/m{mask_index(m)}", fobar_question(m.question, seed.gold, m.var), m)
-        for m in backward_masks(seed, max_masks)
-    ]
+def fobar_items(seed: Seed, max_masks: int = 0) -> Iterator[tuple[str, str, Masked]]:
+    """(item id, FOBAR question, mask) for each masked number of the seed, one at a time (a
+    question is only built when its item is reached)."""
+    for m in backward_masks(seed, max_masks):
+        yield f"{seed.id}/fobar/m{mask_index(m)}", fobar_question(m.question, seed.gold, m.var), m

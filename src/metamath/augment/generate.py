@@ -351,9 +351,7 @@ def _write(job: Job, res: Result, done: set, out: IO[str], log: IO[str]) -> None
     one torn line, cut on resume), and a request with a missing row is simply asked again."""
     comps = sorted(res.completions, key=lambda c: c.index)
     fresh = [c for c in comps if c.index < len(job.out_ids) and job.out_ids[c.index] not in done]
-    lines = [
-        json.dumps(job.on_sample(job.out_ids[c.index], c), ensure_ascii=False) + "\n" for c in fresh
-    ]
+    lines = [json.dumps(_row(job, c), ensure_ascii=False) + "\n" for c in fresh]
     out.write("".join(lines))
     out.flush()
     done.update(job.out_ids[c.index] for c in fresh)
@@ -374,3 +372,14 @@ def _write(job: Job, res: Result, done: set, out: IO[str], log: IO[str]) -> None
         + "\n"
     )
     log.flush()
+
+
+def _row(job: Job, c: Any) -> dict:
+    """A sample's row; a failed sample (the server sent no text for it) is a rejection with
+    its error, written like any other row so that a re-run does not ask for it again."""
+    row = job.on_sample(job.out_ids[c.index], c)
+    if c.error is not None:
+        row.update(reason="no_content", error=c.error)
+        if "correct" in row:
+            row["correct"] = False
+    return row

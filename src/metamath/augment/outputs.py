@@ -19,6 +19,8 @@ from metamath.augment.filter import format_response
 from metamath.augment.generate import FILES
 from metamath.io import read_jsonl
 
+SEED_REJECTS = "seeds_rejected.jsonl"  # in work/: seed rows the loader refused, with reasons
+
 
 class _Out:
     """A buffered JSONL writer for whole-file outputs: they are written to a temp file and
@@ -60,9 +62,10 @@ def write_outputs(
     votes: dict,
     reason_names: dict[int, str],
 ) -> tuple[dict[str, list[dict]], Counter]:
-    """metamathqa.jsonl (chosen rows, in order) and rejected.jsonl (the grader's rejections,
-    then assembly's drops, then stage-1 rejections, then questions without an agreed answer);
-    examples for the card, and the rows per gold source."""
+    """metamathqa.jsonl (chosen rows, in order) and rejected.jsonl (seed rows that could not be
+    read, then the grader's rejections, assembly's drops, stage-1 rejections, questions without
+    an agreed answer, and requests that failed); examples for the card, and the rows per gold
+    source."""
     examples: dict[str, list[dict]] = defaultdict(list)
     by_source: Counter = Counter()
     handles: dict[int, Any] = {}
@@ -89,6 +92,10 @@ def write_outputs(
                     examples[c["type"]].append(row)
         tmp.replace(run_dir / "metamathqa.jsonl")
         with _Out(run_dir / "rejected.jsonl.tmp") as rej:
+            for w in work_dirs:
+                if (w / SEED_REJECTS).exists():
+                    for _, r in read_jsonl(w / SEED_REJECTS):
+                        rej.write(r)
             for loc, i in itertools.chain(
                 ((loc, None) for loc in bad), ((t.loc[i], i) for i in dropped)
             ):
@@ -110,6 +117,7 @@ def write_outputs(
                     "response": c["response"],
                     "extracted": c.get("extracted"),
                     "target": c["target"],
+                    **({"error": c["error"]} if c.get("error") else {}),
                 }
                 if i is not None and i in t.qkey_of:  # which rule, how similar
                     _, row["rule"], row["similarity"] = contam.seen[t.qkey_of[i]]
@@ -131,6 +139,7 @@ def write_outputs(
                                     "seed_id": s["seed_id"],
                                     "text": s["text"],
                                     "raw": s["raw"],
+                                    **({"error": s["error"]} if s.get("error") else {}),
                                 }
                             )
             for v in votes.get("rejections", ()):
@@ -145,8 +154,34 @@ def write_outputs(
                         "query": v["query"],
                     }
                 )
+            for w in work_dirs:
+                for r in failed_requests(w):
+                    rej.write(r)
     finally:
         for f in handles.values():
             f.close()
     (run_dir / "rejected.jsonl.tmp").replace(run_dir / "rejected.jsonl")
     return examples, by_source
+
+
+def failed_requests(work: Path) -> list[dict]:
+    """Requests whose last attempt (requests.jsonl is appended by every run) failed: their
+    samples are lost until a re-run retries them. One rejection row each, with the error."""
+    log = work / FILES["requests"]
+    if not log.exists():
+        return []
+    last: dict[str, dict] = {}
+    for _, r in read_jsonl(log):
+        last[r["id"]] = r
+    return [
+        {
+            "id": r["id"],
+            "stage": "request",
+            "technique": r["technique"],
+            "reason": "request_failed",
+            "error": r["error"],
+            "samples_lost": r["n"] - r["samples"],
+        }
+        for r in last.values()
+        if r.get("error")
+    ]

@@ -5,24 +5,28 @@
     stats = run_augment(cfg, "runs/aug1", llm=my_llm)  # any metamath.llm.base.LLM
 
 Run directory: config.yaml, metamathqa.jsonl, rejected.jsonl, stats.json, DATA_CARD.md, and
-work/ (append-only stage files, the LLM cache). Re-running the same command resumes item by
-item. A run spread over machines: run each with shard=i/n into its own directory, then
+work/ (append-only stage files, the LLM cache, the seed rows that could not be read). Re-running
+the same command resumes item by item; a second run in the same directory while one runs is
+refused (metamath.runlock). A run spread over machines: run each with shard=i/n into its own directory, then
 merge_runs([...dirs], out_dir) assembles their work files into one dataset.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
-from metamath.augment.assemble import assemble
+from metamath.augment.assemble import SEED_REJECTS, assemble
 from metamath.augment.backward import mask_question
 from metamath.augment.budget import run_solve
 from metamath.augment.config import AugmentConfig, validate
 from metamath.augment.generate import FILES, rewrite_jobs, run_jobs, solve_items
 from metamath.augment.seeds import load_seeds
 from metamath.augment.vote import vote_golds
-from metamath.config import save_resolved
+from metamath.config import check_secrets, save_resolved
+from metamath.io import write_jsonl
 from metamath.llm.base import LLM
+from metamath.runlock import run_lock
 
 
 def build_teacher(cfg: AugmentConfig, run_dir: Path) -> LLM:
@@ -57,14 +61,29 @@ def _masking_stats(seeds) -> dict:
 def run_augment(
     cfg: AugmentConfig, run_dir: str | Path, llm: LLM | None = None, progress: bool = False
 ) -> dict:
-    """Run (or resume) an augmentation run; returns the stats written to stats.json."""
+    """Run (or resume) an augmentation run; returns the stats written to stats.json. The run
+    directory is locked while it runs (metamath.runlock): a second run there is refused."""
     validate(cfg)
-    run_dir = Path(run_dir)
+    check_secrets(dataclasses.asdict(cfg))
+    with run_lock(run_dir, "augment"):
+        return _run(cfg, Path(run_dir), llm, progress)
+
+
+def _run(cfg: AugmentConfig, run_dir: Path, llm: LLM | None, progress: bool) -> dict:
     work = run_dir / "work"
     work.mkdir(parents=True, exist_ok=True)
     save_resolved(cfg, run_dir)
     pool: list = []
-    seeds, seed_info = load_seeds(cfg.seeds, cfg.shard, everything=pool)
+    rejected: list = []
+    seeds, seed_info = load_seeds(
+        cfg.seeds,
+        cfg.shard,
+        everything=pool,
+        rejected=rejected,
+        max_row_bytes=cfg.max_row_bytes,
+        max_question_chars=cfg.max_question_chars,
+    )
+    write_jsonl(work / SEED_REJECTS, rejected)  # rewritten whole: the seeds are re-read each run
     own = llm is None
     if own and cfg.teacher.backend == "scripted":  # a dry run: no model, answers by table
         from metamath.augment.scripted import ScriptedTeacher
@@ -116,6 +135,7 @@ def merge_runs(cfg: AugmentConfig, run_dirs: list[str | Path], out_dir: str | Pa
                 "(run `metamath augment --shard i/n --out DIR` first)"
             )
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    save_resolved(cfg, out)
-    return assemble(cfg, works, out, {"merged_from": [str(d) for d in run_dirs]})
+    check_secrets(dataclasses.asdict(cfg))
+    with run_lock(out, "augment --merge"):
+        save_resolved(cfg, out)
+        return assemble(cfg, works, out, {"merged_from": [str(d) for d in run_dirs]})

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from metamath.augment.backward import normalise_number
 from metamath.augment.config import SeedConfig, parse_shard
+from metamath.io import DataError
 from metamath.records import Problem
 
 _NUMERIC = re.compile(r"-?\d+(?:\.\d+)?")
@@ -59,10 +60,14 @@ def _kind(sc: SeedConfig) -> str:
     return kind
 
 
-def load_seed_set(sc: SeedConfig) -> tuple[list[Seed], int]:
-    """(seeds, rows skipped by the loader) for one seed config."""
+def load_seed_set(
+    sc: SeedConfig, max_row_bytes: int | None = None, max_question_chars: int | None = None
+) -> tuple[list[Seed], list[DataError]]:
+    """(seeds, rows rejected by the loader with file, line and reason) for one seed config.
+    A set with no usable row is an error: an empty or unreadable file is not a dataset."""
     from metamath import data
 
+    limits = {"max_row_bytes": max_row_bytes, "max_question_chars": max_question_chars}
     if sc.path:
         ps = data.load_file(
             sc.path,
@@ -73,9 +78,10 @@ def load_seed_set(sc: SeedConfig) -> tuple[list[Seed], int]:
             solution=sc.solution_field,
             source=sc.name,
             skip_bad=True,
+            **limits,
         )
     else:
-        ps = data.load(sc.name, sc.split, skip_bad=True)
+        ps = data.load(sc.name, sc.split, skip_bad=True, **limits)
     kind = _kind(sc)
     skipped = list(ps.skipped)
     if sc.gold == "vote" and not sc.path:  # a named set with its answers hidden
@@ -85,7 +91,15 @@ def load_seed_set(sc: SeedConfig) -> tuple[list[Seed], int]:
     else:
         probs = list(ps)
     rows = probs[: sc.limit] if sc.limit else probs
-    return [_seed(p, kind) for p in rows], len(skipped)
+    if not rows:
+        where = sc.path or f"{sc.name}:{sc.split}"
+        why = (
+            f"all {len(skipped)} rows were rejected (first: {skipped[0]})"
+            if skipped
+            else "it has no rows"
+        )
+        raise DataError(where, None, f"no usable seed question: {why}")
+    return [_seed(p, kind) for p in rows], skipped
 
 
 def _seed(p: Problem, kind: str) -> Seed:
@@ -136,16 +150,36 @@ def in_shard(seed_id: str, shard: str) -> bool:
 
 
 def load_seeds(
-    configs: list[SeedConfig], shard: str = "0/1", everything: list[Seed] | None = None
+    configs: list[SeedConfig],
+    shard: str = "0/1",
+    everything: list[Seed] | None = None,
+    rejected: list[dict] | None = None,
+    **limits: int | None,
 ) -> tuple[list[Seed], dict]:
     """The seeds of all seed sets that fall in this shard, and loader stats per set.
-    `everything`, when given, receives every seed of every shard (the exemplar pool)."""
+    `everything`, when given, receives every seed of every shard (the exemplar pool);
+    `rejected` a row per seed row the loader refused (file, line, reason); `limits` are
+    load_seed_set's max_row_bytes and max_question_chars."""
     out: list[Seed] = []
     info = {}
     for sc in configs:
-        seeds, skipped = load_seed_set(sc)
+        seeds, skipped = load_seed_set(sc, **limits)
         mine = [s for s in seeds if in_shard(s.id, shard)]
-        info[sc.name] = {"loaded": len(seeds), "in_shard": len(mine), "skipped_rows": skipped}
+        info[sc.name] = {"loaded": len(seeds), "in_shard": len(mine), "skipped_rows": len(skipped)}
+        if rejected is not None:
+            rejected.extend(
+                {
+                    "id": f"{sc.name}/line{e.line}",
+                    "stage": "seeds",
+                    "reason": "bad_seed_row",
+                    "seed_set": sc.name,
+                    "file": e.path,
+                    "line": e.line,
+                    "field": e.field,
+                    "error": str(e),
+                }
+                for e in skipped
+            )
         out.extend(mine)
         if everything is not None:
             everything.extend(seeds)

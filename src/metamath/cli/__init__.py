@@ -84,17 +84,19 @@ def main(argv: list[str] | None = None) -> int:
         # missing extra (its message carries the pip command).
         if getattr(args, "debug", False):
             raise
-        print(f"metamath {args.command}: error: {e}", file=sys.stderr)
+        from metamath.secrets import redact_text
+
+        print(f"metamath {args.command}: error: {redact_text(str(e))}", file=sys.stderr)
         return 2
 
 
 def _dry_run(mod, args: argparse.Namespace) -> int:
-    import dataclasses
-
     import yaml
 
+    from metamath.config import to_dict
+
     cfg = mod.config_from_args(args)
-    print(yaml.safe_dump(dataclasses.asdict(cfg), sort_keys=False, allow_unicode=True), end="")
+    print(yaml.safe_dump(to_dict(cfg), sort_keys=False, allow_unicode=True), end="")
     return 0
 
 

@@ -9,7 +9,9 @@ DESCRIPTION = (
     "Sample solutions, rephrasings and backward questions (FOBAR, SV) from a teacher, keep the\n"
     "correct ones (metamath.answers), dedup, decontaminate, subsample to the recipe's targets,\n"
     "and write metamathqa.jsonl, rejected.jsonl, stats.json and DATA_CARD.md into the run\n"
-    "directory. Re-running the same command resumes item by item.\n\n"
+    "directory (rejected.jsonl: every sample not kept, seed row not read and request that\n"
+    "failed, each with its reason). Re-running the same command resumes item by item; a second\n"
+    "run in a directory that a run holds is refused. Keys come from the environment only.\n\n"
     "  metamath augment --config configs/augment/quickstart.yaml teacher.model=./tiny\n"
     "  metamath augment --config configs/augment/gsm8k.yaml teacher.model=gpt-4o-mini \\\n"
     "      teacher.options.base_url=https://api.openai.com/v1\n"
@@ -98,6 +100,7 @@ def run(args: argparse.Namespace) -> int:
             f"{t}: {v['questions_without_kept']} of {v['questions']} questions without a kept "
             f"sample; {v['samples_per_kept'] or '-'} samples per kept sample ({v['budget']})"
         )
+    _report_losses(stats, out)
     print(
         f"{stats['rows']} rows; wrote {out}/metamathqa.jsonl, rejected.jsonl, stats.json, "
         "DATA_CARD.md"
@@ -112,3 +115,37 @@ def run(args: argparse.Namespace) -> int:
         if args.push_to_hub:
             print(f"pushed to {push_to_hub(args.export_hf, args.push_to_hub)}")
     return 0
+
+
+def _report_losses(stats: dict, out: str) -> None:
+    """What did not make it, on the console: every loss is also a row of rejected.jsonl."""
+    import sys
+
+    seeds = stats.get("seed_rows_rejected", 0)
+    if seeds:
+        print(
+            f"warning: {seeds} seed rows could not be read and were skipped (file, line and "
+            f"reason in {out}/rejected.jsonl, stage 'seeds')",
+            file=sys.stderr,
+        )
+    failed = stats.get("failed_requests", 0)
+    if failed:
+        print(
+            f"warning: {failed} requests failed after their retries (errors in "
+            f"{out}/rejected.jsonl, stage 'request'); re-run the same command to retry them",
+            file=sys.stderr,
+        )
+    empty = sum(v["rejected"].get("no_content", 0) for v in stats["techniques"].values())
+    if empty:
+        print(
+            f"warning: {empty} samples came back without text (reason no_content in "
+            "rejected.jsonl)",
+            file=sys.stderr,
+        )
+    if stats["rows"] == 0:
+        print(
+            f"WARNING: 0 rows kept: {out}/metamathqa.jsonl is empty. Every sample was rejected "
+            f"or lost; see {out}/rejected.jsonl for the reasons (a random or weak teacher, a "
+            "wrong teacher.model, a server that failed every request?)",
+            file=sys.stderr,
+        )

@@ -10,6 +10,7 @@ rows are the input rows plus `extracted`, `correct`, `reason`, `mode` (the rule 
 answer) and the strict-mode `correct_strict`. A line that is not valid UTF-8 or JSON, or lacks a
 field, becomes a row with reason "error" and an `error` naming the line and the fix. The last
 line printed is one JSON object: n, correct, accuracy, accuracy_strict, reasons, ...
+An input without any row is an error (exit status 2). A UTF-8 BOM at the start is accepted.
 """
 
 from __future__ import annotations
@@ -59,17 +60,28 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--completion-field", default="completion")
     p.add_argument("--gold-field", default="gold")
     p.add_argument("--solution-field", default="solution")
+    p.add_argument(
+        "--max-row-bytes",
+        type=int,
+        default=1 << 20,
+        help="a longer line is graded as an error without being read (default 1 MiB)",
+    )
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
-def grade_line(no: int, raw: bytes, opts: dict[str, Any]) -> dict[str, Any] | None:
-    """Grade one raw JSONL line; bad input becomes a row with reason "error" (never raises)."""
+def grade_line(no: int, raw: bytes | None, opts: dict[str, Any]) -> dict[str, Any] | None:
+    """Grade one raw JSONL line (None: a line over --max-row-bytes, not read); bad input
+    becomes a row with reason "error" (never raises)."""
     from metamath.answers import gold_from_solution, grade_both
+    from metamath.text import clean_obj, decode_utf8
 
+    if raw is None:
+        limit = opts.get("max_row_bytes")
+        return _error(no, f"the row is over the limit of {limit:,} bytes; raise --max-row-bytes")
     if not raw.strip():
         return None
     try:
-        text = raw.decode("utf-8")
+        text = decode_utf8(raw, first=no == 1)  # a BOM at the start of the file is fine
     except UnicodeDecodeError as e:
         return _error(
             no, f"not valid UTF-8 (byte {e.start} of the line); re-encode the file as UTF-8"
@@ -80,6 +92,7 @@ def grade_line(no: int, raw: bytes, opts: dict[str, Any]) -> dict[str, Any] | No
         return _error(no, f"not valid JSON ({e}); one JSON object per line")
     if not isinstance(row, dict):
         return _error(no, f"expected a JSON object, got {type(row).__name__}")
+    row = clean_obj(row)
     completion = row.get(opts["completion_field"])
     if not isinstance(completion, str):
         return _error(
@@ -133,25 +146,27 @@ def _error(no: int, msg: str, row: dict[str, Any] | None = None) -> dict[str, An
 
 
 def _grade_chunk(
-    args: tuple[list[tuple[int, bytes]], dict[str, Any]],
+    args: tuple[list[tuple[int, bytes | None, int]], dict[str, Any]],
 ) -> tuple[list[str], list[tuple[bool, bool, str]], int]:
     """One chunk of lines -> (output JSON lines, (correct, correct_strict, reason) per row,
     bytes consumed). Rows are serialised here, in the worker, so the parent only writes."""
     chunk, opts = args
     lines, stats = [], []
-    for no, raw in chunk:
+    for no, raw, _ in chunk:
         r = grade_line(no, raw, opts)
         if r is not None:
             lines.append(json.dumps(r, ensure_ascii=False) + "\n")
             stats.append((bool(r["correct"]), bool(r["correct_strict"]), r["reason"]))
-    return lines, stats, sum(len(raw) for _, raw in chunk)
+    return lines, stats, sum(size for _, _, size in chunk)
 
 
-def _chunks(path: Path) -> Iterator[list[tuple[int, bytes]]]:
-    chunk: list[tuple[int, bytes]] = []
+def _chunks(path: Path, max_bytes: int) -> Iterator[list[tuple[int, bytes | None, int]]]:
+    from metamath.io import bounded_lines
+
+    chunk: list[tuple[int, bytes | None, int]] = []
     with open(path, "rb") as f:
-        for no, raw in enumerate(f, 1):
-            chunk.append((no, raw))
+        for item in bounded_lines(f, max_bytes):  # a longer line is never held whole
+            chunk.append(item)
             if len(chunk) == CHUNK:
                 yield chunk
                 chunk = []
@@ -174,6 +189,7 @@ def run(args: argparse.Namespace) -> int:
         "completion_field": args.completion_field,
         "gold_field": args.gold_field,
         "solution_field": args.solution_field,
+        "max_row_bytes": args.max_row_bytes,
     }
     size = path.stat().st_size
     workers = args.workers or ((os.cpu_count() or 1) if size > PARALLEL_BYTES else 1)
@@ -190,7 +206,7 @@ def run(args: argparse.Namespace) -> int:
         file=sys.stderr,
     )
     try:
-        tasks = ((c, opts) for c in _chunks(path))
+        tasks = ((c, opts) for c in _chunks(path, args.max_row_bytes))
         if workers > 1:
             import multiprocessing as mp
 
@@ -218,6 +234,11 @@ def run(args: argparse.Namespace) -> int:
         if out:
             out.close()
     elapsed = time.monotonic() - start
+    if n == 0:
+        raise ValueError(
+            f"{path}: no rows to grade (the file is empty or blank); expected one JSON object "
+            "per line with `completion` and `gold` or `solution`"
+        )
     summary = {
         "n": n,
         "correct": correct,

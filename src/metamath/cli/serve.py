@@ -12,8 +12,11 @@ DESCRIPTION = (
     "  metamath serve ./tiny --port 8000\n"
     "  curl http://127.0.0.1:8000/v1/completions -H 'Content-Type: application/json' \\\n"
     '       -d \'{"model": "./tiny", "prompt": "1+1=", "max_tokens": 8, "n": 2}\'\n\n'
-    "It binds only to --host (default 127.0.0.1, this machine); use --host 0.0.0.0 to expose it\n"
-    "to the network (it has no authentication).\n"
+    "It binds only to --host (default 127.0.0.1, this machine). Beyond this machine (--host\n"
+    "0.0.0.0) it needs an API key, checked as a Bearer token: --api-key KEY or $METAMATH_SERVE_API_KEY\n"
+    "(prefer the variable: a command line is visible to other users), or --allow-unauthenticated\n"
+    "to serve it open on purpose. Requests over --max-request-bytes are refused before they are\n"
+    "read; every error has the OpenAI error shape.\n"
 )
 
 
@@ -55,15 +58,42 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         default=512,
         help="chat max_tokens when a request gives none (default: 512)",
     )
+    p.add_argument(
+        "--api-key",
+        default=None,
+        help="require 'Authorization: Bearer KEY' on /v1 (default: $METAMATH_SERVE_API_KEY)",
+    )
+    p.add_argument(
+        "--allow-unauthenticated",
+        action="store_true",
+        help="allow a --host beyond this machine without an API key (anyone can use it)",
+    )
+    p.add_argument(
+        "--max-request-bytes",
+        type=int,
+        default=1 << 20,
+        help="larger request bodies get a 413 before they are read (default: 1 MiB)",
+    )
+    p.add_argument(
+        "--max-stop", type=int, default=16, help="most stop strings per request (default: 16)"
+    )
     p.add_argument("--debug", action="store_true", help="show tracebacks")
 
 
 def run(args: argparse.Namespace) -> int:
+    import os
     import socket
+    import sys
 
     import uvicorn
 
     from metamath.llm.serve import build_app
+    from metamath.llm.serve_guard import KEY_ENV, check_bind
+
+    api_key = args.api_key or os.environ.get(KEY_ENV) or None
+    warning = check_bind(args.host, api_key, args.allow_unauthenticated)  # before the model
+    if warning:
+        print(warning, file=sys.stderr, flush=True)
 
     if args.backend == "vllm":
         from metamath.llm.vllm import VLLMLLM
@@ -86,13 +116,17 @@ def run(args: argparse.Namespace) -> int:
         max_batch=args.max_batch,
         batch_wait_s=args.batch_wait,
         default_max_tokens=args.default_max_tokens,
+        max_request_bytes=args.max_request_bytes,
+        max_stop=args.max_stop,
+        api_key=api_key,
     )
     # Bind the socket here so the address printed is the real one, also for --port 0 (any free).
     sock = socket.socket(socket.AF_INET6 if ":" in args.host else socket.AF_INET)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((args.host, args.port))
     port = sock.getsockname()[1]
-    print(f"serving {name!r} ({args.backend}) at http://{args.host}:{port}/v1", flush=True)
+    auth = "; API key required" if api_key else ""
+    print(f"serving {name!r} ({args.backend}) at http://{args.host}:{port}/v1{auth}", flush=True)
     try:
         uvicorn.Server(uvicorn.Config(app, log_level="info")).run(sockets=[sock])
     finally:

@@ -14,6 +14,9 @@ DESCRIPTION = (
     "The run directory gets config.yaml, metrics.jsonl (loss, lr, tokens/s, MFU), loss.svg,\n"
     "report.md, data_report.json + dropped.jsonl (the length policy), checkpoints/ (resumed\n"
     "automatically by re-running the same command) and model/ (Hugging Face format).\n"
+    "The run directory is locked while it trains: a second run there is refused at once.\n"
+    "data.on_bad_row=skip records bad rows (not UTF-8 JSON, missing fields, over\n"
+    "data.max_row_bytes) in dropped.jsonl instead of stopping.\n"
 )
 
 

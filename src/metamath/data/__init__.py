@@ -6,8 +6,10 @@
     mine = load_file("my.jsonl", question="problem", answer="final", answer_format="plain")
 
 Gold answers are taken at load time: GSM8K after `####` (thousands commas removed), MATH from the
-last `\\boxed{}`/`\\fbox{}` (brace matched). Bad rows raise DataError naming file, line and field;
-with skip_bad=True they are counted in `ProblemSet.skipped` instead.
+last `\\boxed{}`/`\\fbox{}` (brace matched). Bad rows (not UTF-8, not JSON, a missing or
+mistyped field, larger than `max_row_bytes`) raise DataError naming file, line and field; with
+skip_bad=True they are collected in `ProblemSet.skipped` instead, for the caller to record.
+Text goes through metamath.io's boundary (BOM accepted, strings cleaned).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from metamath.answers.boxed import last_boxed
-from metamath.io import DataError, read_jsonl, read_records
+from metamath.io import MAX_ROW_BYTES, DataError, read_records
 from metamath.records import Problem
 
 ENV_VAR = "METAMATH_DATA"
@@ -109,12 +111,15 @@ def load_file(
     ids: set[str] | None = None,
     skip_bad: bool = False,
     keep_fields: tuple[str, ...] = (),
+    max_row_bytes: int | None = MAX_ROW_BYTES,
+    max_question_chars: int | None = None,
 ) -> ProblemSet:
     """Load any JSONL/JSON/Parquet file into Problems with a field mapping.
 
     answer_format: "gsm8k" (gold after ####), "boxed" (last \\boxed{}), or "plain" (the field is
     the final answer). `solution` names a field kept as the reference solution. `ids` keeps only
-    the rows whose id is listed (used for MATH-500).
+    the rows whose id is listed (used for MATH-500). `max_row_bytes` bounds a row before it
+    is parsed, `max_question_chars` (None: no limit) the question text.
     """
     if answer_format not in _FORMATS:
         raise ValueError(f"answer_format={answer_format!r}: use one of {sorted(_FORMATS)}")
@@ -123,10 +128,7 @@ def load_file(
     to_gold = _FORMATS[answer_format]
     out: list[Problem] = []
     skipped: list[DataError] = []
-    if skip_bad and path.suffix.lower() not in (".json", ".parquet"):
-        rows = read_jsonl(path, skip_bad=True, bad=skipped)  # malformed lines are collected
-    else:
-        rows = read_records(path)
+    rows = read_records(path, skip_bad=skip_bad, bad=skipped, max_bytes=max_row_bytes)
     for no, row in rows:
         try:
             p = _row_to_problem(
@@ -143,6 +145,14 @@ def load_file(
                 source,
                 keep_fields,
             )
+            if max_question_chars is not None and len(p.question) > max_question_chars:
+                raise DataError(
+                    path,
+                    no,
+                    f"is {len(p.question):,} characters, over the limit of "
+                    f"{max_question_chars:,} (max_question_chars); shorten it or raise the limit",
+                    field=question,
+                )
         except DataError as e:
             if not skip_bad:
                 raise
@@ -179,9 +189,15 @@ def _row_to_problem(
         return row[field]
 
     q = get(q_field)
-    if not isinstance(q, str) or not q.strip():
+    if not isinstance(q, str):
+        raise DataError(path, no, f"is {type(q).__name__}, not text ({q!r:.60})", field=q_field)
+    if not q.strip():
         raise DataError(path, no, "is empty; every problem needs question text", field=q_field)
     raw = get(a_field)
+    if isinstance(raw, bool) or not isinstance(raw, (str, int, float)):
+        raise DataError(
+            path, no, f"is {type(raw).__name__}, not text or a number ({raw!r:.60})", field=a_field
+        )
     gold = to_gold(str(raw))
     if not gold and row.get(id_field or "") in ERRATA:
         gold = ERRATA[row[id_field]]
@@ -211,7 +227,9 @@ def math500_ids(root: Path | None = None) -> set[str]:
     return {line.strip() for line in p.read_text().splitlines() if line.strip()}
 
 
-def _load_local(name: str, path: Path, skip_bad: bool) -> ProblemSet:
+def _load_local(name: str, path: Path, skip_bad: bool, **limits: Any) -> ProblemSet:
+    """A named dataset's local file; `limits` (max_row_bytes, max_question_chars) go to
+    load_file."""
     if name == "gsm8k":
         ps = load_file(
             path,
@@ -221,6 +239,7 @@ def _load_local(name: str, path: Path, skip_bad: bool) -> ProblemSet:
             solution="answer",
             source="gsm8k",
             skip_bad=skip_bad,
+            **limits,
         )
         for i, p in enumerate(ps):  # stable ids: gsm8k/<split>/<line>
             ps[i] = _replace_id(p, f"gsm8k/{path.stem}/{p.id.rsplit('/', 1)[1]}")
@@ -239,6 +258,7 @@ def _load_local(name: str, path: Path, skip_bad: bool) -> ProblemSet:
             source=name,
             ids=ids,
             skip_bad=skip_bad,
+            **limits,
         )
     if name == "gsm8k_backward":
         ps = load_file(
@@ -249,6 +269,7 @@ def _load_local(name: str, path: Path, skip_bad: bool) -> ProblemSet:
             source="gsm8k_backward",
             skip_bad=skip_bad,
             keep_fields=("original_question", "original_answer"),
+            **limits,
         )
         return ps
     raise ValueError(f"unknown dataset {name!r}; known: {', '.join(DATASETS)}")
@@ -267,8 +288,9 @@ def load(
     path: str | os.PathLike | None = None,
     limit: int | None = None,
     skip_bad: bool = False,
+    **limits: Any,
 ) -> ProblemSet:
-    """Load a named dataset split.
+    """Load a named dataset split (`limits`: load_file's max_row_bytes, max_question_chars).
 
     Resolution: an explicit `path` (file, or the data dir holding gsm8k/ and math/), else
     $METAMATH_DATA (default ../shared/data), else the Hugging Face Hub through `datasets`.
@@ -283,7 +305,7 @@ def load(
     else:
         file = data_dir() / rel
     if file.exists():
-        ps = _load_local(name, file, skip_bad)
+        ps = _load_local(name, file, skip_bad, **limits)
     elif path is not None:
         raise FileNotFoundError(f"{file}: not found (expected the {name} {split} file)")
     else:

@@ -12,6 +12,7 @@ report.md and report.html. Generation goes through metamath.llm.cache.CachedLLM
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 from dataclasses import dataclass, field
@@ -57,6 +58,7 @@ class EvalConfig:
     decoding: DecodingConfig = field(default_factory=DecodingConfig)
     cache: bool = True
     report_examples: int = 5  # failures shown per task in the report
+    max_row_bytes: int = 1 << 20  # a task file row larger than this is an error, never parsed
 
     def check(self) -> None:
         if self.backend not in BACKENDS:
@@ -150,9 +152,11 @@ def _generate(
                 sample=k,
                 completion=c.text if c else "",
                 finish_reason=c.finish_reason if c else None,
-                error=None if c else (res.error or "no completion"),
+                error=c.error if c else (res.error or "no completion"),
                 cached=bool(c and c.cached),
             )
+            if c and c.error:  # the server sent no text for this one sample
+                usage["errors"] += 1
             if c:
                 usage["prompt_tokens"] += c.prompt_tokens
                 usage["completion_tokens"] += c.completion_tokens
@@ -217,13 +221,20 @@ def run_eval(
 
     `llm` is any metamath.llm.base.LLM (tests pass a scripted one); by default
     make_llm(cfg.backend, cfg.model, **cfg.backend_options). Either way it is wrapped in the
-    response cache unless cfg.cache is false."""
+    response cache unless cfg.cache is false. The run directory is locked while it runs."""
+    from metamath.config import check_secrets
+    from metamath.runlock import run_lock
+
+    cfg.check()
+    check_secrets(dataclasses.asdict(cfg))
+    with run_lock(run_dir, "eval"):  # a second run in this directory is refused at once
+        return _run(cfg, Path(run_dir), llm, progress)
+
+
+def _run(cfg: EvalConfig, run_dir: Path, llm: Any, progress: bool) -> dict[str, Any]:
     from metamath.config import run_metadata, save_resolved, to_dict
     from metamath.evaluate.report import write_reports
 
-    cfg.check()
-    run_dir = Path(run_dir)
-    run_dir.mkdir(parents=True, exist_ok=True)
     save_resolved(cfg, run_dir)
     tasks = [
         with_max_tokens(get_task(t, cfg.task_files), cfg.decoding.max_tokens) for t in cfg.tasks
@@ -249,7 +260,9 @@ def run_eval(
     stats: dict[str, Any] = {}
     try:
         for task in tasks:
-            problems = task.load(limit=cfg.limit, data_path=cfg.data_path)
+            problems = task.load(
+                limit=cfg.limit, data_path=cfg.data_path, max_row_bytes=cfg.max_row_bytes
+            )
             if not problems:
                 raise ValueError(f"task {task.name}: no problems loaded")
             task_rows, usage = _generate(gen, task, problems, cfg, progress)

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from metamath.data import ProblemSet, load, load_file
+from metamath.io import MAX_ROW_BYTES
 
 GRADERS = ("gsm8k", "math", "gsm8k_backward")
 
@@ -46,15 +47,23 @@ class EvalTask:
         if (self.dataset is None) == (self.path is None):
             raise ValueError(f"task {self.name!r}: give exactly one of dataset or path")
 
-    def load(self, limit: int | None = None, data_path: str | None = None) -> ProblemSet:
+    def load(
+        self,
+        limit: int | None = None,
+        data_path: str | None = None,
+        max_row_bytes: int | None = MAX_ROW_BYTES,
+    ) -> ProblemSet:
         """The task's problems, in file order; `limit` keeps the first N (a fixed, documented
-        subset, so 20-problem runs are comparable)."""
+        subset, so 20-problem runs are comparable). A row larger than max_row_bytes is an
+        error naming its line, found before the row is parsed."""
         if self.path is not None:
-            ps = load_file(self.path, source=self.name, **self.fields)
+            ps = load_file(self.path, source=self.name, max_row_bytes=max_row_bytes, **self.fields)
             if limit is not None:
                 ps = ProblemSet(ps[:limit], source=ps.source, path=ps.path, skipped=ps.skipped)
             return ps
-        return load(self.dataset, self.split, path=data_path, limit=limit)
+        return load(
+            self.dataset, self.split, path=data_path, limit=limit, max_row_bytes=max_row_bytes
+        )
 
     @classmethod
     def from_file(

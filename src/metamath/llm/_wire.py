@@ -33,14 +33,61 @@ def error_message(raw: bytes) -> str:
     return raw.decode("utf-8", "replace")[:300]
 
 
-def parse_choices(resp: Any, chat: bool) -> list[tuple[str, str]]:
-    """(text, finish_reason) per choice, in the server's index order; ValueError if malformed."""
-    if not isinstance(resp, dict) or not resp.get("choices"):
+def parse_choices(resp: Any, chat: bool) -> list[tuple[str, str, str | None]]:
+    """(text, finish_reason, error) per choice, in the server's index order; ValueError if the
+    body has no choices at all. A choice without text (content null: a refusal, a tool call,
+    a filter) is a failed sample with its error, not the loss of the other choices."""
+    if not isinstance(resp, dict) or not isinstance(resp.get("choices"), list):
+        raise ValueError("response has no choices")
+    if not resp["choices"]:
         raise ValueError("response has no choices")
     out = []
-    for c in sorted(resp["choices"], key=lambda c: c.get("index") or 0):
-        text = c["message"].get("content") if chat else c.get("text")
-        if not isinstance(text, str):
-            raise ValueError("choice without text")
-        out.append((text, c.get("finish_reason") or "stop"))
+    for c in sorted(resp["choices"], key=_index):
+        if not isinstance(c, dict):
+            out.append(("", "error", f"choice is {type(c).__name__}, not an object"))
+            continue
+        msg = c.get("message") if chat else c
+        text = msg.get("content") if chat and isinstance(msg, dict) else c.get("text")
+        finish = c.get("finish_reason")
+        finish = finish if isinstance(finish, str) and finish else "stop"
+        if isinstance(text, str):
+            out.append((text, finish, None))
+            continue
+        why = "null" if text is None else type(text).__name__
+        extra = ""
+        if chat and isinstance(msg, dict):
+            if msg.get("refusal"):
+                extra = f"; refusal: {str(msg['refusal'])[:200]}"
+            elif msg.get("tool_calls"):
+                extra = "; it made a tool call instead"
+        out.append(("", "error", f"the server sent no text for this sample ({why}{extra})"))
     return out
+
+
+def _index(c: Any) -> int:
+    i = c.get("index") if isinstance(c, dict) else None
+    return i if isinstance(i, int) and not isinstance(i, bool) else 0
+
+
+def endpoint(base_url: str, path: str) -> str:
+    """base_url + path, keeping a query string where it belongs (".../v1?api-version=x")."""
+    import urllib.parse
+
+    parts = urllib.parse.urlsplit(base_url)
+    return urllib.parse.urlunsplit(parts._replace(path=parts.path.rstrip("/") + path))
+
+
+def split_credentials(base_url: str, key: str) -> tuple[str, dict[str, str]]:
+    """(URL without user info, the Authorization header for it): Basic auth from a URL's
+    user:password@, else `key` as a Bearer token."""
+    import base64
+    import urllib.parse
+
+    parts = urllib.parse.urlsplit(base_url)
+    if parts.username is None and parts.password is None:
+        return base_url, {"Authorization": f"Bearer {key}"}
+    user = urllib.parse.unquote(parts.username or "")
+    password = urllib.parse.unquote(parts.password or "")
+    host = parts.netloc.rsplit("@", 1)[1]
+    token = base64.b64encode(f"{user}:{password}".encode()).decode()
+    return urllib.parse.urlunsplit(parts._replace(netloc=host)), {"Authorization": f"Basic {token}"}

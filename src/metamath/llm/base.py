@@ -7,6 +7,13 @@
 A Request carries a raw `prompt` or chat `messages` (exactly one). `n` samples come back in one
 Result, each a Completion with its sample `index`. A request that could not be answered after
 bounded retries comes back with `error` set and no completions: it is never an empty answer.
+One sample the server answered without text (a `null` content choice) is a failed sample:
+`Completion.error` says why, `finish_reason` is "error", and the other samples are kept.
+
+This is the boundary for model text: every Completion's text, whichever backend (or the cache)
+built it, goes through metamath.text.clean_text, and a Result cuts a reply longer than its
+request's max_tokens could produce (metamath.text.reply_char_limit) and marks it "length".
+Error messages are redacted (metamath.secrets), since they can quote a URL with credentials.
 """
 
 from __future__ import annotations
@@ -14,8 +21,11 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol, runtime_checkable
+
+from metamath.secrets import redact_text
+from metamath.text import clean_text, reply_char_limit
 
 
 @dataclass(frozen=True)
@@ -63,10 +73,26 @@ def cache_key(model: str, request: Request, index: int) -> str:
 class Completion:
     text: str
     index: int = 0  # sample index within the request (0..n-1)
-    finish_reason: str = "stop"  # "stop" | "length"
+    finish_reason: str = "stop"  # "stop" | "length" | "error" (no text: see `error`)
     prompt_tokens: int = 0
     completion_tokens: int = 0
     cached: bool = False
+    error: str | None = None  # why this one sample has no text (e.g. content null)
+
+    def __post_init__(self) -> None:
+        text = self.text
+        if not isinstance(text, str):  # a null / non-string choice: a failed sample
+            got = "null" if text is None else type(text).__name__
+            object.__setattr__(self, "error", self.error or f"the reply has no text ({got})")
+            text = ""
+        if self.error is not None:
+            object.__setattr__(self, "finish_reason", "error")
+            object.__setattr__(self, "error", redact_text(clean_text(str(self.error)))[:500])
+        object.__setattr__(self, "text", clean_text(text))
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
 
 
 @dataclass(frozen=True)
@@ -76,6 +102,21 @@ class Result:
     error: str | None = None  # set when the request could not be answered; then no completions
     retries: int = 0
     meta: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        limit = reply_char_limit(self.request.max_tokens)
+        if any(len(c.text) > limit for c in self.completions):
+            # A reply longer than max_tokens allows: the server ignored it. Keep what a
+            # max_tokens reply could hold and call it cut off, as it is.
+            cut = tuple(
+                replace(c, text=c.text[:limit], finish_reason="length")
+                if len(c.text) > limit
+                else c
+                for c in self.completions
+            )
+            object.__setattr__(self, "completions", cut)
+        if self.error is not None:
+            object.__setattr__(self, "error", redact_text(clean_text(str(self.error))))
 
     @property
     def ok(self) -> bool:

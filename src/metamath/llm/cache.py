@@ -11,7 +11,9 @@ committed as Results arrive, before the caller sees them (one transaction per li
 Results the backend hands over, else per Result). WAL with synchronous=NORMAL survives a killed
 process; only an OS crash can lose the last commits. Errors are never cached, so a failed request
 is retried on the next run; the answered samples of a failed request (backends put them in
-`Result.meta["partial"]`) are kept.
+`Result.meta["partial"]`) are kept. A failed sample (the server answered a choice without text:
+Completion.error) is an answer, and is cached with its error like any other. Text read back goes
+through the same boundary as fresh text (metamath.llm.base.Completion cleans it).
 
 A request that is partly cached asks the backend for the missing samples only: as one request of
 n = len(missing) when unseeded; when seeded, as one request per missing index i with seed + i
@@ -43,8 +45,13 @@ CREATE TABLE IF NOT EXISTS samples (
     finish_reason TEXT NOT NULL,
     prompt_tokens INTEGER NOT NULL,
     completion_tokens INTEGER NOT NULL,
-    created REAL NOT NULL
+    created REAL NOT NULL,
+    error TEXT                     -- a failed sample's error (Completion.error), else NULL
 )"""
+_COLUMNS = (
+    "key, model, request_id, idx, text, finish_reason, prompt_tokens, completion_tokens, "
+    "created, error"
+)
 
 
 def sample_keys(model: str, request: Request) -> list[str]:
@@ -88,6 +95,9 @@ class CachedLLM:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute(_SCHEMA)
+        cols = {r[1] for r in self._db.execute("PRAGMA table_info(samples)")}
+        if "error" not in cols:  # a cache file written before failed samples were kept
+            self._db.execute("ALTER TABLE samples ADD COLUMN error TEXT")
         self.hits = self.misses = 0  # samples served from the file / asked of the backend
         self._ids = itertools.count()
 
@@ -101,11 +111,14 @@ class CachedLLM:
         keys = {k: i for i, k in enumerate(keys or sample_keys(self.model, request))}
         marks = ",".join("?" * len(keys))
         rows = self._db.execute(
-            "SELECT key, text, finish_reason, prompt_tokens, completion_tokens FROM samples "
+            "SELECT key, text, finish_reason, prompt_tokens, completion_tokens, error FROM samples "
             f"WHERE key IN ({marks})",
             list(keys),
         ).fetchall()
-        return {keys[k]: Completion(t, keys[k], f, p, c, cached=True) for k, t, f, p, c in rows}
+        return {
+            keys[k]: Completion(t, keys[k], f, p, c, cached=True, error=e)
+            for k, t, f, p, c, e in rows
+        }
 
     def generate(self, requests: Sequence[Request]) -> Iterator[Result]:
         pending: dict[int, _Pending] = {}
@@ -140,7 +153,12 @@ class CachedLLM:
                 answered = res.completions or tuple(res.meta.get("partial", ()))
                 new = [
                     Completion(
-                        c.text, idx[c.index], c.finish_reason, c.prompt_tokens, c.completion_tokens
+                        c.text,
+                        idx[c.index],
+                        c.finish_reason,
+                        c.prompt_tokens,
+                        c.completion_tokens,
+                        error=c.error,
                     )
                     for c in answered
                     if c.index < len(idx)
@@ -199,6 +217,7 @@ class CachedLLM:
                 c.prompt_tokens,
                 c.completion_tokens,
                 now,
+                c.error,
             )
             for c in comps
         ]
@@ -210,11 +229,11 @@ class CachedLLM:
             return
         self._db.execute("BEGIN IMMEDIATE")
         try:
-            for k in range(0, len(rows), 1000):  # SQLite allows 32766 bound variables
+            for k in range(0, len(rows), 1000):  # SQLite allows 32766 bound variables (10/row)
                 chunk = rows[k : k + 1000]
                 self._db.execute(
-                    "INSERT OR REPLACE INTO samples VALUES "
-                    + ",".join(["(?,?,?,?,?,?,?,?,?)"] * len(chunk)),
+                    f"INSERT OR REPLACE INTO samples ({_COLUMNS}) VALUES "
+                    + ",".join(["(?,?,?,?,?,?,?,?,?,?)"] * len(chunk)),
                     [v for row in chunk for v in row],
                 )
             self._db.execute("COMMIT")

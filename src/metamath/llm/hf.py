@@ -143,6 +143,7 @@ class HFLLM:
         self._cache: Any = None  # the static KV cache, kept across batches and calls
         self.progress, self.desc = progress, desc
         self.max_positions = getattr(self.hf_model.config, "max_position_embeddings", None)
+        self._max_chars: int | None = None  # the prompt length check, computed on first use
 
     @classmethod
     def from_objects(
@@ -168,6 +169,26 @@ class HFLLM:
         self.hf_model = self._cache = None
 
     # -- prompts ---------------------------------------------------------------------------
+    def _check_chars(self, request: Request) -> None:
+        """LLMError if the prompt has more characters than max_positions tokens can hold
+        (2 x positions x the longest vocabulary entry; see metamath.train.data.precheck_lengths)."""
+        if not self.max_positions:
+            return
+        if self._max_chars is None:
+            vocab = self.tokenizer.get_vocab() if hasattr(self.tokenizer, "get_vocab") else {}
+            self._max_chars = 2 * self.max_positions * (max(map(len, vocab), default=0) or 64)
+        text = request.prompt or ""
+        if request.messages is not None:
+            text_len = sum(len(str(m.get("content") or "")) for m in request.messages)
+        else:
+            text_len = len(text)
+        if text_len > self._max_chars:
+            raise LLMError(
+                f"request {request.id!r}: the prompt has {text_len:,} characters, more than "
+                f"the model's {self.max_positions} positions can hold (checked before "
+                "tokenising); shorten the prompt"
+            )
+
     def encode(self, request: Request) -> list[int]:
         tok = self.tokenizer
         if request.messages is None:
@@ -191,6 +212,7 @@ class HFLLM:
         errors: list[Result] = []
         for i, r in enumerate(requests):
             try:
+                self._check_chars(r)  # before tokenising: a 20 MB prompt is refused at once
                 ids = self.encode(r)
                 if self.max_positions and len(ids) + r.max_tokens > self.max_positions:
                     raise LLMError(

@@ -22,7 +22,9 @@ flight, loopback): AsyncOpenAI cost 3.6 ms of client CPU per request and bare ht
 /v1/chat/completions), and our own retry loop is needed anyway for Retry-After, the fan-out and
 per-request error records. HTTP(S)_PROXY / NO_PROXY are read once per server URL.
 The API key is read only from the environment (`api_key_env`, default OPENAI_API_KEY); local
-servers get "EMPTY" when it is unset.
+servers get "EMPTY" when it is unset. URLs in messages are redacted (a base_url may carry
+user:password@ or ?api_key=). A reply body larger than any reply of n x max_tokens could be
+(metamath.text.reply_char_limit) is not read whole: the request fails with that reason.
 """
 
 from __future__ import annotations
@@ -36,9 +38,17 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from metamath.llm._async import RateLimiter, parse_retry_after, run_in_thread
-from metamath.llm._wire import error_message, parse_choices, proxy_for
+from metamath.llm._wire import (
+    endpoint,
+    error_message,
+    parse_choices,
+    proxy_for,
+    split_credentials,
+)
 from metamath.llm.base import Completion, LLMError, Request, Result
 from metamath.llm.progress import Progress
+from metamath.secrets import redact_text
+from metamath.text import reply_char_limit
 
 
 class _Exhausted(Exception):
@@ -59,7 +69,8 @@ class OpenAILLM:
     timeout (s per HTTP request), max_retries, backoff_base / backoff_max (s), max_n (most
     choices asked in one request), price_prompt_per_1m / price_completion_per_1m (USD per
     million tokens: adds stats["cost_usd"]), extra_body (merged into every request body, e.g.
-    {"top_k": 20} for vLLM), progress (None: a bar on terminals only), desc (the bar's label),
+    {"top_k": 20} for vLLM), headers (extra HTTP headers, e.g. for a gateway; like extra_body,
+    redacted wherever a config is written), progress (None: a bar on terminals only), desc (the bar's label),
     on_bad_request ("raise": a 400 stops the job; "record": that request comes back with the
     error and the job goes on, for large jobs where one prompt may be too long).
 
@@ -85,6 +96,7 @@ class OpenAILLM:
         price_prompt_per_1m: float | None = None,
         price_completion_per_1m: float | None = None,
         extra_body: dict | None = None,
+        headers: dict | None = None,
         progress: bool | None = None,
         desc: str = "openai",
         on_bad_request: str = "raise",
@@ -114,6 +126,7 @@ class OpenAILLM:
         self.backoff_base, self.backoff_max, self.max_n = backoff_base, backoff_max, max_n
         self.prices = (price_prompt_per_1m, price_completion_per_1m)
         self.extra_body, self.progress, self.desc = dict(extra_body or {}), progress, desc
+        self.headers = {str(k): str(v) for k, v in (headers or {}).items()}
         self.on_bad_request = on_bad_request
         self._honours_n: dict[str, bool] = {}  # learnt per server, kept across generate() calls
         self.stats: dict[str, Any] = {
@@ -153,7 +166,7 @@ class OpenAILLM:
             # limit=0: no connector cap; our semaphore bounds what is in flight.
             connector=aiohttp.TCPConnector(limit=0, ttl_dns_cache=300),
             timeout=aiohttp.ClientTimeout(total=self.timeout),
-            headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"},
+            headers={"Content-Type": "application/json", **self.headers},
         )
         servers = {u: 0 for u in self.base_urls}  # url -> requests in flight there
         # url -> [consecutive failures, avoid until (monotonic s)]: a server that refuses
@@ -161,13 +174,17 @@ class OpenAILLM:
         # while another one is up, so one dead data-parallel replica does not eat retries.
         health = {u: [0, 0.0] for u in self.base_urls}
         proxies = {u: proxy_for(u) for u in self.base_urls}
+        # (URL without user info, headers) per server: user:password@ in a base_url becomes
+        # Basic auth for that server (aiohttp refuses it beside an Authorization header);
+        # otherwise the key from the environment goes as a Bearer token.
+        targets = {u: split_credentials(u, key) for u in self.base_urls}
         http_slots = asyncio.Semaphore(self.max_in_flight)
         rpm = RateLimiter(self.rpm) if self.rpm else None
         tpm = RateLimiter(self.tpm) if self.tpm else None
         bar = Progress(len(requests), desc=self.desc, enabled=self.progress)
         # Request-level tasks are bounded too, so a 100k-request job does not hold 100k tasks.
         req_slots = asyncio.Semaphore(2 * self.max_in_flight)
-        ctx = (session, servers, health, proxies, http_slots, rpm, tpm, bar)
+        ctx = (session, servers, health, (proxies, targets), http_slots, rpm, tpm, bar)
         fatal: list[BaseException] = []
         pending = 0
         wake = asyncio.Event()
@@ -223,7 +240,7 @@ class OpenAILLM:
                 return None
             retries += r
             for i, c in zip(indices, comps, strict=False):  # extra choices are ignored
-                got[i] = Completion(c[0], i, c[1], c[2], c[3])
+                got[i] = Completion(c[0], i, c[1], c[2], c[3], error=c[4])
             return server
 
         fan_out = req.n > 1 and all(self._honours_n.get(u) is False for u in self.base_urls)
@@ -263,7 +280,7 @@ class OpenAILLM:
         """One HTTP request with bounded, classified retries -> (choices, retries, url)."""
         import aiohttp
 
-        session, servers, health, proxies, http_slots, rpm, tpm, bar = ctx
+        session, servers, health, (proxies, targets), http_slots, rpm, tpm, bar = ctx
         body: dict[str, Any] = {
             "model": self.model,
             "n": n,
@@ -283,6 +300,9 @@ class OpenAILLM:
             body["prompt"] = req.prompt
         data = json.dumps(body, ensure_ascii=False).encode()
         path = "/chat/completions" if chat else "/completions"
+        # The most a sane reply body can hold: n replies of reply_char_limit characters, each
+        # JSON-escaped at worst to 6 bytes (\\uXXXX), plus room for the envelope.
+        max_body = (1 << 24) + 6 * n * reply_char_limit(req.max_tokens)
         est_tokens = len(data) // 4 + n * req.max_tokens  # a conservative guess for the TPM limit
         last = ""
         for attempt in range(self.max_retries + 1):
@@ -301,13 +321,21 @@ class OpenAILLM:
                 servers[url] += 1
                 self.stats["requests"] += 1
                 bar.sent()
+                shown = redact_text(url)
                 try:
-                    async with session.post(url + path, data=data, proxy=proxies[url]) as resp:
-                        status, headers, raw = resp.status, resp.headers, await resp.read()
+                    target, auth = targets[url]
+                    async with session.post(
+                        endpoint(target, path), data=data, proxy=proxies[url], headers=auth
+                    ) as resp:
+                        status, headers = resp.status, resp.headers
+                        raw = await _read_bounded(resp, max_body)
                 except TimeoutError:
-                    status, last = 0, f"timeout after {self.timeout}s from {url}"
+                    status, last = 0, f"timeout after {self.timeout}s from {shown}"
                 except aiohttp.ClientError as e:  # refused, reset, dropped mid-response
-                    status, last = 0, f"connection error to {url}: {type(e).__name__}: {e}"[:300]
+                    status = 0
+                    last = redact_text(f"connection error to {shown}: {type(e).__name__}: {e}")[
+                        :300
+                    ]
                 finally:
                     servers[url] -= 1
             h = health[url]
@@ -316,13 +344,19 @@ class OpenAILLM:
                 h[1] = time.monotonic() + min(30.0, 0.5 * 2 ** (h[0] - 1))
             else:
                 h[0] = 0
+            if status == 200 and len(raw) > max_body:
+                raise _Exhausted(
+                    f"reply from {shown} is over {max_body:,} bytes, more than {n} replies of "
+                    f"max_tokens={req.max_tokens} can hold: the server ignored max_tokens",
+                    attempt,
+                )
             if status == 200:
                 try:
                     doc = json.loads(raw)
                     choices = parse_choices(doc, chat)
                 except (ValueError, TypeError, KeyError, AttributeError) as e:
                     # A 200 with a body we cannot read (truncated JSON, no choices): transient.
-                    last = f"malformed response from {url}: {type(e).__name__}: {e}"[:300]
+                    last = f"malformed response from {shown}: {type(e).__name__}: {e}"[:300]
                 else:
                     usage = doc.get("usage") or {}
                     p_tok = int(usage.get("prompt_tokens") or 0)
@@ -332,18 +366,18 @@ class OpenAILLM:
                     # tokens are split evenly (servers do not report them per choice).
                     per, rest = divmod(c_tok, max(len(choices), 1))
                     out = [
-                        (t, f, p_tok if k == 0 else 0, per + (rest if k == 0 else 0))
-                        for k, (t, f) in enumerate(choices)
+                        (t, f, p_tok if k == 0 else 0, per + (rest if k == 0 else 0), err)
+                        for k, (t, f, err) in enumerate(choices)
                     ]
                     return out, attempt, url
             elif status in (408, 409, 429) or status >= 500:
-                last = f"HTTP {status} from {url}: {error_message(raw)}"
+                last = f"HTTP {status} from {shown}: {error_message(raw)}"
                 wait = parse_retry_after(headers)
             elif status == 400 and self.on_bad_request == "record":
                 # This request's own fault (too long, ...): no retry, recorded, the job goes on.
-                raise _Exhausted(str(self._fatal(status, error_message(raw), url, req)), attempt)
+                raise _Exhausted(str(self._fatal(status, error_message(raw), shown, req)), attempt)
             elif status:  # any other 4xx: every request would fail the same way
-                raise self._fatal(status, error_message(raw), url, req)
+                raise self._fatal(status, error_message(raw), shown, req)
             if attempt < self.max_retries:
                 backoff = min(self.backoff_max, self.backoff_base * 2**attempt)
                 # Honour Retry-After (plus up to 20% jitter); else full-jitter exponential backoff.
@@ -379,4 +413,16 @@ class OpenAILLM:
             )
         else:
             fix = f"request {req.id!r} was rejected: check the sampling parameters"
-        return LLMError(f"HTTP {status} from {url}: {msg} -- {fix}")
+        return LLMError(redact_text(f"HTTP {status} from {url}: {msg} -- {fix}"))
+
+
+async def _read_bounded(resp, limit: int) -> bytes:
+    """The body, or its first limit + 1 bytes when it is longer (never held whole)."""
+    if resp.content_length is not None and resp.content_length <= limit:
+        return await resp.read()
+    raw = bytearray()
+    async for chunk in resp.content.iter_chunked(1 << 16):
+        raw += chunk
+        if len(raw) > limit:
+            break
+    return bytes(raw)

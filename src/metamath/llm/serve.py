@@ -7,6 +7,12 @@ transformers 5.x), and the MetaMath recipes sample k answers per question. Endpo
 /v1/completions and /v1/chat/completions (n, stop, max_tokens, temperature, top_p, seed; usage),
 /v1/models, /health. No streaming and no logprobs: requests asking for them get a 400.
 
+Every answer that is not a success has the OpenAI error shape {"error": {"message", "type",
+"param", "code"}}: invalid JSON, a malformed field (a content part whose text is not a string,
+`prompt: []`), an unknown route, a server fault. Before a body is parsed, metamath.llm.
+serve_guard checks the API key (when one is set) and the request size (max_request_bytes); stop
+strings are capped (max_stop); prompt and message text go through metamath.text.clean_text.
+
 Concurrent HTTP requests are gathered by one worker thread into a single `generate()` call (up
 to `max_batch` requests, waiting at most `batch_wait_s` for more), so a client that sends 64
 requests at once gets one batch of 64 on the GPU rather than 64 batches of one. The model is only
@@ -24,11 +30,19 @@ import uuid
 from collections.abc import Iterator
 from concurrent.futures import Future
 from contextlib import asynccontextmanager, contextmanager
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from metamath.llm.base import LLM, Request, Result
+from metamath.llm.serve_guard import (
+    MAX_REQUEST_BYTES,
+    MAX_STOP,
+    MAX_STOP_CHARS,
+    Guard,
+    error_body,
+)
+from metamath.text import clean_text
 
 
 class _Sampling(BaseModel):
@@ -44,35 +58,58 @@ class _Sampling(BaseModel):
     seed: int | None = None
     stream: bool = False
 
-    def to_request(self, rid: str, **fields: Any) -> Request:
+    def stops(self) -> list[str]:
         stop = [self.stop] if isinstance(self.stop, str) else list(self.stop or [])
+        return [clean_text(s) for s in stop if s]
+
+    def to_request(self, rid: str, **fields: Any) -> Request:
         return Request(
             id=rid,
             n=self.n,
             temperature=self.temperature,
             top_p=self.top_p,
-            stop=tuple(s for s in stop if s),
+            stop=tuple(self.stops()),
             seed=self.seed,
             **fields,
         )
 
 
 class CompletionBody(_Sampling):
-    prompt: str | list[str]
+    prompt: str | Annotated[list[str], Field(min_length=1)]  # a list needs one prompt or more
+
+
+class TextPart(BaseModel):
+    """A content part; only text parts can be served by a text model."""
+
+    model_config = ConfigDict(extra="ignore")
+    type: str = "text"
+    text: str = ""
+
+
+class Message(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    role: str = "user"
+    content: str | list[TextPart] | None = None
 
 
 class ChatBody(_Sampling):
-    messages: list[dict[str, Any]] = Field(min_length=1)
+    messages: list[Message] = Field(min_length=1)
     max_completion_tokens: int | None = Field(None, ge=1)
 
     def plain_messages(self) -> list[dict[str, str]]:
         """Content parts ([{"type": "text", "text": ...}]) joined into plain strings."""
         out = []
-        for m in self.messages:
-            content = m.get("content") or ""
+        for i, m in enumerate(self.messages):
+            content = m.content or ""
             if isinstance(content, list):
-                content = "".join(p.get("text", "") for p in content if isinstance(p, dict))
-            out.append({"role": str(m.get("role", "user")), "content": str(content)})
+                other = [p.type for p in content if p.type != "text"]
+                if other:
+                    raise ValueError(
+                        f"messages.{i}.content: part type {other[0]!r} is not supported; "
+                        "this server takes text parts only"
+                    )
+                content = "".join(p.text for p in content)
+            out.append({"role": m.role, "content": clean_text(content)})
         return out
 
 
@@ -129,10 +166,7 @@ def _error(
 ):
     from fastapi.responses import JSONResponse
 
-    return JSONResponse(
-        status_code=status,
-        content={"error": {"message": message, "type": kind, "param": param, "code": None}},
-    )
+    return JSONResponse(status_code=status, content=error_body(message, kind, param))
 
 
 def build_app(
@@ -142,11 +176,17 @@ def build_app(
     max_batch: int = 256,
     batch_wait_s: float = 0.01,
     default_max_tokens: int = 512,
+    max_request_bytes: int = MAX_REQUEST_BYTES,
+    max_stop: int = MAX_STOP,
+    api_key: str | None = None,
 ):
-    """A FastAPI app serving `llm` under `served_name` (default: llm.model)."""
+    """A FastAPI app serving `llm` under `served_name` (default: llm.model); requests over
+    max_request_bytes, or without `api_key` as a Bearer token when one is set, are refused
+    before their body is read."""
     from fastapi import FastAPI
     from fastapi import Request as HTTPRequest
     from fastapi.exceptions import RequestValidationError
+    from starlette.exceptions import HTTPException
 
     name = served_name or llm.model
     state: dict[str, Any] = {}
@@ -158,12 +198,30 @@ def build_app(
         state["batcher"].close()
 
     app = FastAPI(title="metamath serve", lifespan=lifespan)
+    app.add_middleware(Guard, max_request_bytes=max_request_bytes, api_key=api_key or None)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_req: HTTPRequest, exc: RequestValidationError):
         first = exc.errors()[0] if exc.errors() else {}
+        if first.get("type") == "json_invalid":
+            at = first.get("loc", ("body", "?"))[-1]
+            return _error(
+                400,
+                f"the request body is not valid JSON (error at character {at}: "
+                f"{first.get('ctx', {}).get('error', first.get('msg'))})",
+                param="body",
+            )
         loc = ".".join(str(x) for x in first.get("loc", ())[1:])
         return _error(400, f"{loc}: {first.get('msg', 'invalid request')}", param=loc or None)
+
+    @app.exception_handler(HTTPException)
+    async def _http(_req: HTTPRequest, exc: HTTPException):  # 404 route, 405 method, ...
+        kind = "not_found_error" if exc.status_code == 404 else "invalid_request_error"
+        return _error(exc.status_code, str(exc.detail), kind)
+
+    @app.exception_handler(Exception)
+    async def _crash(_req: HTTPRequest, exc: Exception):  # a bug: no traceback to the client
+        return _error(500, f"internal error ({type(exc).__name__})", "server_error")
 
     @app.get("/health")
     async def health():
@@ -189,6 +247,14 @@ def build_app(
             return None, _error(
                 400, "stream=true is not supported by metamath serve", param="stream"
             )
+        stops = body.stops()
+        if len(stops) > max_stop or any(len(s) > MAX_STOP_CHARS for s in stops):
+            return None, _error(
+                400,
+                f"stop: at most {max_stop} stop strings of at most {MAX_STOP_CHARS} characters "
+                f"each (got {len(stops)}, the longest {max(map(len, stops))} characters)",
+                param="stop",
+            )
         futs = [asyncio.wrap_future(state["batcher"].submit(r)) for r in reqs]
         try:
             results = await asyncio.gather(*futs)
@@ -210,6 +276,7 @@ def build_app(
     @app.post("/v1/completions")
     async def completions(body: CompletionBody):
         prompts = [body.prompt] if isinstance(body.prompt, str) else list(body.prompt)
+        prompts = [clean_text(p) for p in prompts]
         rid = f"cmpl-{uuid.uuid4().hex}"
         reqs = [
             body.to_request(
@@ -243,7 +310,11 @@ def build_app(
     async def chat(body: ChatBody):
         rid = f"chatcmpl-{uuid.uuid4().hex}"
         max_tokens = body.max_completion_tokens or body.max_tokens or default_max_tokens
-        req = body.to_request(rid, messages=tuple(body.plain_messages()), max_tokens=max_tokens)
+        try:
+            messages = tuple(body.plain_messages())
+        except ValueError as e:
+            return _error(400, str(e), param="messages")
+        req = body.to_request(rid, messages=messages, max_tokens=max_tokens)
         results, err = await run(body, [req])
         if err is not None:
             return err

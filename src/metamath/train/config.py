@@ -26,7 +26,10 @@ class DataConfig:
     query_field: str = "query"  # MetaMathQA names; GSM8K train is question/answer
     response_field: str = "response"
     limit: int | None = None  # keep the first N rows (after reading, before shuffling)
-    on_bad_row: Literal["error", "skip"] = "error"  # a row without query/response
+    # a row that is not UTF-8 JSON, lacks query/response, or is over max_row_bytes: error, or
+    # skip it (recorded in dropped.jsonl with file, line and reason, and counted)
+    on_bad_row: Literal["error", "skip"] = "error"
+    max_row_bytes: int = 1 << 20  # a larger row is a bad row, found before it is parsed
     cache_dir: str = ""  # tokenised-once cache; "" = ~/.cache/metamath/tokenised
 
 

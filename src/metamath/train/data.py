@@ -23,7 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from metamath.io import DataError, read_records
+from metamath.io import DataError, check_row_size, read_records
+from metamath.text import clean_obj
 from metamath.train.config import DataConfig, TrainConfig
 from metamath.train.format import encode_batch
 
@@ -50,19 +51,33 @@ def _is_local(p: str) -> bool:
     )
 
 
-def read_rows(dc: DataConfig) -> tuple[list[tuple[str, str, str]], list[str]]:
-    """(ref, query, response) for every good row, and the messages of skipped bad rows."""
+def read_rows(dc: DataConfig) -> tuple[list[tuple[str, str, str]], list[DataError]]:
+    """(ref, query, response) for every good row, and the bad rows skipped (on_bad_row=skip):
+    not UTF-8 JSON, over max_row_bytes, or without a query or response, each with its file,
+    line and reason."""
     rows: list[tuple[str, str, str]] = []
-    bad: list[str] = []
+    bad: list[DataError] = []
+    skip = dc.on_bad_row == "skip"
     for src in dc.path:
+        n_bad = len(bad)
         if _is_local(src):
             path = Path(src).expanduser()
             if not path.exists():
                 raise FileNotFoundError(f"data.path: {path} does not exist")
             # a dataset folder (e.g. `metamath augment --export-hf DIR`): datasets reads it
-            records = _hub_rows(str(path), dc.split) if path.is_dir() else read_records(path)
+            records = (
+                _hub_rows(str(path), dc.split, dc.max_row_bytes, bad if skip else None)
+                if path.is_dir()
+                else read_records(
+                    path,
+                    skip_bad=skip,
+                    bad=bad,
+                    max_bytes=dc.max_row_bytes,
+                    limit_name="data.max_row_bytes",
+                )
+            )
         else:
-            records = _hub_rows(src, dc.split)
+            records = _hub_rows(src, dc.split, dc.max_row_bytes, bad if skip else None)
             path = Path(src)
         n_src = 0
         for no, row in records:
@@ -71,12 +86,12 @@ def read_rows(dc: DataConfig) -> tuple[list[tuple[str, str, str]], list[str]]:
                 q = _field(row, dc.query_field, path, no)
                 r = _field(row, dc.response_field, path, no)
             except DataError as e:
-                if dc.on_bad_row == "error":
+                if not skip:
                     raise
-                bad.append(str(e))
+                bad.append(e)
                 continue
             rows.append((f"{path}:{no}", q, r))
-        if n_src == 0:
+        if n_src == 0 and len(bad) == n_bad:
             raise DataError(
                 path,
                 None,
@@ -104,7 +119,7 @@ def _field(row: dict[str, Any], name: str, path: Path, no: int) -> str:
     return v
 
 
-def _hub_rows(hub_id: str, split: str):
+def _hub_rows(hub_id: str, split: str, max_bytes: int, bad: list[DataError] | None):
     try:
         import datasets
     except ImportError as e:
@@ -119,7 +134,15 @@ def _hub_rows(hub_id: str, split: str):
             f"data.path={hub_id}: not a local file and the Hub dataset could not "
             f"be loaded ({type(e).__name__}: {str(e)[:200]})"
         ) from e
-    yield from enumerate(ds, 1)
+    for no, row in enumerate(ds, 1):  # the same boundary as a local file's rows
+        try:
+            check_row_size(hub_id, no, row, max_bytes)
+        except DataError as e:
+            if bad is None:
+                raise
+            bad.append(e)
+            continue
+        yield no, clean_obj(row)
 
 
 def tokenizer_fingerprint(tok: Any) -> str:
@@ -201,10 +224,19 @@ def tokenise_cached(
 def load_examples(cfg: TrainConfig, tok: Any) -> TrainData:
     """Read, tokenise (cached), apply the length policy; the report says what was removed."""
     rows, bad = read_rows(cfg.data)
-    ids, plens, hit = tokenise_cached(rows, tok, cfg.prompt_style, cfg.data)
     L = cfg.max_length
     out = TrainData([], [], [])
-    n_long = n_prompt_long = n_cut = 0
+    out.dropped.extend(
+        {"ref": f"{e.path}:{e.line}", "reason": "bad_row", "field": e.field, "error": str(e)}
+        for e in bad
+    )
+    n_read = len(rows)
+    rows, early = precheck_lengths(rows, tok, L, cfg.over_length)
+    out.dropped.extend(early)
+    n_long = sum(d["reason"] == "too_long" for d in early)
+    n_prompt_long = sum(d["reason"] == "prompt_too_long" for d in early)
+    ids, plens, hit = tokenise_cached(rows, tok, cfg.prompt_style, cfg.data)
+    n_cut = 0
     for (ref, _, _), x, p in zip(rows, ids, plens, strict=False):
         if p >= L:
             n_prompt_long += 1
@@ -238,14 +270,19 @@ def load_examples(cfg: TrainConfig, tok: Any) -> TrainData:
         out.refs.append(ref)
     lengths = sorted(len(x) for x in ids) or [0]
     out.report = {
-        "rows": len(rows) + len(bad),
+        "rows": n_read + len(bad),
         "bad_rows_skipped": len(bad),
-        "bad_row_examples": bad[:5],
+        "bad_row_examples": [str(e) for e in bad[:5]],
+        "not_tokenised_too_long": len(early),
         "max_length": L,
         "over_length": cfg.over_length,
         "longer_than_max_length": n_long
         + n_cut
-        + sum(1 for d in out.dropped if d["reason"] == "prompt_too_long" and d["tokens"] > L),
+        + sum(
+            1
+            for d in out.dropped
+            if d["reason"] == "prompt_too_long" and (d["tokens"] is None or d["tokens"] > L)
+        ),
         "dropped_too_long": n_long,
         "dropped_prompt_too_long": n_prompt_long,
         "cut_at_max_length": n_cut,
@@ -257,11 +294,58 @@ def load_examples(cfg: TrainConfig, tok: Any) -> TrainData:
     }
     if not out.ids:
         raise ValueError(
-            f"no training examples left: {len(rows)} rows read, "
+            f"no training examples left: {n_read} rows read, {len(bad)} bad rows skipped, "
             f"{n_prompt_long} have a prompt of max_length={L} tokens or more, "
             f"{n_long} are longer than max_length; raise max_length"
         )
     return out
+
+
+def max_token_chars(tok: Any) -> int:
+    """The most characters one token of this tokenizer can stand for: its longest vocabulary
+    entry (byte-level BPE writes one character per byte, SentencePiece one per character), so
+    a text of C characters is at least C / max_token_chars tokens long."""
+    vocab = tok.get_vocab() if hasattr(tok, "get_vocab") else {}
+    return max((len(t) for t in vocab), default=0) or 64
+
+
+def precheck_lengths(
+    rows: list[tuple[str, str, str]], tok: Any, max_length: int, over_length: str
+) -> tuple[list[tuple[str, str, str]], list[dict[str, Any]]]:
+    """Rows that can fit in max_length tokens, and the ones that cannot, found by their length
+    in characters before any tokenising (a 50 MB row would otherwise be tokenised whole).
+
+    A row of more than 2 x max_length x max_token_chars characters is certainly longer than
+    max_length tokens (the factor 2 covers a normaliser that merges characters). With
+    over_length=cut its response is shortened to that many characters instead: it is still
+    over max_length tokens, so the cut below gives the same first max_length tokens."""
+    budget = 2 * max_length * max_token_chars(tok)
+    keep, dropped = [], []
+    for ref, q, r in rows:
+        chars = len(q) + len(r)
+        if chars <= budget:
+            keep.append((ref, q, r))
+            continue
+        if len(q) > budget:
+            reason = "prompt_too_long"
+        elif over_length == "cut":
+            keep.append((ref, q, r[: budget - len(q)]))
+            continue
+        else:
+            reason = "too_long"
+        dropped.append(
+            {
+                "ref": ref,
+                "reason": reason,
+                "tokens": None,
+                "prompt_tokens": None,
+                "chars": chars,
+                "max_length": max_length,
+                "note": f"not tokenised: {chars:,} characters cannot fit in {max_length} "
+                f"tokens (checked before tokenising; the bound is {budget:,} characters)",
+            }
+        )
+    return keep, dropped
 
 
 def split_validation(data: TrainData, n: int, seed: int) -> tuple[TrainData, TrainData | None]:
@@ -313,9 +397,13 @@ def summary(report: dict[str, Any]) -> str:
             f"max_length={r['max_length']} tokens or more"
         )
     if r["bad_rows_skipped"]:
-        parts.append(f"{r['bad_rows_skipped']} bad rows skipped")
+        parts.append(f"{r['bad_rows_skipped']} bad rows skipped (data.on_bad_row=skip)")
     return (
         s
         + (": " + "; ".join(parts) if parts else "")
-        + ("; see dropped.jsonl" if r["dropped_too_long"] or r["dropped_prompt_too_long"] else "")
+        + (
+            "; see dropped.jsonl"
+            if r["dropped_too_long"] or r["dropped_prompt_too_long"] or r["bad_rows_skipped"]
+            else ""
+        )
     )

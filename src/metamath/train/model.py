@@ -14,6 +14,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from metamath.io import follow_umask
 from metamath.llm.base import check_model_ref
 from metamath.train.config import TrainConfig
 
@@ -248,6 +249,7 @@ def save_final(
         adapter = run_dir / "adapter"
         unwrapped.save_pretrained(adapter, state_dict=state)
         tok.save_pretrained(adapter)
+        follow_umask(adapter)
         out["adapter_dir"] = str(adapter)
         out["model_dir"] = str(adapter)  # transformers + peft load an adapter dir directly
         if cfg.lora.merge and merge:
@@ -256,6 +258,7 @@ def save_final(
     target = run_dir / "model"
     unwrapped.save_pretrained(target, state_dict=state, safe_serialization=True)
     tok.save_pretrained(target)
+    follow_umask(target)  # safetensors writes model.safetensors owner-only
     out["model_dir"] = str(target)
     return out
 
@@ -270,4 +273,5 @@ def merge_lora(base: str, adapter: Path, target: Path, tok: Any) -> Path:
     merged = PeftModel.from_pretrained(model, str(adapter)).merge_and_unload()
     merged.save_pretrained(target, safe_serialization=True)
     tok.save_pretrained(target)
+    follow_umask(target)
     return target

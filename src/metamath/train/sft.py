@@ -25,7 +25,7 @@ from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
-from metamath.io import JsonlWriter, write_json, write_jsonl
+from metamath.io import JsonlWriter, follow_umask, write_json, write_jsonl
 from metamath.train import attention
 from metamath.train.config import TrainConfig
 from metamath.train.data import TrainData, load_examples, split_validation, summary
@@ -130,7 +130,26 @@ def _optimizer(model: Any, cfg: TrainConfig, device_type: str) -> Any:
 
 
 def run_train(cfg: TrainConfig, run_dir: str | Path) -> dict[str, Any]:
-    """Train per cfg, writing everything into run_dir; returns losses, paths and throughput."""
+    """Train per cfg, writing everything into run_dir; returns losses, paths and throughput.
+
+    The run directory is locked for the run (metamath.runlock), before torch is even imported,
+    so a second run there is refused at once. The processes of one accelerate/torchrun launch
+    are one run: the global rank 0 holds the lock; if it is refused it exits, and the launcher
+    stops the other ranks with it."""
+    import dataclasses
+    import os
+
+    from metamath.config import check_secrets
+    from metamath.runlock import run_lock
+
+    cfg.check()
+    check_secrets(dataclasses.asdict(cfg))
+    main = int(os.environ.get("RANK", "0")) == 0
+    with run_lock(run_dir, "train") if main else nullcontext():
+        return _train(cfg, Path(run_dir))
+
+
+def _train(cfg: TrainConfig, run_dir: Path) -> dict[str, Any]:
     import torch
     from accelerate import Accelerator, PartialState
     from accelerate.utils import (
@@ -144,9 +163,7 @@ def run_train(cfg: TrainConfig, run_dir: str | Path) -> dict[str, Any]:
 
     from metamath.config import save_resolved, to_dict
 
-    cfg.check()
     _check_trackers(cfg.report_to)
-    run_dir = Path(run_dir)
     # Without a GPU, accelerate only forms a process group (gloo) when told it runs on CPU.
     cpu = not torch.cuda.is_available()
     ps = PartialState(cpu=cpu)
@@ -495,8 +512,9 @@ def _check_resume(ckpt: Path, cfg: TrainConfig, run_dir: Path, explicit: bool) -
     if old is None:  # a checkpoint written before configs were recorded in it
         return
     new = _config_json(cfg)
-    for d in (old, new):  # where the token cache lives does not change the data
+    for d in (old, new):  # where the token cache lives, or the row-size bound, is not the data
         d.get("data", {}).pop("cache_dir", None)
+        d.get("data", {}).pop("max_row_bytes", None)
     diff = [k for k in _RESUME_KEYS if old.get(k) != new.get(k)]
     log = logging.getLogger(__name__)
     if diff:
@@ -566,6 +584,7 @@ def _save_checkpoint(
         hf(d)  # gathers FSDP / ZeRO-3 shards on rank 0: every process takes part
     accelerator.wait_for_everyone()
     if accelerator.is_main_process:
+        follow_umask(d)  # accelerate's model.safetensors is written owner-only
         write_json(d / "trainer_state.json", {"step": step, "config": _config_json(cfg)})
         keep = cfg.keep_checkpoints
         done = sorted((p for p in d.parent.glob("step-*") if p != d), key=lambda p: p.name)
