@@ -20,6 +20,8 @@ from functools import lru_cache
 
 from metamath.answers.expr import TRIG, equation_verdict, evaluable, exact_value, numeric_verdict
 from metamath.answers.normalize import canon, to_number
+from metamath.answers.numeric import clean_number
+from metamath.answers.relations import as_intervals, has_relation, oriented
 from metamath.answers.symbolic import symbolic_equiv
 
 VERDICTS = ("correct", "mismatch", "timeout", "too_long", "error")
@@ -147,11 +149,28 @@ def _special(p: str, g: str, ctx: _Ctx) -> bool | None:
     return None
 
 
+def _decimal_comma(s: str) -> Fraction | None:
+    """2,74 or 1000,99 read with a decimal comma (numeric.py's rule: a comma followed by other
+    than three digits); only asked when the other side is one number, so "1,2" stays a list."""
+    m = re.fullmatch(r"(-?)(\d+,\d+)", s)
+    got = (
+        clean_number(m.group(2))
+        if m and not re.fullmatch(r"\d{1,3}(,\d{3})+", m.group(2))
+        else None
+    )
+    return None if got is None else Fraction(m.group(1) + got)
+
+
 def _scalar(p: str, g: str, ctx: _Ctx) -> bool | None:
     """Decide two canonical scalars without sympy, or None when undecided."""
     if p == g:
         return True
     np_, ng = to_number(p), to_number(g)
+    if (np_ is None) != (ng is None):  # "2,74" against a single number: a decimal comma
+        np_, ng = (
+            np_ if np_ is not None else _decimal_comma(p),
+            ng if ng is not None else _decimal_comma(g),
+        )
     if np_ is not None and ng is not None:
         return _numbers_equal(np_, ng, p, g, ctx.percent)
     v = _special(p, g, ctx)
@@ -193,6 +212,10 @@ def _compare(p: str, g: str, ctx: _Ctx, depth: int = 0) -> bool | None:
     sp, sg = _structure(p), _structure(g)
     if sp is None and sg is None:
         return None
+    unordered = ("set", "list")  # "\\{-2,-1,1,2\\}" and "-2,-1,1,2" are one answer
+    if sp is not None and sg is not None and sp[0] in unordered and sg[0] in unordered:
+        sp = ("set", sp[1])
+        sg = ("set", sg[1])
     if sp is None or sg is None or sp[0] != sg[0] or len(sp[1]) != len(sg[1]):
         # different shapes: "(1,2)" vs "[1,2)" or a list vs a single value; settled when both
         # sides are plain shapes (math-verify agrees), left to it when one side is a scalar
@@ -219,6 +242,10 @@ def fast_verdict(pred: str, gold: str) -> bool | None:
         degrees="circ" in raw or "°" in raw,
         text="\\text" in raw or "\\mbox" in raw,
     )
+    if has_relation(pred) or has_relation(gold):
+        # "x \\geq 5", "5 \\leq x" and "[5, \\infty)" are one answer (relations.py)
+        pred = as_intervals(pred) or oriented(pred)
+        gold = as_intervals(gold) or oriented(gold)
     p, g = canon(pred), canon(gold)
     if not p:
         return False

@@ -92,6 +92,10 @@ def _unwrap_text(s: str) -> str:
 def canon(s: str) -> str:
     """Canonical string form: equal canons mean equal answers (the converse needs equiv)."""
     s = s.strip().replace("\n", " ").rstrip(".").rstrip()
+    for left, right in (("$$", "$$"), ("$", "$"), ("\\(", "\\)"), ("\\[", "\\]")):
+        if len(s) > len(left) + len(right) and s.startswith(left) and s.endswith(right):
+            s = s[len(left) : -len(right)].strip()  # a gold written "$5\\text{ cm}$"
+            break
     if s.startswith("\\boxed{") and s.endswith("}"):
         s = s[len("\\boxed{") : -1]
     # Row breaks of matrices survive (as a NUL placeholder); elsewhere "\\\\" is "\\" (strip_string).
