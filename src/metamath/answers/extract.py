@@ -30,6 +30,7 @@ NUMERIC_TASKS = ("gsm8k", "gsm8k_backward")
 _TAIL = 4096  # fallbacks look at the tail first (linear, and cheap on 5 MB text)
 _DELIMS = (("$$", "$$"), ("\\[", "\\]"), ("\\(", "\\)"), ("$", "$"))
 _WORD = re.compile(r"(?<![\\A-Za-z])[a-z]{3,}\b")
+_PROSE_WORD = re.compile(r"(?<![\\A-Za-z])[A-Za-z][a-z]{2,}\b")
 # Prose after a math answer: two words in a row, or a connective ("12 because 5 + 7 = 12").
 _PROSE_RUN = re.compile(
     r"\s+(?:(?:[A-Za-z]{2,}[,;:]?\s+)+[A-Za-z]{2,}\b"
@@ -127,7 +128,13 @@ def _answer(span: str, numeric: bool) -> str | None:
     if numeric:
         return numeric_answer(span)
     got = clean_latex(span)
-    return None if got is None or _is_prose(got) else got
+    if got is not None and len(_PROSE_WORD.findall(_mask_groups(got))) >= 2:
+        # "Hence, the degree of $f$ is 3": a sentence stating the answer; a reader takes
+        # its last math expression (the flexible fallback's rule, inside the span)
+        got = _last_expression(span, False)
+    if got is None or _is_prose(got) or not re.search(r"[^\W_]", got):
+        return None  # a sentence, or no letter or digit at all ("___", "{": a template, a brace)
+    return got.strip("`\"' ") or None
 
 
 def _marked(text: str, numeric: bool) -> tuple[str | None, int]:

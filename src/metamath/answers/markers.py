@@ -14,14 +14,17 @@ answer, and the paper's exact-case "The answer is: " check measured formatting, 
       "Answer:" in other languages (Ответ, Respuesta, Réponse, Antwort, Risposta, Resposta, Jibu,
       答案, 答, 解答, 정답, 답, उत्तर, উত্তর, คำตอบ, Đáp án, Απάντηση, الإجابة, Cevap, Jawaban, ...)
   "#### X": GSM8K's marker, but not a markdown heading ("#### Step 2: ...", "#### 1. Setup").
-The span after a marker is the rest of its line, cut at the end of the sentence (". " outside
-math and braces), or a math block: "$$...$$", "\\[...\\]", "\\begin{...}...\\end{...}", also when
+  structured: a JSON field '"answer": "X"' (its string value, escapes decoded) and the R1-Zero
+      tags "<answer> X </answer>".
+The span after a marker is the rest of its line (extract.py and numeric.py read the sentence
+they need from it), or a math block: "$$...$$", "\\[...\\]", "\\begin{...}...\\end{...}", also when
 it opens on the next line. Spans are tried from the last marker back, so a trailing marker with
 nothing after it ("####" cut off, "the final answer is within \\boxed{}") hides nothing.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 
@@ -47,16 +50,21 @@ _LABEL = (
 )
 # GSM8K's marker; "#### Step 2: ..." and "#### 1. Setup" are markdown headings.
 _HASHES = r"(?<!#)####(?!#)(?![ \t]*(?:[^\W\d_]|\d+[.)][ \t]+[^\W\d_]))"
-MARKERS = re.compile(rf"{_PHRASES}|{_LABEL}|{_HASHES}", re.IGNORECASE | re.MULTILINE)
+# Structured answers: a JSON "answer" field (models asked to reply in JSON) and the R1-Zero
+# "<answer> ... </answer>" tags.
+_FIELD = r'"(?:final[ _])?answer"\s*:\s*|<answer>'
+MARKERS = re.compile(rf"{_PHRASES}|{_LABEL}|{_HASHES}|{_FIELD}", re.IGNORECASE | re.MULTILINE)
 # Every marker contains one of these words: found first in the lowercased text (a plain
 # alternation runs ~25x faster than MARKERS with IGNORECASE), then MARKERS runs around them.
 _KEYS = re.compile(rf"answer|value|####|{_LABEL_WORDS}|respuesta|r[ée]ponse|antwort|resposta")
+_KEYS_ANY_CASE = re.compile(_KEYS.pattern, re.IGNORECASE)
 _BEFORE, _AFTER = 64, 96  # how far a marker reaches before / after its key word
 _CHUNK = 8192  # windows around nearby key words merge up to this size
 
 SPAN = 4096  # an answer span longer than this is not an answer
 MAX_TRIES = 32  # markers tried from the last back (bounds the work on adversarial text)
 _OPEN = re.compile(r"\$\$|\\\[|\\\(|\$|\\begin\{([A-Za-z*]+)\}")
+_JSON_STR = re.compile(r'"(?:[^"\\\n]|\\.)*"')
 _LEAD = re.compile(r"[ \t]*(?:[:：][ \t]*)?(?:(?:\*\*|__|\}|\*)[ \t]*)*(?:[:：][ \t]*)?")
 
 
@@ -120,9 +128,30 @@ def sentence_end(s: str) -> int:
     return len(s)
 
 
-def span_after(text: str, at: int, limit: int) -> tuple[str, int]:
+def _field(text: str, at: int, limit: int, tag: bool) -> tuple[str, int]:
+    """The value of a JSON "answer" field (a string, escapes decoded, or a bare value), or the
+    text up to </answer>."""
+    if tag:
+        end = text.find("</answer>", at, limit)
+        end = limit if end < 0 else end
+        return text[at:end].strip(), end
+    if text.startswith('"', at):
+        m = _JSON_STR.match(text, at, limit)
+        if m is None:
+            return "", at
+        try:
+            return json.loads(m.group(0)), m.end()
+        except ValueError:
+            return m.group(0)[1:-1], m.end()
+    m = re.compile(r"[^,}\n]*").match(text, at, limit)
+    return m.group(0).strip(), m.end()
+
+
+def span_after(text: str, at: int, limit: int, marker: str = "") -> tuple[str, int]:
     """(answer span after a marker ending at `at`, index where the span ends)."""
     limit = min(limit, at + SPAN)
+    if marker.endswith(("<answer>", ":", ": ")) and marker.lstrip().startswith(('"', "<")):
+        return _field(text, at, limit, marker.endswith("<answer>"))
     i = _LEAD.match(text, at, limit).end()
     nl = text.find("\n", i, limit)
     line_end = limit if nl < 0 else nl
@@ -137,23 +166,21 @@ def span_after(text: str, at: int, limit: int) -> tuple[str, int]:
     if end is not None:
         return text[i:end], end
     end = _line_end(text, i, limit)
-    seg = text[i:end]
-    cut = sentence_end(seg)
-    return seg[:cut], i + cut
+    return text[i:end], end  # the consumer cuts at the sentence it needs (extract, numeric)
 
 
-def _last_markers(text: str) -> list[tuple[int, int]]:
-    """(start, end) of the last MAX_TRIES markers, in text order. Windows around the key words
-    are read from the end back, each at most _CHUNK long, until enough markers are found."""
+def _markers_backward(text: str) -> Iterator[tuple[int, int]]:
+    """(start, end) of the markers from the last one back (at most MAX_TRIES). Windows around
+    the key words are read from the end, each at most _CHUNK long, only as far as the caller
+    asks: usually the last marker states the answer and one window is read."""
     low = text.lower()
-    if len(low) != len(text):  # a character whose lowercase is longer: one window for all
-        keys = [0, len(text)] if text else []
-    else:
+    if len(low) == len(text):
         keys = [m.start() for m in _KEYS.finditer(low)]
-    found: list[tuple[int, int]] = []
-    floor = len(text) + 1  # matches must start before every match already found
-    k = len(keys) - 1
-    while k >= 0 and len(found) < MAX_TRIES:
+    else:  # a character whose lowercase is longer: positions would shift, match case-blind
+        keys = [m.start() for m in _KEYS_ANY_CASE.finditer(text)]
+    floor = len(text) + 1  # matches must start before every match already given
+    k, given = len(keys) - 1, 0
+    while k >= 0 and given < MAX_TRIES:
         hi = min(len(text), keys[k] + _AFTER)
         lo = max(0, keys[k] - _BEFORE)
         while k > 0 and keys[k - 1] + _AFTER >= lo and hi - (keys[k - 1] - _BEFORE) <= _CHUNK:
@@ -161,16 +188,17 @@ def _last_markers(text: str) -> list[tuple[int, int]]:
             lo = max(0, keys[k] - _BEFORE)
         k -= 1
         got = [(m.start(), m.end()) for m in MARKERS.finditer(text, lo, hi) if m.start() < floor]
+        for found in reversed(got[-(MAX_TRIES - given) :]):
+            yield found
+            given += 1
         if got:
-            found = got + found
             floor = got[0][0]
-    return found[-MAX_TRIES:]
 
 
 def marked_spans(text: str) -> Iterator[tuple[str, int]]:
     """(span, end index) after each answer marker, from the last marker back (MAX_TRIES)."""
     limit = len(text)
-    for start, end in reversed(_last_markers(text)):
-        span, stop = span_after(text, end, limit)
+    for start, end in _markers_backward(text):
+        span, stop = span_after(text, end, limit, text[start:end])
         yield span, stop
         limit = start

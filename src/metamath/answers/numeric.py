@@ -33,7 +33,7 @@ _NUM = (
     r"\d{1,3}(?:\.\d{3})+,\d+(?![\d.,])"  # 1.234,56 (European)
     r"|\d{1,3}(?:,\d{3})+(?:\.\d+)?(?!\d|,\d)"  # 1,234,567.5
     rf"|\d{{1,3}}(?:{_SPACE_GROUP}\d{{3}})+(?![\d.,]\d)"  # 1 234 567
-    r"|\d+(?:,\d+(?![\d,]\d)|\.\d+)?(?:[eE][-+]?\d+(?![\d.]))?"  # 12, 2,74, 12.5, 10e5
+    r"|\d+(?:,\d+(?![\d,]\d)|\.\d+)?(?:[eE][-+]?\d+(?!\d|\.\d))?"  # 12, 2,74, 12.5, 10e5
     r"|\.\d+"
 )
 _TOKEN = re.compile(
@@ -144,6 +144,8 @@ def _run(toks: list[tuple[str, str]], i: int) -> tuple[int, int, bool]:
     n = len(toks)
     while j < n:
         kind, text = toks[j]
+        if text == "/" and j + 1 < n and toks[j + 1][0] == "word" and len(toks[j + 1][1]) > 1:
+            break  # "$1500/month", "12.5 quarts/hour": a rate's unit
         if kind in _MATHY:
             j += 1
         elif kind == "space" and j + 1 < n and toks[j + 1][0] in ("op", "rp"):
@@ -251,11 +253,48 @@ def numeric_answer(span: str) -> str | None:
         if not inner:
             return None  # "within \\boxed{}": an empty box states nothing
         span = inner
-    toks = _tokens(_prep(span))
+    span = _prep(span)
+    toks = _tokens(span)
+    first = next((k for k, (kind, _) in enumerate(toks) if kind != "space"), None)
+    if first is not None and toks[first][0] == "word":
+        # a sentence, not a number: its conclusion is its last sentence with a number
+        sentences = [x for x in _SENTENCE.split(span) if re.search(r"\d", x)]
+        if not sentences:
+            return None
+        span = _ENUMERATOR.sub("", sentences[-1])  # "Step 2: They have 42 books": not 2
+        toks = _tokens(span)
+        run = _sentence_result(toks)  # "Answer: She pays 9 * 2 = 18 dollars"
+        if run is not None:
+            return _value(toks, run, len(re.findall(r"\d,\d", span)) <= 1)
     # a decimal comma needs a text without other digit-comma-digit groups (see module doc)
     decimal_comma = len(re.findall(r"\d,\d", span)) <= 1
     runs = _runs(toks, first_only=True)
     return _value(toks, runs[0], decimal_comma) if runs else None
+
+
+_COPULA = frozenset("is are was were be equals".split())
+_ENUMERATOR = re.compile(r"^\s*(?:(?:step|part|option|case)\s*)?\d+\s*[.:)]\s+", re.IGNORECASE)
+_SENTENCE = re.compile(r"(?<=[.!?。])\s+(?=\S)|\n")
+
+
+def _sentence_result(toks: list[tuple[str, str]]) -> tuple[int, int, bool] | None:
+    """A marker followed by a sentence states the sentence's result: the value after its last
+    '=' ("... = 7 students x 3 = 21 students"), else the first number after its last copula
+    ("The total ... in 48 hours is 3000 quarts"); else None (the
+    caller takes the first number, as after "The answer is")."""
+    runs = _runs(toks, first_only=False)
+    if not runs:
+        return None
+    eqs = [k for k, (kind, _) in enumerate(toks) if kind == "eq"]
+    if eqs:
+        after = [r for r in runs if r[0] > eqs[-1]]
+        return after[0] if after else None
+    cops = [k for k, (kind, t) in enumerate(toks) if kind == "word" and t.lower() in _COPULA]
+    if cops:
+        after = [r for r in runs if r[0] > cops[-1]]
+        if after:
+            return after[0]
+    return None
 
 
 def last_numeric(text: str) -> str | None:
