@@ -47,6 +47,11 @@ MARKERS_OK = [
     ("The answer is 12 because 5 + 7 = 12.", "12", "math", BOTH),
     ("The final answer is (1, 2). Checking: both satisfy it.", "(1,2)", "math", BOTH),
     ("The value of the unknown variable x is 5.", "5", "gsm8k_backward", BOTH),
+    ('{"reasoning": "9 * 2 = 18", "answer": "18"}', "18", "gsm8k", BOTH),
+    ("<think> 9 * 2 </think> <answer> $\\frac{1}{8}$ </answer>", r"\frac18", "math", BOTH),
+    ("<answer> Hence, the degree of $f$ is 3. </answer>", "3", "math", BOTH),
+    ("Answer:\nStep 2: They have 42 books together.", "42", "gsm8k", BOTH),
+    ("So $\\boxed{44}$.\nCheck: 17 * 44 = 748, so our answer is correct.", "44", "math", FLEX),
 ]
 MARKERS_MISS = [
     ("She sells 9 * 2 = 18 dollars.\nAnswer: 17", "18", "gsm8k"),
@@ -56,6 +61,9 @@ MARKERS_MISS = [
     ("So the answer is 12. We are done after 13 steps.", "13", "math"),
     ("The answer is 11 because 5 + 7 = 12.", "12", "math"),
     ("Respuesta: 18.5", "18", "gsm8k"),
+    ("The answer is not 5. The answer is 6", "5", "gsm8k"),
+    ('{"reasoning": "it is 18", "answer": "17"}', "18", "gsm8k"),
+    ("<answer> Hence, the degree of $f$ is 4. </answer>", "3", "math"),
 ]
 
 # 2. a marker followed by display math on the next lines

@@ -35,7 +35,8 @@ _LABEL_WORDS = (
     r"الإجابة|الجواب|תשובה|उत्तर|जवाब|উত্তর|คำตอบ|సమాధానం|答案|答|解答|回答|最终答案|정답|답"
 )
 _PHRASES = (
-    r"\b(?:the|my|our)\s+(?:final\s+|correct\s+)?answer\s+is\b|\bfinal\s+answer\s+is\b|"
+    r"(?:\b(?:the|my)\s+(?:final\s+|correct\s+)?answer\s+is\b|\bfinal\s+answer\s+is\b)"
+    r"(?!\s+(?:correct|right|wrong|incorrect|indeed|not)\b)|"  # "so the answer is correct"
     r"\bthe\s+value\s+of\s+(?:the\s+unknown\s+variable\s+|unknown\s+variable\s+)?\$?\\?x\$?\s+is\b|"
     r"\bla\s+respuesta\s+(?:final\s+|correcta\s+)?es\b|\bla\s+r[ée]ponse\s+(?:finale\s+)?est\b|"
     r"\bdie\s+(?:endg[üu]ltige\s+|richtige\s+)?antwort\s+(?:ist|lautet)\b|"

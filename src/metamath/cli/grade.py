@@ -5,8 +5,9 @@
     metamath grade runs/eval/x/samples.jsonl          # each row's own `task` field
     metamath grade samples.jsonl --audit                # + where math-verify disagrees with us
 
-Each input row has `completion` and either `gold` (the final answer) or `solution` (a reference
-solution: the gold is taken after '####' for GSM8K, from the last \\boxed{} for MATH). Output
+Each input row has `completion` and either `gold` (the final answer; a gold that is a whole
+solution is graded by its own final answer) or `solution` (a reference solution: its final
+answer is read as a completion's is: '#### N', 'The answer is', the last \\boxed{}). Output
 rows are the input rows plus `extracted`, `correct`, `reason`, `mode` (the rule that found the
 answer) and the strict-mode `correct_strict`. A line that is not valid UTF-8 or JSON, or lacks a
 field, becomes a row with reason "error" and an `error` naming the line and the fix. The last
