@@ -1,9 +1,18 @@
 """Grader throughput and agreement: ours vs math-verify vs MetaMath's string normalisation.
 
-    python benchmarks/grader.py                      # 400 GSM8K + 400 MATH test records
+    python benchmarks/grader.py                      # 400 GSM8K + 400 MATH test records + real set
     python benchmarks/grader.py --limit 0 --out results.json   # every test record
+    python benchmarks/grader.py --real PATH/real_outputs.jsonl  # the real-output set elsewhere
 
-Inputs are real GSM8K and MATH test solutions used as completions, in two forms each:
+Two input sets, each graded by every grader in one process pinned to one core:
+
+1. Real model outputs with their sources' verdicts ($METAMATH_DATA/real_outputs, or --real;
+   skipped with the reason when absent; see benchmarks/_real_outputs.py): agreement with the
+   labels for ours, math-verify and math-verify$ (all rows, per source, per task, and without
+   the rows whose label the set's own audit judged wrong), answers/s, and every row where ours
+   and the label disagree, by failure class.
+2. Text built from the gold solutions:
+   real GSM8K and MATH test solutions used as completions, in two forms each:
   raw       the reference solution as written (ends "#### N" or with \\boxed{...})
   metamath  the same solution plus the MetaMathQA answer line "The answer is: {gold}"
 and each completion is graded against its own gold (label: correct) and against the gold of
@@ -22,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import re
 import sys
@@ -29,6 +39,8 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
+
+import _real_outputs  # noqa: E402
 
 from metamath.answers import grade  # noqa: E402
 from metamath.answers.equiv import _check_cached, fast_verdict  # noqa: E402
@@ -179,6 +191,77 @@ def run_ours(items):
     return [grade(it["completion"], it["gold"], it["task"]).correct for it in items]
 
 
+def run_ours_grades(items):
+    _check_cached.cache_clear()
+    return [grade(it["completion"], it["gold"], it["task"]) for it in items]
+
+
+def timed(items, graders) -> tuple[dict, dict]:
+    """Verdicts and answers/s per grader, interleaved in blocks so that a change in machine
+    load hits every grader alike."""
+    verdicts = {name: [] for name in graders}
+    spent = dict.fromkeys(graders, 0.0)
+    for start in range(0, len(items), BLOCK):
+        block = items[start : start + BLOCK]
+        for name, fn in graders.items():
+            t = time.perf_counter()
+            verdicts[name] += fn(block)
+            spent[name] += time.perf_counter() - t
+    return verdicts, {name: len(items) / spent[name] for name in graders}
+
+
+def real_outputs(path: Path, limit: int) -> dict | None:
+    """Agreement with the sources' labels and answers/s on real model outputs."""
+    if not path.exists():
+        print(
+            f"real outputs: skipped, no file at {path} (set METAMATH_DATA to the data folder "
+            "that holds real_outputs/, or pass --real PATH)"
+        )
+        return None
+    rows, wrong = _real_outputs.load(path, limit)
+    graders = {
+        "ours": run_ours_grades,
+        "math-verify": lambda xs: run_math_verify(xs, wrap=False),
+        "math-verify$": lambda xs: run_math_verify(xs, wrap=True),
+    }
+    for fn in graders.values():
+        fn(rows[:4])
+    verdicts, rate = timed(rows, graders)
+    grades = verdicts["ours"]
+    verdicts["ours"] = [g.correct for g in grades]
+    rep = _real_outputs.label_report(rows, verdicts, wrong, grades)
+    n_src = len({r["source"].split("@")[0] for r in rows})
+    fams = len({r.get("family") for r in rows})
+    print(
+        f"\nreal outputs: {len(rows)} rows from {n_src} public releases, {fams} model families "
+        f"({path}); {rep['audited_labels_in_set']} labels judged wrong by the set's audit"
+    )
+    print(f"{'grader':14}{'answers/s':>12}{'agreement':>11}{'w/o audited':>13}")
+    for name in graders:
+        r = rep[name]
+        r["answers_per_s"] = rate[name]
+        print(
+            f"{name:14}{rate[name]:>12.1f}{r['agreement']:>11.4f}"
+            f"{r['agreement_without_audited_labels']:>13.4f}"
+        )
+    for base in ("math-verify", "math-verify$"):
+        rep[f"speed_ratio_vs_{base}"] = rate["ours"] / rate[base]
+        print(f"speed ratio ours / {base}: {rate['ours'] / rate[base]:.3g}x")
+    for key in ("by_source", "by_task"):
+        for group in rep["ours"][key]:
+            print(f"  {group:45}" + "".join(f" {n} {rep[n][key][group]:.4f}" for n in graders))
+    print(f"rows where ours and the label disagree: {len(rep['disagreements'])}, by class:")
+    for cls, k in rep["by_class"].items():
+        print(f"  {k:5}  {cls}")
+        for d in rep["disagreements"]:
+            if d["class"] == cls:
+                print(
+                    f"         {d['id']}: label {d['label']}, gold {d['gold']!r}, ours "
+                    f"{str(d['ours_extracted'])[:60]!r} ({d['ours_reason']})"
+                )
+    return rep
+
+
 def run_math_verify(items, wrap: bool):
     from math_verify import parse, verify
 
@@ -227,6 +310,13 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--limit", type=int, default=400, help="records per dataset (0: all)")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument(
+        "--real",
+        type=Path,
+        default=_real_outputs.default_path(),
+        help="real_outputs.jsonl (default: $METAMATH_DATA/real_outputs/real_outputs.jsonl)",
+    )
+    ap.add_argument("--real-limit", type=int, default=0, help="first N real rows (0: all)")
     ap.add_argument("--out", help="write the figures and the disagreements here (JSON)")
     ap.add_argument(
         "--table",
@@ -235,7 +325,14 @@ def main() -> int:
         "golds, each with an equivalent form and a near miss)",
     )
     args = ap.parse_args()
+    try:  # one core, for the whole process and the math-verify worker it starts
+        os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
+    except (AttributeError, OSError):
+        print("could not pin to one core (no sched_setaffinity here)")
 
+    symbolic_equiv(r"\sin^2 x + \cos^2 x", "1", timeout=60)  # start the math-verify worker
+    real = real_outputs(args.real, args.real_limit)
+    print()
     items = build_items(args.limit, args.seed)
     labels = [it["label"] for it in items]
     graders = {
@@ -246,19 +343,7 @@ def main() -> int:
     }
     for fn in graders.values():  # warm up: imports, regex caches
         fn(items[:4])
-    # our math-verify worker: start it and let it build its LaTeX grammar, as the in-process
-    # math-verify runs above just did for themselves
-    symbolic_equiv(r"\sin^2 x + \cos^2 x", "1", timeout=60)
-    # Interleaved in blocks, so a change in machine load hits every grader alike.
-    verdicts = {name: [] for name in graders}
-    spent = dict.fromkeys(graders, 0.0)
-    for start in range(0, len(items), BLOCK):
-        block = items[start : start + BLOCK]
-        for name, fn in graders.items():
-            t = time.perf_counter()
-            verdicts[name] += fn(block)
-            spent[name] += time.perf_counter() - t
-    rate = {name: len(items) / spent[name] for name in graders}
+    verdicts, rate = timed(items, graders)
 
     print(
         f"{len(items)} (completion, gold) pairs from {args.limit or 'all'} GSM8K + MATH test "
@@ -268,7 +353,7 @@ def main() -> int:
         f"{'grader':14}{'answers/s':>12}{'acc all':>9}{'gsm8k':>8}{'math':>8}"
         f"{'raw':>8}{'metamath':>10}"
     )
-    results = {"n": len(items), "limit": args.limit, "graders": {}}
+    results = {"n": len(items), "limit": args.limit, "graders": {}, "real_outputs": real}
     for name in graders:
         v = verdicts[name]
 

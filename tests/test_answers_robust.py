@@ -187,3 +187,37 @@ def test_fuzz_fast_path_never_raises():
         for task in ("math", "gsm8k"):
             got = extract(a, "flexible", task)
             assert got is None or isinstance(got, str)
+
+
+_SHAPES = {  # adversarial 5 MB completions: every one is a worst case of some scan
+    "steps": "step 12 + 30 = 42. ",
+    "markers": "The answer is ",
+    "labels": "\nAnswer:",
+    "hashes": "#### ",
+    "boxes": "\\boxed{",
+    "braces": "{",
+    "dollars": "$5 and $",
+    "digits": "1,234 567 ",
+    "equals": "= ",
+}
+
+
+def _seconds(text: str) -> float:
+    best = float("inf")
+    for _ in range(2):  # best of two: a busy machine only ever adds time
+        t = time.perf_counter()
+        for task in ("gsm8k", "math"):
+            grade(text, "42", task, "flexible")
+        best = min(best, time.perf_counter() - t)
+    return best
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("shape", list(_SHAPES))
+def test_grading_time_is_linear_in_completion_size(shape):
+    # 4x the text must cost about 4x the time; a quadratic scan would cost 16x
+    unit = _SHAPES[shape]
+    sizes = (5 * 1024 * 1024 // 4, 5 * 1024 * 1024)
+    times = [_seconds((unit * (n // len(unit) + 1))[:n] + " The answer is: 42") for n in sizes]
+    assert times[1] < 8 * times[0] + 0.5, (shape, times)
+    assert times[1] < 30, (shape, times)

@@ -131,3 +131,35 @@ def test_task_auto_uses_each_rows_task_field(tmp_path, capsys):
     assert "line 4: field 'task' is 'svamp'" in graded[3]["error"]
     assert "--task" in graded[4]["error"]
     assert summary["n"] == 5 and summary["correct"] == 3
+
+
+def test_audit_lists_where_math_verify_disagrees(tmp_path, capsys):
+    rows = [
+        {
+            "id": "a",
+            "task": "math",
+            "completion": "So the answer is 12. We are done.",
+            "gold": "12",
+        },
+        # math-verify reads the first number of a power: a near miss it accepts and we do not
+        {"id": "b", "task": "gsm8k", "completion": "The answer is: 10^{10}", "gold": "10"},
+        {"id": "c", "task": "gsm8k", "completion": "Answer: 18", "gold": "18"},
+        {"id": "d", "task": "math", "completion": "I am not sure.", "gold": "3"},
+    ]
+    src = _write(tmp_path / "in.jsonl", rows)
+    out = tmp_path / "graded.jsonl"
+    rc, summary, text = _run(capsys, src, "-o", out, "--audit")
+    assert rc == 0
+    audit_path = tmp_path / "graded.audit.jsonl"
+    assert summary["audit"]["path"] == str(audit_path)
+    assert summary["audit"]["rows"] == 4 and summary["audit"]["disagree"] == 1
+    assert summary["audit"]["math_verify_only_correct"] == 1
+    listed = [json.loads(x) for x in audit_path.read_text().splitlines()]
+    assert [r["id"] for r in listed] == ["b"]
+    b = listed[0]
+    assert b["ours_correct"] is False and b["math_verify_correct"] is True
+    assert b["ours_extracted"] == "10000000000" and b["math_verify_extracted"] == "10"
+    assert b["completion"] == rows[1]["completion"] and b["line"] == 2
+    graded = [json.loads(x) for x in out.read_text().splitlines()]
+    assert [g["math_verify"]["correct"] for g in graded] == [True, True, True, False]
+    assert "disagree on 1 of 4 rows" in text

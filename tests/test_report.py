@@ -99,3 +99,17 @@ def test_report_renders_in_headless_chromium(run_dir):
     )
     assert _png_size(shot) == (1200, 1600)
     assert shot.stat().st_size > 20_000  # a blank page compresses to a few KB
+
+
+def test_grader_audit_section(run_dir):
+    # q4 and q5 answer only in a box: strict (this run's primary score) reads no answer there,
+    # math-verify accepts the box; the report shows both extractions for each
+    md = (run_dir / "report.md").read_text()
+    assert "### Grader audit: ours vs math-verify" in md
+    assert (
+        "the graders disagree on 2 of 11 samples (only ours accepts 0, only math-verify accepts 2)"
+        in md
+    )
+    assert "**mine/q4**: gold `8`; ours `None` (no_answer); math-verify `8` (correct)" in md
+    page = (run_dir / "report.html").read_text()
+    assert "Grader audit: ours vs math-verify" in page and "math-verify <code>10</code>" in page

@@ -9,7 +9,8 @@
 Grade.reason: "correct", "mismatch" (an answer, not equal), "no_answer" (nothing extracted),
 "timeout" (the symbolic check overran), "too_long" (an answer too large or deeply nested to
 check safely), "error" (bad gold or a math-verify failure). Strict extraction reads only
-explicit answer markers; flexible adds the last \\boxed{} and the last number (extract.py).
+explicit answer markers; flexible adds the last \\boxed{} and the last math expression
+(extract.py). A gold given as a whole solution is graded against its own final answer.
 This package imports no torch and no network client; sympy loads only in a worker subprocess.
 """
 
@@ -17,8 +18,10 @@ from __future__ import annotations
 
 from metamath.answers.boxed import all_boxed, last_boxed
 from metamath.answers.equiv import check, fast_verdict, is_equiv
-from metamath.answers.extract import MODES, TASKS, extract, extract_with_source
+from metamath.answers.extract import MODES, NUMERIC_TASKS, TASKS, extract, extract_with_source
+from metamath.answers.markers import MARKERS
 from metamath.answers.normalize import canon as normalize
+from metamath.answers.numeric import numeric_answer
 from metamath.records import Grade
 
 __all__ = [
@@ -37,12 +40,27 @@ __all__ = [
 ]
 
 
+GOLD_MAX = 200  # a gold longer than this (or with a box or a marker) is a whole solution
+
+
 def gold_from_solution(solution: str, task: str) -> str | None:
-    """The gold answer inside a reference solution: after '####' (GSM8K), else the last box."""
-    if task in ("gsm8k", "gsm8k_backward") and "####" in solution:
-        got = solution.rsplit("####", 1)[1].strip().replace(",", "")
-        return got or None
-    return last_boxed(solution)
+    """The final answer a reference solution states ('#### X', 'The answer is X', the last
+    \\boxed{}), by the same extraction as completions; None when it states none."""
+    if task not in TASKS:
+        raise ValueError(f"task={task!r}: use one of {TASKS}")
+    got, _ = extract_with_source(solution, "flexible", task, fallback=False)
+    return got
+
+
+def gold_answer(gold: str, task: str) -> str | None:
+    """The gold as an answer: itself, or its own final answer when it is a whole solution.
+    Numeric golds are read like numeric answers ("1,000" and "2,74" alike)."""
+    g = gold.strip()
+    if "\\boxed" in g or "\\fbox" in g or len(g) > GOLD_MAX or MARKERS.search(g):
+        return gold_from_solution(g, task)
+    if task in NUMERIC_TASKS:
+        return numeric_answer(g) or g
+    return g
 
 
 def grade(
@@ -60,12 +78,15 @@ def grade(
     if gold is None or not str(gold).strip():
         return Grade(False, None, "error", gold=gold, mode=mode)
     gold = str(gold)
+    answer = gold_answer(gold, task)
+    if answer is None:  # a solution that states no final answer
+        return Grade(False, None, "error", gold=gold, mode=mode)
     if not completion:
         return Grade(False, None, "no_answer", gold=gold, mode=mode)
     extracted, source = extract_with_source(completion, mode, task)
     if extracted is None:
         return Grade(False, None, "no_answer", gold=gold, mode=mode)
-    verdict = check(extracted, gold, timeout)
+    verdict = check(extracted, answer, timeout)
     return Grade(
         verdict == "correct",
         extracted,

@@ -74,9 +74,12 @@ def last_boxed(text: str) -> str | None:
 
 
 def last_boxed_at(text: str) -> tuple[str, int] | None:
-    """(content of the last box, index where its command starts), or None."""
-    boxes = _boxes(text)
-    return (boxes[-1][0].strip(), boxes[-1][1]) if boxes else None
+    """(content of the last non-empty box, index where its command starts), or None (an empty
+    "\\boxed{}", as in "the final answer is within \\boxed{}", states nothing)."""
+    for content, start, _ in reversed(_boxes(text)):
+        if content.strip():
+            return content.strip(), start
+    return None
 
 
 def all_boxed(text: str) -> list[str]:

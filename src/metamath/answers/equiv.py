@@ -20,6 +20,8 @@ from functools import lru_cache
 
 from metamath.answers.expr import TRIG, equation_verdict, evaluable, exact_value, numeric_verdict
 from metamath.answers.normalize import canon, to_number
+from metamath.answers.numeric import clean_number
+from metamath.answers.relations import as_intervals, has_relation, oriented
 from metamath.answers.symbolic import symbolic_equiv
 
 VERDICTS = ("correct", "mismatch", "timeout", "too_long", "error")
@@ -41,8 +43,15 @@ def _rounded(dec: str, val: Fraction, exact: Fraction) -> bool:
     return k >= 3 and not _terminates(exact) and abs(val - exact) * 2 * 10**k <= 1
 
 
+def _float_noise(p: Fraction, g: Fraction, ps: str, gs: str) -> bool:
+    """10.333333333333332 vs 10.333333333333334: two printings of one float (a gold computed
+    in floating point); both need 12+ significant digits, and they agree to 1e-12."""
+    digits = [len(re.sub(r"\D", "", x).lstrip("0")) for x in (ps, gs)]
+    return min(digits) >= 12 and abs(p - g) <= Fraction(1, 10**12) * max(1, abs(g))
+
+
 def _numbers_equal(p: Fraction, g: Fraction, ps: str, gs: str, percent: bool) -> bool:
-    if p == g:
+    if p == g or _float_noise(p, g, ps, gs):
         return True
     if _rounded(ps, p, g) or _rounded(gs, g, p):
         return True
@@ -131,6 +140,9 @@ def _special(p: str, g: str, ctx: _Ctx) -> bool | None:
             return sign + d.lstrip("0").upper()
 
         return mp.group(2) == mg.group(2) and digits(mp) == digits(mg)
+    for a, b in ((mp, g), (mg, p)):  # 255_{10} is the decimal numeral 255
+        if a and a.group(2) == "10" and a.group(1).lstrip("-").isdigit() and to_number(b):
+            return Fraction(a.group(1)) == to_number(b)
     mp, mg = _RATIO.match(p), _RATIO.match(g)
     if mp and mg:
         a, b = (Fraction(x) for x in mp.groups())
@@ -147,11 +159,45 @@ def _special(p: str, g: str, ctx: _Ctx) -> bool | None:
     return None
 
 
+def _decimal_comma(s: str) -> Fraction | None:
+    """2,74 or 1000,99 read with a decimal comma (numeric.py's rule: a comma followed by other
+    than three digits); only asked when the other side is one number, so "1,2" stays a list."""
+    m = re.fullmatch(r"(-?)(\d+,\d+)", s)
+    got = (
+        clean_number(m.group(2))
+        if m and not re.fullmatch(r"\d{1,3}(,\d{3})+", m.group(2))
+        else None
+    )
+    return None if got is None else Fraction(m.group(1) + got)
+
+
+def malformed(s: str) -> bool:
+    """Cut-off or broken math ("(2000", "185)", "\\frac", "3 \\left( \\frac", "^2"):
+    unbalanced brackets, or an operator or command with nothing to act on at either end."""
+    depth = 0
+    for c in s:
+        depth += (c in "([{") - (c in ")]}")
+        if depth < 0:
+            return True
+    if depth:
+        return True
+    return bool(re.search(r"(?:[-+*/^_=]|\\[dt]?frac|\\sqrt)$|^[*/^_=]", s))
+
+
 def _scalar(p: str, g: str, ctx: _Ctx) -> bool | None:
     """Decide two canonical scalars without sympy, or None when undecided."""
     if p == g:
         return True
     np_, ng = to_number(p), to_number(g)
+    if (np_ is None and ng is not None and malformed(p)) or (
+        ng is None and np_ is not None and malformed(g)
+    ):
+        return False  # a broken expression is never the number on the other side
+    if (np_ is None) != (ng is None):  # "2,74" against a single number: a decimal comma
+        np_, ng = (
+            np_ if np_ is not None else _decimal_comma(p),
+            ng if ng is not None else _decimal_comma(g),
+        )
     if np_ is not None and ng is not None:
         return _numbers_equal(np_, ng, p, g, ctx.percent)
     v = _special(p, g, ctx)
@@ -193,6 +239,10 @@ def _compare(p: str, g: str, ctx: _Ctx, depth: int = 0) -> bool | None:
     sp, sg = _structure(p), _structure(g)
     if sp is None and sg is None:
         return None
+    unordered = ("set", "list")  # "\\{-2,-1,1,2\\}" and "-2,-1,1,2" are one answer
+    if sp is not None and sg is not None and sp[0] in unordered and sg[0] in unordered:
+        sp = ("set", sp[1])
+        sg = ("set", sg[1])
     if sp is None or sg is None or sp[0] != sg[0] or len(sp[1]) != len(sg[1]):
         # different shapes: "(1,2)" vs "[1,2)" or a list vs a single value; settled when both
         # sides are plain shapes (math-verify agrees), left to it when one side is a scalar
@@ -219,6 +269,10 @@ def fast_verdict(pred: str, gold: str) -> bool | None:
         degrees="circ" in raw or "°" in raw,
         text="\\text" in raw or "\\mbox" in raw,
     )
+    if has_relation(pred) or has_relation(gold):
+        # "x \\geq 5", "5 \\leq x" and "[5, \\infty)" are one answer (relations.py)
+        pred = as_intervals(pred) or oriented(pred)
+        gold = as_intervals(gold) or oriented(gold)
     p, g = canon(pred), canon(gold)
     if not p:
         return False

@@ -1,18 +1,19 @@
-"""Final-answer extraction for every convention MetaMath data and models use.
+"""Final-answer extraction for every convention MetaMath data and real models use.
 
     extract("... The answer is: 18", task="gsm8k")                  -> "18"
     extract("... so $\\boxed{\\frac{1}{2}}$.", mode="flexible")      -> "\\frac{1}{2}"
 
-Strict mode reads only explicit answer markers, the last one in the text wins:
-  "The answer is: X" / "The answer is X"  (MetaMath responses, AnsAug demos; method ref. 1.2, 4.2)
-  "The value of x is X" / "The value of $X$ is X"  (FOBAR / SV responses; method ref. 1.5)
-  "#### X"  (GSM8K reference solutions)
-  "The final answer is X"  (the Minerva / lm-evaluation-harness convention)
-Flexible mode falls back to the last \\boxed{} (MATH convention), then the last number.
+Strict mode reads explicit answer markers only (markers.py: "The answer is", "Answer:",
+"**Final Answer**", "#### X", other languages, Minerva's "The final answer is $X$. I hope it is
+correct."); the last marker that states something wins. Flexible mode takes a \\boxed{} that
+comes after the last marker, else the marker's answer, else the last box, else the last math
+expression a reader would take: the last $...$ / \\(...\\) / \\[...\\] span, a final "= X", or
+the last number (with the arithmetic around it), whichever comes last.
 
-GSM8K-style tasks keep the first number after the marker (as eval_gsm8k.py does) but never
-round it (the original rounds, so 17.6 passes for 18), and read "1,234,567" whole (the original
-stops at the second comma). Every scan is linear: adversarial 5 MB strings cost one pass.
+GSM8K-style tasks read the whole number or expression after the marker (numeric.py): never
+rounded (the original rounds, so 17.6 passes for 18), never truncated to its first digits
+(so 10^{10}, 10 * 5, 10e5 and u+14 are never 10 or 14), chains give their result. Every scan is
+linear: adversarial 5 MB strings cost a few passes.
 """
 
 from __future__ import annotations
@@ -20,77 +21,22 @@ from __future__ import annotations
 import re
 
 from metamath.answers.boxed import last_boxed, last_boxed_at
+from metamath.answers.markers import _math_block, marked_spans, sentence_end
+from metamath.answers.numeric import last_numeric, numeric_answer
 
 TASKS = ("gsm8k", "math", "gsm8k_backward")
 MODES = ("strict", "flexible")
 NUMERIC_TASKS = ("gsm8k", "gsm8k_backward")
-
-# Marker regexes; matched case-insensitively, the last match in the text wins.
-_MARKERS = re.compile(
-    r"the (?:final )?answer is\s*:?|"
-    r"the value of (?:the unknown variable |unknown variable )?\$?\\?[xX]\$? is\s*:?|"
-    r"####",
+_TAIL = 4096  # fallbacks look at the tail first (linear, and cheap on 5 MB text)
+_DELIMS = (("$$", "$$"), ("\\[", "\\]"), ("\\(", "\\)"), ("$", "$"))
+_WORD = re.compile(r"(?<![\\A-Za-z])[a-z]{3,}\b")
+_PROSE_WORD = re.compile(r"(?<![\\A-Za-z])[A-Za-z][a-z]{2,}\b")
+# Prose after a math answer: two words in a row, or a connective ("12 because 5 + 7 = 12").
+_PROSE_RUN = re.compile(
+    r"\s+(?:(?:[A-Za-z]{2,}[,;:]?\s+)+[A-Za-z]{2,}\b"
+    r"|(?:because|since|which|where|as|so|but|therefore|thus|hence|when)\b)",
     re.IGNORECASE,
 )
-# A number as written in model text: thousands groups (1,234,567), decimals, simple fractions.
-NUMBER = re.compile(
-    r"[-−]?\d{1,3}(?:,\d{3})+(?:\.\d+)?(?![\d,]\d)"  # 1,234,567.5 (a full group pattern only)
-    r"|[-−]?\d+(?:\.\d+)?(?:/\d+(?:\.\d+)?)?"  # 12, 12.5, 3/4
-    r"|[-−]?\.\d+"  # .5
-)
-_SPAN = 4096  # an answer line longer than this is not an answer line
-_TAIL = 4096  # the last-number fallback looks at the tail first (linear, and cheap on 5 MB text)
-
-
-def _after_last_marker(text: str) -> tuple[str | None, int]:
-    """(text after the last answer marker up to the end of its line, index where that text
-    ends); (None, -1) without a marker."""
-    last = None
-    for m in _MARKERS.finditer(text):
-        last = m
-    if last is None:
-        return None, -1
-    window = text[last.end() : last.end() + _SPAN]
-    rest = window.lstrip()
-    skipped = len(window) - len(rest)
-    # "The answer is:\n42": the answer may sit on the next line. A matrix or a brace group
-    # that opens on this line runs on until it closes.
-    lines = rest.split("\n")
-    line = lines[0]
-    for more in lines[1:]:
-        if line.count("{") <= line.count("}") and line.count("\\begin") <= line.count("\\end"):
-            break
-        line += "\n" + more
-    return line.strip() or None, last.end() + skipped + len(line)
-
-
-def _clean_latex_answer(seg: str) -> str | None:
-    """A MATH answer span: inner \\boxed{} content if any, math delimiters and final period off."""
-    boxed = last_boxed(seg) if "\\boxed" in seg or "\\fbox" in seg else None
-    if boxed is not None:
-        seg = boxed
-    seg = seg.strip()
-    # "$\frac{1}{2}$ because ...": the answer is the math span the line opens with.
-    for left, right in (("$$", "$$"), ("$", "$"), ("\\(", "\\)")):
-        end = seg.find(right, len(left)) if seg.startswith(left) else -1
-        if end > len(left):
-            seg = seg[: end + len(right)]
-            break
-    # "$\frac{1}{2}$." or "\(x\)": drop delimiters around the whole answer.
-    for left, right in (("$$", "$$"), ("$", "$"), ("\\(", "\\)"), ("\\[", "\\]")):
-        if seg.startswith(left) and seg.endswith(right) and len(seg) >= len(left) + len(right):
-            seg = seg[len(left) : len(seg) - len(right)].strip()
-            break
-    while seg.endswith((".", "。")) and not seg.endswith(".."):
-        seg = seg[:-1].rstrip()
-    if seg.startswith("$") and seg.endswith("$") and len(seg) > 1:
-        seg = seg.strip("$").strip()
-    if seg.replace("\\$", "").count("$") == 1:  # "5$" left over from "$5$ dollars."
-        seg = seg.replace("\\$", "\x00").replace("$", "").replace("\x00", "\\$").strip()
-    return seg or None
-
-
-_WORD = re.compile(r"(?<![\\A-Za-z])[a-z]{3,}\b")
 
 
 def _is_prose(ans: str) -> bool:
@@ -98,45 +44,177 @@ def _is_prose(ans: str) -> bool:
     return not re.search(r"[\\$^_{}=\d]", ans) and len(_WORD.findall(ans)) >= 4
 
 
-def first_number(seg: str) -> str | None:
-    """First number in a span, commas of thousands groups removed, unicode minus mapped."""
-    m = NUMBER.search(seg)
-    return None if m is None else _clean_number(m.group(0))
+def _mask_groups(s: str) -> str:
+    """s with everything inside braces and $...$ blanked (same length): prose rules then see
+    only the top level, never a \\text{...} unit or a math span."""
+    out, depth, in_math = [], 0, False
+    for j, c in enumerate(s):
+        if c == "$" and (j == 0 or s[j - 1] != "\\"):
+            in_math = not in_math
+        elif c == "{":
+            depth += 1
+        elif c == "}" and depth > 0:
+            depth -= 1
+            out.append(c)
+            continue
+        out.append("_" if (depth or in_math) and c not in "{$" else c)
+    return "".join(out)
 
 
-def last_number(text: str) -> str | None:
-    """Last number in the text (tail window first, so a long text stays cheap)."""
+def _strip_delims(seg: str) -> str:
+    for left, right in _DELIMS:
+        if seg.startswith(left) and seg.endswith(right) and len(seg) >= len(left) + len(right):
+            return seg[len(left) : len(seg) - len(right)].strip()
+    return seg
+
+
+def _top_level(s: str, chars: str) -> list[int]:
+    """Indices of '=' (relations such as <= excluded) or ',' outside braces and brackets."""
+    out, depth = [], 0
+    for m in re.finditer(r"[{}()\[\]]|(?<![<>!\\])=(?!=)|,", s):
+        c = m.group(0)
+        if c in "{([":
+            depth += 1
+        elif c in "})]":
+            depth -= 1
+        elif depth == 0 and c in chars:
+            out.append(m.start())
+    return out
+
+
+def _chain_result(seg: str) -> str:
+    """'2 \\times 1.5 = 3' -> '3'; 'a = b = c' -> 'c'. An equation with variables on its left
+    ('y = 2x + 3'), two representations ('0.56 = 56\\%') and lists ('AB=9, CD=4') stay."""
+    eqs = _top_level(seg, "=")
+    if not eqs or _top_level(seg, ","):
+        return seg
+    rhs = seg[eqs[-1] + 1 :].strip()
+    lhs = seg[: eqs[0]].strip().lstrip("-+")
+    computed = re.search(r"[-+*/^]|\\(?:times|cdot|div|frac|dfrac)", lhs)
+    plain = re.sub(r"\\(?:[dt]?frac|times|cdot|div|left|right|sqrt)", "", lhs)
+    if rhs and (len(eqs) >= 2 or (computed and not re.search(r"[A-Za-z]", plain))):
+        return rhs
+    return seg
+
+
+def clean_latex(seg: str) -> str | None:
+    """A MATH answer span -> the answer: inner \\boxed{} content if any (an empty box states
+    nothing), math delimiters, trailing prose and the final period off, a chain's result."""
+    if "\\boxed" in seg or "\\fbox" in seg:
+        boxed = last_boxed(seg)
+        if boxed is not None:
+            if not boxed:
+                return None
+            seg = boxed
+    seg = seg.strip().replace("**", "").strip()
+    end = _math_block(seg, 0, len(seg)) if seg[:1] in ("$", "\\") else None
+    if end is not None:  # "$\frac{1}{2}$ because ...": the answer is the math span it opens with
+        seg = _strip_delims(seg[:end])
+    else:
+        seg = seg[: sentence_end(seg)]
+        m = _PROSE_RUN.search(_mask_groups(seg))
+        if m is not None and re.search(r"[\d\\^_{}]", seg[: m.start()]):
+            seg = seg[: m.start()]  # "12 because we add them": prose after a math answer
+        seg = _strip_delims(seg.strip())
+    while seg.endswith((".", "。")) and not seg.endswith(".."):
+        seg = seg[:-1].rstrip()
+    if seg.replace("\\$", "").count("$") == 1:  # "5$" left over from "$5$ dollars."
+        seg = seg.replace("\\$", "\x00").replace("$", "").replace("\x00", "\\$").strip()
+    seg = _chain_result(seg.strip())
+    return seg or None
+
+
+def _answer(span: str, numeric: bool) -> str | None:
+    if numeric:
+        return numeric_answer(span)
+    got = clean_latex(span)
+    if got is not None and len(_PROSE_WORD.findall(_mask_groups(got))) >= 2:
+        # "Hence, the degree of $f$ is 3": a sentence stating the answer; a reader takes
+        # its last math expression (the flexible fallback's rule, inside the span)
+        got = _last_expression(span, False)
+    if got is None or _is_prose(got) or not re.search(r"[^\W_]", got):
+        return None  # a sentence, or no letter or digit at all ("___", "{": a template, a brace)
+    return got.strip("`\"' ") or None
+
+
+def _marked(text: str, numeric: bool) -> tuple[str | None, int]:
+    """(answer after the last marker that states one, index where its span ends)."""
+    for span, end in marked_spans(text):
+        got = _answer(span, numeric) if span.strip() else None
+        if got is not None:
+            return got, end
+    return None, -1
+
+
+def _last_math_span(text: str) -> tuple[str, int, int] | None:
+    """(content, start, end) of the last $...$, $$...$$, \\(...\\) or \\[...\\] span."""
+    best = None
+    for left, right in _DELIMS:
+        end = text.rfind(right)
+        if end < 0:
+            continue
+        if right == "$":
+            if text.count("$") - text.count("\\$") < 2:
+                continue
+            start = text.rfind("$", 0, end)
+            while start > 0 and text[start - 1] == "\\":
+                start = text.rfind("$", 0, start - 1)
+            if start < 0:
+                continue
+            inner = text[start + 1 : end]
+        else:
+            start = text.rfind(left, 0, end)
+            if start < 0:
+                continue
+            inner = text[start + len(left) : end]
+        if right == "$" and (not inner.strip() or len(_WORD.findall(inner)) >= 2):
+            continue  # "$5 and $": currency signs around prose, not a math span
+        if best is None or end > best[2]:
+            best = (inner.strip(), start, end + len(right))
+    return best
+
+
+def _last_eq(text: str) -> int:
+    """Index of the last '=' that is not part of <=, >=, != or ==, or -1."""
+    i = text.rfind("=")
+    while i >= 0 and (text[i - 1 : i] in ("<", ">", "!", "\\", "=") or text[i + 1 : i + 2] == "="):
+        i = text.rfind("=", 0, i - 1) if i > 0 else -1
+    return i
+
+
+def _last_expression(text: str, numeric: bool) -> str | None:
+    """The flexible fallback: the last math span, final '= X' or number, whichever is last."""
     for window in (text[-_TAIL:], text) if len(text) > _TAIL else (text,):
-        last = None
-        for m in NUMBER.finditer(window):
-            last = m
-        if last is not None:
-            return _clean_number(last.group(0))
+        span = _last_math_span(window)
+        after = window[span[2] :] if span else window
+        if numeric:
+            got = last_numeric(after)
+            if got is None and span is not None:
+                got = numeric_answer(span[0])
+            if got is None and span is not None:
+                got = last_numeric(window[: span[1]])
+        else:
+            eq = _last_eq(after)
+            num = last_numeric(after)
+            got = None
+            if eq >= 0:
+                tail = after[eq + 1 :]
+                line = tail.split("\n", 1)[0]
+                got = clean_latex(line[: sentence_end(line)])
+            if got is None and num is not None:
+                got = num
+            if got is None and span is not None:
+                got = clean_latex(span[0])
+        if got is not None:
+            return got
     return None
-
-
-def _clean_number(s: str) -> str:
-    s = s.replace("−", "-").replace(",", "")
-    return s.rstrip("/")
-
-
-def _numeric_from_span(seg: str) -> str | None:
-    """GSM8K-style answer span -> a number string. A boxed or \\frac answer is kept as LaTeX."""
-    inner = last_boxed(seg) if "\\boxed" in seg else None
-    if inner is not None:
-        seg = inner
-    frac = re.search(r"-?\s*\\[dt]?frac\s*\{[^{}]*\}\s*\{[^{}]*\}", seg)
-    num = NUMBER.search(seg)
-    if frac is not None and (num is None or frac.start() <= num.start()):
-        return frac.group(0).replace(" ", "")
-    return None if num is None else _clean_number(num.group(0))
 
 
 def extract(text: str | None, mode: str = "strict", task: str = "math") -> str | None:
     """The final answer in a completion, or None.
 
-    mode: "strict" (explicit markers only) or "flexible" (markers, then last \\boxed{}, then the
-    last number). task: "gsm8k"/"gsm8k_backward" (the answer is a number) or "math" (LaTeX).
+    mode: "strict" (explicit markers only) or "flexible" (markers, then the last \\boxed{}, then
+    the last math expression). task: "gsm8k"/"gsm8k_backward" (a number) or "math" (LaTeX).
     """
     if mode not in MODES:
         raise ValueError(f"mode={mode!r}: use one of {MODES}")
@@ -148,27 +226,25 @@ def extract(text: str | None, mode: str = "strict", task: str = "math") -> str |
     return got
 
 
-def extract_with_source(text: str, mode: str, task: str) -> tuple[str | None, str]:
-    """(answer, which rule found it: "strict" | "flexible" | "none")."""
+def extract_with_source(
+    text: str, mode: str, task: str, fallback: bool = True
+) -> tuple[str | None, str]:
+    """(answer, which rule found it: "strict" | "flexible" | "none"). fallback=False stops
+    flexible mode before the last-expression guess (for reference solutions)."""
     numeric = task in NUMERIC_TASKS
-    seg, at = _after_last_marker(text)
-    marked = None
-    if seg is not None:
-        marked = _numeric_from_span(seg) if numeric else _clean_latex_answer(seg)
-        if marked is not None and not numeric and _is_prose(marked):
-            marked = None  # "the final answer is positive, because ...": a sentence, not an answer
+    marked, at = _marked(text, numeric)
     if mode == "strict":
         return (marked, "strict") if marked is not None else (None, "none")
-    # Flexible: a \boxed{} that comes after the last marker is the more final answer ("... the
-    # answer is NOT a multiple of 3 ... so $\boxed{42}$").
+    # Flexible: a \boxed{} after the last marker is the more final answer ("... the answer is
+    # NOT a multiple of 3 ... so $\boxed{42}$").
     box = last_boxed_at(text)
     if marked is not None and (box is None or box[1] < at):
         return marked, "strict"
-    if box is not None:
-        ans = _numeric_from_span(box[0]) if numeric else _clean_latex_answer(box[0])
+    if box is not None and box[0]:
+        ans = _answer("\\boxed{" + box[0] + "}", numeric)
         if ans is not None:
             return ans, "flexible"
     if marked is not None:
         return marked, "strict"
-    num = last_number(text)
-    return (num, "flexible") if num is not None else (None, "none")
+    got = _last_expression(text, numeric) if fallback else None
+    return (got, "flexible") if got is not None else (None, "none")

@@ -76,6 +76,34 @@ _MIXED = re.compile(r"^([-+]?)(\d+)\\frac\{(\d+)\}\{(\d+)\}$")
 MAX_EXP = 400  # |exponent| beyond this is no longer a "fast" number (the guard takes over)
 
 
+# Plain-text math models write: "20sqrt(13)", "100 - 25pi", "2 * sqrt(3) / 3".
+_ASCII_SQRT = re.compile(r"(?<![\\A-Za-z])sqrt\s*\(([^()]*)\)")
+_ASCII_PI = re.compile(r"(?<![\\A-Za-z])pi(?![A-Za-z])")
+# Unit words after an expression that ends in a digit, brace or bracket: "12\sqrt{13} feet".
+_WORD_UNITS = re.compile(r"^(.*?[\d}\)])\s+([a-z]{2,}\.?(?:\s+[a-z]{2,}\.?){0,2})$")
+
+
+_ROOT_SIGN = re.compile(r"√\s*(\d+(?:\.\d+)?|[a-zA-Z]|\(([^()]*)\)|\{([^{}]*)\})")
+_SUPERSCRIPTS = {"²": "^2", "³": "^3", "⁄": "/", "π": "\\pi "}
+
+
+def _ascii_math(s: str) -> str:
+    s = _ASCII_SQRT.sub(lambda m: "\\sqrt{" + m.group(1) + "}", s)
+    if "√" in s:  # "2√3", "13/√61", "√(c)"
+        s = _ROOT_SIGN.sub(lambda m: "\\sqrt{" + (m.group(2) or m.group(3) or m.group(1)) + "}", s)
+    for a, b in _SUPERSCRIPTS.items():
+        s = s.replace(a, b)
+    return _ASCII_PI.sub(lambda m: "\\pi ", s)
+
+
+def _drop_unit_words(s: str) -> str:
+    m = _WORD_UNITS.match(s)
+    # only when the rest has no words of its own ("2 apples and 3 oranges" stays)
+    if m and not re.search(r"(?<!\\)\b[A-Za-z]{2,}", m.group(1)):
+        return m.group(1)
+    return s
+
+
 def _unwrap_text(s: str) -> str:
     # Trailing \text{...} after a number is a unit; elsewhere \text{X} means X.
     m = _UNIT_TAIL.match(s)
@@ -92,6 +120,10 @@ def _unwrap_text(s: str) -> str:
 def canon(s: str) -> str:
     """Canonical string form: equal canons mean equal answers (the converse needs equiv)."""
     s = s.strip().replace("\n", " ").rstrip(".").rstrip()
+    for left, right in (("$$", "$$"), ("$", "$"), ("\\(", "\\)"), ("\\[", "\\]")):
+        if len(s) > len(left) + len(right) and s.startswith(left) and s.endswith(right):
+            s = s[len(left) : -len(right)].strip()  # a gold written "$5\\text{ cm}$"
+            break
     if s.startswith("\\boxed{") and s.endswith("}"):
         s = s[len("\\boxed{") : -1]
     # Row breaks of matrices survive (as a NUL placeholder); elsewhere "\\\\" is "\\" (strip_string).
@@ -104,6 +136,9 @@ def canon(s: str) -> str:
     for sp in _SPACING:
         s = s.replace(sp, " ")
     s = s.strip()
+    if s.endswith("\\") and not s.endswith("\\\\"):
+        s = s[:-1].rstrip()  # "9\\pi\\": a stray backslash before a closing tag
+    s = _drop_unit_words(_ascii_math(s))
     s = _unwrap_text(s)
     for r in _REMOVE:
         s = s.replace(r, "")

@@ -93,10 +93,10 @@ class _Worker:
         line, self.buf = self.buf.split(b"\n", 1)
         return line
 
-    def ask(self, pred: str, gold: str, timeout: float) -> str:
-        msg = json.dumps({"p": pred, "g": gold}) + "\n"
+    def ask(self, msg: dict, timeout: float) -> dict | str:
+        """The worker's reply to one request, or "timeout" / "dead"."""
         try:
-            self.proc.stdin.write(msg.encode())
+            self.proc.stdin.write((json.dumps(msg) + "\n").encode())
             self.proc.stdin.flush()
         except (BrokenPipeError, OSError):
             return "dead"
@@ -104,10 +104,10 @@ class _Worker:
         if line is None:
             return "timeout" if self.proc.poll() is None else "dead"
         try:
-            got = json.loads(line)["r"]
-        except (ValueError, KeyError, TypeError):
+            got = json.loads(line)
+        except ValueError:
             return "dead"  # a garbled reply: restart rather than trust the stream
-        return got if got in ("correct", "mismatch", "error") else "dead"
+        return got if isinstance(got, dict) and "r" in got else "dead"
 
     def kill(self) -> None:
         try:
@@ -124,13 +124,13 @@ class _Pool:
         self.lock = threading.Lock()
         self.worker: _Worker | None = None
 
-    def ask(self, pred: str, gold: str, timeout: float) -> str:
+    def ask(self, msg: dict, timeout: float) -> dict | str:
         with self.lock:
             for _ in range(2):  # one retry when the worker had died between calls
                 w = self.worker
                 if w is None or w.pid != os.getpid() or w.proc.poll() is not None:
                     self.worker = w = _Worker()  # a forked child never shares its parent's pipe
-                got = w.ask(pred, gold, timeout)
+                got = w.ask(msg, timeout)
                 if got in ("timeout", "dead"):
                     w.kill()
                     self.worker = None
@@ -156,4 +156,7 @@ def symbolic_equiv(pred: str, gold: str, timeout: float = 2.0) -> str:
         why = guard(s)
         if why:
             return why
-    return POOL.ask(pred, gold, timeout)
+    got = POOL.ask({"p": pred, "g": gold}, timeout)
+    if isinstance(got, str):
+        return got
+    return got["r"] if got["r"] in ("correct", "mismatch", "error") else "error"

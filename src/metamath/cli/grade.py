@@ -3,14 +3,21 @@
     metamath grade completions.jsonl --task math --output graded.jsonl
     metamath grade samples.jsonl --task gsm8k --workers 8 --mode strict
     metamath grade runs/eval/x/samples.jsonl          # each row's own `task` field
+    metamath grade samples.jsonl --audit                # + where math-verify disagrees with us
 
-Each input row has `completion` and either `gold` (the final answer) or `solution` (a reference
-solution: the gold is taken after '####' for GSM8K, from the last \\boxed{} for MATH). Output
+Each input row has `completion` and either `gold` (the final answer; a gold that is a whole
+solution is graded by its own final answer) or `solution` (a reference solution: its final
+answer is read as a completion's is: '#### N', 'The answer is', the last \\boxed{}). Output
 rows are the input rows plus `extracted`, `correct`, `reason`, `mode` (the rule that found the
 answer) and the strict-mode `correct_strict`. A line that is not valid UTF-8 or JSON, or lacks a
 field, becomes a row with reason "error" and an `error` naming the line and the fix. The last
 line printed is one JSON object: n, correct, accuracy, accuracy_strict, reasons, ...
 An input without any row is an error (exit status 2). A UTF-8 BOM at the start is accepted.
+
+--audit also grades every row with math-verify (`verify(parse(gold), parse(completion))`, the
+gold read as LaTeX; metamath.answers.audit) and writes each row where the two verdicts differ,
+with both extractions, to an audit JSONL (default: beside --output, else beside the input, as
+NAME.audit.jsonl); the summary gains an `audit` object with the counts.
 """
 
 from __future__ import annotations
@@ -56,6 +63,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         type=int,
         default=0,
         help="processes (default: all cores for files over 1 MB, else 1)",
+    )
+    p.add_argument(
+        "--audit",
+        nargs="?",
+        const="auto",
+        metavar="PATH",
+        help="also grade with math-verify and write the rows where it disagrees with ours, "
+        "with both extractions (default path: OUTPUT.audit.jsonl, else INPUT.audit.jsonl)",
     )
     p.add_argument("--completion-field", default="completion")
     p.add_argument("--gold-field", default="gold")
@@ -121,7 +136,7 @@ def grade_line(no: int, raw: bytes | None, opts: dict[str, Any]) -> dict[str, An
         )
     strict, flexible = grade_both(completion, str(gold), task, timeout=opts["timeout"])
     g = strict if opts["mode"] == "strict" else flexible
-    return {
+    out = {
         **row,
         "gold": str(gold),
         "extracted": g.extracted,
@@ -130,6 +145,16 @@ def grade_line(no: int, raw: bytes | None, opts: dict[str, Any]) -> dict[str, An
         "mode": g.mode,
         "correct_strict": strict.correct,
     }
+    if opts.get("audit"):
+        from metamath.answers.audit import audit
+
+        a = audit(completion, str(gold), task, ours=g, timeout=max(10.0, opts["timeout"]))
+        out["math_verify"] = {
+            "correct": a["math_verify_correct"],
+            "extracted": a["math_verify_extracted"],
+        }
+        out["_audit"] = a
+    return out
 
 
 def _error(no: int, msg: str, row: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -147,17 +172,35 @@ def _error(no: int, msg: str, row: dict[str, Any] | None = None) -> dict[str, An
 
 def _grade_chunk(
     args: tuple[list[tuple[int, bytes | None, int]], dict[str, Any]],
-) -> tuple[list[str], list[tuple[bool, bool, str]], int]:
-    """One chunk of lines -> (output JSON lines, (correct, correct_strict, reason) per row,
-    bytes consumed). Rows are serialised here, in the worker, so the parent only writes."""
+) -> tuple[list[str], list[tuple[bool, bool, str, Any]], int, list[str]]:
+    """One chunk of lines -> (output JSON lines, (correct, correct_strict, reason, audit) per
+    row, bytes consumed, audit JSON lines of the rows where math-verify disagrees). Rows are
+    serialised here, in the worker, so the parent only writes."""
     chunk, opts = args
-    lines, stats = [], []
+    lines, stats, audits = [], [], []
     for no, raw, _ in chunk:
         r = grade_line(no, raw, opts)
-        if r is not None:
-            lines.append(json.dumps(r, ensure_ascii=False) + "\n")
-            stats.append((bool(r["correct"]), bool(r["correct_strict"]), r["reason"]))
-    return lines, stats, sum(size for _, _, size in chunk)
+        if r is None:
+            continue
+        a = r.pop("_audit", None)
+        lines.append(json.dumps(r, ensure_ascii=False) + "\n")
+        stats.append((bool(r["correct"]), bool(r["correct_strict"]), r["reason"], a))
+        if a is not None and not a["agree"]:
+            keep = {k: r[k] for k in ("id", "task") if k in r}
+            audits.append(
+                json.dumps(
+                    {
+                        "line": no,
+                        **keep,
+                        "gold": r["gold"],
+                        **a,
+                        "completion": r.get(opts["completion_field"]),
+                    },
+                    ensure_ascii=False,
+                )
+                + "\n"
+            )
+    return lines, stats, sum(size for _, _, size in chunk), audits
 
 
 def _chunks(path: Path, max_bytes: int) -> Iterator[list[tuple[int, bytes | None, int]]]:
@@ -172,6 +215,13 @@ def _chunks(path: Path, max_bytes: int) -> Iterator[list[tuple[int, bytes | None
                 chunk = []
     if chunk:
         yield chunk
+
+
+def _audit_path(args: argparse.Namespace, path: Path) -> Path:
+    if args.audit != "auto":
+        return Path(args.audit)
+    base = Path(args.output) if args.output else path
+    return base.with_name(base.name.removesuffix(".jsonl") + ".audit.jsonl")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -190,13 +240,17 @@ def run(args: argparse.Namespace) -> int:
         "gold_field": args.gold_field,
         "solution_field": args.solution_field,
         "max_row_bytes": args.max_row_bytes,
+        "audit": bool(args.audit),
     }
+    audit_path = _audit_path(args, path) if args.audit else None
     size = path.stat().st_size
     workers = args.workers or ((os.cpu_count() or 1) if size > PARALLEL_BYTES else 1)
     counts: Counter[str] = Counter()
     n = correct = correct_strict = 0
+    audit_counts: Counter[str] = Counter()
     start = time.monotonic()
     out = open(args.output, "w", encoding="utf-8") if args.output else None
+    audit_out = open(audit_path, "w", encoding="utf-8") if audit_path else None
     bar = tqdm(
         total=size,
         unit="B",
@@ -216,14 +270,22 @@ def run(args: argparse.Namespace) -> int:
         else:
             pool, results = None, map(_grade_chunk, tasks)
         try:
-            for lines, stats, nbytes in results:
-                for ok, ok_strict, reason in stats:
+            for lines, stats, nbytes, audits in results:
+                for ok, ok_strict, reason, a in stats:
                     n += 1
                     correct += ok
                     correct_strict += ok_strict
                     counts[reason] += 1
+                    if a is not None:
+                        audit_counts["rows"] += 1
+                        audit_counts["math_verify_correct"] += a["math_verify_correct"]
+                        if not a["agree"]:
+                            side = "ours_only" if a["ours_correct"] else "math_verify_only"
+                            audit_counts[side] += 1
                 if out:
                     out.writelines(lines)
+                if audit_out:
+                    audit_out.writelines(audits)
                 bar.update(nbytes)
         finally:
             if pool is not None:
@@ -233,6 +295,8 @@ def run(args: argparse.Namespace) -> int:
         bar.close()
         if out:
             out.close()
+        if audit_out:
+            audit_out.close()
     elapsed = time.monotonic() - start
     if n == 0:
         raise ValueError(
@@ -255,6 +319,18 @@ def run(args: argparse.Namespace) -> int:
         "input": str(path),
         "output": args.output,
     }
+    if audit_path:
+        rows = audit_counts["rows"]
+        differ = audit_counts["ours_only"] + audit_counts["math_verify_only"]
+        summary["audit"] = {
+            "rows": rows,
+            "disagree": differ,
+            "ours_only_correct": audit_counts["ours_only"],
+            "math_verify_only_correct": audit_counts["math_verify_only"],
+            "math_verify_accuracy": audit_counts["math_verify_correct"] / rows if rows else 0.0,
+            "agreement": 1 - differ / rows if rows else 1.0,
+            "path": str(audit_path),
+        }
     if counts.get("error"):
         print(
             f"{counts['error']} rows could not be graded (reason 'error'; see the `error` field"
@@ -265,5 +341,12 @@ def run(args: argparse.Namespace) -> int:
         f"graded {n} rows: accuracy {summary['accuracy']:.4f} ({args.mode}), "
         f"{summary['accuracy_strict']:.4f} (strict)"
     )
+    if audit_path:
+        a = summary["audit"]
+        print(
+            f"audit: math-verify {a['math_verify_accuracy']:.4f}; the graders disagree on "
+            f"{a['disagree']} of {a['rows']} rows ({a['ours_only_correct']} only ours accepts, "
+            f"{a['math_verify_only_correct']} only math-verify accepts), listed in {audit_path}"
+        )
     print(json.dumps(summary))
     return 0

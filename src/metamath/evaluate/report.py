@@ -111,6 +111,45 @@ def setup_lines(results: dict[str, Any]) -> list[str]:
     ]
 
 
+def audit_rows(rows: list[dict[str, Any]], task: str, k: int) -> list[dict[str, Any]]:
+    """Up to k samples where our verdict (`correct`) and math-verify's differ (grader audit)."""
+    out = []
+    for r in rows:
+        mv = r.get("math_verify")
+        if mv and (r.get("eval_task") or r["task"]) == task and bool(r["correct"]) != mv["correct"]:
+            out.append(r)
+            if len(out) == k:
+                break
+    return out
+
+
+def audit_line(a: dict[str, Any]) -> str:
+    """One sentence: how often math-verify accepts and where the two graders differ."""
+    return (
+        f"Grader audit: math-verify accepts {_pct(a['math_verify_correct'] / max(1, a['n']))}%; "
+        f"the graders disagree on {a['ours_only'] + a['math_verify_only']} of {a['n']} samples "
+        f"(only ours accepts {a['ours_only']}, only math-verify accepts {a['math_verify_only']})"
+    )
+
+
+def _audit_md(results: dict[str, Any], rows: list[dict[str, Any]], task: str, k: int) -> list[str]:
+    a = (results.get("grader_audit") or {}).get(task)
+    if not a:
+        return []
+    out = ["", "### Grader audit: ours vs math-verify", "", audit_line(a)]
+    for r in audit_rows(rows, task, k):
+        out += [
+            "",
+            f"**{r['id']}**: gold `{r['gold']}`; ours `{r['extracted']}` "
+            f"({'correct' if r['correct'] else r['reason']}); math-verify "
+            f"`{r['math_verify']['extracted']}` "
+            f"({'correct' if r['math_verify']['correct'] else 'wrong'})",
+            "",
+            _md_block((r["completion"] or "")[-600:]),
+        ]
+    return out
+
+
 def render_md(results: dict[str, Any], rows: list[dict[str, Any]], examples: int = 5) -> str:
     p = results["primary"]
     out = [
@@ -170,6 +209,7 @@ def render_md(results: dict[str, Any], rows: list[dict[str, Any]], examples: int
                     "",
                     _md_block(r["completion"] or f"request error: {r.get('error')}"),
                 ]
+        out += _audit_md(results, rows, name, examples)
     return "\n".join(out) + "\n"
 
 
@@ -254,6 +294,18 @@ def render_html(results: dict[str, Any], rows: list[dict[str, Any]], examples: i
                     f"({e(r['reason'])})<details><summary>prompt</summary><pre>"
                     f"{e(r['prompt'])}</pre></details><pre>"
                     f"{e(r['completion'] or 'request error: ' + str(r.get('error')))}</pre></div>"
+                )
+        a = (results.get("grader_audit") or {}).get(name)
+        if a:
+            body.append(f"<h3>Grader audit: ours vs math-verify</h3><p>{e(audit_line(a))}</p>")
+            for r in audit_rows(rows, name, examples):
+                body.append(
+                    f'<div class="fail"><b>{e(r["id"])}</b>: gold <code>{e(str(r["gold"]))}'
+                    f"</code>, ours <code>{e(str(r['extracted']))}</code> "
+                    f"({'correct' if r['correct'] else e(r['reason'])}), math-verify <code>"
+                    f"{e(str(r['math_verify']['extracted']))}</code> "
+                    f"({'correct' if r['math_verify']['correct'] else 'wrong'})<pre>"
+                    f"{e((r['completion'] or '')[-600:])}</pre></div>"
                 )
     return (
         "<!doctype html><html><head><meta charset='utf-8'><title>metamath eval</title>"

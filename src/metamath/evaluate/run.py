@@ -59,6 +59,9 @@ class EvalConfig:
     cache: bool = True
     report_examples: int = 5  # failures shown per task in the report
     max_row_bytes: int = 1 << 20  # a task file row larger than this is an error, never parsed
+    # grade every sample with math-verify too; results.json and the report say where it
+    # disagrees with ours (metamath.answers.audit), so a score is checked before it is trusted
+    audit: bool = True
 
     def check(self) -> None:
         if self.backend not in BACKENDS:
@@ -203,6 +206,30 @@ def score(rows: list[dict[str, Any]], ks: list[int] | tuple[int, ...] = (1,)) ->
     return {t: task_metrics(rs, ks=ks, equiv=_equiv()) for t, rs in by_task.items()}
 
 
+def _audit(rows: list[dict[str, Any]], progress: bool) -> dict[str, Any]:
+    """math-verify's verdict on every sample (row["math_verify"]) and, per task, how often it
+    disagrees with ours (the primary `correct`)."""
+    from tqdm.auto import tqdm
+
+    from metamath.answers.audit import math_verify
+
+    out: dict[str, dict[str, Any]] = {}
+    for row in tqdm(rows, desc="audit (math-verify)", unit="sample", disable=not progress):
+        if row.get("error"):
+            continue
+        mv = math_verify(row["completion"] or "", str(row["gold"]))
+        row["math_verify"] = {"correct": mv["correct"], "extracted": mv["extracted"]}
+        t = out.setdefault(
+            row.get("eval_task") or row["task"],
+            {"n": 0, "math_verify_correct": 0, "ours_only": 0, "math_verify_only": 0},
+        )
+        t["n"] += 1
+        t["math_verify_correct"] += mv["correct"]
+        if bool(row["correct"]) != mv["correct"]:
+            t["ours_only" if row["correct"] else "math_verify_only"] += 1
+    return out
+
+
 def score_file(samples_path: str | Path, ks: tuple[int, ...] | None = None) -> dict[str, Any]:
     """Recompute every task's metrics from a samples.jsonl (no model needed). `ks` defaults to
     the run's decoding.k, read from the results.json beside the file."""
@@ -289,6 +316,7 @@ def _run(cfg: EvalConfig, run_dir: Path, llm: Any, progress: bool) -> dict[str, 
             gen.close()  # the cache file; it also closes llm when we made it
         elif owned:
             llm.close()
+    audit = _audit(rows, progress) if cfg.audit else None
     write_jsonl(run_dir / "samples.jsonl", rows)
     metrics = score(rows, ks=cfg.decoding.k)
     primary = cfg.primary_mode()
@@ -311,6 +339,7 @@ def _run(cfg: EvalConfig, run_dir: Path, llm: Any, progress: bool) -> dict[str, 
         },
         "tasks": {t: dict(task_info[t], metrics=metrics[t]) for t in task_info},
         "usage": usage_all,
+        "grader_audit": audit,
         "backend_stats": stats,
         "elapsed_s": round(time.time() - t0, 2),
         "config": to_dict(cfg),
