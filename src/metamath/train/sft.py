@@ -182,6 +182,7 @@ def run_train(cfg: TrainConfig, run_dir: str | Path) -> dict[str, Any]:
         if cfg.compile
         else None,
     )
+    _fsdp_on_cpu(accelerator)
     main = accelerator.is_main_process
     if main:
         run_dir.mkdir(parents=True, exist_ok=True)
@@ -362,6 +363,32 @@ def run_train(cfg: TrainConfig, run_dir: str | Path) -> dict[str, Any]:
         accelerator.end_training()
     accelerator.wait_for_everyone()
     return {"run_dir": str(run_dir), **stats}
+
+
+def _fsdp_on_cpu(accelerator: Any) -> None:
+    """Honour an FSDP launch config where the processes run on CPUs (gloo).
+
+    accelerate (1.15) turns a launch with an FSDP config into FSDP only on accelerator devices;
+    without a GPU it silently trains plain data parallel (MULTI_CPU) and the FSDP settings are
+    dropped. PyTorch's FSDP (1 and 2) itself runs on CPU over gloo, so the FSDP plugin accelerate
+    built from the launch environment is put in place here; everything after that (sharding,
+    sharded checkpoints, the gathered final model) is accelerate's own FSDP path. This is how CI,
+    which has no GPU, runs the FSDP configs in configs/train/accelerate/."""
+    import os
+
+    from accelerate import PartialState
+    from accelerate.utils import DistributedType, FullyShardedDataParallelPlugin
+
+    state = accelerator.state
+    if (
+        os.environ.get("ACCELERATE_USE_FSDP", "false").lower() != "true"
+        or state.distributed_type != DistributedType.MULTI_CPU
+    ):
+        return
+    state.fsdp_plugin = FullyShardedDataParallelPlugin()  # reads the launch's FSDP_* settings
+    state.distributed_type = DistributedType.FSDP
+    # as accelerate records it for FSDP on GPUs: every later AcceleratorState() copies this
+    PartialState._shared_state["distributed_type"] = DistributedType.FSDP
 
 
 def _due(step: int, every: int, last: bool) -> bool:
