@@ -1,10 +1,13 @@
-"""FSDP for real: `accelerate launch` with configs/train/accelerate/fsdp_8gpu.yaml (FSDP2, full shard,
-sharded checkpoints), over 2 CPU processes (gloo), runs `metamath train` on the tiny model with
-the losses of one process, writes a sharded checkpoint that resumes exactly, and saves a final
-model plain transformers loads; full fine-tune and LoRA. Slow (two launches each); CI runs them."""
+"""Sharded training for real: `accelerate launch` with the shipped configs in
+configs/train/accelerate/ (fsdp_8gpu.yaml: FSDP2, full shard, sharded checkpoints;
+deepspeed_zero3.yaml: ZeRO-3), changed only to 2 processes, runs `metamath train` on the tiny model
+over 2 CPU processes (gloo) with the losses of one process, writes a sharded checkpoint that
+resumes exactly, and saves a final model plain transformers loads; FSDP for a full fine-tune and
+LoRA. Slow (two launches each); CI runs them."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import shutil
@@ -84,24 +87,56 @@ def weights(path: Path) -> dict:
     return load_file(path)
 
 
+def _deepspeed_runs() -> str | None:
+    """Why DeepSpeed cannot run here, or None. Its CPU backend compiles a shared-memory
+    communication op with the system C++ compiler on first use."""
+    if importlib.util.find_spec("deepspeed") is None:
+        return "deepspeed is not installed (pip install deepspeed)"
+    if shutil.which("c++") is None:
+        return "DeepSpeed's CPU backend compiles an op at first use and no C++ compiler was found"
+    return None
+
+
+# The per-rank files of a sharded checkpoint at step 2, by engine.
+SHARDS = {
+    "FSDP": [
+        f"{part}/__{rank}_0.distcp"
+        for part in ("pytorch_model_fsdp_0", "optimizer_0")
+        for rank in (0, 1)
+    ],
+    "DEEPSPEED": [
+        f"pytorch_model/zero_pp_rank_{rank}_mp_rank_00_{kind}_states.pt"
+        for rank in (0, 1)
+        for kind in ("model", "optim")
+    ],
+}
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("recipe", ["tiny_cpu.yaml", "tiny_lora_cpu.yaml"])
-def test_fsdp_two_cpu_processes(tiny_model_dir, gsm_file, tmp_path, recipe):
+@pytest.mark.parametrize(
+    "launch,recipe",
+    [
+        ("fsdp_8gpu.yaml", "tiny_cpu.yaml"),
+        ("fsdp_8gpu.yaml", "tiny_lora_cpu.yaml"),
+        ("deepspeed_zero3.yaml", "tiny_cpu.yaml"),
+    ],
+)
+def test_sharded_training_on_two_cpu_processes(tiny_model_dir, gsm_file, tmp_path, launch, recipe):
     lora = "lora" in recipe
-    acc = launch_config(ACCELERATE / "fsdp_8gpu.yaml", tmp_path / "fsdp.yaml", 2)
+    engine = "DEEPSPEED" if "deepspeed" in launch else "FSDP"
+    if engine == "DEEPSPEED" and (why := _deepspeed_runs()):
+        pytest.skip(why)
+    acc = launch_config(ACCELERATE / launch, tmp_path / "launch.yaml", 2)
     args = overrides(tiny_model_dir, gsm_file, tmp_path, recipe)
-    run = tmp_path / "fsdp"
+    run = tmp_path / "sharded"
     stats = accelerate_train(acc, recipe, run, args, tmp_path)
-    assert stats["distributed"] == "FSDP" and stats["processes"] == 2  # sharded, not DDP
+    assert stats["distributed"] == engine and stats["processes"] == 2  # sharded, not DDP
     assert stats["grad_accum"] == 1
 
     # the checkpoint is sharded: one file per rank for the model and for the optimizer
     ckpt = run / "checkpoints" / "step-0000002"
-    for part in ("pytorch_model_fsdp_0", "optimizer_0"):
-        assert sorted(p.name for p in (ckpt / part).glob("*.distcp")) == [
-            "__0_0.distcp",
-            "__1_0.distcp",
-        ]
+    for shard in SHARDS[engine]:
+        assert (ckpt / shard).exists(), shard
     assert not (ckpt / "model.safetensors").exists()
 
     # one process (two micro-batches of accumulation) trains the same steps

@@ -182,7 +182,7 @@ def run_train(cfg: TrainConfig, run_dir: str | Path) -> dict[str, Any]:
         if cfg.compile
         else None,
     )
-    _fsdp_on_cpu(accelerator)
+    _sharding_on_cpu(accelerator)
     main = accelerator.is_main_process
     if main:
         run_dir.mkdir(parents=True, exist_ok=True)
@@ -213,8 +213,13 @@ def run_train(cfg: TrainConfig, run_dir: str | Path) -> dict[str, Any]:
         )
     model, optimizer = accelerator.prepare(model, optimizer)
     warmup = cfg.warmup_steps if cfg.warmup_steps >= 0 else math.ceil(cfg.warmup_ratio * plan.total)
+    # the torch optimizer under accelerate's wrapper (and under DeepSpeed's ZeRO optimizer, which
+    # keeps the learning rate in its inner optimizer's param_groups)
+    inner = optimizer.optimizer
+    while not isinstance(inner, torch.optim.Optimizer) and hasattr(inner, "optimizer"):
+        inner = inner.optimizer
     scheduler = get_scheduler(
-        cfg.scheduler, optimizer.optimizer, num_warmup_steps=warmup, num_training_steps=plan.total
+        cfg.scheduler, inner, num_warmup_steps=warmup, num_training_steps=plan.total
     )
     accelerator.register_for_checkpointing(scheduler)
 
@@ -365,30 +370,43 @@ def run_train(cfg: TrainConfig, run_dir: str | Path) -> dict[str, Any]:
     return {"run_dir": str(run_dir), **stats}
 
 
-def _fsdp_on_cpu(accelerator: Any) -> None:
-    """Honour an FSDP launch config where the processes run on CPUs (gloo).
+def _sharding_on_cpu(accelerator: Any) -> None:
+    """Honour an FSDP or DeepSpeed launch config where the processes run on CPUs (gloo).
 
-    accelerate (1.15) turns a launch with an FSDP config into FSDP only on accelerator devices;
-    without a GPU it silently trains plain data parallel (MULTI_CPU) and the FSDP settings are
-    dropped. PyTorch's FSDP (1 and 2) itself runs on CPU over gloo, so the FSDP plugin accelerate
-    built from the launch environment is put in place here; everything after that (sharding,
-    sharded checkpoints, the gathered final model) is accelerate's own FSDP path. This is how CI,
-    which has no GPU, runs the FSDP configs in configs/train/accelerate/."""
+    accelerate (1.15) turns a launch with an FSDP or DeepSpeed config into that engine only on
+    accelerator devices; without a GPU it silently trains plain data parallel (MULTI_CPU) and the
+    sharding settings are dropped. PyTorch's FSDP and DeepSpeed's ZeRO (its CPU accelerator) both
+    run on CPU over gloo, so the plugin accelerate would have built from the launch environment is
+    put in place here; everything after that (sharding, sharded checkpoints, the gathered final
+    model) is accelerate's own code path. This is how the FSDP configs in
+    configs/train/accelerate/ run without a GPU (tests/test_train_fsdp.py, in CI)."""
     import os
 
     from accelerate import PartialState
-    from accelerate.utils import DistributedType, FullyShardedDataParallelPlugin
+    from accelerate.utils import (
+        DeepSpeedPlugin,
+        DistributedType,
+        FullyShardedDataParallelPlugin,
+    )
 
     state = accelerator.state
-    if (
-        os.environ.get("ACCELERATE_USE_FSDP", "false").lower() != "true"
-        or state.distributed_type != DistributedType.MULTI_CPU
-    ):
+    if state.distributed_type != DistributedType.MULTI_CPU:
         return
-    state.fsdp_plugin = FullyShardedDataParallelPlugin()  # reads the launch's FSDP_* settings
-    state.distributed_type = DistributedType.FSDP
-    # as accelerate records it for FSDP on GPUs: every later AcceleratorState() copies this
-    PartialState._shared_state["distributed_type"] = DistributedType.FSDP
+    if os.environ.get("ACCELERATE_USE_FSDP", "false").lower() == "true":
+        state.fsdp_plugin = FullyShardedDataParallelPlugin()  # reads the launch's FSDP_* settings
+        kind = DistributedType.FSDP
+    elif os.environ.get("ACCELERATE_USE_DEEPSPEED", "false").lower() == "true":
+        plugin = DeepSpeedPlugin()  # reads the launch's ACCELERATE_DEEPSPEED_* settings
+        plugin.set_mixed_precision("no")
+        state.deepspeed_plugins = plugin
+        kind = DistributedType.DEEPSPEED
+    else:
+        return
+    state.distributed_type = kind
+    # as accelerate records it on GPUs: every later AcceleratorState() copies this
+    PartialState._shared_state["distributed_type"] = kind
+    if kind == DistributedType.DEEPSPEED:
+        state.deepspeed_plugins.select(_from_accelerator_state=True)
 
 
 def _due(step: int, every: int, last: bool) -> bool:
