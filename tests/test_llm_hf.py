@@ -240,3 +240,34 @@ def test_shared_prefix_prefills_each_prompt_once(tiny_model_dir):
     assert counts[False] == k * width
     assert counts[True] == (width - 1) + k
     assert counts[False] / counts[True] > 0.9 * k  # ~k-fold for prompts much longer than k
+
+
+def test_continuous_batching_same_greedy_text(llm, tiny_model_dir, caplog):
+    """transformers' continuous batching (a finished row's slot refilled at once) decodes the same
+    greedy text as the batched path, stop strings cut to the same token; sampled rows stay on the
+    batched path (keyed noise), and each choice is logged."""
+    import logging
+
+    from metamath.llm.hf import HFLLM
+
+    cont = HFLLM(str(tiny_model_dir), batch_size=2, continuous=True)
+    reqs = [Request(id=str(i), prompt=p, max_tokens=14) for i, p in enumerate(PROMPTS)]
+    reqs.append(Request(id="n", prompt=PROMPTS[0], n=3, max_tokens=14))
+    full = texts(generate_all(llm, [reqs[1]])["1"])[0]
+    reqs.append(Request(id="stop", prompt=PROMPTS[1], max_tokens=14, stop=(full[6:9],)))
+    reqs.append(Request(id="s", prompt=PROMPTS[2], n=2, temperature=1.0, seed=5, max_tokens=10))
+    with caplog.at_level(logging.INFO, logger="metamath.llm.hf"):
+        a, b = generate_all(llm, reqs), generate_all(cont, reqs)
+    assert {k: texts(v) for k, v in a.items()} == {k: texts(v) for k, v in b.items()}
+    for k in a:
+        assert [c.completion_tokens for c in a[k].completions] == [
+            c.completion_tokens for c in b[k].completions
+        ]
+        assert [c.finish_reason for c in a[k].completions] == [
+            c.finish_reason for c in b[k].completions
+        ]
+    assert b["stop"].completions[0].finish_reason == "stop"
+    assert [p for p, _ in cont.paths] == ["continuous", "continuous", "dynamic"]
+    assert "sampled rows keep the keyed noise" in cont.paths[-1][1]
+    assert "continuous (continuous=True)" in caplog.text
+    assert [p for p, _ in llm.paths][-3:] == ["dynamic"] * 3  # auto on CPU
