@@ -1,7 +1,9 @@
 """Side-by-side generation measurements for eval_throughput.py: plain `generate()` against the hf
 backend at the same batch, and augmentation-style sampling with and without the shared prefix.
 Runs alternate (A, B, A, B, ...) so load from other work on the machine falls on all of them, and
-each figure is reported as the median with its range over the repeats."""
+each figure is reported as the median with its range over the repeats. On a shared machine the
+process's CPU time (time.process_time, all its threads) is the steadier measure of the work done:
+both are reported, per wall second and per CPU second."""
 
 from __future__ import annotations
 
@@ -35,7 +37,7 @@ def plain_generate(model: Any, prompt_ids: list[list[int]], batch: int, new: int
     eos = {eos} if isinstance(eos, int) else set(eos or [])
 
     def run() -> dict:
-        t0, count = time.perf_counter(), 0
+        t0, c0, count = time.perf_counter(), time.process_time(), 0
         for k in range(0, len(prompt_ids), batch):
             part = prompt_ids[k : k + batch]
             width = max(map(len, part))
@@ -56,14 +58,18 @@ def plain_generate(model: Any, prompt_ids: list[list[int]], batch: int, new: int
                 ends = [i for i, t in enumerate(row) if t in eos]
                 count += ends[0] + 1 if ends else len(row)
         _sync(model)
-        return {"new_tokens": count, "seconds": time.perf_counter() - t0}
+        return {
+            "new_tokens": count,
+            "seconds": time.perf_counter() - t0,
+            "cpu_seconds": time.process_time() - c0,
+        }
 
     return run
 
 
 def hf_generate(llm: Any, requests: list) -> Callable[[], dict]:
     def run() -> dict:
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         results = list(llm.generate(requests))
         _sync(llm.hf_model)
         bad = [r.error for r in results if not r.ok]
@@ -74,6 +80,7 @@ def hf_generate(llm: Any, requests: list) -> Callable[[], dict]:
             "new_tokens": sum(c.completion_tokens for c in comps),
             "samples": len(comps),
             "seconds": time.perf_counter() - t0,
+            "cpu_seconds": time.process_time() - c0,
             "paths": sorted({p for p, _ in llm.paths}),
         }
 
@@ -88,8 +95,10 @@ def alternate(contenders: dict[str, Callable[[], dict]], repeat: int, warmup: bo
             r = fn()
             if i >= 0:
                 r["tokens_per_s"] = r["new_tokens"] / r["seconds"]
+                r["tokens_per_cpu_s"] = r["new_tokens"] / r["cpu_seconds"]
                 if "samples" in r:
                     r["samples_per_s"] = r["samples"] / r["seconds"]
+                    r["samples_per_cpu_s"] = r["samples"] / r["cpu_seconds"]
                 runs[name].append(r)
                 print("RUN", json.dumps({"name": name, "round": i, **_rounded(r)}), flush=True)
     return runs
@@ -190,11 +199,11 @@ def cpu_main(args) -> int:
         args.repeat,
     )
     report["greedy"] = {k: spread(v, "tokens_per_s") for k, v in greedy.items()}
-    report["greedy"]["hf_auto_paths"] = greedy["hf_auto"][0]["paths"]
-    report["greedy_ratio_hf_vs_plain"] = ratios(
-        greedy["hf_auto"], greedy["plain_generate"], "tokens_per_s"
-    )
-    report["greedy_ratio_continuous_vs_hf"] = ratios(greedy["hf_continuous"], greedy["hf_auto"], "tokens_per_s")  # fmt: skip
+    report["greedy_cpu"] = {k: spread(v, "tokens_per_cpu_s") for k, v in greedy.items()}
+    report["hf_auto_paths"] = greedy["hf_auto"][0]["paths"]
+    for key in ("tokens_per_s", "tokens_per_cpu_s"):
+        report[f"hf_vs_plain_{key}"] = ratios(greedy["hf_auto"], greedy["plain_generate"], key)
+        report[f"continuous_vs_hf_{key}"] = ratios(greedy["hf_continuous"], greedy["hf_auto"], key)
 
     prompts = aug_prompts(test, train, max(1, args.aug_limit if args.aug_limit != 128 else 2))
     aug = [
@@ -206,18 +215,27 @@ def cpu_main(args) -> int:
         args.repeat,
     )  # fmt: skip
     report["aug"] = {k: spread(v, "samples_per_s") for k, v in sampled.items()}
-    report["aug"]["prompt_tokens"] = [len(auto.encode(r)) for r in aug]
-    report["aug_ratio_shared_vs_unshared"] = ratios(sampled["shared"], sampled["unshared"], "samples_per_s")  # fmt: skip
+    report["aug_cpu"] = {k: spread(v, "samples_per_cpu_s") for k, v in sampled.items()}
+    report["aug_prompt_tokens"] = [len(auto.encode(r)) for r in aug]
+    for key in ("samples_per_s", "samples_per_cpu_s"):
+        report[f"shared_vs_unshared_{key}"] = ratios(sampled["shared"], sampled["unshared"], key)
     print("REPORT", json.dumps(report), flush=True)
-    g, a = report["greedy"], report["aug"]
+    g, gc, a, ac = (report[k] for k in ("greedy", "greedy_cpu", "aug", "aug_cpu"))
+    x = {k: v["of_medians"] for k, v in report.items() if "_vs_" in k}
     print(
-        f"{name}, CPU, batch {batch}, {limit} GSM8K prompts, {new} new tokens, greedy: "
-        f"plain generate() {_fmt(g['plain_generate'])}, hf backend {_fmt(g['hf_auto'])} "
-        f"({', '.join(g['hf_auto_paths'])}) -> x{report['greedy_ratio_hf_vs_plain']['of_medians']}"
-        f"; continuous batching {_fmt(g['hf_continuous'])} new tokens/s\n"
-        f"AnsAug-style, {len(prompts)} prompts x k={AUG['n']}: shared prefix {_fmt(a['shared'])}, "
-        f"unshared {_fmt(a['unshared'])} samples/s -> "
-        f"x{report['aug_ratio_shared_vs_unshared']['of_medians']}",
+        f"{name}, CPU, batch {batch}, {limit} GSM8K prompts, {new} new tokens, greedy; new tokens "
+        f"per wall s | per CPU s, median (range) of {args.repeat}:\n"
+        f"  plain generate()    {_fmt(g['plain_generate'])} | {_fmt(gc['plain_generate'])}\n"
+        f"  hf backend ({', '.join(report['hf_auto_paths'])}) {_fmt(g['hf_auto'])} | "
+        f"{_fmt(gc['hf_auto'])} -> x{x['hf_vs_plain_tokens_per_s']} | "
+        f"x{x['hf_vs_plain_tokens_per_cpu_s']}\n"
+        f"  continuous batching {_fmt(g['hf_continuous'])} | {_fmt(gc['hf_continuous'])} -> "
+        f"x{x['continuous_vs_hf_tokens_per_s']} | x{x['continuous_vs_hf_tokens_per_cpu_s']} "
+        f"of the hf backend\n"
+        f"AnsAug-style, {len(prompts)} prompts x k={AUG['n']}; samples per wall s | per CPU s:\n"
+        f"  unshared      {_fmt(a['unshared'])} | {_fmt(ac['unshared'])}\n"
+        f"  shared prefix {_fmt(a['shared'])} | {_fmt(ac['shared'])} -> "
+        f"x{x['shared_vs_unshared_samples_per_s']} | x{x['shared_vs_unshared_samples_per_cpu_s']}",
         flush=True,
     )
     if args.out:
@@ -227,4 +245,4 @@ def cpu_main(args) -> int:
 
 
 def _fmt(s: dict) -> str:
-    return f"{s['median']:,.1f} ({s['min']:,.1f}-{s['max']:,.1f})"
+    return f"{s['median']:,.2f} ({s['min']:,.2f}-{s['max']:,.2f})"
