@@ -20,6 +20,10 @@ prompts) prefill it once; each row decodes from a copy of that KV cache (`share_
 this off). So AnsAug's k=10 costs one prefill of the prompt plus one token per sample, not ten
 prefills, and the samples are the same token for token (tests/test_llm_hf.py counts the tokens).
 
+Paths: each group of rows (same sampling parameters) is generated with a static KV cache, the
+dynamic cache, or transformers' continuous batching (greedy only, metamath.llm._continuous);
+choose_path decides, and the choice and its reason are logged and kept in `paths`.
+
 On CUDA: bf16, SDPA attention, and a static KV cache that transformers' generate() compiles with
 torch.compile (`compile=False` turns that off). `static_cache=None` (auto) uses it on CUDA for a
 group of at least STATIC_MIN_ROWS rows, where compiling (~30 s more on the first run at 7B) pays for itself; small
@@ -278,9 +282,10 @@ class HFLLM:
     def choose_path(self, rows: int, temperature: float) -> tuple[str, str]:
         """How a group of `rows` rows is generated, and why: "continuous" (transformers'
         continuous batching, greedy only), "static" (static KV cache, compiled on CUDA) or
-        "dynamic". Measured on CPU (benchmarks/eval_throughput.py --cpu, tiny model): continuous
-        batching ran at 0.2-0.45x the batched path (its SDPA attention is dense over every row in
-        flight), so auto uses it only on CUDA with a flash-attention model, its paged kernel."""
+        "dynamic". Measured on CPU (benchmarks/eval_throughput.py --cpu): continuous batching ran
+        at 0.88x the batched path on SmolLM2-135M and 0.13x on the tiny model (per CPU second; its
+        SDPA attention is dense over every row in flight), so auto uses it only on CUDA with a
+        flash-attention model, its paged kernel (not yet measured on a GPU)."""
         cuda = self.device.type == "cuda"
         many = rows >= STATIC_MIN_ROWS
         if temperature == 0:
