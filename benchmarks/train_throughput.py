@@ -9,8 +9,10 @@ Ours: the real trainer (metamath.train.run_train) with random weights at the LLa
 the 1.1B shape (fp32 master weights + bf16 autocast, as the anchor), on GSM8K+MATH train examples
 (max length 512), packed with a per-example document mask, fused AdamW. Spec: ours:SIZE:EXAMPLES
 PER MICRO-BATCH[:ATTENTION[:PACKED ROW TOKENS[:bf16|fp32 weights[:FLAGS]]]], FLAGS joined by +:
-compile (config compile=true), noliger (config liger=false; Liger is used where installed). An
-empty field keeps its default: ours:7b:16:auto:::compile+noliger. ATTENTION is the trainer's
+compile (config compile=true), noliger (config liger=false; Liger is used where installed), fsdp
+(launched by `accelerate launch` with configs/train/accelerate/fsdp_8gpu.yaml, num_processes=1:
+FSDP2's sharding machinery on one GPU, to compare with the same spec without it). An empty field
+keeps its default: ours:7b:16:auto:::compile+noliger, ours:1b:64:auto:::fsdp. ATTENTION is the trainer's
 attn_implementation: auto (what a user gets), varlen (PyTorch's varlen flash kernel, one flat row
 per micro-batch), sdpa (block-diagonal mask, rows of at most PACKED ROW TOKENS). The anchor:
 ../shared/bench/anchor_train_throughput.py (HF Trainer, pad to longest, batch 4), run first as a
@@ -150,6 +152,7 @@ def run_ours(
     tps = tokens / secs
     out = dict(
         who="ours",
+        spec=spec,
         size=size,
         params=res["params"],
         micro_batch_examples=micro,
@@ -161,6 +164,8 @@ def run_ours(
         weights="bf16" if bf16_weights else "fp32",
         tokens_per_s=round(tps),
         mfu_vs_989=round(6 * res["params"] * tps / PEAK, 3),
+        distributed=res.get("distributed"),
+        processes=res.get("processes"),
         final_loss=round(res["final_loss"], 4),
         peak_gb=round(torch.cuda.max_memory_allocated() / 2**30, 1) if cuda else None,
         gpu=torch.cuda.get_device_name() if cuda else "cpu",
@@ -171,6 +176,20 @@ def run_ours(
 
         gc.collect()
         torch.cuda.empty_cache()
+    return out
+
+
+def fsdp_config(out: Path) -> Path:
+    """configs/train/accelerate/fsdp_8gpu.yaml with num_processes=1 (and a free port)."""
+    import socket
+
+    import yaml
+
+    cfg = yaml.safe_load((REPO / "configs/train/accelerate/fsdp_8gpu.yaml").read_text())
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        cfg.update(num_processes=1, main_process_port=s.getsockname()[1])
+    out.write_text(yaml.safe_dump(cfg))
     return out
 
 
@@ -267,9 +286,14 @@ def main() -> int:
             )
             # Each spec in a fresh process: Liger, torch.compile and the CUDA allocator keep state
             # in a process that would carry over into the next spec's figures.
+            flags = spec.split(":")[6].split("+") if len(spec.split(":")) > 6 else []
+            launcher = [sys.executable]
+            if "fsdp" in flags:
+                launcher += ["-m", "accelerate.commands.launch", "--config_file"]
+                launcher.append(str(fsdp_config(work / "fsdp_1gpu.yaml")))
             p = subprocess.run(
                 [
-                    sys.executable,
+                    *launcher,
                     __file__,
                     "--one",
                     spec,
@@ -301,6 +325,7 @@ def main() -> int:
             f"{r['weights']}"
             + (" compiled" if r.get("compiled") else "")
             + (" liger" if r.get("liger") else "")
+            + (" FSDP" if r.get("distributed") == "FSDP" else "")
             if r["who"] == "ours"
             else f"batch {r['batch']}"
         )
@@ -308,6 +333,18 @@ def main() -> int:
             f"{name:44} {r['tokens_per_s']:>10,} {r['mfu_vs_989']:>7.1%} "
             f"{r.get('peak_gb') or '':>8}"
         )
+    for r in results:  # FSDP through the launch config against the same spec without it
+        if r.get("distributed") != "FSDP":
+            continue
+        plain = r["spec"].replace("+fsdp", "").replace("fsdp+", "").replace(":fsdp", ":")
+        same = [x for x in results if x.get("spec", "").rstrip(":") == plain.rstrip(":")]
+        if same:
+            print(
+                f"{r['spec']}: FSDP / single process = "
+                f"{r['tokens_per_s'] / same[0]['tokens_per_s']:.2f}x "
+                f"({r['tokens_per_s']:,} vs {same[0]['tokens_per_s']:,} tokens/s; final loss "
+                f"{r['final_loss']} vs {same[0]['final_loss']})"
+            )
     for size in ("7b", "1b"):
         ours = [r for r in results if r["who"] == "ours" and r["size"] == size]
         base = [r for r in results if r["who"] == "anchor" and r["size"] == size]

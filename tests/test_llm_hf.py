@@ -187,3 +187,87 @@ def test_cuda_defaults_and_compiled_static_cache(request):
     static = HFLLM(str(tiny_model_dir), dtype="float32", batch_size=3, static_cache=True)
     a, b = generate_all(dyn, reqs), generate_all(static, reqs)
     assert {k: texts(v) for k, v in a.items()} == {k: texts(v) for k, v in b.items()}
+
+
+def _counting(llm):
+    """Tokens the model's forward passes compute (all calls), read off the decoder's inputs."""
+    seen = [0]
+
+    def hook(module, args, kwargs):
+        x = kwargs.get("input_ids")
+        seen[0] += (x if x is not None else args[0]).numel()
+
+    llm.hf_model.model.register_forward_pre_hook(hook, with_kwargs=True)
+    return seen
+
+
+@pytest.mark.parametrize("static", [False, True])
+def test_shared_prefix_samples_equal_unshared(tiny_model_dir, static):
+    """The samples of one prompt prefill it once and decode from copies of its KV cache: the text
+    is the same token for token as when every row prefills its own copy (sampled and greedy,
+    dynamic and static cache), with other prompts in the same batch."""
+    from metamath.llm.hf import HFLLM
+
+    reqs = [
+        Request(id=f"s{i}", prompt=p, n=5, temperature=0.7, top_p=0.95, seed=i, max_tokens=12)
+        for i, p in enumerate(PROMPTS)
+    ]
+    reqs += [Request(id=f"g{i}", prompt=PROMPTS[2], max_tokens=12) for i in range(3)]  # greedy
+    out = {}
+    for share in (False, True):
+        llm = HFLLM(str(tiny_model_dir), batch_size=16, static_cache=static, share_prefix=share)
+        out[share] = {k: texts(v) for k, v in generate_all(llm, reqs).items()}
+    assert out[True] == out[False]
+    assert len(set(out[True]["s0"])) > 1 and out[True]["g0"] == out[True]["g2"]
+
+
+def test_shared_prefix_prefills_each_prompt_once(tiny_model_dir):
+    """k samples of a prompt of W tokens: W*k prefill tokens unshared; W-1 once plus the last
+    prompt token per sample shared (that token's forward produces each row's first new token).
+    max_tokens=1, so every forward token counted is prefill work."""
+    from metamath.llm.hf import HFLLM
+
+    prompt = " ".join(PROMPTS * 6)
+    k, counts = 10, {}
+    for share in (False, True):
+        llm = HFLLM(str(tiny_model_dir), share_prefix=share)
+        seen = _counting(llm)
+        r = Request(id="a", prompt=prompt, n=k, temperature=0.7, top_p=0.95, seed=3, max_tokens=1)
+        assert generate_all(llm, [r])["a"].ok
+        counts[share] = seen[0]
+    width = len(llm.encode(r))
+    assert width > 100
+    assert counts[False] == k * width
+    assert counts[True] == (width - 1) + k
+    assert counts[False] / counts[True] > 0.9 * k  # ~k-fold for prompts much longer than k
+
+
+def test_continuous_batching_same_greedy_text(llm, tiny_model_dir, caplog):
+    """transformers' continuous batching (a finished row's slot refilled at once) decodes the same
+    greedy text as the batched path, stop strings cut to the same token; sampled rows stay on the
+    batched path (keyed noise), and each choice is logged."""
+    import logging
+
+    from metamath.llm.hf import HFLLM
+
+    cont = HFLLM(str(tiny_model_dir), batch_size=2, continuous=True)
+    reqs = [Request(id=str(i), prompt=p, max_tokens=14) for i, p in enumerate(PROMPTS)]
+    reqs.append(Request(id="n", prompt=PROMPTS[0], n=3, max_tokens=14))
+    full = texts(generate_all(llm, [reqs[1]])["1"])[0]
+    reqs.append(Request(id="stop", prompt=PROMPTS[1], max_tokens=14, stop=(full[6:9],)))
+    reqs.append(Request(id="s", prompt=PROMPTS[2], n=2, temperature=1.0, seed=5, max_tokens=10))
+    with caplog.at_level(logging.INFO, logger="metamath.llm.hf"):
+        a, b = generate_all(llm, reqs), generate_all(cont, reqs)
+    assert {k: texts(v) for k, v in a.items()} == {k: texts(v) for k, v in b.items()}
+    for k in a:
+        assert [c.completion_tokens for c in a[k].completions] == [
+            c.completion_tokens for c in b[k].completions
+        ]
+        assert [c.finish_reason for c in a[k].completions] == [
+            c.finish_reason for c in b[k].completions
+        ]
+    assert b["stop"].completions[0].finish_reason == "stop"
+    assert [p for p, _ in cont.paths] == ["continuous", "continuous", "dynamic"]
+    assert "sampled rows keep the keyed noise" in cont.paths[-1][1]
+    assert "continuous (continuous=True)" in caplog.text
+    assert [p for p, _ in llm.paths][-3:] == ["dynamic"] * 3  # auto on CPU

@@ -15,6 +15,15 @@ same text whatever batch it lands in, and sample i of n is the same whether n is
 needs no per-row torch.Generator, which would cost one kernel launch per row per step on a GPU).
 temperature == 0 is greedy; n greedy samples are one row copied n times.
 
+Shared prefix: the rows of a batch with the same prompt (the n samples of a request, or equal
+prompts) prefill it once; each row decodes from a copy of that KV cache (`share_prefix=False` turns
+this off). So AnsAug's k=10 costs one prefill of the prompt plus one token per sample, not ten
+prefills, and the samples are the same token for token (tests/test_llm_hf.py counts the tokens).
+
+Paths: each group of rows (same sampling parameters) is generated with a static KV cache, the
+dynamic cache, or transformers' continuous batching (greedy only, metamath.llm._continuous);
+choose_path decides, and the choice and its reason are logged and kept in `paths`.
+
 On CUDA: bf16, SDPA attention, and a static KV cache that transformers' generate() compiles with
 torch.compile (`compile=False` turns that off). `static_cache=None` (auto) uses it on CUDA for a
 group of at least STATIC_MIN_ROWS rows, where compiling (~30 s more on the first run at 7B) pays for itself; small
@@ -27,6 +36,7 @@ run), 14,337 vs 1,138 at 1.1B (12.6x). Sampling (t=0.7, top-p 0.95, n=4) ran as 
 
 from __future__ import annotations
 
+import logging
 import secrets
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
@@ -98,7 +108,10 @@ def is_oom(e: BaseException) -> bool:
 class HFLLM:
     """transformers in-process. Options: device ("auto"|"cuda"|"cpu"|...), dtype ("auto"|"bfloat16"|
     "float16"|"float32"), batch_size (rows per batch), max_batch_tokens (KV tokens per batch; auto
-    from free GPU memory), static_cache (True/False; None = auto, see the module doc), compile,
+    from free GPU memory), static_cache (True/False; None = auto, see the module doc), share_prefix
+    (samples of one prompt prefill it once; False: each row prefills its own copy), continuous
+    (greedy groups through transformers' continuous batching: True/False; None = auto, see
+    choose_path), compile,
     attn_implementation, progress, desc (progress bar label), trust_remote_code."""
 
     def __init__(
@@ -110,6 +123,8 @@ class HFLLM:
         batch_size: int | None = None,
         max_batch_tokens: int | None = None,
         static_cache: bool | None = None,
+        share_prefix: bool = True,
+        continuous: bool | None = None,
         compile: bool = True,
         attn_implementation: str | None = "sdpa",
         progress: bool | None = None,
@@ -140,6 +155,8 @@ class HFLLM:
         self.batch_size = batch_size or (256 if self.device.type == "cuda" else 16)
         self.max_batch_tokens = max_batch_tokens or self._token_budget()
         self.static_cache, self.compile = static_cache, compile
+        self.share_prefix, self.continuous = share_prefix, continuous
+        self.paths: list[tuple[str, str]] = []  # (path, why) of each group generated, in order
         self._cache: Any = None  # the static KV cache, kept across batches and calls
         self.progress, self.desc = progress, desc
         self.max_positions = getattr(self.hf_model.config, "max_position_embeddings", None)
@@ -284,10 +301,39 @@ class HFLLM:
             yield rows[start : start + cap]
             start += cap
 
+    def choose_path(self, rows: int, temperature: float) -> tuple[str, str]:
+        """How a group of `rows` rows is generated, and why: "continuous" (transformers'
+        continuous batching, greedy only), "static" (static KV cache, compiled on CUDA) or
+        "dynamic". Measured on CPU (benchmarks/eval_throughput.py --cpu): continuous batching ran
+        at 0.88x the batched path on SmolLM2-135M and 0.13x on the tiny model (per CPU second; its
+        SDPA attention is dense over every row in flight), so auto uses it only on CUDA with a
+        flash-attention model, its paged kernel (not yet measured on a GPU)."""
+        cuda = self.device.type == "cuda"
+        many = rows >= STATIC_MIN_ROWS
+        if temperature == 0:
+            if self.continuous:
+                return "continuous", "continuous=True"
+            if self.continuous is None and cuda and many and _flash(self.hf_model):
+                return "continuous", f"auto: CUDA, flash attention, {rows} rows"
+        note = "; sampled rows keep the keyed noise" if temperature > 0 and self.continuous else ""
+        if self.static_cache is not None:
+            path = "static" if self.static_cache else "dynamic"
+            return path, f"static_cache={self.static_cache}{note}"
+        if cuda and many:
+            return "static", f"auto: CUDA, {rows} rows >= {STATIC_MIN_ROWS}{note}"
+        where = f"{rows} rows < {STATIC_MIN_ROWS}" if cuda else self.device.type
+        return "dynamic", f"auto: {where}{note}"
+
     def _run_group(self, rows, temperature, top_p, max_tokens, stop):
-        static = self.static_cache
-        if static is None:
-            static = self.device.type == "cuda" and len(rows) >= STATIC_MIN_ROWS
+        path, why = self.choose_path(len(rows), temperature)
+        self.paths.append((path, why))
+        logging.getLogger(__name__).info(
+            "hf: %d rows, t=%s: %s (%s)", len(rows), temperature, path, why
+        )
+        if path == "continuous":
+            yield from self._run_continuous(rows, max_tokens, stop)
+            return
+        static = path == "static"
         cache_len = _round_up(len(rows[0].ids), 32) + max_tokens
         shape = 0  # static cache: short batches are padded to this many rows (same compiled graph)
         for batch in self._batches(rows, max_tokens, static):
@@ -327,6 +373,34 @@ class HFLLM:
                     self.batch_size = shape = min(self.batch_size, half)  # keep the size that fits
                     queue[:0] = [part[:half], part[half:]]
 
+    def _run_continuous(self, rows: list[_Row], max_tokens: int, stop: tuple[str, ...]):
+        """Greedy rows through continuous batching, in chunks of a few times the rows decoding at
+        once, so results (and the cache of a resumable run) come as chunks finish."""
+        from metamath.llm._continuous import cut_at_stop, generate_continuous
+
+        width = len(rows[0].ids) + max_tokens  # rows are sorted longest first
+        live = self.batch_size
+        if self.max_batch_tokens:
+            live = max(1, min(live, self.max_batch_tokens // width))
+        decode = self.tokenizer.decode
+        for start in range(0, len(rows), 8 * live):
+            part = rows[start : start + 8 * live]
+            gens = generate_continuous(
+                self.hf_model,
+                [r.ids for r in part],
+                max_tokens,
+                sorted(self.eos_ids),
+                self.tokenizer.pad_token_id,
+                live,
+            )
+            yield (
+                part,
+                [
+                    self._completion(r, cut_at_stop(g, stop, decode), max_tokens, stop)
+                    for r, g in zip(part, gens, strict=True)
+                ],
+            )
+
     def _static_cache(self, max_len: int):
         from transformers import StaticCache
 
@@ -359,6 +433,12 @@ class HFLLM:
         for j, r in enumerate(rows):  # left padding
             ids[j, width - len(r.ids) :] = torch.tensor(r.ids)
             mask[j, width - len(r.ids) :] = 1
+        kw: dict[str, Any] = {}
+        if cache is not None or self.share_prefix:
+            # a shared prefill fills the cache first; generate() then computes only what is left
+            cache = self._shared_prefill(ids, mask, cache)
+            if cache is not None:
+                kw[_cache_kwarg(self.hf_model)] = cache
         processors = LogitsProcessorList()
         if temperature > 0:
             processors.append(TemperatureLogitsWarper(temperature))
@@ -380,11 +460,64 @@ class HFLLM:
                 attention_mask=mask.to(self.device),
                 generation_config=config,
                 logits_processor=processors,
-                **({_cache_kwarg(self.hf_model): cache} if cache is not None else {}),
+                **kw,
                 tokenizer=tok if stop else None,
             )
         gen = out[:, width:].tolist()
         return [self._completion(r, g, max_tokens, stop) for r, g in zip(rows, gen, strict=True)]
+
+    def _shared_prefill(self, ids: Any, mask: Any, cache: Any) -> Any:
+        """Prefill each distinct prompt of the batch once and give every row a copy of its KV cache.
+
+        The n samples of a request are n rows with the same (left-padded) prompt. All but the last
+        prompt column is run once per distinct prompt; the cache is then gathered to one copy per
+        row, and generate() computes the last column and decodes as usual. The last column stays
+        with generate() so that it produces the first new token itself: its logits processors,
+        stopping criteria and stop strings see exactly the steps of an unshared call, and the
+        seeded samples are the same token for token. Returns the cache to hand to generate():
+        `cache` (a StaticCache, reset) filled, a new DynamicCache, or `cache` untouched (None or
+        empty) where nothing is shared or the cache has layers this does not handle (sliding,
+        linear)."""
+        import torch
+        from transformers import DynamicCache
+        from transformers.cache_utils import DynamicLayer, StaticLayer
+
+        if not self.share_prefix or ids.shape[1] < 2:
+            return cache
+        index: dict[tuple[int, ...], int] = {}
+        firsts: list[int] = []
+        src: list[int] = []
+        for j, key in enumerate(map(tuple, ids.tolist())):
+            if key not in index:
+                index[key] = len(firsts)
+                firsts.append(j)
+            src.append(index[key])
+        if len(firsts) == len(src):
+            return cache
+        prefix = DynamicCache(config=self.hf_model.config)
+        if not all(type(x) is DynamicLayer for x in prefix.layers) or (
+            cache is not None and not all(type(x) is StaticLayer for x in cache.layers)
+        ):
+            return cache
+        dev = self.device
+        sel = torch.tensor(firsts)
+        p_ids, p_mask = ids[sel, :-1].to(dev), mask[sel, :-1].to(dev)
+        pos = (p_mask.cumsum(-1) - 1).masked_fill(p_mask == 0, 0)  # as generate() derives them
+        self.hf_model(
+            input_ids=p_ids,
+            attention_mask=p_mask,
+            position_ids=pos,
+            use_cache=True,
+            logits_to_keep=1,  # the prefix's logits are not needed: skip the vocabulary matmul
+            **{_cache_kwarg(self.hf_model): prefix},
+        )
+        rows = torch.tensor(src, device=dev)
+        if cache is None:
+            prefix.batch_select_indices(rows)
+            return prefix
+        for layer, part in zip(cache.layers, prefix.layers, strict=True):
+            layer.update(part.keys[rows], part.values[rows])
+        return cache
 
     def _completion(
         self, row: _Row, gen: list[int], max_tokens: int, stop: tuple[str, ...]
@@ -418,6 +551,11 @@ def _load(name: str, device: str, dtype: Any, attn: str | None, trust: bool):
     kw = {"attn_implementation": attn} if attn else {}
     model = AutoModelForCausalLM.from_pretrained(name, dtype=dtype, trust_remote_code=trust, **kw)
     return model.to(device), tok
+
+
+def _flash(model: Any) -> bool:
+    """The model runs a flash-attention kernel (continuous batching's paged fast path)."""
+    return "flash" in str(getattr(model.config, "_attn_implementation", ""))
 
 
 def _cache_kwarg(model: Any) -> str:

@@ -199,6 +199,7 @@ def _train(cfg: TrainConfig, run_dir: Path) -> dict[str, Any]:
         if cfg.compile
         else None,
     )
+    _sharding_on_cpu(accelerator)
     main = accelerator.is_main_process
     if main:
         run_dir.mkdir(parents=True, exist_ok=True)
@@ -229,8 +230,13 @@ def _train(cfg: TrainConfig, run_dir: Path) -> dict[str, Any]:
         )
     model, optimizer = accelerator.prepare(model, optimizer)
     warmup = cfg.warmup_steps if cfg.warmup_steps >= 0 else math.ceil(cfg.warmup_ratio * plan.total)
+    # the torch optimizer under accelerate's wrapper (and under DeepSpeed's ZeRO optimizer, which
+    # keeps the learning rate in its inner optimizer's param_groups)
+    inner = optimizer.optimizer
+    while not isinstance(inner, torch.optim.Optimizer) and hasattr(inner, "optimizer"):
+        inner = inner.optimizer
     scheduler = get_scheduler(
-        cfg.scheduler, optimizer.optimizer, num_warmup_steps=warmup, num_training_steps=plan.total
+        cfg.scheduler, inner, num_warmup_steps=warmup, num_training_steps=plan.total
     )
     accelerator.register_for_checkpointing(scheduler)
 
@@ -379,6 +385,45 @@ def _train(cfg: TrainConfig, run_dir: Path) -> dict[str, Any]:
         accelerator.end_training()
     accelerator.wait_for_everyone()
     return {"run_dir": str(run_dir), **stats}
+
+
+def _sharding_on_cpu(accelerator: Any) -> None:
+    """Honour an FSDP or DeepSpeed launch config where the processes run on CPUs (gloo).
+
+    accelerate (1.15) turns a launch with an FSDP or DeepSpeed config into that engine only on
+    accelerator devices; without a GPU it silently trains plain data parallel (MULTI_CPU) and the
+    sharding settings are dropped. PyTorch's FSDP and DeepSpeed's ZeRO (its CPU accelerator) both
+    run on CPU over gloo, so the plugin accelerate would have built from the launch environment is
+    put in place here; everything after that (sharding, sharded checkpoints, the gathered final
+    model) is accelerate's own code path. This is how the FSDP configs in
+    configs/train/accelerate/ run without a GPU (tests/test_train_fsdp.py, in CI)."""
+    import os
+
+    from accelerate import PartialState
+    from accelerate.utils import (
+        DeepSpeedPlugin,
+        DistributedType,
+        FullyShardedDataParallelPlugin,
+    )
+
+    state = accelerator.state
+    if state.distributed_type != DistributedType.MULTI_CPU:
+        return
+    if os.environ.get("ACCELERATE_USE_FSDP", "false").lower() == "true":
+        state.fsdp_plugin = FullyShardedDataParallelPlugin()  # reads the launch's FSDP_* settings
+        kind = DistributedType.FSDP
+    elif os.environ.get("ACCELERATE_USE_DEEPSPEED", "false").lower() == "true":
+        plugin = DeepSpeedPlugin()  # reads the launch's ACCELERATE_DEEPSPEED_* settings
+        plugin.set_mixed_precision("no")
+        state.deepspeed_plugins = plugin
+        kind = DistributedType.DEEPSPEED
+    else:
+        return
+    state.distributed_type = kind
+    # as accelerate records it on GPUs: every later AcceleratorState() copies this
+    PartialState._shared_state["distributed_type"] = kind
+    if kind == DistributedType.DEEPSPEED:
+        state.deepspeed_plugins.select(_from_accelerator_state=True)
 
 
 def _due(step: int, every: int, last: bool) -> bool:
