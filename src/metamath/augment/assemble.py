@@ -22,12 +22,13 @@ from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
 
+from metamath.augment.card import write_card
 from metamath.augment.config import AugmentConfig
 from metamath.augment.decontaminate import NgramIndex
 from metamath.augment.dedup import exact_key, near_duplicates, shingles
 from metamath.augment.filter import format_response
 from metamath.augment.generate import FILES
-from metamath.augment.report import build_stats, write_card
+from metamath.augment.report import build_stats
 from metamath.io import read_jsonl, write_json
 from metamath.records import TYPES
 
@@ -199,14 +200,14 @@ def assemble(
     )
     bad = sorted(bad)
     dropped = sorted((i for i in range(len(t)) if t.code[i] != KEEP), key=t.loc.__getitem__)
-    examples = _write_outputs(
+    examples, rejected = _write_outputs(
         files, [Path(w) for w in work_dirs], t, chosen, bad, dropped, run_dir, cfg
     )
     stats = build_stats(
         cfg, [Path(w) for w in work_dirs], tally, t, chosen, REASON, index, missing, extra or {}
     )
     write_json(run_dir / "stats.json", stats)
-    write_card(run_dir / "DATA_CARD.md", cfg, stats, examples)
+    write_card(run_dir, cfg, stats, examples, rejected)
     return stats
 
 
@@ -284,10 +285,19 @@ def _write_outputs(
     dropped: list[int],
     run_dir: Path,
     cfg: AugmentConfig,
-) -> dict[str, list[dict]]:
+) -> tuple[dict[str, list[dict]], list[dict]]:
     """metamathqa.jsonl (chosen rows, in order) and rejected.jsonl (the grader's rejections,
-    then assembly's drops, then stage-1 rejections); examples for the card."""
+    then assembly's drops, then stage-1 rejections); kept examples per type and rejected
+    examples (the first of each technique and reason) for the card."""
     examples: dict[str, list[dict]] = defaultdict(list)
+    rejected: dict[tuple[str, str], dict] = {}
+
+    def reject(row: dict) -> None:
+        rej.write(row)
+        key = (row["technique"], row["reason"])
+        if key not in rejected and len(rejected) < cfg.examples_in_card * 8:
+            rejected[key] = row
+
     handles: dict[int, Any] = {}
     tmp = run_dir / "metamathqa.jsonl.tmp"
     try:
@@ -319,7 +329,7 @@ def _write_outputs(
                 )
                 if isinstance(detail, int):  # a duplicate: name the row that was kept
                     detail = _read_at(files, handles, t.loc[detail])["id"]
-                rej.write(
+                reject(
                     {
                         "id": c["id"],
                         "stage": "solve" if i is None else "assemble",
@@ -339,7 +349,7 @@ def _write_outputs(
                     if (w / name).exists():
                         for _, s in read_jsonl(w / name):
                             if s.get("reason") is not None:
-                                rej.write(
+                                reject(
                                     {
                                         "id": s["id"],
                                         "stage": s["stage"],
@@ -354,4 +364,4 @@ def _write_outputs(
         for f in handles.values():
             f.close()
     (run_dir / "rejected.jsonl.tmp").replace(run_dir / "rejected.jsonl")
-    return examples
+    return examples, list(rejected.values())

@@ -139,10 +139,10 @@ def run_train(cfg: TrainConfig, run_dir: str | Path) -> dict[str, Any]:
         TorchDynamoPlugin,
         set_seed,
     )
-    from tqdm.auto import tqdm
     from transformers import get_scheduler
 
     from metamath.config import save_resolved, to_dict
+    from metamath.progress import bar as progress_bar
 
     cfg.check()
     _check_trackers(cfg.report_to)
@@ -194,6 +194,7 @@ def run_train(cfg: TrainConfig, run_dir: str | Path) -> dict[str, Any]:
     local = accelerator.distributed_type in (DistributedType.NO, DistributedType.MULTI_GPU)
     model = load_model(cfg, device_type, accelerator.device if local else None)
     n_params = sum(p.numel() for p in model.parameters())
+    vocab_size = getattr(getattr(model, "config", None), "vocab_size", None)  # report: ln V
     optimizer = _optimizer(model, cfg, device_type)
     ds = accelerator.state.deepspeed_plugin
     if ds is not None:  # no dataloader goes through prepare(), so DeepSpeed's "auto" needs these
@@ -257,7 +258,8 @@ def run_train(cfg: TrainConfig, run_dir: str | Path) -> dict[str, Any]:
         }
 
     writer = JsonlWriter(metrics_path) if main else None
-    bar = tqdm(total=plan.total, initial=start, desc="train", unit="step", disable=not main)
+    # the first step also compiles/warms kernels: the ETA is measured after it
+    bar = progress_bar(plan.total, "train", "step", enabled=main, initial=start)
     t_start, tok_total, time_total = time.perf_counter(), 0, 0.0
     model.train()
     for step in range(start, plan.total):
@@ -341,6 +343,7 @@ def run_train(cfg: TrainConfig, run_dir: str | Path) -> dict[str, Any]:
         "liger": liger_applies(cfg, device_type),
         "compiled": cfg.compile,
         "params": n_params,
+        "vocab_size": vocab_size,
         "final_loss": losses[-1] if losses else None,
         "val_size": len(val) if val is not None else 0,
         "val_loss": val_losses[-1][1] if val_losses else None,
