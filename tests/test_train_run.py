@@ -623,6 +623,10 @@ def test_auto_resume_refuses_a_checkpoint_of_other_settings(
     run = tmp_path / "run"
     common = ["max_steps=3", "save_steps=2", "save_model=false"]
     run_train(_cfg(tiny_model_dir, gsm_file, tmp_path, *common), run)
+    # a finished run: re-running with a changed setting does not offer its mid-run checkpoint
+    with pytest.raises(ValueError, match=r"finished 3-step run .*lr: 0.003 -> 0.001") as e:
+        run_train(_cfg(tiny_model_dir, gsm_file, tmp_path, *common, "lr=1e-3"), run)
+    assert "step-0000002" not in str(e.value)
     (run / "stats.json").unlink()  # as if killed after the step-2 checkpoint
     with pytest.raises(ValueError, match=r"lr: 0.003 -> 0.001.*new --run-dir"):
         run_train(_cfg(tiny_model_dir, gsm_file, tmp_path, *common, "lr=1e-3"), run)

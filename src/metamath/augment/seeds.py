@@ -14,6 +14,11 @@ from metamath.augment.config import SeedConfig, parse_shard
 from metamath.records import Problem
 
 _NUMERIC = re.compile(r"-?\d+(?:\.\d+)?")
+# How `metamath augment` takes a file instead of a named dataset (for the not-found message).
+FILE_HINT = (
+    'seed from your own file: "seeds=[{name: mine, path: my.jsonl, question_field: question, '
+    'answer_field: answer, answer_format: gsm8k}]" (answer_format: gsm8k, boxed or plain)'
+)
 
 
 @dataclass(frozen=True)
@@ -67,7 +72,7 @@ def load_seed_set(sc: SeedConfig) -> tuple[list[Seed], int]:
             skip_bad=True,
         )
     else:
-        ps = data.load(sc.name, sc.split, skip_bad=True)
+        ps = data.load(sc.name, sc.split, skip_bad=True, how_to_pass=FILE_HINT)
     kind = _kind(sc)
     rows = list(ps)[: sc.limit] if sc.limit else list(ps)
     return [Seed(p, kind, normalise_gold(p.gold, kind)) for p in rows], len(ps.skipped)

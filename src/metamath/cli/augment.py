@@ -53,17 +53,59 @@ def config_from_args(args: argparse.Namespace):
     return cfg
 
 
-def run(args: argparse.Namespace) -> int:
+def _out(cfg, args: argparse.Namespace) -> str:
     from pathlib import Path
 
-    from metamath.augment import merge_runs, run_augment
-
-    cfg = config_from_args(args)
     name = Path(args.config).stem if args.config else "default"
-    out = args.out or (
+    return args.out or (
         f"runs/augment/{name}"
         + (f"-shard{cfg.shard.replace('/', 'of')}" if cfg.shard != "0/1" else "")
     )
+
+
+def check_inputs(cfg, args: argparse.Namespace) -> list[str]:
+    """Every input exists and is readable, before the run directory is made (also --dry-run);
+    one line per input checked."""
+    from pathlib import Path
+
+    from metamath.augment.seeds import FILE_HINT
+    from metamath.cli._inputs import check_dataset, check_file, check_out_dir
+    from metamath.data import local_file
+
+    lines = [check_file(args.config, "--config")] if args.config else []
+    if args.merge:
+        for d in args.merge:
+            lines.append(check_file(Path(d) / "work" / "candidates.jsonl", f"--merge {d}"))
+    else:
+        for i, s in enumerate(cfg.seeds):
+            key = f"seeds[{i}]"
+            if s.path:
+                lines.append(check_file(s.path, f"{key}.path"))
+            else:
+                lines.append(check_dataset(s.name, s.split, key, FILE_HINT))
+    if cfg.decontaminate:  # a test set not found locally is recorded, not fatal
+        for name in cfg.decontam_sets:
+            found = local_file(name, "test") if name in ("gsm8k", "math") else None
+            lines.append(
+                f"decontam_sets {name}: "
+                + (
+                    str(found)
+                    if found
+                    else "not local: loaded from the Hub or recorded as not loaded"
+                )
+            )
+    # The teacher model (teacher.model) is checked here by the model-reference check
+    # (metamath.models) when it lands; a scripted teacher has none.
+    lines.append(check_out_dir(_out(cfg, args), "--out"))
+    return lines
+
+
+def run(args: argparse.Namespace) -> int:
+    from metamath.augment import merge_runs, run_augment
+
+    cfg = config_from_args(args)
+    check_inputs(cfg, args)
+    out = _out(cfg, args)
     if args.merge:
         stats = merge_runs(cfg, args.merge, out)
     else:

@@ -62,12 +62,30 @@ def config_from_args(args: argparse.Namespace):
     return cfg
 
 
+def _out(cfg, args: argparse.Namespace) -> str:
+    slug = re.sub(r"[^A-Za-z0-9._-]+", "_", cfg.model.rstrip("/").split("/")[-1] or "model")
+    return args.out or f"runs/eval/{slug}-{cfg.prompt_style}"
+
+
+def check_inputs(cfg, args: argparse.Namespace) -> list[str]:
+    """Every input exists and is readable, before the run directory is made (also --dry-run);
+    one line per input checked."""
+    from metamath.cli._inputs import check_file, check_out_dir, check_task
+
+    lines = [check_file(args.config, "--config")] if args.config else []
+    lines += [check_task(t, cfg.task_files, cfg.data_path, "task") for t in cfg.tasks]
+    # The model (--model) is checked here by the model-reference check (metamath.models) when
+    # it lands.
+    lines.append(check_out_dir(_out(cfg, args), "--out"))
+    return lines
+
+
 def run(args: argparse.Namespace) -> int:
     from metamath.evaluate import run_eval
 
     cfg = config_from_args(args)
-    slug = re.sub(r"[^A-Za-z0-9._-]+", "_", cfg.model.rstrip("/").split("/")[-1] or "model")
-    out = args.out or f"runs/eval/{slug}-{cfg.prompt_style}"
+    check_inputs(cfg, args)
+    out = _out(cfg, args)
     results = run_eval(cfg, out, progress=not args.no_progress)
     p = results["primary"]
     print(f"{'task':<16} {'n':>6} {'strict':>8} {'flexible':>9}  {p} 95% CI")

@@ -63,9 +63,77 @@ class ProblemSet(list):
         self.skipped: list[DataError] = skipped or []
 
 
+class DataNotFoundError(RuntimeError):
+    """A named dataset was found neither locally nor on the Hub; the message lists where it was
+    looked for and how to point metamath at it."""
+
+
+def data_dirs() -> list[tuple[Path, str]]:
+    """Where named datasets are looked for, in order, each with why: $METAMATH_DATA alone when it
+    is set; else ../shared/data beside the working directory, then beside this source checkout
+    (so a checkout's commands find the data from any working directory)."""
+    env = os.environ.get(ENV_VAR)
+    if env:
+        return [(Path(env).expanduser(), f"${ENV_VAR}")]
+    out = [(Path(DEFAULT_DATA_DIR), "default, beside the working directory")]
+    root = Path(__file__).resolve().parents[3]  # src/metamath/data/__init__.py -> the checkout
+    if (root / "pyproject.toml").exists():
+        out.append((root.parent / "shared" / "data", "default, beside the metamath checkout"))
+    seen: set[Path] = set()
+    unique = []
+    for d, why in out:
+        if d.resolve() not in seen:
+            seen.add(d.resolve())
+            unique.append((d, why))
+    return unique
+
+
 def data_dir() -> Path:
-    """$METAMATH_DATA if set, else ../shared/data (relative to the working directory)."""
-    return Path(os.environ.get(ENV_VAR, DEFAULT_DATA_DIR))
+    """The data directory: the first of data_dirs() that exists (else the first, where
+    $METAMATH_DATA would point)."""
+    dirs = data_dirs()
+    return next((d for d, _ in dirs if d.is_dir()), dirs[0][0])
+
+
+def expand_data_path(path: str) -> str:
+    """`$METAMATH_DATA/gsm8k/train.jsonl` -> a path under data_dir() (recipes name data files
+    without assuming a working directory); `~` expanded too."""
+    for var in (f"${{{ENV_VAR}}}", f"${ENV_VAR}"):
+        if path.startswith(var):
+            path = str(data_dir()) + path[len(var) :]
+    return os.path.expanduser(path)
+
+
+def file_in(root: str | os.PathLike, name: str, split: str) -> Path:
+    """The file of `name:split` inside a data directory (gsm8k/test.jsonl, ...)."""
+    if (name, split) not in _LOCAL:
+        known = ", ".join(f"{n}:{s}" for n, s in _LOCAL)
+        raise ValueError(f"unknown dataset/split {name}:{split}; known: {known}")
+    return Path(root) / _LOCAL[(name, split)]
+
+
+def local_file(name: str, split: str) -> Path | None:
+    """Where `name:split` is on disk: the first data directory that has it, else None."""
+    files = [file_in(d, name, split) for d, _ in data_dirs()]
+    return next((f for f in files if f.is_file()), None)
+
+
+def hub_id(name: str) -> str:
+    """The Hugging Face Hub dataset a named dataset falls back to."""
+    return _HUB[name][0]
+
+
+def not_found_message(name: str, split: str, hub: str = "", how_to_pass: str = "") -> str:
+    """Where `name:split` was looked for (and why the Hub did not serve it), then the fixes."""
+    rel = _LOCAL[(name, split)]
+    tried = "; ".join(f"{d / rel} ({why})" for d, why in data_dirs())
+    return (
+        f"{name}:{split} was not found. Looked for: {tried}"
+        + (f"; {hub}" if hub else "")
+        + f".\n  fix: export {ENV_VAR}=/path/to/data, a directory holding gsm8k/train.jsonl, "
+        "gsm8k/test.jsonl, gsm8k/backward_test.jsonl, math/train.jsonl, math/test.jsonl and "
+        "math/math500_ids.txt" + (f"\n  or {how_to_pass}" if how_to_pass else "")
+    )
 
 
 def gsm8k_gold(answer: str) -> str | None:
@@ -207,7 +275,11 @@ def _row_to_problem(
 def math500_ids(root: Path | None = None) -> set[str]:
     p = (root or data_dir()) / "math" / "math500_ids.txt"
     if not p.exists():
-        raise FileNotFoundError(f"{p}: MATH-500 id list not found; set ${ENV_VAR} to the data dir")
+        raise FileNotFoundError(
+            f"{p}: the MATH-500 id list is not found beside math/test.jsonl; put "
+            f"math500_ids.txt there (one unique_id a line), or set {ENV_VAR} to a data "
+            "directory that has it"
+        )
     return {line.strip() for line in p.read_text().splitlines() if line.strip()}
 
 
@@ -267,11 +339,14 @@ def load(
     path: str | os.PathLike | None = None,
     limit: int | None = None,
     skip_bad: bool = False,
+    how_to_pass: str = "",
 ) -> ProblemSet:
     """Load a named dataset split.
 
-    Resolution: an explicit `path` (file, or the data dir holding gsm8k/ and math/), else
-    $METAMATH_DATA (default ../shared/data), else the Hugging Face Hub through `datasets`.
+    Resolution: an explicit `path` (file, or the data dir holding gsm8k/ and math/), else the
+    data directory (data_dirs(): $METAMATH_DATA, else ../shared/data), else the Hugging Face Hub
+    through `datasets`. `how_to_pass`: the caller's own way to give a file instead (its config
+    keys), added to the not-found message.
     """
     if (name, split) not in _LOCAL:
         known = ", ".join(f"{n}:{s}" for n, s in _LOCAL)
@@ -287,26 +362,25 @@ def load(
     elif path is not None:
         raise FileNotFoundError(f"{file}: not found (expected the {name} {split} file)")
     else:
-        ps = _load_hub(name, split)
+        ps = _load_hub(name, split, how_to_pass)
     if limit is not None:
         ps = ProblemSet(ps[:limit], source=ps.source, path=ps.path, skipped=ps.skipped)
     return ps
 
 
-def _load_hub(name: str, split: str) -> ProblemSet:
+def _load_hub(name: str, split: str, how_to_pass: str = "") -> ProblemSet:
     hub_id, config = _HUB[name]
-    hint = (
-        f"{name}:{split} was not found locally ({data_dir() / _LOCAL[(name, split)]}) and "
-        f"the Hub dataset {hub_id} could not be loaded. Offline? Point ${ENV_VAR} at a "
-        f"directory with {_LOCAL[(name, split)]}, or pass path=/path/to/file."
-    )
+
+    def error(why: str) -> DataNotFoundError:
+        return DataNotFoundError(not_found_message(name, split, why, how_to_pass))
+
     if os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes"):
-        raise RuntimeError(hint + " (HF_HUB_OFFLINE is set, so the Hub was not tried)")
+        raise error(f"the Hub dataset {hub_id} was not tried (HF_HUB_OFFLINE is set)")
     try:
         import datasets
     except ImportError as e:
-        raise RuntimeError(
-            hint + " (loading from the Hub also needs: pip install 'metamath[train]')"
+        raise error(
+            f"the Hub dataset {hub_id} needs the datasets package (pip install 'metamath[train]')"
         ) from e
     try:
         if name == "math":
@@ -317,7 +391,9 @@ def _load_hub(name: str, split: str) -> ProblemSet:
         else:
             ds = datasets.load_dataset(hub_id, config, split=split)
     except Exception as e:  # network, auth, missing dataset: all end in the same advice
-        raise RuntimeError(f"{hint} ({type(e).__name__}: {str(e)[:200]})") from e
+        raise error(
+            f"the Hub dataset {hub_id} could not be loaded ({type(e).__name__}: {str(e)[:200]})"
+        ) from e
     return _from_rows(name, split, list(ds))
 
 

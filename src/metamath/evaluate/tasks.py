@@ -22,6 +22,12 @@ from typing import Any
 from metamath.data import ProblemSet, load, load_file
 
 GRADERS = ("gsm8k", "math", "gsm8k_backward")
+# How `metamath eval` takes a file instead of a named dataset (for the not-found message).
+FILE_HINT = (
+    "evaluate your own file: --tasks my.jsonl (JSONL with question and answer fields; other "
+    "names via task_files.NAME.question=... task_files.NAME.answer=...), or point at a data "
+    "directory: data_path=/path/to/data"
+)
 
 
 @dataclass(frozen=True)
@@ -54,7 +60,7 @@ class EvalTask:
             if limit is not None:
                 ps = ProblemSet(ps[:limit], source=ps.source, path=ps.path, skipped=ps.skipped)
             return ps
-        return load(self.dataset, self.split, path=data_path, limit=limit)
+        return load(self.dataset, self.split, path=data_path, limit=limit, how_to_pass=FILE_HINT)
 
     @classmethod
     def from_file(

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from metamath.data import expand_data_path
 from metamath.io import DataError, read_records
 from metamath.train.config import DataConfig, TrainConfig
 from metamath.train.format import encode_batch
@@ -42,7 +43,8 @@ class TrainData:
         return len(self.ids)
 
 
-def _is_local(p: str) -> bool:
+def is_local(p: str) -> bool:
+    """A file path (not a Hub dataset id): it exists, looks like a path, or has a data suffix."""
     return (
         Path(p).exists()
         or p.startswith((".", "/", "~"))
@@ -55,7 +57,8 @@ def read_rows(dc: DataConfig) -> tuple[list[tuple[str, str, str]], list[str]]:
     rows: list[tuple[str, str, str]] = []
     bad: list[str] = []
     for src in dc.path:
-        if _is_local(src):
+        src = expand_data_path(src)  # $METAMATH_DATA/...: the data directory metamath uses
+        if is_local(src):
             path = Path(src).expanduser()
             if not path.exists():
                 raise FileNotFoundError(f"data.path: {path} does not exist")

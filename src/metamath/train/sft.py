@@ -504,6 +504,14 @@ def _check_resume(ckpt: Path, cfg: TrainConfig, run_dir: Path, explicit: bool) -
     log = logging.getLogger(__name__)
     if diff:
         detail = "; ".join(f"{k}: {old.get(k)!r} -> {new.get(k)!r}" for k in diff)
+        if not explicit and _completed_steps(run_dir) is not None:
+            # a finished run: continuing its last mid-run checkpoint is not what re-running
+            # a changed command means
+            raise ValueError(
+                f"{run_dir} holds a finished {_completed_steps(run_dir)}-step run trained with "
+                f"other settings ({detail}). Use a new --run-dir to keep it, or resume='' to "
+                "train again in this one (its model and reports are replaced)"
+            )
         if not explicit:
             raise ValueError(
                 f"{run_dir} holds a checkpoint ({ckpt.name}) trained with other settings "
@@ -519,6 +527,13 @@ def _check_resume(ckpt: Path, cfg: TrainConfig, run_dir: Path, explicit: bool) -
                 old.get(k),
                 new.get(k),
             )
+
+
+def _completed_steps(run_dir: Path) -> int | None:
+    """The step count of the finished run recorded in run_dir, if one is."""
+    f = run_dir / "stats.json"
+    stats = json.loads(f.read_text()) if f.exists() else {}
+    return stats.get("steps") if stats.get("completed") else None
 
 
 def _config_json(cfg: TrainConfig) -> dict[str, Any]:
