@@ -17,9 +17,9 @@ class Clock:
         return self.t
 
 
-def _run(cls, clock: Clock, steps: list[float], total: int = 100):
+def _run(cls, clock: Clock, steps: list[float], total: int = 100, mininterval: float = 0):
     """Feed one item per entry of `steps` (seconds it took); return the bar's format_dict."""
-    b = cls(total=total, file=io.StringIO(), mininterval=0, miniters=1)
+    b = cls(total=total, file=io.StringIO(), mininterval=mininterval, miniters=1)
     b._time = clock  # the bar's clock (tqdm reads time through this attribute)
     b.start_t = b.last_print_t = clock()
     for dt in steps:
@@ -52,7 +52,15 @@ def test_first_item_loading_does_not_set_the_eta():
 def test_no_rate_until_an_item_after_the_warmup():
     d = _run(WarmupBar, Clock(), [60.0])
     assert d["n"] == 1 and d["elapsed"] == 60.0
-    assert not d["rate"]  # unknown (tqdm shows "?"), not 60 s per item
+    assert not d["rate"] and d["initial"] == d["n"]  # tqdm shows "?", not 60 s per item
+    # a burst right after the warm-up (one batch's results): still unknown, not 1000/s
+    d = _run(WarmupBar, Clock(), [60.0, 0.001, 0.001], mininterval=0.1)  # tqdm's default
+    assert not d["rate"] and "?" in tqdm.format_meter(**{**d, "elapsed": 60.002})
+
+
+def test_a_finished_bar_shows_the_whole_jobs_average():
+    d = _run(WarmupBar, Clock(), [15.0, 0.0, 0.0, 0.0], total=4)
+    assert d["rate"] == 4 / 15.0  # 3.75 s per item, warm-up included, as the job really took
 
 
 def test_disabled_and_multi_item_updates():

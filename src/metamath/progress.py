@@ -25,6 +25,7 @@ class WarmupBar(tqdm):
         self._warm_left = warmup
         self._warm_s = 0.0
         super().__init__(*args, **kwargs)
+        self._start_n = self.n  # a resumed job's items done before this run
 
     def update(self, n: float = 1) -> bool | None:
         if self.disable or self._warm_left <= 0:
@@ -45,8 +46,18 @@ class WarmupBar(tqdm):
     @property
     def format_dict(self) -> dict[str, Any]:
         d = super().format_dict
-        if "elapsed" in d and d["elapsed"] is not None:
-            d["elapsed"] += self._warm_s  # the time shown is the whole job's
+        if self.disable or d.get("elapsed") is None:
+            return d
+        after = d["elapsed"]  # since the warm-up ended (tqdm's clock was reset then)
+        d["elapsed"] = after + self._warm_s  # the time shown is the whole job's
+        if self.total and self.n >= self.total:  # done: the whole job's average rate
+            d["rate"] = (self.n - self._start_n) / d["elapsed"] if d["elapsed"] else None
+        elif not d["rate"]:
+            # no moving average yet: the rate since the warm-up once there is a second of it,
+            # else unknown (tqdm shows "?"; it would divide by the time including the warm-up)
+            measured = self._warm_left <= 0 and after >= 1.0 and self.n > self.initial
+            d["rate"] = (self.n - self.initial) / after if measured else None
+            d["initial"] = d["initial"] if measured else self.n
         return d
 
     @property

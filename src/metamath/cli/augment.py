@@ -8,8 +8,9 @@ HELP = "bootstrap MetaMathQA data from seed questions with a teacher LLM"
 DESCRIPTION = (
     "Sample solutions, rephrasings and backward questions (FOBAR, SV) from a teacher, keep the\n"
     "correct ones (metamath.answers), dedup, decontaminate, subsample to the recipe's targets,\n"
-    "and write metamathqa.jsonl, rejected.jsonl, stats.json and DATA_CARD.md into the run\n"
-    "directory. Re-running the same command resumes item by item.\n\n"
+    "and write metamathqa.jsonl, rejected.jsonl, stats.json and DATA_CARD.html (+ .md) into the\n"
+    "run directory. Every input is checked before anything is created (--dry-run: only that).\n"
+    "Re-running the same command resumes item by item.\n\n"
     "  metamath augment --config configs/augment/quickstart.yaml teacher.model=./tiny\n"
     "  metamath augment --config configs/augment/gsm8k.yaml teacher.model=gpt-4o-mini \\\n"
     "      teacher.options.base_url=https://api.openai.com/v1\n"
@@ -120,7 +121,7 @@ def run(args: argparse.Namespace) -> int:
     for t in stats["zero_yield"]:
         print(f"warning: {t} kept nothing (a weak or random teacher?); see rejected.jsonl")
     print(
-        f"{stats['rows']} rows; wrote {out}/metamathqa.jsonl, rejected.jsonl, stats.json, "
-        "DATA_CARD.md"
+        f"{stats['rows']} rows; wrote {out}/metamathqa.jsonl, rejected.jsonl, stats.json; "
+        f"open {out}/DATA_CARD.html"
     )
     return 0

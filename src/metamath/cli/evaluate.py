@@ -8,8 +8,9 @@ import re
 HELP = "evaluate a model (gsm8k, math, math500, gsm8k_backward, any JSONL)"
 DESCRIPTION = (
     "Generate, grade with metamath.answers (strict and flexible), and write samples.jsonl,\n"
-    "results.json, report.md and report.html into the run directory. Re-running the same\n"
-    "command resumes from the response cache.\n\n"
+    "results.json, report.html (+ report.md) into the run directory. Every input is checked\n"
+    "before anything is created (--dry-run: only that). Re-running the same command resumes\n"
+    "from the response cache. key=value overrides may come before or after the options.\n\n"
     "  metamath eval --model ./ckpt --tasks gsm8k,math500\n"
     "  metamath eval --config configs/eval/metamath_paper.yaml --model meta-math/MetaMath-7B-V1.0 \\\n"
     "      --backend vllm\n"
@@ -101,5 +102,5 @@ def run(args: argparse.Namespace) -> int:
                 f"  warning: {name} has {t['n_problems']} problems, expected "
                 f"{t['expected_size']}; scores are not comparable to the paper's"
             )
-    print(f"wrote {out}/samples.jsonl, results.json, report.md, report.html")
+    print(f"wrote {out}/samples.jsonl, results.json, report.md; open {out}/report.html")
     return 0

@@ -10,7 +10,8 @@ HELP = "bootstrap, fine-tune (LoRA) and evaluate, small, in one run directory"
 DESCRIPTION = """\
 Bootstrap a slice of GSM8K train with all four techniques (in-process hf teacher), evaluate the
 student on a slice of GSM8K test, fine-tune it with LoRA for a few steps, evaluate again, and
-write RUN_DIR/index.html linking the data card, the training curve and both reports.
+write RUN_DIR/index.html (+ index.md): accuracy before and after, then each step, with links
+to the data card, the training report and both evaluation reports.
 
 Defaults are small Hub models (teacher Qwen/Qwen2.5-0.5B-Instruct, student Qwen/Qwen2.5-0.5B).
 Offline, pass local weights:

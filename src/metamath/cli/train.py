@@ -12,8 +12,9 @@ DESCRIPTION = (
     "  accelerate launch --config_file configs/train/accelerate/fsdp_8gpu.yaml \\\n"
     "      -m metamath train --config configs/train/llama2_7b_full.yaml\n\n"
     "The run directory gets config.yaml, metrics.jsonl (loss, lr, tokens/s, MFU), loss.svg,\n"
-    "report.md, data_report.json + dropped.jsonl (the length policy), checkpoints/ (resumed\n"
-    "automatically by re-running the same command) and model/ (Hugging Face format).\n"
+    "report.html (+ report.md), data_report.json + dropped.jsonl (the length policy),\n"
+    "checkpoints/ (resumed automatically by re-running the same command) and model/ (Hugging\n"
+    "Face format). Every input is checked before anything is created (--dry-run: only that).\n"
 )
 
 
@@ -90,5 +91,5 @@ def run(args: argparse.Namespace) -> int:
             f"trained {result['steps']} steps; final loss {result['final_loss']:.4f}; "
             f"{result['tokens_per_s']} tokens/s"
         )
-        print(f"model: {result.get('model_dir', '(not saved)')}; run directory: {run_dir}")
+        print(f"model: {result.get('model_dir', '(not saved)')}; open {run_dir}/report.html")
     return 0
