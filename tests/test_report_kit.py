@@ -44,7 +44,7 @@ def test_num(value, shown):
 
 
 def test_counts_and_plural_read_as_words():
-    assert counts({"mismatch": 7, "no_answer": 1}) == "mismatch 7, no_answer 1"
+    assert counts({"mismatch": 7, "no_answer": 1}) == "mismatch\u00a07, no_answer\u00a01"
     assert counts({}) == "none" and counts({}, "-") == "-"
     assert plural(1, "process", "processes") == "1 process"
     assert plural(2, "process", "processes") == "2 processes"

@@ -124,7 +124,7 @@ def plural(n: int, word: str, words: str | None = None) -> str:
 
 def counts(d: dict[str, int], empty: str = "none") -> str:
     """{"mismatch": 7, "no_answer": 1} -> "mismatch 7, no_answer 1" (never a Python dict)."""
-    return ", ".join(f"{k} {v:,}" for k, v in d.items()) or empty
+    return ", ".join(f"{k}\u00a0{v:,}" for k, v in d.items()) or empty  # no break inside
 
 
 def code(s: Any) -> str:

@@ -69,7 +69,7 @@ def _seeds(cfg: AugmentConfig) -> str:
     )
 
 
-def key_numbers(stats: dict[str, Any]) -> list[Stat]:
+def key_numbers(stats: dict[str, Any], cfg: AugmentConfig | None = None) -> list[Stat]:
     tech = stats["techniques"].values()
     samples = sum(v["samples"] for v in tech)
     kept = sum(v["kept"] for v in tech)
@@ -90,11 +90,14 @@ def key_numbers(stats: dict[str, Any]) -> list[Stat]:
             f"{plural(failed, 'failed request')}; tokens {num(prompt)} prompt + "
             f"{num(completion)} completion",
         ),
-        Stat("cost", f"${cost:,.2f}", "at the teacher's configured prices"),
+        Stat("cost", f"${cost:,.2f}", "at the teacher's configured prices")
+        if cfg is None or cfg.teacher.price_prompt_per_1m or cfg.teacher.price_completion_per_1m
+        else Stat("cost", "not priced", "set teacher.price_prompt_per_1m and _completion_per_1m"),
     ]
 
 
 def technique_section(stats: dict[str, Any]) -> Section:
+    priced = any(v["cost_usd"] for v in stats["techniques"].values())  # else no cost column
     rows = []
     for t, v in stats["techniques"].items():
         failed = f" ({v['request_errors']} failed)" if v["request_errors"] else ""
@@ -107,21 +110,14 @@ def technique_section(stats: dict[str, Any]) -> Section:
                 pct(v["yield"]),
                 counts(v["rejected"], "-"),
                 f"{num(v['tokens']['prompt'])} / {num(v['tokens']['completion'])}",
-                f"{v['cost_usd']:.2f}",
             ]
+            + ([f"{v['cost_usd']:.2f}"] if priced else [])
         )
+    head = ["technique", "requests", "samples", "kept", "yield", "rejected (reason count)"]
+    head += ["tokens prompt / completion"] + (["cost USD"] if priced else [])
     blocks: list[Any] = [
         Table(
-            [
-                "technique",
-                "requests",
-                "samples",
-                "kept",
-                "yield",
-                "rejected (reason count)",
-                "tokens prompt / completion",
-                "cost USD",
-            ],
+            head,
             rows,
             note="A sample is one answer of the teacher (a request asks for several); yield = "
             "kept / samples. Every sample is either kept or rejected with one reason.",
@@ -288,7 +284,7 @@ def write_card(
         f"Data card: {Path(run_dir).resolve().name}",
         f"MetaMathQA-style augmentation · teacher `{cfg.teacher.backend}` / {code(teacher)} · "
         f"seeds {_seeds(cfg)} · shard {cfg.shard}",
-        key=key_numbers(stats),
+        key=key_numbers(stats, cfg),
         sections=sections(cfg, stats, examples, rejected or []),
     )
     write_page(page, run_dir, "DATA_CARD")
