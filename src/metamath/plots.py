@@ -91,7 +91,7 @@ def line_plot(
             f'text-anchor="end">{_fmt(t)}</text>'
         )
     ticks = nice_ticks(x0, x1)
-    gap = 0.6 * (ticks[1] - ticks[0]) if len(ticks) > 1 else 1
+    gap = 0.4 * (ticks[1] - ticks[0]) if len(ticks) > 1 else 1
     # the first step gets a tick of its own (step 1, not an axis that seems to start at 0)
     xt = [x0] + [t for t in ticks if x0 + gap <= t <= x1 and float(t).is_integer()]
     for t in xt:

@@ -107,8 +107,8 @@ def accuracy_section(summary: dict[str, Any]) -> Section:
                     (
                         "random weights",
                         "score 0%: answers are free-form numbers, so there is no "
-                        "chance level (the tiny test model is such a model; it shows the plumbing, "
-                        "not the method)",
+                        "chance level (`metamath tiny-model` builds such a model: it shows the "
+                        "plumbing, not the method)",
                     ),
                     (
                         "slice",

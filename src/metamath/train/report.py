@@ -57,6 +57,13 @@ def uniform_loss(vocab_size: int | None) -> float | None:
     return math.log(vocab_size) if vocab_size and vocab_size > 1 else None
 
 
+def _near_uniform(rows: list[dict[str, Any]], ln_v: float) -> bool:
+    """The curve is in the random-init regime: only then is the ln V line drawn (beside a
+    fine-tune's 0.3-1.0, a line at 11.9 for a 150K vocabulary would squash the curve)."""
+    losses = [r["loss"] for r in rows if r.get("loss") is not None]
+    return bool(losses) and max(losses) >= ln_v / 2
+
+
 def loss_svg(rows: list[dict[str, Any]], vocab_size: int | None = None) -> str:
     train = [(r["step"], r["loss"]) for r in rows if r.get("loss") is not None]
     val = [(r["step"], r["val_loss"]) for r in rows if r.get("val_loss") is not None]
@@ -65,9 +72,7 @@ def loss_svg(rows: list[dict[str, Any]], vocab_size: int | None = None) -> str:
         series.append(Series("validation loss", val, "#ff7f0e", dots=True, cls="val"))
     refs = []
     ln_v = uniform_loss(vocab_size)
-    # Only while the curve is in that regime: beside a fine-tune's 0.3-1.0 a line at ln V
-    # (11.9 for a 150K vocabulary) would squash the curve to the bottom of the plot.
-    if ln_v and train and max(y for _, y in train) >= ln_v / 2:
+    if ln_v and _near_uniform(rows, ln_v):
         refs.append(Ref(ln_v, f"uniform guess over {vocab_size:,} tokens: ln V = {ln_v:.2f}"))
     return line_plot(series, x_label="step", y_label="loss (nats per token)", refs=refs) + "\n"
 
@@ -151,7 +156,12 @@ def build_page(run_dir: Path, stats: dict[str, Any], data_summary: str) -> Page:
                                     "ln V",
                                     f"{ln_v:.2f}: what a uniform guess over the "
                                     f"{stats['vocab_size']:,}-token vocabulary scores; random "
-                                    "weights start near it",
+                                    "weights start near it"
+                                    + (
+                                        ""
+                                        if _near_uniform(rows, ln_v)
+                                        else " (far above this curve, so not drawn)"
+                                    ),
                                 )
                             ]
                             if ln_v
