@@ -100,7 +100,7 @@ def test_train_with_a_missing_data_file_creates_nothing(no_data, tiny_model_dir,
 def test_quickstart_without_data_creates_nothing(no_data, capsys):
     out = no_data / "qs"
     assert main(["quickstart", f"out={out}", "teacher=a/b", "student=a/b"]) == 2
-    assert "seeds: gsm8k:train was not found" in _err(capsys)
+    assert "seed data: gsm8k:train was not found" in _err(capsys)
     assert not out.exists()
 
 

@@ -67,8 +67,8 @@ def check_inputs(cfg, args: argparse.Namespace) -> list[str]:
     from metamath.cli._inputs import check_dataset, check_file, check_out_dir
 
     lines = [check_file(args.config, "--config")] if args.config else []
-    lines.append(check_dataset("gsm8k", "train", "seeds"))
-    lines.append(check_dataset("gsm8k", "test", "eval_limit"))
+    lines.append(check_dataset("gsm8k", "train", "seed data"))
+    lines.append(check_dataset("gsm8k", "test", "test data"))
     # teacher and student are checked by run_quickstart before anything is created (and by
     # the model-reference check, metamath.models, when it lands).
     lines.append(check_out_dir(cfg.out, "out"))

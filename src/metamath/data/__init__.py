@@ -18,28 +18,23 @@ from pathlib import Path
 from typing import Any
 
 from metamath.answers.boxed import last_boxed
+from metamath.data.paths import (  # noqa: F401  (public: where named datasets are found)
+    _HUB,
+    _LOCAL,
+    DATASETS,
+    DEFAULT_DATA_DIR,
+    ENV_VAR,
+    DataNotFoundError,
+    data_dir,
+    data_dirs,
+    expand_data_path,
+    file_in,
+    hub_id,
+    local_file,
+    not_found_message,
+)
 from metamath.io import DataError, read_jsonl, read_records
 from metamath.records import Problem
-
-ENV_VAR = "METAMATH_DATA"
-DEFAULT_DATA_DIR = "../shared/data"
-
-# name -> (relative local file for each split, Hub id, Hub config)
-_LOCAL = {
-    ("gsm8k", "train"): "gsm8k/train.jsonl",
-    ("gsm8k", "test"): "gsm8k/test.jsonl",
-    ("math", "train"): "math/train.jsonl",
-    ("math", "test"): "math/test.jsonl",
-    ("math500", "test"): "math/test.jsonl",
-    ("gsm8k_backward", "test"): "gsm8k/backward_test.jsonl",
-}
-_HUB = {
-    "gsm8k": ("openai/gsm8k", "main"),
-    "math": ("EleutherAI/hendrycks_math", None),
-    "math500": ("HuggingFaceH4/MATH-500", None),
-    "gsm8k_backward": ("meta-math/GSM8K_Backward", None),
-}
-DATASETS = tuple(_HUB)
 
 # Rows whose reference solution lost its final answer upstream, by unique_id. Both MATH train
 # solutions end in an empty "\\boxed{}"; each argues that no number in the range is prime
@@ -61,79 +56,6 @@ class ProblemSet(list):
         super().__init__(items)
         self.source, self.path = source, path
         self.skipped: list[DataError] = skipped or []
-
-
-class DataNotFoundError(RuntimeError):
-    """A named dataset was found neither locally nor on the Hub; the message lists where it was
-    looked for and how to point metamath at it."""
-
-
-def data_dirs() -> list[tuple[Path, str]]:
-    """Where named datasets are looked for, in order, each with why: $METAMATH_DATA alone when it
-    is set; else ../shared/data beside the working directory, then beside this source checkout
-    (so a checkout's commands find the data from any working directory)."""
-    env = os.environ.get(ENV_VAR)
-    if env:
-        return [(Path(env).expanduser(), f"${ENV_VAR}")]
-    out = [(Path(DEFAULT_DATA_DIR), "default, beside the working directory")]
-    root = Path(__file__).resolve().parents[3]  # src/metamath/data/__init__.py -> the checkout
-    if (root / "pyproject.toml").exists():
-        out.append((root.parent / "shared" / "data", "default, beside the metamath checkout"))
-    seen: set[Path] = set()
-    unique = []
-    for d, why in out:
-        if d.resolve() not in seen:
-            seen.add(d.resolve())
-            unique.append((d, why))
-    return unique
-
-
-def data_dir() -> Path:
-    """The data directory: the first of data_dirs() that exists (else the first, where
-    $METAMATH_DATA would point)."""
-    dirs = data_dirs()
-    return next((d for d, _ in dirs if d.is_dir()), dirs[0][0])
-
-
-def expand_data_path(path: str) -> str:
-    """`$METAMATH_DATA/gsm8k/train.jsonl` -> a path under data_dir() (recipes name data files
-    without assuming a working directory); `~` expanded too."""
-    for var in (f"${{{ENV_VAR}}}", f"${ENV_VAR}"):
-        if path.startswith(var):
-            path = str(data_dir()) + path[len(var) :]
-    return os.path.expanduser(path)
-
-
-def file_in(root: str | os.PathLike, name: str, split: str) -> Path:
-    """The file of `name:split` inside a data directory (gsm8k/test.jsonl, ...)."""
-    if (name, split) not in _LOCAL:
-        known = ", ".join(f"{n}:{s}" for n, s in _LOCAL)
-        raise ValueError(f"unknown dataset/split {name}:{split}; known: {known}")
-    return Path(root) / _LOCAL[(name, split)]
-
-
-def local_file(name: str, split: str) -> Path | None:
-    """Where `name:split` is on disk: the first data directory that has it, else None."""
-    files = [file_in(d, name, split) for d, _ in data_dirs()]
-    return next((f for f in files if f.is_file()), None)
-
-
-def hub_id(name: str) -> str:
-    """The Hugging Face Hub dataset a named dataset falls back to."""
-    return _HUB[name][0]
-
-
-def not_found_message(name: str, split: str, hub: str = "", how_to_pass: str = "") -> str:
-    """Where `name:split` was looked for (and why the Hub did not serve it), then the fixes."""
-    rel = _LOCAL[(name, split)]
-    tried = "; ".join(f"{d / rel} ({why})" for d, why in data_dirs())
-    return (
-        f"{name}:{split} was not found. Looked for: {tried}"
-        + (f"; {hub}" if hub else "")
-        + f".\n  fix: export {ENV_VAR}=/path/to/data, a directory holding gsm8k/train.jsonl, "
-        "gsm8k/test.jsonl, gsm8k/backward_test.jsonl, math/train.jsonl, math/test.jsonl and "
-        "math/math500_ids.txt" + (f"\n  or {how_to_pass}" if how_to_pass else "")
-    )
 
 
 def gsm8k_gold(answer: str) -> str | None:
@@ -369,30 +291,30 @@ def load(
 
 
 def _load_hub(name: str, split: str, how_to_pass: str = "") -> ProblemSet:
-    hub_id, config = _HUB[name]
+    repo, config = _HUB[name]
 
     def error(why: str) -> DataNotFoundError:
         return DataNotFoundError(not_found_message(name, split, why, how_to_pass))
 
     if os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes"):
-        raise error(f"the Hub dataset {hub_id} was not tried (HF_HUB_OFFLINE is set)")
+        raise error(f"the Hub dataset {repo} was not tried (HF_HUB_OFFLINE is set)")
     try:
         import datasets
     except ImportError as e:
         raise error(
-            f"the Hub dataset {hub_id} needs the datasets package (pip install 'metamath[train]')"
+            f"the Hub dataset {repo} needs the datasets package (pip install 'metamath[train]')"
         ) from e
     try:
         if name == "math":
-            configs = datasets.get_dataset_config_names(hub_id)
+            configs = datasets.get_dataset_config_names(repo)
             ds = datasets.concatenate_datasets(
-                [datasets.load_dataset(hub_id, c, split=split) for c in configs]
+                [datasets.load_dataset(repo, c, split=split) for c in configs]
             )
         else:
-            ds = datasets.load_dataset(hub_id, config, split=split)
+            ds = datasets.load_dataset(repo, config, split=split)
     except Exception as e:  # network, auth, missing dataset: all end in the same advice
         raise error(
-            f"the Hub dataset {hub_id} could not be loaded ({type(e).__name__}: {str(e)[:200]})"
+            f"the Hub dataset {repo} could not be loaded ({type(e).__name__}: {str(e)[:200]})"
         ) from e
     return _from_rows(name, split, list(ds))
 
