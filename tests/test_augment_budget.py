@@ -185,28 +185,28 @@ OUTPUTS = ("metamathqa.jsonl", "rejected.jsonl", "stats.json", "DATA_CARD.md", "
 
 
 def test_kill_at_two_points_and_resume_is_exact(data_dir, tmp_path):
+    # both runs write a directory named "run" (the data card's title names its directory)
+    whole, run = tmp_path / "whole" / "run", tmp_path / "killed" / "run"
     whole_log = tmp_path / "whole.log"
-    assert _augment(tmp_path / "whole", whole_log, None) == 0
+    assert _augment(whole, whole_log, None) == 0
     sent = [json.loads(x) for x in whole_log.read_text().splitlines()]
     first = sum("@" not in r["id"] for r in sent)  # requests of round 1 (and stage 1)
     later = len(sent) - first
     assert later > 4  # there are later rounds to be killed in
     log = tmp_path / "killed.log"
-    plans = tmp_path / "run" / "work" / "budget.jsonl"
-    assert _augment(tmp_path / "run", log, first // 2) == -9  # killed in round 1
+    plans = run / "work" / "budget.jsonl"
+    assert _augment(run, log, first // 2) == -9  # killed in round 1
     assert not plans.exists()
-    assert (
-        _augment(tmp_path / "run", log, first - first // 2 + later // 2) == -9
-    )  # in a later round
+    assert _augment(run, log, first - first // 2 + later // 2) == -9  # in a later round
     assert len(plans.read_text().splitlines()) >= 2  # settings + the plan of round 2 at least
-    assert _augment(tmp_path / "run", log, None) == 0
+    assert _augment(run, log, None) == 0
     killed = [json.loads(x) for x in log.read_text().splitlines()]
     # the cache tags what it sends (id#cacheN, N counting per process): the request is the rest
     key = lambda r: (r["id"].split("#cache")[0], r["seed"], r["n"])  # noqa: E731
     assert len({key(r) for r in killed}) == len(killed)  # no request answered twice
     assert sorted(map(key, killed)) == sorted(map(key, sent))  # the same requests overall
     for name in OUTPUTS:
-        assert (tmp_path / "run" / name).read_bytes() == (tmp_path / "whole" / name).read_bytes()
+        assert (run / name).read_bytes() == (whole / name).read_bytes()
 
 
 def test_survivors_match_the_assembly_rule():

@@ -135,7 +135,14 @@ def test_output_rows_have_the_metamathqa_form(full_run):
         if r["type"].endswith("AnsAug"):
             assert r["query"] == r["original_question"]
     card = (out / "DATA_CARD.md").read_text()
-    assert "| fobar |" in card and "## Config" in card
+    f = stats["techniques"]["fobar"]
+    assert f"| fobar | {f['requests']} | {f['samples']} | {f['kept']} |" in card
+    assert f"- **rows kept: {stats['rows']:,}**" in card
+    for t, v in stats["types"].items():  # the per-type table has every type's row
+        assert f"| {t} | {v['available']} |" in card and f"**{t}** `" in card  # + an example
+    assert "**Rejected samples**" in card and "## Files and config" in card
+    assert "{'" not in card and "None" not in card and " ." not in card
+    assert (out / "DATA_CARD.html").stat().st_size > 0
     assert json.loads((out / "stats.json").read_text())["rows"] == stats["rows"]
     assert (out / "config.yaml").exists()
 

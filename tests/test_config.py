@@ -68,6 +68,45 @@ def test_bad_yaml_file_is_named(tmp_path):
         load_config(Cfg, tmp_path / "missing.yaml")
 
 
+@dataclass
+class Seed:
+    name: str = "gsm8k"
+    limit: int | None = None
+
+
+@dataclass
+class WithList:
+    seeds: list[Seed] = field(default_factory=list)
+    decoding: Decoding = field(default_factory=Decoding)
+
+
+@pytest.mark.parametrize(
+    "text, overrides, where, msg",
+    [
+        ("model: x\nlimt: 3\n", [], "c.yaml, line 2", "unknown config key 'limt'; did you mean"),
+        ("decoding:\n  n: 2\n  temprature: 1\n", [], "c.yaml, line 3", "'decoding.temprature'"),
+        ("decoding:\n  n: two\n", [], "c.yaml, line 2", "decoding.n: expected an integer"),
+        ("greedy: maybe\n", [], "c.yaml, line 1", "greedy: expected true/false"),
+        # the override sets the value that is wrong, so the override is named, not the file
+        ("decoding:\n  n: 2\n", ["decoding.n=x"], "override 'decoding.n=x'", "expected an integer"),
+        ("decoding:\n  n: x\n", ["decoding.n=2", "limit=y"], "override 'limit=y'", "limit"),
+    ],
+)
+def test_a_bad_key_in_a_yaml_file_names_file_and_line(tmp_path, text, overrides, where, msg):
+    f = tmp_path / "c.yaml"
+    f.write_text(text)
+    with pytest.raises(ConfigError) as e:
+        load_config(Cfg, f, overrides)
+    assert where in str(e.value) and msg in str(e.value)
+
+
+def test_a_bad_key_in_a_yaml_list_item_names_its_line(tmp_path):
+    f = tmp_path / "seeds.yaml"
+    f.write_text("seeds:\n  - {name: gsm8k, limit: 5}\n  - name: math\n    limitt: 3\n")
+    with pytest.raises(ConfigError, match=r"seeds.yaml, line 4: unknown config key 'seeds\[1\]"):
+        load_config(WithList, f)
+
+
 def test_parse_overrides_nested():
     assert parse_overrides(["a.b.c=1", "a.d=x", "e="]) == {"a": {"b": {"c": 1}, "d": "x"}, "e": ""}
 

@@ -4,6 +4,7 @@ fixture files written here for the error paths."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -122,9 +123,33 @@ def test_offline_hub_fallback_fails_at_once_with_the_fix(tmp_path, monkeypatch):
     monkeypatch.setenv("METAMATH_DATA", str(tmp_path / "nowhere"))
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     t0 = time.monotonic()
-    with pytest.raises(RuntimeError, match=r"METAMATH_DATA.*gsm8k/test.jsonl.*HF_HUB_OFFLINE"):
-        load("gsm8k", split="test")
+    with pytest.raises(RuntimeError) as e:
+        load("gsm8k", split="test", how_to_pass="pass --tasks my.jsonl")
     assert time.monotonic() - t0 < 5
+    msg = str(e.value)
+    # where it looked, why the Hub was not asked, and the fixes (the caller's own keys last)
+    assert f"Looked for: {tmp_path / 'nowhere' / 'gsm8k' / 'test.jsonl'} ($METAMATH_DATA)" in msg
+    assert "openai/gsm8k was not tried (HF_HUB_OFFLINE is set)" in msg
+    assert "fix: export METAMATH_DATA=/path/to/data" in msg
+    assert msg.endswith("or pass --tasks my.jsonl")
+
+
+def test_default_data_dirs_are_the_working_directory_then_the_checkout(monkeypatch, tmp_path):
+    from metamath.data import data_dir, data_dirs, expand_data_path
+
+    monkeypatch.delenv("METAMATH_DATA")
+    monkeypatch.chdir(tmp_path)  # a working directory with no ../shared/data
+    dirs = data_dirs()
+    assert dirs[0][0] == Path("../shared/data")
+    repo = Path(__file__).resolve().parent.parent
+    assert dirs[-1][0] == repo.parent / "shared" / "data"  # found from any working directory
+    if (repo.parent / "shared" / "data").is_dir():
+        assert data_dir() == repo.parent / "shared" / "data"
+        assert expand_data_path("$METAMATH_DATA/gsm8k/train.jsonl") == str(
+            repo.parent / "shared" / "data" / "gsm8k" / "train.jsonl"
+        )
+    monkeypatch.setenv("METAMATH_DATA", str(tmp_path / "d"))
+    assert data_dirs() == [(tmp_path / "d", "$METAMATH_DATA")]  # set: the only place looked
 
 
 def test_whole_file_writes_are_atomic(tmp_path):

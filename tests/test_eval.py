@@ -196,7 +196,8 @@ def test_sampling_pass_and_maj_at_k(tmp_path):
     rows = [json.loads(x) for x in (tmp_path / "r" / "samples.jsonl").read_text().splitlines()]
     assert len(rows) == 48 and rows[1]["id"].endswith("#1")
     assert score_file(tmp_path / "r" / "samples.jsonl")["mine"] == res["tasks"]["mine"]["metrics"]
-    assert "pass@2 " in (tmp_path / "r" / "report.md").read_text()
+    md = (tmp_path / "r" / "report.md").read_text()
+    assert "| k | pass@k % | maj@k % |" in md and "| 2 | 52.8 |" in md  # (5/6 + 11/2) / 12
     assert "maj@k %" in (tmp_path / "r" / "report.html").read_text()
 
 

@@ -96,16 +96,25 @@ def test_quickstart_offline_end_to_end(tmp_path, tiny_model_dir, data_dir):
             "strict"
         ]
     )
-    # every link of index.html resolves
+    # every link of index.html resolves, to a rendered page (not raw .md/.jsonl text)
     page = (out / "index.html").read_text()
-    links = re.findall(r'href="([^"]+)"', page)
-    assert len(links) >= 6 and "(missing:" not in page
+    files = [h for h in re.findall(r'href="([^"]+)"', page) if not h.startswith("#")]
+    assert sorted(files) == sorted(
+        [
+            "augment/DATA_CARD.html",
+            "train/report.html",
+            "eval_before/report.html",
+            "eval_after/report.html",
+        ]
+    )
+    for href in files:
+        assert (out / href).exists(), href
     assert "<svg" in page  # the training curve is inline
     for tech in ("answer_aug", "rephrase", "fobar", "self_verification"):
-        assert f"<td>{tech}</td>" in page
+        assert f'<td class="t">{tech}</td>' in page
+    assert "{&#x27;" not in page and '"teacher":' not in page  # no raw dict or JSON dump
+    assert (out / "index.md").exists()
     assert summary["augment"]["answer_aug"]["samples"] == 6
-    for href in links:
-        assert (out / href).exists(), href
     assert Path(summary["model"]).is_dir()
 
     # a re-run resumes: nothing is regenerated or retrained

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from itertools import islice
@@ -184,7 +185,11 @@ def test_resume_reproduces_the_uninterrupted_run_lora(tiny_model_dir, gsm_file, 
     assert [v for _, v in again["val_losses"]] == pytest.approx(
         [v for _, v in full["val_losses"]], abs=1e-6
     )
-    assert "(step 3) -> " in (tmp_path / "full" / "report.md").read_text()
+    report = (tmp_path / "full" / "report.md").read_text()  # both points, the first kept
+    assert re.search(
+        r"## Validation loss\n\n\| step \| loss \|\n\|---\|---\|\n\| 3 \| [\d.]+ \|\n\| 6 \|",
+        report,
+    )
     # LoRA saved as an adapter, and merged into a plain model on request
     assert (Path(full["adapter_dir"]) / "adapter_config.json").exists()
     from transformers import AutoModelForCausalLM
@@ -396,7 +401,7 @@ def test_validation_loss_is_the_held_out_mean_nll(tiny_model_dir, gsm_file, tmp_
     assert abs(nll / tokens - res["val_loss"]) < 1e-4, (nll / tokens, res["val_loss"])
     # the held-out examples never trained: the training set is the rest
     assert res["data"]["validation_held_out"] == 5
-    assert "validation loss" in (run / "report.md").read_text()
+    assert "## Validation loss" in (run / "report.md").read_text()
     assert 'class="val"' in (run / "loss.svg").read_text()
 
 
@@ -517,7 +522,8 @@ def test_accuracy_during_training_uses_the_live_weights(
     assert [r["step"] for r in rows if "eval_gsm8k" in r] == [2, 4]
     step2 = json.loads((run / "evals" / "step-0000002" / "results.json").read_text())
     assert step2["tasks"]["gsm8k"]["n_problems"] == 3
-    assert "accuracy during training" in (run / "report.md").read_text()
+    report = (run / "report.md").read_text()
+    assert "## Accuracy during training" in report and "| step | gsm8k |" in report
     # The step-4 evaluation equals evaluating the saved final model from scratch: it ran on the
     # trained weights, with generation-ready attention (varlen is training-only).
     from metamath.evaluate.run import EvalConfig, run_eval
@@ -617,6 +623,10 @@ def test_auto_resume_refuses_a_checkpoint_of_other_settings(
     run = tmp_path / "run"
     common = ["max_steps=3", "save_steps=2", "save_model=false"]
     run_train(_cfg(tiny_model_dir, gsm_file, tmp_path, *common), run)
+    # a finished run: re-running with a changed setting does not offer its mid-run checkpoint
+    with pytest.raises(ValueError, match=r"finished 3-step run .*lr: 0.003 -> 0.001") as e:
+        run_train(_cfg(tiny_model_dir, gsm_file, tmp_path, *common, "lr=1e-3"), run)
+    assert "step-0000002" not in str(e.value)
     (run / "stats.json").unlink()  # as if killed after the step-2 checkpoint
     with pytest.raises(ValueError, match=r"lr: 0.003 -> 0.001.*new --run-dir"):
         run_train(_cfg(tiny_model_dir, gsm_file, tmp_path, *common, "lr=1e-3"), run)

@@ -25,7 +25,12 @@ T = TypeVar("T")
 
 
 class ConfigError(ValueError):
-    """A config key or value is wrong; the message names the key, the value and the fix."""
+    """A config key or value is wrong; the message names the key, the value and the fix (and,
+    from load_config, where the key was set: the YAML file and line, or the override)."""
+
+    def __init__(self, msg: str, key: str | None = None):
+        super().__init__(msg)
+        self.key = key
 
 
 def _hints(cls: type) -> dict[str, Any]:
@@ -47,39 +52,39 @@ def _coerce(value: Any, tp: Any, key: str) -> Any:
                 return _coerce(value, a, key)
             except ConfigError as e:
                 errors.append(str(e))
-        raise ConfigError(errors[0] if errors else f"{key}: bad value {value!r}")
+        raise ConfigError(errors[0] if errors else f"{key}: bad value {value!r}", key)
     if dataclasses.is_dataclass(tp):
         if isinstance(tp, type) and isinstance(value, tp):
             return value
         if not isinstance(value, dict):
-            raise ConfigError(f"{key}: expected a mapping for {tp.__name__}, got {value!r}")
+            raise ConfigError(f"{key}: expected a mapping for {tp.__name__}, got {value!r}", key)
         return from_dict(tp, value, prefix=key + ".")
     if origin in (list, tuple):
         if isinstance(value, str):
             value = [v.strip() for v in value.split(",") if v.strip()]
         if not isinstance(value, (list, tuple)):
-            raise ConfigError(f"{key}: expected a list, got {value!r}")
+            raise ConfigError(f"{key}: expected a list, got {value!r}", key)
         (inner, *_) = typing.get_args(tp) or (Any,)
         out = [_coerce(v, inner, f"{key}[{i}]") for i, v in enumerate(value)]
         return tuple(out) if origin is tuple else out
     if origin is dict or tp is dict:
         if not isinstance(value, dict):
-            raise ConfigError(f"{key}: expected a mapping, got {value!r}")
+            raise ConfigError(f"{key}: expected a mapping, got {value!r}", key)
         return dict(value)
     if origin is typing.Literal:
         if value not in typing.get_args(tp):
-            raise ConfigError(f"{key}: {value!r} is not one of {list(typing.get_args(tp))}")
+            raise ConfigError(f"{key}: {value!r} is not one of {list(typing.get_args(tp))}", key)
         return value
     if tp is Any:
         return value
     if tp is bool:
         if isinstance(value, bool):
             return value
-        raise ConfigError(f"{key}: expected true/false, got {value!r}")
+        raise ConfigError(f"{key}: expected true/false, got {value!r}", key)
     if tp is int:
         if isinstance(value, int) and not isinstance(value, bool):
             return value
-        raise ConfigError(f"{key}: expected an integer, got {value!r}")
+        raise ConfigError(f"{key}: expected an integer, got {value!r}", key)
     if tp is float:
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             return float(value)
@@ -88,11 +93,11 @@ def _coerce(value: Any, tp: Any, key: str) -> Any:
                 return float(value)
             except ValueError:
                 pass
-        raise ConfigError(f"{key}: expected a number, got {value!r}")
+        raise ConfigError(f"{key}: expected a number, got {value!r}", key)
     if tp is str:
         if isinstance(value, (str, int, float)) and not isinstance(value, bool):
             return str(value)
-        raise ConfigError(f"{key}: expected a string, got {value!r}")
+        raise ConfigError(f"{key}: expected a string, got {value!r}", key)
     return value
 
 
@@ -107,7 +112,8 @@ def from_dict(cls: type[T], data: dict[str, Any], prefix: str = "") -> T:
             hint = f"; did you mean '{prefix}{close[0]}'?" if close else ""
             raise ConfigError(
                 f"unknown config key '{prefix}{k}'{hint} "
-                f"(valid keys: {', '.join(prefix + n for n in names)})"
+                f"(valid keys: {', '.join(prefix + n for n in names)})",
+                prefix + k,
             )
         kwargs[k] = _coerce(v, hints[k], prefix + k)
     return cls(**kwargs)
@@ -161,22 +167,70 @@ def load_config(
     overrides: list[str] | None = None,
     base: dict[str, Any] | None = None,
 ) -> T:
-    """Defaults <- base dict <- YAML file <- key=value overrides."""
+    """Defaults <- base dict <- YAML file <- key=value overrides. A wrong key or value is
+    reported with where it was set: the YAML file and line, or the command-line override."""
     data: dict[str, Any] = dict(base or {})
+    where: dict[str, str] = {}
     if path:
         p = Path(path)
         if not p.exists():
             raise ConfigError(f"config file {p} does not exist")
         try:
-            loaded = yaml.safe_load(p.read_text(encoding="utf-8-sig")) or {}
-        except (yaml.YAMLError, UnicodeDecodeError) as e:
+            text = p.read_text(encoding="utf-8-sig")  # a BOM at the start is fine
+        except UnicodeDecodeError as e:
+            raise ConfigError(f"{p}: not valid UTF-8 ({e})") from None
+        try:
+            loaded = yaml.safe_load(text) or {}
+        except yaml.YAMLError as e:
             raise ConfigError(f"{p}: not valid YAML ({e})") from None
         if not isinstance(loaded, dict):
             raise ConfigError(f"{p}: the top level must be a mapping of keys to values")
         data = _merge(data, loaded)
+        where.update({k: f"{p}, line {n}" for k, n in _key_lines(yaml.compose(text)).items()})
+    for ov in overrides or []:
+        k = ov.split("=", 1)[0].strip()
+        where = {w: v for w, v in where.items() if not _within(w, k)}  # the override wins
+        where[k] = f"command-line override '{ov}'"
     data = _merge(data, parse_overrides(overrides))
     check_secrets(data)
-    return from_dict(cls, data)
+    try:
+        return from_dict(cls, data)
+    except ConfigError as e:
+        src = _source(e.key, where)
+        if src is None:
+            raise
+        raise ConfigError(f"{src}: {e}", e.key) from None
+
+
+def _within(key: str, prefix: str) -> bool:
+    """key is prefix or lies below it ("a.b[0].c" within "a.b")."""
+    return key == prefix or key.startswith((prefix + ".", prefix + "["))
+
+
+def _source(key: str | None, where: dict[str, str]) -> str | None:
+    """Where the setting of `key` (or the closest enclosing one) came from."""
+    while key:
+        if key in where:
+            return where[key]
+        cut = max(key.rfind("."), key.rfind("["))
+        key = key[:cut] if cut > 0 else ""
+    return None
+
+
+def _key_lines(node: Any, prefix: str = "") -> dict[str, int]:
+    """Dotted key (a.b, a.list[0].c) -> 1-based line of every key in a composed YAML tree."""
+    out: dict[str, int] = {}
+    if isinstance(node, yaml.MappingNode):
+        for k, v in node.value:
+            key = f"{prefix}{k.value}"
+            out[key] = k.start_mark.line + 1
+            out.update(_key_lines(v, key + "."))
+    elif isinstance(node, yaml.SequenceNode):
+        for i, v in enumerate(node.value):
+            key = f"{prefix.rstrip('.')}[{i}]"
+            out[key] = v.start_mark.line + 1
+            out.update(_key_lines(v, key + "."))
+    return out
 
 
 def check_secrets(data: dict[str, Any]) -> None:

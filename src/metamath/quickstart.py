@@ -9,7 +9,7 @@
 3. fine-tune the student with LoRA for a few steps on the bootstrapped rows plus the seeds' own
    reference solutions (so a run whose teacher keeps nothing still has data to train on);
 4. evaluate the fine-tuned student on the same slice (after);
-5. write index.html linking the data card, the training curve and both evaluation reports.
+5. write index.html (and index.md): the numbers, and links to every step's report.
 
 This module sits beside the CLI (above the stages): it wires the stages' public functions
 together and owns no logic of theirs. Each step resumes from its own directory.
@@ -17,7 +17,6 @@ together and owns no logic of theirs. Each step resumes from its own directory.
 
 from __future__ import annotations
 
-import html
 import json
 import re
 import time
@@ -25,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from metamath.io import atomic_write_text, read_jsonl, write_json, write_jsonl
+from metamath.io import read_jsonl, write_json, write_jsonl
 
 DEFAULT_TEACHER = "Qwen/Qwen2.5-0.5B-Instruct"
 DEFAULT_STUDENT = "Qwen/Qwen2.5-0.5B"
@@ -230,9 +229,14 @@ def _run(cfg: QuickstartConfig, root: Path, progress: bool, log) -> dict[str, An
     summary["accuracy_before"] = _accuracy(before)
     summary["accuracy_after"] = _accuracy(after)
     summary["model"] = str(model_dir)
+    summary["eval_limit"] = cfg.eval_limit
+    losses = trained.get("losses") or []
+    summary["loss"] = [losses[0], losses[-1]] if losses else None
     summary["seconds"] = round(time.time() - t0, 1)
     write_json(root / "summary.json", summary)
-    atomic_write_text(root / "index.html", render_index(root, summary))
+    from metamath.quickstart_page import write_index
+
+    write_index(root, summary)
     return summary
 
 
@@ -250,69 +254,3 @@ def _accuracy(results: dict) -> dict[str, float] | None:
     """{"strict": .., "flexible": ..} on the GSM8K slice, from results.json's summary."""
     s = (results.get("summary") or {}).get("gsm8k")
     return None if s is None else {"strict": s["strict"], "flexible": s["flexible"]}
-
-
-def render_index(root: Path, summary: dict[str, Any]) -> str:
-    def link(rel: str, label: str) -> str:
-        ok = (root / rel).exists()
-        return (
-            f'<li><a href="{html.escape(rel)}">{html.escape(label)}</a></li>'
-            if ok
-            else f"<li>{html.escape(label)} (missing: {html.escape(rel)})</li>"
-        )
-
-    def pct(acc, mode):
-        return "n/a" if acc is None else f"{100 * acc[mode]:.1f}%"
-
-    rows = "".join(
-        f"<tr><td>{html.escape(k)}</td><td>{html.escape(str(v))}</td></tr>"
-        for k, v in summary["train_data"].items()
-    )
-    techs = "".join(
-        f"<tr><td>{html.escape(t)}</td><td>{v['requests']}</td><td>{v['samples']}</td>"
-        f"<td>{v['kept']}</td><td>{100 * v['yield']:.1f}%</td></tr>"
-        for t, v in summary.get("augment", {}).items()
-    )
-    zero = [t for t, v in summary.get("augment", {}).items() if v["samples"] and not v["kept"]]
-    note = (
-        f"<p><b>Kept nothing:</b> {html.escape(', '.join(zero))} (a random or weak teacher "
-        "answers wrong; see the rejected samples for each reason).</p>"
-        if zero
-        else ""
-    )
-    for stage, v in summary.get("augment_rewrites", {}).items():
-        why = ", ".join(f"{k} {n}" for k, n in sorted(v.get("rejected", {}).items()))
-        note += (
-            f"<p>{html.escape(stage)}: {v.get('generated', 0)} rewrites, "
-            f"{v.get('accepted', 0)} accepted for solving"
-            + (f" (rejected: {html.escape(why)})" if why else "")
-            + ".</p>"
-        )
-    curve = root / "train" / "loss.svg"
-    svg = curve.read_text(encoding="utf-8") if curve.exists() else "<p>(no training curve)</p>"
-    return f"""<!doctype html><html><head><meta charset="utf-8"><title>metamath quickstart</title>
-<style>body{{font-family:system-ui,sans-serif;max-width:48em;margin:2em auto}}
-td,th{{padding:.2em .8em;border-bottom:1px solid #ddd}}</style></head><body>
-<h1>metamath quickstart</h1>
-<p>Teacher <code>{html.escape(summary["teacher"])}</code>, student
-<code>{html.escape(summary["student"])}</code>; {summary["seconds"]} s in all.</p>
-<h2>GSM8K accuracy (test slice)</h2>
-<table><tr><th>grader</th><th>before</th><th>after</th></tr>
-<tr><td>strict ("The answer is:")</td><td>{pct(summary["accuracy_before"], "strict")}</td>
-<td>{pct(summary["accuracy_after"], "strict")}</td></tr>
-<tr><td>flexible</td><td>{pct(summary["accuracy_before"], "flexible")}</td>
-<td>{pct(summary["accuracy_after"], "flexible")}</td></tr></table>
-<h2>Bootstrapping (every sample checked against the gold answer)</h2>
-<table><tr><th>technique</th><th>requests</th><th>samples</th><th>kept</th><th>yield</th></tr>
-{techs}</table>{note}
-<h2>Training data</h2><table>{rows}</table>
-<h2>Training curve</h2>{svg}
-<h2>Reports</h2><ul>
-{link("augment/DATA_CARD.md", "Data card of the bootstrapped set")}
-{link("augment/metamathqa.jsonl", "Bootstrapped rows (metamathqa.jsonl)")}
-{link("augment/rejected.jsonl", "Rejected samples with reasons")}
-{link("train/loss.svg", "Training curve")}
-{link("eval_before/report.html", "Evaluation before fine-tuning")}
-{link("eval_after/report.html", "Evaluation after fine-tuning")}
-</ul><pre>{html.escape(json.dumps(summary, indent=2))}</pre></body></html>
-"""

@@ -15,6 +15,7 @@ math-verify's LaTeX grammar, never evaluated as Python.
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import re
@@ -115,6 +116,11 @@ class _Worker:
             self.proc.wait(timeout=5)
         except Exception:  # already gone
             pass
+        for pipe in (self.proc.stdin, self.proc.stdout):  # unclosed pipes leak descriptors
+            try:
+                pipe.close()
+            except Exception:  # a broken pipe may fail to flush; it is closed anyway
+                pass
 
 
 class _Pool:
@@ -147,6 +153,7 @@ class _Pool:
 
 # The one per-process worker handle (a process-level resource like a connection pool, not data).
 POOL = _Pool()
+atexit.register(POOL.close)  # no worker outlives its interpreter
 
 
 def symbolic_equiv(pred: str, gold: str, timeout: float = 2.0) -> str:

@@ -27,16 +27,17 @@ from pathlib import Path
 from typing import Any
 
 from metamath.augment.budget import budget_targets, budgeted, sample_index
+from metamath.augment.card import write_card
 from metamath.augment.config import AugmentConfig
-from metamath.augment.coverage import Items, card_section, coverage_stats
+from metamath.augment.coverage import Items, coverage_stats
 from metamath.augment.decontaminate import Contamination
 from metamath.augment.dedup import exact_key, near_duplicates, shingles
 from metamath.augment.filter import format_response
 from metamath.augment.generate import FILES
 from metamath.augment.outputs import SEED_REJECTS, failed_requests, read_at, write_outputs
-from metamath.augment.report import build_stats, write_card
+from metamath.augment.report import build_stats
 from metamath.augment.vote import read_votes
-from metamath.io import atomic_write_text, read_jsonl, write_json
+from metamath.io import read_jsonl, write_json
 from metamath.records import TYPES
 
 _TYPE_ORDER = {t: i for i, t in enumerate(TYPES)}
@@ -205,7 +206,7 @@ def assemble(
         key=lambda i: (item_key[t.item[i]], t.sidx[i]),
     )
     votes = read_votes(work_dirs)
-    examples, by_source = write_outputs(
+    examples, by_source, rejected = write_outputs(
         files,
         [Path(w) for w in work_dirs],
         t,
@@ -242,22 +243,13 @@ def assemble(
     if votes:
         stats["vote"] = {k: v for k, v in votes.items() if k != "rejections"}
     write_json(run_dir / "stats.json", stats)
-    write_card(run_dir / "DATA_CARD.md", cfg, stats, examples)
-    _add_card_section(run_dir / "DATA_CARD.md", card_section(stats))
+    write_card(run_dir, cfg, stats, examples, rejected)
     return stats
 
 
 def _order_key(item_id: str, sidx: int) -> int:
     """A question's rows together, in sample order; questions in a fixed hash order."""
     return (_h64(item_id) & ~0xFFFFF) | min(sidx, 0xFFFFF)
-
-
-def _add_card_section(path: Path, section: str) -> None:
-    """Put this module's section before the card's Config section (else at the end)."""
-    text = path.read_text()
-    at = text.find("\n## Config\n")
-    text = text + "\n" + section if at < 0 else text[: at + 1] + section + text[at:]
-    atomic_write_text(path, text)
 
 
 def _budget_cap(cfg: AugmentConfig, t: Table, items: Items, targets: dict[str, int]) -> None:

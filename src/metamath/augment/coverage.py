@@ -3,7 +3,7 @@ difficulty; and their section of DATA_CARD.md.
 
     items = Items()                          # filled by assemble() row by row, flat arrays
     stats["budget"] = coverage_stats(cfg, items, targets)
-    card_section(stats)                      # markdown: budgets, coverage, votes, decontamination
+    card_section(stats)                      # the data card's section: budgets, coverage, votes, ...
 
 A question is one item the teacher solved (a seed question, a rephrasing, an SV or FOBAR
 question). Coverage: the questions (and the seed questions) with no kept sample. Difficulty
@@ -18,6 +18,7 @@ from collections import Counter, defaultdict
 from typing import Any
 
 from metamath.augment.config import TECHNIQUE_FIELDS, AugmentConfig
+from metamath.report import Section, Table, Text, counts, pct
 
 _RATE_BUCKETS = ("solve 0-25%", "solve 25-50%", "solve 50-75%", "solve 75-100%")
 
@@ -109,66 +110,100 @@ def coverage_stats(cfg: AugmentConfig, items: Items, targets: dict[str, int]) ->
     return {t: _tech_stats(cfg, t, m, items, targets) for t, m in by_tech.items()}
 
 
-def card_section(stats: dict) -> str:
-    """## Budgets and coverage (plus votes and paraphrase decontamination) for DATA_CARD.md."""
-    L = [
-        "## Budgets and coverage",
-        "",
-        "Per technique: the sampling budget (fixed k, uniform, prop2diff), questions solved, those "
-        "with no kept sample (coverage), samples drawn per kept sample.",
-        "",
-        "| technique | budget | questions | without kept | seed questions without kept "
-        "| samples | kept | samples per kept | reached target |",
-        "|---|---|---|---|---|---|---|---|---|",
-    ]
-    for t, v in stats.get("budget", {}).items():
-        reach = f"{v['reached_target']} of {v['questions']}" if "reached_target" in v else "-"
-        L.append(
-            f"| {t} | {v['budget']} (k={v['k']}) | {v['questions']} | "
-            f"{v['questions_without_kept']} ({1 - v['coverage']:.1%}) | "
-            f"{v['seed_questions_without_kept']} of {v['seed_questions']} | {v['samples']} | "
-            f"{v['kept']} | {v['samples_per_kept'] or '-'} | {reach} |"
+def card_section(stats: dict) -> Section | None:
+    """The data card's "Budgets and coverage" section (plus votes and paraphrase
+    decontamination); None when the run has none of them."""
+    budget = stats.get("budget", {})
+    blocks: list = []
+    if budget:
+        rows = []
+        for t, v in budget.items():
+            reach = f"{v['reached_target']} of {v['questions']}" if "reached_target" in v else "-"
+            rows.append(
+                [
+                    t,
+                    f"{v['budget']} (k={v['k']})",
+                    v["questions"],
+                    f"{v['questions_without_kept']} ({pct(1 - v['coverage'])})",
+                    f"{v['seed_questions_without_kept']} of {v['seed_questions']}",
+                    v["samples"],
+                    v["kept"],
+                    v["samples_per_kept"] or "-",
+                    reach,
+                ]
+            )
+        blocks.append(
+            Table(
+                [
+                    "technique",
+                    "budget",
+                    "questions",
+                    "without kept",
+                    "seed questions without kept",
+                    "samples",
+                    "kept",
+                    "samples per kept",
+                    "reached target",
+                ],
+                rows,
+                note="Per technique: the sampling budget (fixed k, uniform, prop2diff), the "
+                "questions solved, those with no kept sample (coverage), and samples drawn per "
+                "kept sample.",
+            )
         )
-    L += [
-        "",
-        "Yield (kept / samples) by difficulty: MATH level, or for GSM8K-like questions the "
-        "solve rate observed on their own samples.",
-        "",
-        "| technique | difficulty | questions | samples | kept | yield | without kept |",
-        "|---|---|---|---|---|---|---|",
-    ]
-    for t, v in stats.get("budget", {}).items():
-        for b, d in v["by_difficulty"].items():
-            L.append(
-                f"| {t} | {b} | {d['questions']} | {d['samples']} | {d['kept']} | "
-                f"{d['yield']:.1%} | {d['without_kept']} |"
+        diff = [
+            [t, b, d["questions"], d["samples"], d["kept"], pct(d["yield"]), d["without_kept"]]
+            for t, v in budget.items()
+            for b, d in v["by_difficulty"].items()
+        ]
+        if diff:
+            blocks.append(
+                Table(
+                    [
+                        "technique",
+                        "difficulty",
+                        "questions",
+                        "samples",
+                        "kept",
+                        "yield",
+                        "without kept",
+                    ],
+                    diff,
+                    note="Yield (kept / samples) by difficulty: MATH level, or for GSM8K-like "
+                    "questions the solve rate observed on their own samples.",
+                )
             )
     rounds = stats.get("budget_rounds")
     if rounds:
         done = "complete" if rounds.get("complete") else "stopped on failed requests: re-run"
-        L += ["", f"Sampling rounds: {rounds.get('rounds')} ({done})."]
+        blocks.append(Text(f"Sampling rounds: {rounds.get('rounds')} ({done})."))
     src = stats.get("gold_source", {})
     if src.get("vote"):
-        L += ["", f"Rows by gold source: {src.get('given', 0)} given, {src['vote']} voted."]
+        blocks.append(
+            Text(f"Rows by gold source: {src.get('given', 0)} given, {src['vote']} voted.")
+        )
     vote = stats.get("vote")
     if vote:
-        L += [
-            "",
-            f"Gold by vote: {vote['questions']} seed questions without an answer, "
-            f"{vote['agreed']} agreed (at least {vote['min_votes']} of "
-            f"{vote['samples_per_question']} samples and {vote['min_agreement']:.0%}), "
-            f"rejected {vote['rejected'] or 'none'}"
-            + (f", {vote['pending']} pending (failed requests)" if vote["pending"] else "")
-            + ".",
-        ]
+        blocks.append(
+            Text(
+                f"Gold by vote: {vote['questions']} seed questions without an answer, "
+                f"{vote['agreed']} agreed (at least {vote['min_votes']} of "
+                f"{vote['samples_per_question']} samples and {vote['min_agreement']:.0%}), "
+                f"rejected {counts(vote['rejected'])}"
+                + (f", {vote['pending']} pending (failed requests)" if vote["pending"] else "")
+                + "."
+            )
+        )
     d = stats.get("decontamination", {})
     if d.get("minhash"):
         m = d["minhash"]
-        L += [
-            "",
-            f"Paraphrase-level decontamination (character {m['shingle']}-gram MinHash, exact "
-            f"Jaccard >= {m['threshold']}, the test item's numbers kept): "
-            f"{d.get('removed_by_rule', {}).get('minhash', 0)} rows removed beside "
-            f"{d.get('removed_by_rule', {}).get('ngram', 0)} by {d['ngram']}-grams.",
-        ]
-    return "\n".join(L) + "\n"
+        by_rule = d.get("removed_by_rule", {})
+        blocks.append(
+            Text(
+                f"Paraphrase-level decontamination (character {m['shingle']}-gram MinHash, exact "
+                f"Jaccard >= {m['threshold']}, the test item's numbers kept): "
+                f"{by_rule.get('minhash', 0)} rows removed beside {by_rule.get('ngram', 0)} by "
+                f"{d['ngram']}-grams."
+            )
+        )
+    return Section("Budgets and coverage", blocks) if blocks else None

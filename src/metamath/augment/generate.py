@@ -328,9 +328,9 @@ def run_jobs(
         return 0
     bar = None
     if progress:
-        from tqdm import tqdm
+        from metamath.progress import bar as progress_bar
 
-        bar = tqdm(total=len(todo), desc=desc, unit="req")
+        bar = progress_bar(len(todo), desc, "req")  # ETA measured after the first request
     by_id = {j.request.id: j for j in todo}
     repair_jsonl(out_path)  # a line torn by a crash is cut; its request is redone
     repair_jsonl(log_path)

@@ -61,12 +61,21 @@ def write_outputs(
     contam: Any,
     votes: dict,
     reason_names: dict[int, str],
-) -> tuple[dict[str, list[dict]], Counter]:
+) -> tuple[dict[str, list[dict]], Counter, list[dict]]:
     """metamathqa.jsonl (chosen rows, in order) and rejected.jsonl (seed rows that could not be
     read, then the grader's rejections, assembly's drops, stage-1 rejections, questions without
-    an agreed answer, and requests that failed); examples for the card, and the rows per gold
-    source."""
+    an agreed answer, and requests that failed); kept examples per type for the card, the rows
+    per gold source, and rejected examples for the card (the first of each technique and
+    reason)."""
     examples: dict[str, list[dict]] = defaultdict(list)
+    rejected: dict[tuple[str, str], dict] = {}
+
+    def reject(row: dict) -> None:
+        rej.write(row)
+        key = (row.get("technique", ""), row["reason"])
+        if key not in rejected and len(rejected) < cfg.examples_in_card * 8:
+            rejected[key] = row
+
     by_source: Counter = Counter()
     handles: dict[int, Any] = {}
     tmp = run_dir / "metamathqa.jsonl.tmp"
@@ -121,7 +130,7 @@ def write_outputs(
                 }
                 if i is not None and i in t.qkey_of:  # which rule, how similar
                     _, row["rule"], row["similarity"] = contam.seen[t.qkey_of[i]]
-                rej.write(row)
+                reject(row)
             for w in work_dirs:
                 for name in (FILES["rephrase"], FILES["sv_rewrite"]):
                     if (w / name).exists():
@@ -130,7 +139,7 @@ def write_outputs(
                             key=lambda s: s["id"],
                         )
                         for s in st1:
-                            rej.write(
+                            reject(
                                 {
                                     "id": s["id"],
                                     "stage": s["stage"],
@@ -143,7 +152,7 @@ def write_outputs(
                                 }
                             )
             for v in votes.get("rejections", ()):
-                rej.write(
+                reject(
                     {
                         "id": f"{v['seed_id']}/vote",
                         "stage": "vote",
@@ -156,12 +165,12 @@ def write_outputs(
                 )
             for w in work_dirs:
                 for r in failed_requests(w):
-                    rej.write(r)
+                    reject(r)
     finally:
         for f in handles.values():
             f.close()
     (run_dir / "rejected.jsonl.tmp").replace(run_dir / "rejected.jsonl")
-    return examples, by_source
+    return examples, by_source, list(rejected.values())
 
 
 def failed_requests(work: Path) -> list[dict]:

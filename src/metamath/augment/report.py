@@ -1,4 +1,4 @@
-"""stats.json and DATA_CARD.md of an augmentation run.
+"""stats.json of an augmentation run (the data card that reads it: augment/card.py).
 
 stats.json, per technique: requests, errors, samples, kept, rejected (by reason, from the
 grader and from assembly), yield = kept / samples, tokens, cost; for every technique
@@ -12,11 +12,8 @@ from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from metamath.augment.config import TECHNIQUE_FIELDS, AugmentConfig
-from metamath.config import to_dict
-from metamath.io import atomic_write_text, read_jsonl
+from metamath.io import read_jsonl
 
 _STAGE_OF = {"sv_rewrite": "self_verification"}
 
@@ -155,100 +152,3 @@ def _technique(type_: str) -> str:
         "SV": "self_verification",
         "FOBAR": "fobar",
     }[suffix]
-
-
-def write_card(path: Path, cfg: AugmentConfig, stats: dict, examples: dict) -> None:
-    L = [
-        "# Data card: MetaMathQA-style augmentation run",
-        "",
-        f"Rows: **{stats['rows']}**. Teacher: `{cfg.teacher.backend}` / "
-        f"`{stats.get('teacher', {}).get('model') or cfg.teacher.model or '(passed in)'}`. "
-        "Seeds: "
-        + ", ".join(f"{s.name}:{s.split}" + (f" ({s.path})" if s.path else "") for s in cfg.seeds)
-        + f". Shard {cfg.shard}.",
-        "",
-        "## Per technique",
-        "",
-        "| technique | requests | samples | kept | yield | rejected (reason: n) | tokens "
-        "(prompt/completion) | cost USD |",
-        "|---|---|---|---|---|---|---|---|",
-    ]
-    for t, v in stats["techniques"].items():
-        rej = ", ".join(f"{k}: {n}" for k, n in v["rejected"].items()) or "-"
-        errs = f" ({v['request_errors']} failed)" if v["request_errors"] else ""
-        L.append(
-            f"| {t} | {v['requests']}{errs} | {v['samples']} | {v['kept']} | {v['yield']:.1%} "
-            f"| {rej} | {v['tokens']['prompt']}/{v['tokens']['completion']} "
-            f"| {v['cost_usd']} |"
-        )
-    if stats["zero_yield"]:
-        L += [
-            "",
-            f"**Zero yield** (samples drawn, none kept): {', '.join(stats['zero_yield'])}."
-            " A random or weak teacher gives this; check its answers before scaling up.",
-        ]
-    for kind, m in stats.get("masking", {}).items():
-        L += [
-            "",
-            f"Masking ({kind} seeds of this shard): {m['masks']} backward-question "
-            f"candidates from {m['with_masks']} of {m['questions']} questions (every "
-            "maskable number; each round-trips to the original question).",
-        ]
-    L += ["", "## Stage 1 (rewrites checked before solving)", ""]
-    for k, v in stats["stage1"].items():
-        L.append(
-            f"- {k}: {v['generated']} generated, {v['accepted']} accepted, rejected "
-            f"{v['rejected'] or 'none'}"
-        )
-    L += [
-        "",
-        "## Per type",
-        "",
-        "| type | available | target | kept | shortfall |",
-        "|---|---|---|---|---|",
-    ]
-    for t, v in stats["types"].items():
-        L.append(
-            f"| {t} | {v['available']} | {v['target'] or 'all'} | {v['kept']} | {v['shortfall']} |"
-        )
-    d = stats["decontamination"]
-    L += [
-        "",
-        "## Dedup and decontamination",
-        "",
-        f"Exact duplicates removed: {stats['dedup']['exact']}; near-duplicates: "
-        f"{stats['dedup']['near']}. Decontamination ({d['ngram']}-gram overlap with "
-        f"{', '.join(f'{k} test ({n})' for k, n in d['indexed'].items()) or 'no test set'}): "
-        f"{d['removed']} rows removed {d['removed_by_test_set'] or ''}."
-        + (f" Not loaded: {d['not_loaded']}." if d["not_loaded"] else ""),
-        "",
-        "## Examples",
-        "",
-    ]
-    for t, rows in sorted(examples.items()):
-        for r in rows:
-            L += [
-                f"### {t} (`{r['id']}`)",
-                "",
-                "Query:",
-                "",
-                "```",
-                r["query"],
-                "```",
-                "",
-                "Response:",
-                "",
-                "```",
-                r["response"],
-                "```",
-                "",
-            ]
-    L += [
-        "## Config",
-        "",
-        "```yaml",
-        yaml.safe_dump(to_dict(cfg), sort_keys=False).rstrip(),
-        "```",
-        "",
-    ]
-    atomic_write_text(path, "\n".join(L))

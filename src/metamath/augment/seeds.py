@@ -22,6 +22,11 @@ from metamath.io import DataError
 from metamath.records import Problem
 
 _NUMERIC = re.compile(r"-?\d+(?:\.\d+)?")
+# How `metamath augment` takes a file instead of a named dataset (for the not-found message).
+FILE_HINT = (
+    'seed from your own file: "seeds=[{name: mine, path: my.jsonl, question_field: question, '
+    'answer_field: answer, answer_format: gsm8k}]" (answer_format: gsm8k, boxed or plain)'
+)
 
 
 @dataclass(frozen=True)
@@ -81,7 +86,7 @@ def load_seed_set(
             **limits,
         )
     else:
-        ps = data.load(sc.name, sc.split, skip_bad=True, **limits)
+        ps = data.load(sc.name, sc.split, skip_bad=True, how_to_pass=FILE_HINT, **limits)
     kind = _kind(sc)
     skipped = list(ps.skipped)
     if sc.gold == "vote" and not sc.path:  # a named set with its answers hidden

@@ -50,21 +50,37 @@ def build_parser(argv: list[str]) -> argparse.ArgumentParser:
             description=getattr(mod, "DESCRIPTION", help_),
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
+        p.set_defaults(parser=p)  # its own usage line for errors found after parsing
         if mod is not None:
             mod.add_arguments(p)
             if hasattr(mod, "config_from_args"):
                 p.add_argument(
                     "--dry-run",
                     action="store_true",
-                    help="resolve and check the config, print it, and exit",
+                    help="resolve and check the config and every input file, print them, and "
+                    "exit (nothing is created)",
                 )
     return parser
 
 
+def parse_args(argv: list[str]) -> tuple[argparse.ArgumentParser, argparse.Namespace]:
+    """Parse a command line; key=value overrides may come before or after the options
+    (`--out x k=v`): argparse alone stops collecting a positional list at the first option."""
+    parser = build_parser(argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra:
+        overrides = [e for e in extra if "=" in e and not e.startswith("-")]
+        if hasattr(args, "overrides") and len(overrides) == len(extra):
+            args.overrides = [*(args.overrides or []), *overrides]
+        else:
+            unknown = [e for e in extra if e not in overrides or not hasattr(args, "overrides")]
+            getattr(args, "parser", parser).error(f"unrecognized arguments: {' '.join(unknown)}")
+    return parser, args
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    parser = build_parser(argv)
-    args = parser.parse_args(argv)
+    parser, args = parse_args(argv)
     if not args.command:
         parser.print_help()
         return 0
@@ -96,7 +112,12 @@ def _dry_run(mod, args: argparse.Namespace) -> int:
     from metamath.config import to_dict
 
     cfg = mod.config_from_args(args)
+    checked = mod.check_inputs(cfg, args) if hasattr(mod, "check_inputs") else []
     print(yaml.safe_dump(to_dict(cfg), sort_keys=False, allow_unicode=True), end="")
+    if checked:
+        from metamath.cli._inputs import report
+
+        print(report(checked), end="")
     return 0
 
 

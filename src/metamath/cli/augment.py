@@ -8,10 +8,11 @@ HELP = "bootstrap MetaMathQA data from seed questions with a teacher LLM"
 DESCRIPTION = (
     "Sample solutions, rephrasings and backward questions (FOBAR, SV) from a teacher, keep the\n"
     "correct ones (metamath.answers), dedup, decontaminate, subsample to the recipe's targets,\n"
-    "and write metamathqa.jsonl, rejected.jsonl, stats.json and DATA_CARD.md into the run\n"
-    "directory (rejected.jsonl: every sample not kept, seed row not read and request that\n"
-    "failed, each with its reason). Re-running the same command resumes item by item; a second\n"
-    "run in a directory that a run holds is refused. Keys come from the environment only.\n\n"
+    "and write metamathqa.jsonl, rejected.jsonl, stats.json and DATA_CARD.html (+ .md) into the\n"
+    "run directory (rejected.jsonl: every sample not kept, seed row not read and request that\n"
+    "failed, each with its reason). Every input is checked before anything is created\n"
+    "(--dry-run: only that). Re-running the same command resumes item by item; a second run in\n"
+    "a directory that a run holds is refused. Keys come from the environment only.\n\n"
     "  metamath augment --config configs/augment/quickstart.yaml teacher.model=./tiny\n"
     "  metamath augment --config configs/augment/gsm8k.yaml teacher.model=gpt-4o-mini \\\n"
     "      teacher.options.base_url=https://api.openai.com/v1\n"
@@ -68,19 +69,61 @@ def config_from_args(args: argparse.Namespace):
     return cfg
 
 
-def run(args: argparse.Namespace) -> int:
+def _out(cfg, args: argparse.Namespace) -> str:
     from pathlib import Path
 
+    name = Path(args.config).stem if args.config else "default"
+    return args.out or (
+        f"runs/augment/{name}"
+        + (f"-shard{cfg.shard.replace('/', 'of')}" if cfg.shard != "0/1" else "")
+    )
+
+
+def check_inputs(cfg, args: argparse.Namespace) -> list[str]:
+    """Every input exists and is readable, before the run directory is made (also --dry-run);
+    one line per input checked."""
+    from pathlib import Path
+
+    from metamath.augment.seeds import FILE_HINT
+    from metamath.cli._inputs import check_dataset, check_file, check_out_dir
+    from metamath.data import local_file
+
+    lines = [check_file(args.config, "--config")] if args.config else []
+    if args.merge:
+        for d in args.merge:
+            lines.append(check_file(Path(d) / "work" / "candidates.jsonl", f"--merge {d}"))
+    else:
+        for i, s in enumerate(cfg.seeds):
+            key = f"seeds[{i}]"
+            if s.path:
+                lines.append(check_file(s.path, f"{key}.path"))
+            else:
+                lines.append(check_dataset(s.name, s.split, key, FILE_HINT))
+    if cfg.decontaminate:  # a test set not found locally is recorded, not fatal
+        for name in cfg.decontam_sets:
+            found = local_file(name, "test") if name in ("gsm8k", "math") else None
+            lines.append(
+                f"decontam_sets {name}: "
+                + (
+                    str(found)
+                    if found
+                    else "not local: loaded from the Hub or recorded as not loaded"
+                )
+            )
+    # The teacher model (teacher.model) is checked here by the model-reference check
+    # (metamath.models) when it lands; a scripted teacher has none.
+    lines.append(check_out_dir(_out(cfg, args), "--out"))
+    return lines
+
+
+def run(args: argparse.Namespace) -> int:
     from metamath.augment import merge_runs, run_augment
 
     cfg = config_from_args(args)
     if args.push_to_hub and not args.export_hf:
         raise ValueError("--push-to-hub REPO needs --export-hf DIR (the folder it uploads)")
-    name = Path(args.config).stem if args.config else "default"
-    out = args.out or (
-        f"runs/augment/{name}"
-        + (f"-shard{cfg.shard.replace('/', 'of')}" if cfg.shard != "0/1" else "")
-    )
+    check_inputs(cfg, args)
+    out = _out(cfg, args)
     if args.merge:
         stats = merge_runs(cfg, args.merge, out)
     else:
@@ -102,8 +145,8 @@ def run(args: argparse.Namespace) -> int:
         )
     _report_losses(stats, out)
     print(
-        f"{stats['rows']} rows; wrote {out}/metamathqa.jsonl, rejected.jsonl, stats.json, "
-        "DATA_CARD.md"
+        f"{stats['rows']} rows; wrote {out}/metamathqa.jsonl, rejected.jsonl, stats.json; "
+        f"open {out}/DATA_CARD.html"
     )
     if args.export_hf:
         from metamath.augment.export import export_hf, push_to_hub

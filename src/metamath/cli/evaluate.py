@@ -8,9 +8,11 @@ import re
 HELP = "evaluate a model (gsm8k, math, math500, gsm8k_backward, any JSONL)"
 DESCRIPTION = (
     "Generate, grade with metamath.answers (strict and flexible), and write samples.jsonl,\n"
-    "results.json, report.md and report.html into the run directory. Re-running the same\n"
-    "command resumes from the response cache; a second run in a directory that a run holds is\n"
-    "refused. A task row over max_row_bytes (1 MiB) or not UTF-8 JSON is an error naming it.\n\n"
+    "results.json, report.html (+ report.md) into the run directory. Every input is checked\n"
+    "before anything is created (--dry-run: only that). Re-running the same command resumes\n"
+    "from the response cache; a second run in a directory that a run holds is refused. A task\n"
+    "row over max_row_bytes (1 MiB) or not UTF-8 JSON is an error naming it. key=value\n"
+    "overrides may come before or after the options.\n\n"
     "  metamath eval --model ./ckpt --tasks gsm8k,math500\n"
     "  metamath eval --config configs/eval/metamath_paper.yaml --model meta-math/MetaMath-7B-V1.0 \\\n"
     "      --backend vllm\n"
@@ -63,12 +65,30 @@ def config_from_args(args: argparse.Namespace):
     return cfg
 
 
+def _out(cfg, args: argparse.Namespace) -> str:
+    slug = re.sub(r"[^A-Za-z0-9._-]+", "_", cfg.model.rstrip("/").split("/")[-1] or "model")
+    return args.out or f"runs/eval/{slug}-{cfg.prompt_style}"
+
+
+def check_inputs(cfg, args: argparse.Namespace) -> list[str]:
+    """Every input exists and is readable, before the run directory is made (also --dry-run);
+    one line per input checked."""
+    from metamath.cli._inputs import check_file, check_out_dir, check_task
+
+    lines = [check_file(args.config, "--config")] if args.config else []
+    lines += [check_task(t, cfg.task_files, cfg.data_path, "task") for t in cfg.tasks]
+    # The model (--model) is checked here by the model-reference check (metamath.models) when
+    # it lands.
+    lines.append(check_out_dir(_out(cfg, args), "--out"))
+    return lines
+
+
 def run(args: argparse.Namespace) -> int:
     from metamath.evaluate import run_eval
 
     cfg = config_from_args(args)
-    slug = re.sub(r"[^A-Za-z0-9._-]+", "_", cfg.model.rstrip("/").split("/")[-1] or "model")
-    out = args.out or f"runs/eval/{slug}-{cfg.prompt_style}"
+    check_inputs(cfg, args)
+    out = _out(cfg, args)
     results = run_eval(cfg, out, progress=not args.no_progress)
     p = results["primary"]
     print(f"{'task':<16} {'n':>6} {'strict':>8} {'flexible':>9}  {p} 95% CI")
@@ -84,5 +104,5 @@ def run(args: argparse.Namespace) -> int:
                 f"  warning: {name} has {t['n_problems']} problems, expected "
                 f"{t['expected_size']}; scores are not comparable to the paper's"
             )
-    print(f"wrote {out}/samples.jsonl, results.json, report.md, report.html")
+    print(f"wrote {out}/samples.jsonl, results.json, report.md; open {out}/report.html")
     return 0

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import argparse
 import sys
+import textwrap
 
 HELP = "bootstrap, fine-tune (LoRA) and evaluate, small, in one run directory"
 DESCRIPTION = """\
 Bootstrap a slice of GSM8K train with all four techniques (in-process hf teacher), evaluate the
 student on a slice of GSM8K test, fine-tune it with LoRA for a few steps, evaluate again, and
-write RUN_DIR/index.html linking the data card, the training curve and both reports.
+write RUN_DIR/index.html (+ index.md): accuracy before and after, then each step, with links
+to the data card, the training report and both evaluation reports.
 
 Defaults are small Hub models (teacher Qwen/Qwen2.5-0.5B-Instruct, student Qwen/Qwen2.5-0.5B).
 Offline, pass local weights:
@@ -17,10 +19,27 @@ Offline, pass local weights:
   metamath tiny-model runs/tiny
   metamath quickstart teacher=runs/tiny student=runs/tiny
 
-Keys (key=value): teacher, student, out (runs/quickstart), seeds (8), k (2), max_tokens (256),
-eval_limit (20), train_steps (10), lr, lora_r, lora_alpha, device (auto|cpu|cuda).
+{keys}
 Re-running the same command resumes: finished steps are not redone.
 """
+
+
+def keys() -> str:
+    """Every QuickstartConfig key with its default (the --help list cannot fall behind)."""
+    import dataclasses
+
+    from metamath.quickstart import QuickstartConfig
+
+    out = []
+    for f in dataclasses.fields(QuickstartConfig):
+        default = f.default_factory() if callable(f.default_factory) else f.default
+        out.append(f"{f.name} [{default if default != {} else 'hf backend options'}]")
+    return ", ".join(out)
+
+
+DESCRIPTION = DESCRIPTION.replace(
+    "{keys}", textwrap.fill(f"Keys (key=value, default in brackets): {keys()}.", 96)
+)
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -35,11 +54,32 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--debug", action="store_true", help="show tracebacks")
 
 
-def run(args: argparse.Namespace) -> int:
+def config_from_args(args: argparse.Namespace):
+    """The resolved QuickstartConfig; used by --dry-run too."""
     from metamath.config import load_config
-    from metamath.quickstart import OfflineError, QuickstartConfig, run_quickstart
+    from metamath.quickstart import QuickstartConfig
 
-    cfg = load_config(QuickstartConfig, args.config, args.overrides)
+    return load_config(QuickstartConfig, args.config, args.overrides)
+
+
+def check_inputs(cfg, args: argparse.Namespace) -> list[str]:
+    """The seed and test data are there, before the run directory is made (also --dry-run)."""
+    from metamath.cli._inputs import check_dataset, check_file, check_out_dir
+
+    lines = [check_file(args.config, "--config")] if args.config else []
+    lines.append(check_dataset("gsm8k", "train", "seed data"))
+    lines.append(check_dataset("gsm8k", "test", "test data"))
+    # teacher and student are checked by run_quickstart before anything is created (and by
+    # the model-reference check, metamath.models, when it lands).
+    lines.append(check_out_dir(cfg.out, "out"))
+    return lines
+
+
+def run(args: argparse.Namespace) -> int:
+    from metamath.quickstart import OfflineError, run_quickstart
+
+    cfg = config_from_args(args)
+    check_inputs(cfg, args)
     try:
         summary = run_quickstart(
             cfg, progress=not args.no_progress, log=lambda m: print(m, file=sys.stderr, flush=True)

@@ -12,8 +12,9 @@ DESCRIPTION = (
     "  accelerate launch --config_file configs/train/accelerate/fsdp_8gpu.yaml \\\n"
     "      -m metamath train --config configs/train/llama2_7b_full.yaml\n\n"
     "The run directory gets config.yaml, metrics.jsonl (loss, lr, tokens/s, MFU), loss.svg,\n"
-    "report.md, data_report.json + dropped.jsonl (the length policy), checkpoints/ (resumed\n"
-    "automatically by re-running the same command) and model/ (Hugging Face format).\n"
+    "report.html (+ report.md), data_report.json + dropped.jsonl (the length policy),\n"
+    "checkpoints/ (resumed automatically by re-running the same command) and model/ (Hugging\n"
+    "Face format). Every input is checked before anything is created (--dry-run: only that).\n"
     "The run directory is locked while it trains: a second run there is refused at once.\n"
     "data.on_bad_row=skip records bad rows (not UTF-8 JSON, missing fields, over\n"
     "data.max_row_bytes) in dropped.jsonl instead of stopping.\n"
@@ -40,15 +41,45 @@ def config_from_args(args: argparse.Namespace):
     return load_train_config(args.config, args.overrides)
 
 
-def run(args: argparse.Namespace) -> int:
+def _run_dir(args: argparse.Namespace):
     from pathlib import Path
 
+    name = Path(args.config).stem if args.config else "default"
+    return Path(args.run_dir or f"runs/train-{name}")
+
+
+def check_inputs(cfg, args: argparse.Namespace) -> list[str]:
+    """Every input exists and is readable, before the run directory is made (also --dry-run);
+    one line per input checked."""
+    from pathlib import Path
+
+    from metamath.cli._inputs import check_file, check_hub_dataset, check_out_dir, check_task
+    from metamath.data import expand_data_path
+    from metamath.train.data import is_local
+
+    lines = [check_file(args.config, "--config")] if args.config else []
+    if not cfg.data.path:
+        raise ValueError("data.path is empty: pass data.path=my.jsonl (MetaMathQA format)")
+    for i, src in enumerate(cfg.data.path):
+        src = expand_data_path(src)
+        key = f"data.path[{i}]"
+        lines.append(check_file(src, key) if is_local(src) else check_hub_dataset(src, key))
+    lines += [check_task(t, {}, cfg.eval.data_path, "eval.tasks") for t in cfg.eval.tasks]
+    if cfg.resume not in ("auto", ""):
+        lines.append(check_file(Path(cfg.resume) / "trainer_state.json", "resume"))
+    # The model (model=...) is checked here by the model-reference check (metamath.models) when
+    # it lands.
+    lines.append(check_out_dir(_run_dir(args), "--run-dir"))
+    return lines
+
+
+def run(args: argparse.Namespace) -> int:
     from metamath.train import run_train
     from metamath.train.data import summary
 
     cfg = config_from_args(args)
-    name = Path(args.config).stem if args.config else "default"
-    run_dir = Path(args.run_dir or f"runs/train-{name}")
+    check_inputs(cfg, args)
+    run_dir = _run_dir(args)
     result = run_train(cfg, run_dir)
     from accelerate import PartialState
 
@@ -63,5 +94,5 @@ def run(args: argparse.Namespace) -> int:
             f"trained {result['steps']} steps; final loss {result['final_loss']:.4f}; "
             f"{result['tokens_per_s']} tokens/s"
         )
-        print(f"model: {result.get('model_dir', '(not saved)')}; run directory: {run_dir}")
+        print(f"model: {result.get('model_dir', '(not saved)')}; open {run_dir}/report.html")
     return 0

@@ -20,28 +20,23 @@ from pathlib import Path
 from typing import Any
 
 from metamath.answers.boxed import last_boxed
+from metamath.data.paths import (  # noqa: F401  (public: where named datasets are found)
+    _HUB,
+    _LOCAL,
+    DATASETS,
+    DEFAULT_DATA_DIR,
+    ENV_VAR,
+    DataNotFoundError,
+    data_dir,
+    data_dirs,
+    expand_data_path,
+    file_in,
+    hub_id,
+    local_file,
+    not_found_message,
+)
 from metamath.io import MAX_ROW_BYTES, DataError, read_records
 from metamath.records import Problem
-
-ENV_VAR = "METAMATH_DATA"
-DEFAULT_DATA_DIR = "../shared/data"
-
-# name -> (relative local file for each split, Hub id, Hub config)
-_LOCAL = {
-    ("gsm8k", "train"): "gsm8k/train.jsonl",
-    ("gsm8k", "test"): "gsm8k/test.jsonl",
-    ("math", "train"): "math/train.jsonl",
-    ("math", "test"): "math/test.jsonl",
-    ("math500", "test"): "math/test.jsonl",
-    ("gsm8k_backward", "test"): "gsm8k/backward_test.jsonl",
-}
-_HUB = {
-    "gsm8k": ("openai/gsm8k", "main"),
-    "math": ("EleutherAI/hendrycks_math", None),
-    "math500": ("HuggingFaceH4/MATH-500", None),
-    "gsm8k_backward": ("meta-math/GSM8K_Backward", None),
-}
-DATASETS = tuple(_HUB)
 
 # Rows whose reference solution lost its final answer upstream, by unique_id. Both MATH train
 # solutions end in an empty "\\boxed{}"; each argues that no number in the range is prime
@@ -63,11 +58,6 @@ class ProblemSet(list):
         super().__init__(items)
         self.source, self.path = source, path
         self.skipped: list[DataError] = skipped or []
-
-
-def data_dir() -> Path:
-    """$METAMATH_DATA if set, else ../shared/data (relative to the working directory)."""
-    return Path(os.environ.get(ENV_VAR, DEFAULT_DATA_DIR))
 
 
 def gsm8k_gold(answer: str) -> str | None:
@@ -223,7 +213,11 @@ def _row_to_problem(
 def math500_ids(root: Path | None = None) -> set[str]:
     p = (root or data_dir()) / "math" / "math500_ids.txt"
     if not p.exists():
-        raise FileNotFoundError(f"{p}: MATH-500 id list not found; set ${ENV_VAR} to the data dir")
+        raise FileNotFoundError(
+            f"{p}: the MATH-500 id list is not found beside math/test.jsonl; put "
+            f"math500_ids.txt there (one unique_id a line), or set {ENV_VAR} to a data "
+            "directory that has it"
+        )
     return {line.strip() for line in p.read_text().splitlines() if line.strip()}
 
 
@@ -288,12 +282,15 @@ def load(
     path: str | os.PathLike | None = None,
     limit: int | None = None,
     skip_bad: bool = False,
+    how_to_pass: str = "",
     **limits: Any,
 ) -> ProblemSet:
     """Load a named dataset split (`limits`: load_file's max_row_bytes, max_question_chars).
 
-    Resolution: an explicit `path` (file, or the data dir holding gsm8k/ and math/), else
-    $METAMATH_DATA (default ../shared/data), else the Hugging Face Hub through `datasets`.
+    Resolution: an explicit `path` (file, or the data dir holding gsm8k/ and math/), else the
+    data directory (data_dirs(): $METAMATH_DATA, else ../shared/data), else the Hugging Face Hub
+    through `datasets`. `how_to_pass`: the caller's own way to give a file instead (its config
+    keys), added to the not-found message.
     """
     if (name, split) not in _LOCAL:
         known = ", ".join(f"{n}:{s}" for n, s in _LOCAL)
@@ -309,37 +306,38 @@ def load(
     elif path is not None:
         raise FileNotFoundError(f"{file}: not found (expected the {name} {split} file)")
     else:
-        ps = _load_hub(name, split)
+        ps = _load_hub(name, split, how_to_pass)
     if limit is not None:
         ps = ProblemSet(ps[:limit], source=ps.source, path=ps.path, skipped=ps.skipped)
     return ps
 
 
-def _load_hub(name: str, split: str) -> ProblemSet:
-    hub_id, config = _HUB[name]
-    hint = (
-        f"{name}:{split} was not found locally ({data_dir() / _LOCAL[(name, split)]}) and "
-        f"the Hub dataset {hub_id} could not be loaded. Offline? Point ${ENV_VAR} at a "
-        f"directory with {_LOCAL[(name, split)]}, or pass path=/path/to/file."
-    )
+def _load_hub(name: str, split: str, how_to_pass: str = "") -> ProblemSet:
+    repo, config = _HUB[name]
+
+    def error(why: str) -> DataNotFoundError:
+        return DataNotFoundError(not_found_message(name, split, why, how_to_pass))
+
     if os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes"):
-        raise RuntimeError(hint + " (HF_HUB_OFFLINE is set, so the Hub was not tried)")
+        raise error(f"the Hub dataset {repo} was not tried (HF_HUB_OFFLINE is set)")
     try:
         import datasets
     except ImportError as e:
-        raise RuntimeError(
-            hint + " (loading from the Hub also needs: pip install 'metamath[train]')"
+        raise error(
+            f"the Hub dataset {repo} needs the datasets package (pip install 'metamath[train]')"
         ) from e
     try:
         if name == "math":
-            configs = datasets.get_dataset_config_names(hub_id)
+            configs = datasets.get_dataset_config_names(repo)
             ds = datasets.concatenate_datasets(
-                [datasets.load_dataset(hub_id, c, split=split) for c in configs]
+                [datasets.load_dataset(repo, c, split=split) for c in configs]
             )
         else:
-            ds = datasets.load_dataset(hub_id, config, split=split)
+            ds = datasets.load_dataset(repo, config, split=split)
     except Exception as e:  # network, auth, missing dataset: all end in the same advice
-        raise RuntimeError(f"{hint} ({type(e).__name__}: {str(e)[:200]})") from e
+        raise error(
+            f"the Hub dataset {repo} could not be loaded ({type(e).__name__}: {str(e)[:200]})"
+        ) from e
     return _from_rows(name, split, list(ds))
 
 

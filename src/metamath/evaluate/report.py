@@ -1,28 +1,93 @@
-"""Human reports of an eval run: report.md and a self-contained report.html.
+"""Human reports of an eval run: report.md (terminals, PRs) and a self-contained report.html,
+both rendered from one metamath.report.Page.
 
-The HTML has no external resource (inline CSS, inline SVG charts drawn here: a bar chart needs
-no plotting library, and the file opens offline). Every piece of model output is escaped: model
-text is untrusted and may contain markup.
+The page opens with the key numbers (each task's primary score with its interval), then the
+scores table, one section per task (reasons under both graders, breakdowns, failures) and the
+setup. `sections()` lists the sections in order: a new one is one more function there. Every
+piece of model output is escaped by the renderer: model text is untrusted and may hold markup.
 """
 
 from __future__ import annotations
 
-import html
 from pathlib import Path
 from typing import Any
 
-from metamath.io import atomic_write_text
+from metamath.plots import bar_chart
+from metamath.report import (
+    Code,
+    Figure,
+    Notes,
+    Page,
+    Section,
+    Stat,
+    Table,
+    Text,
+    code,
+    counts,
+    num,
+    plural,
+    write_page,
+)
 
 COLORS = {"strict": "#4c72b0", "flexible": "#dd8452"}
 
+GLOSSARY = [
+    (
+        "strict",
+        "the paper's grader: only MetaMath's answer markers count (\"The answer is:\", "
+        '"The value of x is", "####")',
+    ),
+    (
+        "flexible",
+        "strict, plus the last `\\boxed{}`, then the reply's conclusion (its last math "
+        "expression or final `= X`)",
+    ),
+    (
+        "primary",
+        "the grader behind the `correct` column of samples.jsonl: strict for the alpaca "
+        "prompt (the paper's number), flexible for chat and few-shot prompts",
+    ),
+    (
+        "95% CI",
+        "Wilson score interval of the accuracy (a paired bootstrap with several samples "
+        "per problem); a small slice gives a wide interval",
+    ),
+    (
+        "no answer",
+        "the grader found no final answer in the reply (it did not use the marker, for strict)",
+    ),
+    ("truncated", "the reply stopped at max_tokens, so its end is missing"),
+    ("errors", "the request failed (after retries) or the gold answer was unusable"),
+    (
+        "random weights",
+        "a model with random weights scores about 0%: answers are free-form, so "
+        "there is no chance level to beat",
+    ),
+]
+REASONS = [
+    ("correct", "the extracted answer equals the gold"),
+    ("mismatch", "an answer was extracted and differs from the gold"),
+    ("no_answer", "nothing was extracted"),
+    ("error", "request failed or bad gold"),
+    ("timeout / too_long", "the symbolic check ran out of time / the answer was too long to check"),
+]
 
-def _pct(x: float) -> str:
+
+FAILURE_KINDS = {
+    "mismatch": "wrong answer",
+    "no_answer": "no answer found",
+    "truncated": "cut off at max tokens",
+    "other": "errors",
+}
+
+
+def _p(x: float) -> str:
     return f"{100 * x:.1f}"
 
 
 def _ci(m: dict[str, Any]) -> str:
     lo, hi = m["ci95"]
-    return f"[{_pct(lo)}, {_pct(hi)}]"
+    return f"{_p(lo)}–{_p(hi)}"
 
 
 def failures(rows: list[dict[str, Any]], task: str, k: int) -> dict[str, list[dict[str, Any]]]:
@@ -50,65 +115,132 @@ def failures(rows: list[dict[str, Any]], task: str, k: int) -> dict[str, list[di
 
 def bar_chart_svg(title: str, groups: dict[str, dict[str, Any]]) -> str:
     """Horizontal grouped bars (strict and flexible accuracy) per group, as inline SVG."""
-    names = list(groups)
-    row_h, bar_h, left, width = 34, 12, 190, 360
-    height = 40 + row_h * len(names) + 20
-    parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{left + width + 70}" '
-        f'height="{height}" role="img" aria-label="{html.escape(title)}">',
-        f'<text x="4" y="16" font-weight="bold">{html.escape(title)}</text>',
-    ]
-    for i, mode in enumerate(COLORS):
-        parts.append(
-            f'<rect x="{left + 150 * i}" y="24" width="10" height="10" '
-            f'fill="{COLORS[mode]}"/><text x="{left + 14 + 150 * i}" y="33" '
-            f'font-size="11">{mode}</text>'
-        )
-    for j in range(0, 101, 25):
-        x = left + width * j / 100
-        parts.append(
-            f'<line x1="{x}" y1="40" x2="{x}" y2="{height - 16}" stroke="#ddd"/>'
-            f'<text x="{x - 8}" y="{height - 4}" font-size="10">{j}%</text>'
-        )
-    for i, name in enumerate(names):
-        y = 44 + row_h * i
-        g = groups[name]
-        parts.append(
-            f'<text x="{left - 6}" y="{y + 16}" font-size="12" text-anchor="end">'
-            f"{html.escape(str(name))} (n={g['n']})</text>"
-        )
-        for k, mode in enumerate(COLORS):
-            v = g[mode]
-            parts.append(
-                f'<rect x="{left}" y="{y + k * (bar_h + 1)}" width="{width * v:.1f}" '
-                f'height="{bar_h}" fill="{COLORS[mode]}"><title>{mode} '
-                f'{_pct(v)}%</title></rect><text x="{left + width * v + 4:.1f}" '
-                f'y="{y + k * (bar_h + 1) + 10}" font-size="10">{_pct(v)}</text>'
+    return bar_chart(title, groups, COLORS)
+
+
+def key_numbers(results: dict[str, Any]) -> list[Stat]:
+    p = results["primary"]
+    out = []
+    for name, t in results["tasks"].items():
+        m = t["metrics"]
+        out.append(
+            Stat(
+                f"{name} accuracy ({p})",
+                f"{_p(m[p]['accuracy'])}%",
+                f"95% CI {_ci(m[p])} · {'strict' if p == 'flexible' else 'flexible'} "
+                f"{_p(m['flexible' if p == 'strict' else 'strict']['accuracy'])}% · "
+                f"n={m['n_problems']}",
             )
-    parts.append("</svg>")
-    return "".join(parts)
+        )
+    return out
 
 
-def _md_block(text: str) -> str:
-    return "````text\n" + (text or "").replace("````", "` ` ` `") + "\n````"
+def scores_section(results: dict[str, Any]) -> Section:
+    p = results["primary"]
+    rows = []
+    for name, t in results["tasks"].items():
+        m = t["metrics"]
+        rows.append(
+            [
+                name,
+                m["n_problems"],
+                _p(m["strict"]["accuracy"]),
+                _p(m["flexible"]["accuracy"]),
+                _ci(m[p]),
+                _p(m["strict"]["no_answer_rate"]),
+                _p(m["flexible"]["no_answer_rate"]),
+                _p(m["truncated_rate"]),
+                _p(m["error_rate"]),
+            ]
+        )
+    table = Table(
+        [
+            "task",
+            "n",
+            "strict %",
+            "flexible %",
+            f"{p} 95% CI",
+            "no answer % (strict)",
+            "no answer % (flexible)",
+            "truncated %",
+            "errors %",
+        ],
+        rows,
+        note=f"Primary score: **{p}**. Percentages of "
+        + ("samples (several per problem)." if _multi(results) else "problems."),
+    )
+    blocks: list[Any] = [table]
+    for name, t in results["tasks"].items():
+        if not t.get("size_ok", True):
+            blocks.append(
+                Text(
+                    f"**{name}** has {t['n_problems']} problems, expected {t['expected_size']}: "
+                    "scores are not comparable to the paper's."
+                )
+            )
+    return Section("Scores", blocks + [Notes(GLOSSARY)])
 
 
-def setup_lines(results: dict[str, Any]) -> list[str]:
-    """What produced these numbers: decoding, prompt, code version (for explaining a gap)."""
-    cfg, run = results.get("config", {}), results.get("run", {})
-    d = cfg.get("decoding", {})
-    stop = ", ".join(map(repr, results.get("stop") or [])) or "none (end of sequence only)"
-    return [
-        f"decoding: temperature {d.get('temperature')}, top_p {d.get('top_p')}, n {d.get('n')}, "
-        f"seed {d.get('seed')}, max_tokens {d.get('max_tokens') or 'per task (512 GSM8K, 2048 MATH)'}"
-        f", stop: {stop}",
-        f"prompt: {cfg.get('prompt_style')}"
-        + (f" ({cfg.get('alpaca_style')})" if cfg.get("prompt_style") == "alpaca" else ""),
-        f"metamath {run.get('metamath_version')} (git {str(run.get('git_sha'))[:10]}), "
-        f"elapsed {results.get('elapsed_s')} s, usage {results.get('usage')}",
-        "reasons: correct; mismatch (an answer, not equal to the gold); no_answer (nothing "
-        "extracted); error (request failed or bad gold); timeout/too_long (symbolic check)",
+def _multi(results: dict[str, Any]) -> bool:
+    return any(t["metrics"].get("samples_per_problem", 1) > 1 for t in results["tasks"].values())
+
+
+def task_section(name: str, t: dict[str, Any], rows: list[dict[str, Any]], p: str, k: int):
+    m = t["metrics"]
+    reasons = sorted(set(m["strict"]["reasons"]) | set(m["flexible"]["reasons"]))
+    blocks: list[Any] = [
+        Table(
+            ["reason", "strict", "flexible"],
+            [
+                [r, m["strict"]["reasons"].get(r, 0), m["flexible"]["reasons"].get(r, 0)]
+                for r in reasons
+            ],
+            note="Samples by the grader's verdict, under each grader. "
+            + "; ".join(f"**{r}**: {d}" for r, d in REASONS)
+            + ".",
+        )
     ]
+    if "pass@k" in m[p]:
+        blocks.append(
+            Table(
+                ["k", "pass@k %", "maj@k %"],
+                [[kk, _p(v), _p(m[p]["maj@k"].get(kk, 0))] for kk, v in m[p]["pass@k"].items()],
+                note=f"{p} grader: pass@k = some of k samples is right (unbiased estimator); "
+                "maj@k = the most frequent answer of k samples is right.",
+            )
+        )
+    for key, title in (("by_subject", "subject"), ("by_level", "level")):
+        if key in m:
+            blocks.append(Figure(bar_chart_svg(f"{name}: accuracy by {title}", m[key])))
+            blocks.append(
+                Table(
+                    [title, "n", "strict %", "flexible %", f"{p} 95% CI"],
+                    [
+                        [g, v["n"], _p(v["strict"]), _p(v["flexible"])]
+                        + [_ci({"ci95": v[p + "_ci95"]}) if p + "_ci95" in v else "-"]
+                        for g, v in m[key].items()
+                    ],
+                )
+            )
+    for kind, rs in failures(rows, name, k).items():
+        blocks.append(
+            Text(f"**Failures: {FAILURE_KINDS[kind]}** ({p} grader; the first {len(rs)})")
+        )
+        for r in rs:
+            if r["reason"] == "error":
+                got = "request failed"
+            elif r.get("extracted") is None:
+                got = "no answer extracted"
+            else:
+                got = f"extracted {code(r['extracted'])}"
+            blocks.append(
+                Code(
+                    r["completion"] or f"request error: {r.get('error')}",
+                    f"**{r['id']}**: gold {code(r['gold'])}, {got} ({r['reason']})",
+                )
+            )
+            blocks.append(Code(r["prompt"], "the prompt", collapsed=True, md=False))
+    return Section(name, blocks, id=f"task-{name}")
 
 
 def audit_rows(rows: list[dict[str, Any]], task: str, k: int) -> list[dict[str, Any]]:
@@ -126,198 +258,113 @@ def audit_rows(rows: list[dict[str, Any]], task: str, k: int) -> list[dict[str, 
 def audit_line(a: dict[str, Any]) -> str:
     """One sentence: how often math-verify accepts and where the two graders differ."""
     return (
-        f"Grader audit: math-verify accepts {_pct(a['math_verify_correct'] / max(1, a['n']))}%; "
+        f"math-verify accepts {_p(a['math_verify_correct'] / max(1, a['n']))}% of the samples; "
         f"the graders disagree on {a['ours_only'] + a['math_verify_only']} of {a['n']} samples "
-        f"(only ours accepts {a['ours_only']}, only math-verify accepts {a['math_verify_only']})"
+        f"(only ours accepts {a['ours_only']}, only math-verify accepts {a['math_verify_only']})."
     )
 
 
-def _audit_md(results: dict[str, Any], rows: list[dict[str, Any]], task: str, k: int) -> list[str]:
-    a = (results.get("grader_audit") or {}).get(task)
-    if not a:
-        return []
-    out = ["", "### Grader audit: ours vs math-verify", "", audit_line(a)]
-    for r in audit_rows(rows, task, k):
-        out += [
-            "",
-            f"**{r['id']}**: gold `{r['gold']}`; ours `{r['extracted']}` "
-            f"({'correct' if r['correct'] else r['reason']}); math-verify "
-            f"`{r['math_verify']['extracted']}` "
-            f"({'correct' if r['math_verify']['correct'] else 'wrong'})",
-            "",
-            _md_block((r["completion"] or "")[-600:]),
-        ]
+def audit_section(results: dict[str, Any], rows: list[dict[str, Any]], k: int) -> Section | None:
+    """Grader audit: every sample also graded by math-verify; where the two differ, the first
+    k per task with both extractions, so a score is checked before it is trusted."""
+    audit = results.get("grader_audit") or {}
+    if not audit:
+        return None
+    blocks: list[Any] = [
+        Text(
+            "Every sample was also graded by math-verify (`verify(parse(gold), "
+            "parse(completion))`, the gold read as LaTeX). Where the two graders differ, read "
+            "the completion: the disagreements say which grader to trust on this model's style."
+        )
+    ]
+    for task, a in audit.items():
+        blocks.append(Text(f"**{task}**: {audit_line(a)}"))
+        for r in audit_rows(rows, task, k):
+            mv = r["math_verify"]
+            ours = code(r["extracted"]) if r["extracted"] is not None else "no answer"
+            theirs = code(mv["extracted"]) if mv["extracted"] is not None else "no answer"
+            blocks.append(
+                Code(
+                    (r["completion"] or "")[-600:],
+                    f"**{r['id']}**: gold {code(r['gold'])}; ours {ours} "
+                    f"({'correct' if r['correct'] else r['reason']}); math-verify {theirs} "
+                    f"({'correct' if mv['correct'] else 'wrong'})",
+                )
+            )
+    return Section("Grader audit: ours vs math-verify", blocks, id="grader-audit")
+
+
+def setup_section(results: dict[str, Any]) -> Section:
+    """What produced these numbers: decoding, prompt, data versions, code version."""
+    cfg, run, u = results.get("config", {}), results.get("run", {}), results.get("usage", {})
+    d = cfg.get("decoding", {})
+    stop = ", ".join(code(s) for s in results.get("stop") or []) or "none (end of sequence)"
+    style = cfg.get("prompt_style") or results.get("prompt_style")
+    rows = [
+        ["model", code(results["model"])],
+        ["backend", results["backend"]],
+        ["prompt", style + (f" ({cfg.get('alpaca_style')})" if style == "alpaca" else "")],
+        [
+            "decoding",
+            f"temperature {d.get('temperature')}, top_p {d.get('top_p')}, "
+            f"{plural(d.get('n') or 1, 'sample')} per problem, seed {d.get('seed')}",
+        ],
+        ["max tokens", d.get("max_tokens") or "per task (512 GSM8K, 2048 MATH)"],
+        ["stop strings", stop],
+        [
+            "tokens",
+            f"{num(u.get('prompt_tokens', 0))} prompt + {num(u.get('completion_tokens', 0))} "
+            f"completion; {num(u.get('cached', 0))} samples from the cache; "
+            f"{plural(u.get('errors', 0), 'failed request')}",
+        ],
+        ["elapsed", f"{num(results.get('elapsed_s'), 1)} s"],
+        [
+            "code",
+            f"metamath {run.get('metamath_version')}"
+            + (f" (git {str(run['git_sha'])[:10]})" if run.get("git_sha") else ""),
+        ],
+    ]
+    data = [
+        [name, t["version"], code(t["content_hash"][:8]), t["n_problems"]]
+        + [t["expected_size"] or "-"]
+        for name, t in results["tasks"].items()
+    ]
+    return Section(
+        "Setup",
+        [
+            Table(["setting", "value"], rows),
+            Table(
+                ["task", "version", "content hash", "problems", "full size"],
+                data,
+                note="Two runs scored the same problems exactly when version and content hash "
+                "agree.",
+            ),
+        ],
+    )
+
+
+def sections(results: dict[str, Any], rows: list[dict[str, Any]], examples: int) -> list[Section]:
+    p = results["primary"]
+    out = [scores_section(results)]
+    out += [task_section(n, t, rows, p, examples) for n, t in results["tasks"].items()]
+    audit = audit_section(results, rows, examples)
+    out += [audit] if audit is not None else []
+    out.append(setup_section(results))
     return out
 
 
-def render_md(results: dict[str, Any], rows: list[dict[str, Any]], examples: int = 5) -> str:
-    p = results["primary"]
-    out = [
-        f"# Evaluation: {results['model']}",
-        "",
-        f"backend `{results['backend']}`, prompt style `{results['prompt_style']}`, primary "
-        f"score `{p}` (the `correct` column of samples.jsonl)",
-        "",
-        *[f"- {line}" for line in setup_lines(results)],
-        "",
-        "| task | version | n | strict % | flexible % | primary 95% CI | no answer % | "
-        "truncated % | errors % |",
-        "|---|---|---|---|---|---|---|---|---|",
-    ]
-    for name, t in results["tasks"].items():
-        m = t["metrics"]
-        out.append(
-            f"| {name} | {t['version']} ({t['content_hash'][:8]}) | {m['n_problems']} | "
-            f"{_pct(m['strict']['accuracy'])} | {_pct(m['flexible']['accuracy'])} | "
-            f"{_ci(m[p])} | {_pct(m[p]['no_answer_rate'])} | "
-            f"{_pct(m['truncated_rate'])} | {_pct(m['error_rate'])} |"
-        )
-    for name, t in results["tasks"].items():
-        m = t["metrics"]
-        out += [
-            "",
-            f"## {name}",
-            "",
-            f"reasons ({p}): " + ", ".join(f"{k} {v}" for k, v in m[p]["reasons"].items()),
-        ]
-        if "pass@k" in m[p]:
-            out.append("")
-            out.append(
-                " ".join(f"pass@{k} {_pct(v)}" for k, v in m[p]["pass@k"].items())
-                + "; "
-                + " ".join(f"maj@{k} {_pct(v)}" for k, v in m[p]["maj@k"].items())
-            )
-        for key, title in (("by_subject", "subject"), ("by_level", "level")):
-            if key in m:
-                out += [
-                    "",
-                    f"| {title} | n | strict % | flexible % | {p} 95% CI |",
-                    "|---|---|---|---|---|",
-                ]
-                out += [
-                    f"| {g} | {v['n']} | {_pct(v['strict'])} | {_pct(v['flexible'])} | "
-                    f"{_ci({'ci95': v[p + '_ci95']}) if p + '_ci95' in v else '-'} |"
-                    for g, v in m[key].items()
-                ]
-        for kind, rs in failures(rows, name, examples).items():
-            out += ["", f"### Failures: {kind}"]
-            for r in rs:
-                out += [
-                    "",
-                    f"**{r['id']}**: gold `{r['gold']}`, extracted `{r['extracted']}` "
-                    f"({r['reason']})",
-                    "",
-                    _md_block(r["completion"] or f"request error: {r.get('error')}"),
-                ]
-        out += _audit_md(results, rows, name, examples)
-    return "\n".join(out) + "\n"
-
-
-CSS = (
-    "body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;color:#222}"
-    "table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:4px 8px;"
-    "text-align:right}th{background:#f3f3f3}td:first-child{text-align:left}"
-    "pre{white-space:pre-wrap;background:#f7f7f7;padding:8px;max-height:300px;overflow:auto}"
-    ".fail{border-left:3px solid #c44;padding-left:10px;margin:1em 0}"
-)
-
-
-def _table(head: list[str], body: list[list[Any]]) -> str:
-    th = "".join(f"<th>{html.escape(str(h))}</th>" for h in head)
-    trs = "".join(
-        "<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in r) + "</tr>" for r in body
-    )
-    return f"<table><tr>{th}</tr>{trs}</table>"
-
-
-def render_html(results: dict[str, Any], rows: list[dict[str, Any]], examples: int = 5) -> str:
-    p, e = results["primary"], html.escape
-    body = [
-        f"<h1>Evaluation: {e(str(results['model']))}</h1>",
-        f"<p>backend <code>{e(results['backend'])}</code>, prompt style "
-        f"<code>{e(results['prompt_style'])}</code>, primary score <code>{p}</code></p>",
-        "<ul>" + "".join(f"<li>{e(line)}</li>" for line in setup_lines(results)) + "</ul>",
-    ]
-    summary = [
-        [
-            n,
-            f"{t['version']} ({t['content_hash'][:8]})",
-            t["metrics"]["n_problems"],
-            _pct(t["metrics"]["strict"]["accuracy"]),
-            _pct(t["metrics"]["flexible"]["accuracy"]),
-            _ci(t["metrics"][p]),
-            _pct(t["metrics"][p]["no_answer_rate"]),
-            _pct(t["metrics"]["truncated_rate"]),
-            _pct(t["metrics"]["error_rate"]),
-        ]
-        for n, t in results["tasks"].items()
-    ]
-    body.append(
-        _table(
-            [
-                "task",
-                "version",
-                "n",
-                "strict %",
-                "flexible %",
-                f"{p} 95% CI",
-                "no answer %",
-                "truncated %",
-                "errors %",
-            ],
-            summary,
-        )
-    )
-    for name, t in results["tasks"].items():
-        m = t["metrics"]
-        body.append(f"<h2>{e(name)}</h2>")
-        body.append(_table(["reason", "count"], sorted(m[p]["reasons"].items())))
-        if "pass@k" in m[p]:
-            body.append(
-                _table(
-                    ["k", "pass@k %", "maj@k %"],
-                    [[k, _pct(v), _pct(m[p]["maj@k"][k])] for k, v in m[p]["pass@k"].items()],
-                )
-            )
-        for key, title in (
-            ("by_subject", "accuracy by subject"),
-            ("by_level", "accuracy by level"),
-        ):
-            if key in m:
-                body.append(bar_chart_svg(f"{name}: {title}", m[key]))
-        for kind, rs in failures(rows, name, examples).items():
-            body.append(f"<h3>Failures: {e(kind)}</h3>")
-            for r in rs:
-                body.append(
-                    f'<div class="fail"><b>{e(r["id"])}</b>: gold <code>{e(str(r["gold"]))}'
-                    f"</code>, extracted <code>{e(str(r['extracted']))}</code> "
-                    f"({e(r['reason'])})<details><summary>prompt</summary><pre>"
-                    f"{e(r['prompt'])}</pre></details><pre>"
-                    f"{e(r['completion'] or 'request error: ' + str(r.get('error')))}</pre></div>"
-                )
-        a = (results.get("grader_audit") or {}).get(name)
-        if a:
-            body.append(f"<h3>Grader audit: ours vs math-verify</h3><p>{e(audit_line(a))}</p>")
-            for r in audit_rows(rows, name, examples):
-                body.append(
-                    f'<div class="fail"><b>{e(r["id"])}</b>: gold <code>{e(str(r["gold"]))}'
-                    f"</code>, ours <code>{e(str(r['extracted']))}</code> "
-                    f"({'correct' if r['correct'] else e(r['reason'])}), math-verify <code>"
-                    f"{e(str(r['math_verify']['extracted']))}</code> "
-                    f"({'correct' if r['math_verify']['correct'] else 'wrong'})<pre>"
-                    f"{e((r['completion'] or '')[-600:])}</pre></div>"
-                )
-    return (
-        "<!doctype html><html><head><meta charset='utf-8'><title>metamath eval</title>"
-        f"<style>{CSS}</style></head><body>{''.join(body)}</body></html>\n"
+def build_page(results: dict[str, Any], rows: list[dict[str, Any]], examples: int = 5) -> Page:
+    return Page(
+        f"Evaluation: {results['model']}",
+        f"backend `{results['backend']}` · prompt style `{results['prompt_style']}` · primary "
+        f"score `{results['primary']}` · {counts({n: t['n_problems'] for n, t in results['tasks'].items()})} problems",
+        key=key_numbers(results),
+        sections=sections(results, rows, examples),
     )
 
 
 def write_reports(
     results: dict[str, Any], rows: list[dict[str, Any]], run_dir: str | Path, examples: int = 5
 ) -> tuple[Path, Path]:
-    run_dir = Path(run_dir)
-    md, page = run_dir / "report.md", run_dir / "report.html"
-    atomic_write_text(md, render_md(results, rows, examples))
-    atomic_write_text(page, render_html(results, rows, examples))
-    return md, page
+    """report.md and report.html in run_dir."""
+    return write_page(build_page(results, rows, examples), run_dir, "report")

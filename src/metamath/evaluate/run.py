@@ -107,7 +107,7 @@ def _grade_row(row: dict[str, Any], grader: str, primary: str) -> dict[str, Any]
 def _generate(
     llm: Any, task: EvalTask, problems: list, cfg: EvalConfig, progress: bool
 ) -> tuple[list[dict[str, Any]], dict[str, int]]:
-    from tqdm.auto import tqdm
+    from metamath.progress import bar as progress_bar
 
     d = cfg.decoding
     by_rid = {}
@@ -135,7 +135,8 @@ def _generate(
     usage = {"prompt_tokens": 0, "completion_tokens": 0, "cached": 0, "errors": 0}
     primary = cfg.primary_mode()
     rows: list[dict[str, Any]] = []
-    bar = tqdm(total=len(by_rid), desc=f"eval {task.name}", unit="problem", disable=not progress)
+    # the first results carry model loading and compilation: the ETA is measured after them
+    bar = progress_bar(len(by_rid), f"eval {task.name}", "problem", enabled=progress)
     for res in llm.generate([r for r, _ in by_rid.values()]):
         req, p = by_rid[res.request.id]
         base = {

@@ -23,6 +23,12 @@ from metamath.data import ProblemSet, load, load_file
 from metamath.io import MAX_ROW_BYTES
 
 GRADERS = ("gsm8k", "math", "gsm8k_backward")
+# How `metamath eval` takes a file instead of a named dataset (for the not-found message).
+FILE_HINT = (
+    "evaluate your own file: --tasks my.jsonl (JSONL with question and answer fields; other "
+    "names via task_files.NAME.question=... task_files.NAME.answer=...), or point at a data "
+    "directory: data_path=/path/to/data"
+)
 
 
 @dataclass(frozen=True)
@@ -62,7 +68,12 @@ class EvalTask:
                 ps = ProblemSet(ps[:limit], source=ps.source, path=ps.path, skipped=ps.skipped)
             return ps
         return load(
-            self.dataset, self.split, path=data_path, limit=limit, max_row_bytes=max_row_bytes
+            self.dataset,
+            self.split,
+            path=data_path,
+            limit=limit,
+            how_to_pass=FILE_HINT,
+            max_row_bytes=max_row_bytes,
         )
 
     @classmethod

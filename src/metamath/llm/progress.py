@@ -28,9 +28,10 @@ class Progress:
         # enabled=None follows tqdm: shown on a terminal, silent in pipes and CI logs.
         self._bar = None
         if enabled is not False and total != 0:
-            from tqdm.auto import tqdm
+            from metamath.progress import WarmupBar
 
-            self._bar = tqdm(
+            # the first result carries loading/compiling: the ETA is measured after it
+            self._bar = WarmupBar(
                 total=total,
                 desc=desc,
                 unit="req",

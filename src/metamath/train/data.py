@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from metamath.data import expand_data_path
 from metamath.io import DataError, check_row_size, read_records
 from metamath.text import clean_obj
 from metamath.train.config import DataConfig, TrainConfig
@@ -43,7 +44,8 @@ class TrainData:
         return len(self.ids)
 
 
-def _is_local(p: str) -> bool:
+def is_local(p: str) -> bool:
+    """A file path (not a Hub dataset id): it exists, looks like a path, or has a data suffix."""
     return (
         Path(p).exists()
         or p.startswith((".", "/", "~"))
@@ -60,7 +62,8 @@ def read_rows(dc: DataConfig) -> tuple[list[tuple[str, str, str]], list[DataErro
     skip = dc.on_bad_row == "skip"
     for src in dc.path:
         n_bad = len(bad)
-        if _is_local(src):
+        src = expand_data_path(src)  # $METAMATH_DATA/...: the data directory metamath uses
+        if is_local(src):
             path = Path(src).expanduser()
             if not path.exists():
                 raise FileNotFoundError(f"data.path: {path} does not exist")

@@ -9,8 +9,11 @@ varlen (its exact per-document SDPA path). Any name transformers knows ("flex_at
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import logging
+import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -210,7 +213,22 @@ def _add_lora(model: Any, cfg: TrainConfig) -> Any:
         target_modules=list(cfg.lora.target_modules),
         task_type="CAUSAL_LM",
     )
-    return get_peft_model(model, lc)
+    with _peft_reads_deprecated_alias():
+        return get_peft_model(model, lc)
+
+
+@contextlib.contextmanager
+def _peft_reads_deprecated_alias() -> Iterator[None]:
+    """peft (0.21, the newest release) builds every PeftModel with
+    `getattr(model, "is_gradient_checkpointing", True)`, a property transformers 5 deprecated
+    for `is_activation_checkpointing`: a FutureWarning from peft's line on each get_peft_model
+    and PeftModel.from_pretrained. Our own code uses activation_checkpointing_enable; only that
+    one message, raised inside these calls, is silenced (any other warning still shows)."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings(
+            "ignore", message="`is_gradient_checkpointing` is deprecated", category=FutureWarning
+        )
+        yield
 
 
 def peak_flops(device: Any, override_tflops: float = 0.0) -> float | None:
@@ -270,7 +288,8 @@ def merge_lora(base: str, adapter: Path, target: Path, tok: Any) -> Path:
     from transformers import AutoModelForCausalLM
 
     model = AutoModelForCausalLM.from_pretrained(base, dtype="auto")
-    merged = PeftModel.from_pretrained(model, str(adapter)).merge_and_unload()
+    with _peft_reads_deprecated_alias():
+        merged = PeftModel.from_pretrained(model, str(adapter)).merge_and_unload()
     merged.save_pretrained(target, safe_serialization=True)
     tok.save_pretrained(target)
     follow_umask(target)

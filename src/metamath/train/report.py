@@ -1,16 +1,49 @@
-"""The run directory's human side: the loss plot (SVG) and report.md.
+"""The run directory's human side: loss.svg, report.md and a self-contained report.html, both
+reports rendered from one metamath.report.Page.
 
-The plot is a hand-written SVG polyline so a run needs no plotting library (matplotlib is not a
-dependency of the training extra); any browser shows it.
+The loss axis starts at 0 and ends on a round number; while the loss is still near what a
+uniform guess over the vocabulary scores (ln V nats per token, where random weights start), that
+level is drawn as a labelled line, so a flat curve reads as "not learning yet" rather than as
+swings in the third decimal.
 """
 
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Any
 
 from metamath.io import atomic_write_text
+from metamath.plots import Ref, Series, line_plot
+from metamath.report import (
+    Bullets,
+    Figure,
+    Links,
+    Notes,
+    Page,
+    Section,
+    Stat,
+    Table,
+    code,
+    num,
+    pct,
+    plural,
+    write_page,
+)
+
+FILES = [  # (name, what it holds); listed in the report only when the run wrote it
+    ("config.yaml", "the resolved config, with package version and git sha"),
+    ("metrics.jsonl", "one row per logged step: loss, lr, grad norm, tokens/s, MFU"),
+    ("data_report.json", "what the data step kept and removed (length policy)"),
+    ("dropped.jsonl", "the examples dropped for length"),
+    ("validation.jsonl", "the held-out examples behind the validation loss"),
+    ("stats.json", "this report's numbers"),
+    ("evals", "accuracy runs during training: samples and report per step"),
+    ("checkpoints", "resumable training state; re-run the same command to continue"),
+    ("adapter", "the LoRA adapter (Hugging Face format)"),
+    ("model", "the trained model (Hugging Face format), for `metamath eval --model`"),
+]
 
 
 def read_metrics(path: Path) -> list[dict[str, Any]]:
@@ -19,97 +52,172 @@ def read_metrics(path: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
-def loss_svg(rows: list[dict[str, Any]], width: int = 640, height: int = 320) -> str:
-    pts = [(r["step"], r["loss"]) for r in rows if r.get("loss") is not None]
+def uniform_loss(vocab_size: int | None) -> float | None:
+    """Cross-entropy of a uniform guess over the vocabulary: ln V nats per token."""
+    return math.log(vocab_size) if vocab_size and vocab_size > 1 else None
+
+
+def _near_uniform(rows: list[dict[str, Any]], ln_v: float) -> bool:
+    """The curve is in the random-init regime: only then is the ln V line drawn (beside a
+    fine-tune's 0.3-1.0, a line at 11.9 for a 150K vocabulary would squash the curve)."""
+    losses = [r["loss"] for r in rows if r.get("loss") is not None]
+    return bool(losses) and max(losses) >= ln_v / 2
+
+
+def loss_svg(rows: list[dict[str, Any]], vocab_size: int | None = None) -> str:
+    train = [(r["step"], r["loss"]) for r in rows if r.get("loss") is not None]
     val = [(r["step"], r["val_loss"]) for r in rows if r.get("val_loss") is not None]
-    pad = 48
-    head = (
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-        f'font-family="sans-serif" font-size="11">'
-        f'<rect width="100%" height="100%" fill="white"/>'
-    )
-    if not pts:
-        return head + f'<text x="{pad}" y="{pad}">no loss logged</text></svg>\n'
-    xs, ys = [p[0] for p in pts + val], [p[1] for p in pts + val]
-    x0, x1 = min(xs), max(max(xs), min(xs) + 1)
-    y0, y1 = min(ys), max(max(ys), min(ys) + 1e-9)
-
-    def sx(x: float) -> float:
-        return pad + (x - x0) / (x1 - x0) * (width - 2 * pad)
-
-    def sy(y: float) -> float:
-        return height - pad - (y - y0) / (y1 - y0) * (height - 2 * pad)
-
-    line = " ".join(f"{sx(x):.1f},{sy(y):.1f}" for x, y in pts)
-    axes = (
-        f'<line x1="{pad}" y1="{height - pad}" x2="{width - pad}" y2="{height - pad}" '
-        f'stroke="black"/><line x1="{pad}" y1="{pad}" x2="{pad}" y2="{height - pad}" '
-        f'stroke="black"/>'
-    )
-    labels = (
-        f'<text x="{pad}" y="{height - pad + 16}">{x0}</text>'
-        f'<text x="{width - pad}" y="{height - pad + 16}" text-anchor="end">{x1}</text>'
-        f'<text x="{width / 2}" y="{height - 8}" text-anchor="middle">step</text>'
-        f'<text x="{pad - 4}" y="{sy(y1) + 4:.1f}" text-anchor="end">{y1:.3g}</text>'
-        f'<text x="{pad - 4}" y="{sy(y0) + 4:.1f}" text-anchor="end">{y0:.3g}</text>'
-        f'<text x="{width / 2}" y="20" text-anchor="middle">training loss '
-        f"(response + EOS tokens)" + (", validation loss in orange" if val else "") + "</text>"
-    )
-    vline = ""
+    series = [Series("training loss", train, "#1f77b4")]
     if val:
-        vpts = " ".join(f"{sx(x):.1f},{sy(y):.1f}" for x, y in val)
-        dots = "".join(
-            f'<circle cx="{sx(x):.1f}" cy="{sy(y):.1f}" r="3" fill="#ff7f0e"/>' for x, y in val
+        series.append(Series("validation loss", val, "#ff7f0e", dots=True, cls="val"))
+    refs = []
+    ln_v = uniform_loss(vocab_size)
+    if ln_v and _near_uniform(rows, ln_v):
+        refs.append(Ref(ln_v, f"uniform guess over {vocab_size:,} tokens: ln V = {ln_v:.2f}"))
+    return line_plot(series, x_label="step", y_label="loss (nats per token)", refs=refs) + "\n"
+
+
+def _key(stats: dict[str, Any], rows: list[dict[str, Any]]) -> list[Stat]:
+    first = next((r["loss"] for r in rows if r.get("loss") is not None), None)
+    out = [
+        Stat(
+            "training loss",
+            num(stats.get("final_loss")),
+            f"step {stats.get('steps')}; step 1: {num(first)}" if first is not None else "",
         )
-        vline = (
-            f'<polyline class="val" fill="none" stroke="#ff7f0e" stroke-width="1.5" '
-            f'points="{vpts}"/>' + dots
+    ]
+    if stats.get("val_losses"):
+        out.append(
+            Stat(
+                "validation loss",
+                num(stats["val_losses"][-1][1]),
+                f"{plural(stats.get('val_size', 0), 'held-out example')}",
+            )
         )
-    return (
-        head + axes + labels + f'<polyline fill="none" stroke="#1f77b4" stroke-width="1.5" '
-        f'points="{line}"/>' + vline + "</svg>\n"
+    for step, accs in stats.get("evals", [])[-1:]:
+        for task, acc in accs.items():
+            out.append(Stat(f"{task} accuracy", pct(acc), f"at step {step}, during training"))
+    out.append(Stat("throughput", f"{num(stats.get('tokens_per_s'))} tokens/s", _mfu(stats)))
+    return out
+
+
+def _mfu(stats: dict[str, Any]) -> str:
+    if stats.get("mfu") is None:
+        return "MFU: n/a (no peak FLOP/s known for this device; set peak_tflops)"
+    return f"MFU {pct(stats['mfu'])} (6 × params × tokens/s ÷ peak FLOP/s)"
+
+
+def _setup(stats: dict[str, Any], data_summary: str) -> Section:
+    n = stats.get("processes") or 1
+    rows = [
+        ["model", code(stats.get("model"))],
+        ["data", data_summary],
+        [
+            "steps",
+            f"{stats.get('steps')}"
+            + (
+                f" (resumed from step {stats['resumed_from_step']})"
+                if stats.get("resumed_from_step")
+                else ""
+            ),
+        ],
+        [
+            "batch",
+            f"{plural(stats.get('global_batch_size') or 0, 'example')} per optimizer step, "
+            f"{plural(n, 'process', 'processes')}, gradient accumulation "
+            f"{stats.get('grad_accum')}",
+        ],
+        ["parameters", num(stats.get("params"))],
+        [
+            "kernels",
+            f"attention {stats.get('attention')}; Liger {'on' if stats.get('liger') else 'off'}; "
+            f"compile {'on' if stats.get('compiled') else 'off'}",
+        ],
+        ["wall time", f"{num(stats.get('wall_s'), 1)} s"],
+        ["saved", code(stats["model_dir"]) if stats.get("model_dir") else "(not saved)"],
+    ]
+    return Section("Setup", [Table(["setting", "value"], rows)])
+
+
+def build_page(run_dir: Path, stats: dict[str, Any], data_summary: str) -> Page:
+    rows = read_metrics(run_dir / "metrics.jsonl")
+    ln_v = uniform_loss(stats.get("vocab_size"))
+    sections = [
+        Section(
+            "Loss",
+            [
+                Figure(loss_svg(rows, stats.get("vocab_size")), file="loss.svg"),
+                Notes(
+                    [
+                        ("loss", "mean negative log-likelihood per response + EOS token (nats)"),
+                        *(
+                            [
+                                (
+                                    "ln V",
+                                    f"{ln_v:.2f}: what a uniform guess over the "
+                                    f"{stats['vocab_size']:,}-token vocabulary scores; random "
+                                    "weights start near it"
+                                    + (
+                                        ""
+                                        if _near_uniform(rows, ln_v)
+                                        else " (far above this curve, so not drawn)"
+                                    ),
+                                )
+                            ]
+                            if ln_v
+                            else []
+                        ),
+                    ]
+                ),
+            ],
+        )
+    ]
+    if stats.get("val_losses"):
+        sections.append(
+            Section(
+                "Validation loss",
+                [Table(["step", "loss"], [[s, num(v)] for s, v in stats["val_losses"]])],
+            )
+        )
+    if stats.get("evals"):
+        tasks = sorted({t for _, a in stats["evals"] for t in a})
+        sections.append(
+            Section(
+                "Accuracy during training",
+                [
+                    Table(
+                        ["step", *tasks],
+                        [[s, *(pct(a.get(t)) for t in tasks)] for s, a in stats["evals"]],
+                        note="metamath eval's prompt and grader (primary score) on the live "
+                        "model; each run's samples and report in evals/step-N/.",
+                    ),
+                    Links(
+                        [
+                            (f"step {s}", f"evals/step-{s:07d}/report.html", "", "")
+                            for s, _ in stats["evals"]
+                            if (run_dir / "evals" / f"step-{s:07d}" / "report.html").exists()
+                        ]
+                    ),
+                ],
+            )
+        )
+    sections.append(_setup(stats, data_summary))
+    files = [
+        f"`{name}{'/' if (run_dir / name).is_dir() else ''}`: {what}"
+        for name, what in FILES
+        if (run_dir / name).exists()
+    ]
+    sections.append(Section("Files", [Bullets(files)]))
+    return Page(
+        f"Training run: {run_dir.name}",
+        f"`{stats.get('model')}` · {plural(stats.get('steps') or 0, 'step')}",
+        key=_key(stats, rows),
+        sections=sections,
     )
 
 
 def write_report(run_dir: Path, stats: dict[str, Any], data_summary: str) -> None:
+    """loss.svg, report.md and report.html in run_dir (the main process calls this)."""
     rows = read_metrics(run_dir / "metrics.jsonl")
-    atomic_write_text(run_dir / "loss.svg", loss_svg(rows))
-    first = rows[0]["loss"] if rows else None
-    last = rows[-1]["loss"] if rows else None
-    md = [
-        f"# Training run: {run_dir.name}",
-        "",
-        f"- model: `{stats.get('model')}`",
-        f"- data: {data_summary}",
-        f"- steps: {stats.get('steps')} (global batch {stats.get('global_batch_size')} "
-        f"examples, {stats.get('processes')} process(es), gradient accumulation "
-        f"{stats.get('grad_accum')})",
-        f"- loss: {first} (first step) -> {last} (last step)",
-        *(
-            [
-                f"- validation loss ({stats.get('val_size')} held-out examples, validation.jsonl): "
-                + " -> ".join(f"{v:.4f} (step {s})" for s, v in stats["val_losses"])
-            ]
-            if stats.get("val_losses")
-            else []
-        ),
-        *(
-            [
-                "- accuracy during training (evals/step-N/report.md): "
-                + "; ".join(
-                    f"step {s}: " + ", ".join(f"{t} {a:.3f}" for t, a in accs.items())
-                    for s, accs in stats["evals"]
-                )
-            ]
-            if stats.get("evals")
-            else []
-        ),
-        f"- throughput: {stats.get('tokens_per_s')} tokens/s, MFU {stats.get('mfu')}",
-        f"- saved: {stats.get('model_dir')}",
-        "",
-        "![loss](loss.svg)",
-        "",
-        "Files: config.yaml (resolved config), metrics.jsonl (one row per logged step), "
-        "data_report.json and dropped.jsonl (length policy), stats.json, checkpoints/.",
-    ]
-    atomic_write_text(run_dir / "report.md", "\n".join(md) + "\n")
+    atomic_write_text(run_dir / "loss.svg", loss_svg(rows, stats.get("vocab_size")))
+    write_page(build_page(run_dir, stats, data_summary), run_dir, "report")

@@ -158,10 +158,10 @@ def _train(cfg: TrainConfig, run_dir: Path) -> dict[str, Any]:
         TorchDynamoPlugin,
         set_seed,
     )
-    from tqdm.auto import tqdm
     from transformers import get_scheduler
 
     from metamath.config import save_resolved, to_dict
+    from metamath.progress import bar as progress_bar
 
     _check_trackers(cfg.report_to)
     # Without a GPU, accelerate only forms a process group (gloo) when told it runs on CPU.
@@ -212,6 +212,7 @@ def _train(cfg: TrainConfig, run_dir: Path) -> dict[str, Any]:
     local = accelerator.distributed_type in (DistributedType.NO, DistributedType.MULTI_GPU)
     model = load_model(cfg, device_type, accelerator.device if local else None)
     n_params = sum(p.numel() for p in model.parameters())
+    vocab_size = getattr(getattr(model, "config", None), "vocab_size", None)  # report: ln V
     optimizer = _optimizer(model, cfg, device_type)
     ds = accelerator.state.deepspeed_plugin
     if ds is not None:  # no dataloader goes through prepare(), so DeepSpeed's "auto" needs these
@@ -280,7 +281,8 @@ def _train(cfg: TrainConfig, run_dir: Path) -> dict[str, Any]:
         }
 
     writer = JsonlWriter(metrics_path) if main else None
-    bar = tqdm(total=plan.total, initial=start, desc="train", unit="step", disable=not main)
+    # the first step also compiles/warms kernels: the ETA is measured after it
+    bar = progress_bar(plan.total, "train", "step", enabled=main, initial=start)
     t_start, tok_total, time_total = time.perf_counter(), 0, 0.0
     model.train()
     for step in range(start, plan.total):
@@ -364,6 +366,7 @@ def _train(cfg: TrainConfig, run_dir: Path) -> dict[str, Any]:
         "liger": liger_applies(cfg, device_type),
         "compiled": cfg.compile,
         "params": n_params,
+        "vocab_size": vocab_size,
         "final_loss": losses[-1] if losses else None,
         "val_size": len(val) if val is not None else 0,
         "val_loss": val_losses[-1][1] if val_losses else None,
@@ -564,6 +567,14 @@ def _check_resume(ckpt: Path, cfg: TrainConfig, run_dir: Path, explicit: bool) -
     log = logging.getLogger(__name__)
     if diff:
         detail = "; ".join(f"{k}: {old.get(k)!r} -> {new.get(k)!r}" for k in diff)
+        if not explicit and _completed_steps(run_dir) is not None:
+            # a finished run: continuing its last mid-run checkpoint is not what re-running
+            # a changed command means
+            raise ValueError(
+                f"{run_dir} holds a finished {_completed_steps(run_dir)}-step run trained with "
+                f"other settings ({detail}). Use a new --run-dir to keep it, or resume='' to "
+                "train again in this one (its model and reports are replaced)"
+            )
         if not explicit:
             raise ValueError(
                 f"{run_dir} holds a checkpoint ({ckpt.name}) trained with other settings "
@@ -579,6 +590,13 @@ def _check_resume(ckpt: Path, cfg: TrainConfig, run_dir: Path, explicit: bool) -
                 old.get(k),
                 new.get(k),
             )
+
+
+def _completed_steps(run_dir: Path) -> int | None:
+    """The step count of the finished run recorded in run_dir, if one is."""
+    f = run_dir / "stats.json"
+    stats = json.loads(f.read_text()) if f.exists() else {}
+    return stats.get("steps") if stats.get("completed") else None
 
 
 def _config_json(cfg: TrainConfig) -> dict[str, Any]:

@@ -1,0 +1,206 @@
+"""The quickstart's front page: index.html (and index.md) over one quickstart run directory.
+
+It opens with the numbers the loop is about (GSM8K accuracy before and after fine-tuning, rows
+bootstrapped, the training loss), then one section per step, each built by one function in
+`sections()` (a new section is one more function there), and links to the rendered reports of
+every step (their HTML pages; the raw files are named, not linked).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from metamath.report import (
+    Bullets,
+    Figure,
+    Links,
+    Notes,
+    Page,
+    Section,
+    Stat,
+    Table,
+    Text,
+    code,
+    counts,
+    num,
+    pct,
+    write_page,
+)
+
+REPORTS = [  # (label, page, markdown twin, what it shows)
+    (
+        "Data card",
+        "augment/DATA_CARD.html",
+        "augment/DATA_CARD.md",
+        "every technique's yield, rejection reasons, examples kept and rejected",
+    ),
+    ("Training report", "train/report.html", "train/report.md", "loss curve, throughput, setup"),
+    (
+        "Evaluation before fine-tuning",
+        "eval_before/report.html",
+        "eval_before/report.md",
+        "scores, reasons, failures with the model's replies",
+    ),
+    (
+        "Evaluation after fine-tuning",
+        "eval_after/report.html",
+        "eval_after/report.md",
+        "the same problems after LoRA",
+    ),
+]
+
+
+def _acc(summary: dict[str, Any], when: str, mode: str) -> float | None:
+    acc = summary.get(f"accuracy_{when}")
+    return None if acc is None else acc.get(mode)
+
+
+def key_numbers(summary: dict[str, Any]) -> list[Stat]:
+    n = summary.get("eval_limit")
+    out = [
+        Stat(
+            f"GSM8K accuracy, strict{f' ({n} problems)' if n else ''}",
+            f"{pct(_acc(summary, 'before', 'strict'))} → {pct(_acc(summary, 'after', 'strict'))}",
+            'before → after fine-tuning; the paper\'s grader ("The answer is:")',
+        ),
+        Stat(
+            "GSM8K accuracy, flexible",
+            f"{pct(_acc(summary, 'before', 'flexible'))} → "
+            f"{pct(_acc(summary, 'after', 'flexible'))}",
+            "also the last \\boxed{} or number of the reply",
+        ),
+        Stat(
+            "rows bootstrapped",
+            num(summary.get("train_data", {}).get("bootstrapped", 0)),
+            f"+ {num(summary.get('train_data', {}).get('seed_solutions', 0))} seed solutions "
+            "trained on",
+        ),
+    ]
+    loss = summary.get("loss")
+    if loss:
+        out.append(Stat("training loss", f"{num(loss[0])} → {num(loss[1])}", "first → last step"))
+    return out
+
+
+def accuracy_section(summary: dict[str, Any]) -> Section:
+    rows = [
+        [
+            label,
+            pct(_acc(summary, "before", mode)),
+            pct(_acc(summary, "after", mode)),
+        ]
+        for mode, label in (("strict", "strict"), ("flexible", "flexible"))
+    ]
+    return Section(
+        "GSM8K accuracy",
+        [
+            Table(["grader", "before", "after"], rows),
+            Notes(
+                [
+                    (
+                        "strict",
+                        'only MetaMath\'s answer line counts ("The answer is: 18"): the '
+                        "paper's number",
+                    ),
+                    ("flexible", "also the last `\\boxed{}` or the last number of the reply"),
+                    (
+                        "random weights",
+                        "score 0%: answers are free-form numbers, so there is no "
+                        "chance level (`metamath tiny-model` builds such a model: it shows the "
+                        "plumbing, not the method)",
+                    ),
+                    (
+                        "slice",
+                        "the first problems of GSM8K test: a small slice moves by whole "
+                        "problems, see each report's 95% interval",
+                    ),
+                ]
+            ),
+        ],
+    )
+
+
+def bootstrap_section(summary: dict[str, Any]) -> Section:
+    aug = summary.get("augment", {})
+    rows = [[t, v["requests"], v["samples"], v["kept"], pct(v["yield"])] for t, v in aug.items()]
+    blocks: list[Any] = [
+        Table(
+            ["technique", "requests", "samples", "kept", "yield"],
+            rows,
+            note="Every sampled answer is graded against the gold answer; yield = kept / samples.",
+        )
+    ]
+    zero = [t for t, v in aug.items() if v["samples"] and not v["kept"]]
+    if zero:
+        blocks.append(
+            Text(
+                f"**Kept nothing:** {', '.join(zero)} (a random or weak teacher answers wrong; "
+                "the data card shows the rejected samples with their reasons)."
+            )
+        )
+    names = {"rephrase": "rephrasings", "sv_rewrite": "SV statements"}
+    rewrites = [
+        f"{names.get(stage, stage)}: {v.get('generated', 0)} generated, "
+        f"{v.get('accepted', 0)} accepted for solving"
+        + (f" (rejected: {counts(v['rejected'])})" if v.get("rejected") else "")
+        for stage, v in summary.get("augment_rewrites", {}).items()
+    ]
+    if rewrites:
+        blocks.append(Bullets(rewrites))
+    return Section("Bootstrapping", blocks)
+
+
+def training_section(root: Path, summary: dict[str, Any]) -> Section:
+    data = summary.get("train_data", {})
+    curve = root / "train" / "loss.svg"
+    return Section(
+        "Fine-tuning (LoRA)",
+        [
+            Text(
+                f"Trained on {num(data.get('bootstrapped', 0))} bootstrapped rows plus "
+                f"{num(data.get('seed_solutions', 0))} seed reference solutions (so a run whose "
+                f"teacher kept nothing still trains). Model: {code(summary.get('model', ''))}."
+            ),
+            Figure(curve.read_text(encoding="utf-8"), file="train/loss.svg")
+            if curve.exists()
+            else Text("(no training curve)"),
+        ],
+    )
+
+
+def reports_section(root: Path) -> Section:
+    links = [(label, page, md, what) for label, page, md, what in REPORTS if (root / page).exists()]
+    missing = [page for _, page, _, _ in REPORTS if not (root / page).exists()]
+    blocks: list[Any] = [Links(links)]
+    if missing:
+        blocks.append(Text("Not written (a step did not finish): " + ", ".join(missing)))
+    blocks.append(
+        Text(
+            "Raw files: `augment/metamathqa.jsonl` (the dataset), `augment/rejected.jsonl` "
+            "(every rejection with its reason), `eval_*/samples.jsonl` (every reply, graded), "
+            "`summary.json` (this page's numbers)."
+        )
+    )
+    return Section("Reports", blocks)
+
+
+def sections(root: Path, summary: dict[str, Any]) -> list[Section]:
+    return [
+        accuracy_section(summary),
+        bootstrap_section(summary),
+        training_section(root, summary),
+        reports_section(root),
+    ]
+
+
+def write_index(root: Path, summary: dict[str, Any]) -> Path:
+    """index.html and index.md in the quickstart's run directory."""
+    page = Page(
+        "metamath quickstart",
+        f"teacher {code(summary['teacher'])} · student {code(summary['student'])} · "
+        f"{num(summary.get('seconds'), 1)} s in all",
+        key=key_numbers(summary),
+        sections=sections(root, summary),
+    )
+    return write_page(page, root, "index")[1]
