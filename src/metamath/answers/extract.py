@@ -30,7 +30,10 @@ NUMERIC_TASKS = ("gsm8k", "gsm8k_backward")
 _TAIL = 4096  # fallbacks look at the tail first (linear, and cheap on 5 MB text)
 _DELIMS = (("$$", "$$"), ("\\[", "\\]"), ("\\(", "\\)"), ("$", "$"))
 _WORD = re.compile(r"(?<![\\A-Za-z])[a-z]{3,}\b")
-_PROSE_WORD = re.compile(r"(?<![\\A-Za-z])[A-Za-z][a-z]{2,}\b")
+# A word of prose; plain-text math ("12sqrt(13)", "2 pi", "log 5") is not prose.
+_PROSE_WORD = re.compile(
+    r"(?<![\\A-Za-z])(?!(?:sqrt|pi|sin|cos|tan|log|ln|exp)\b)[A-Za-z][a-z]{2,}\b"
+)
 # Prose after a math answer: two words in a row, or a connective ("12 because 5 + 7 = 12").
 _PROSE_RUN = re.compile(
     r"\s+(?:(?:[A-Za-z]{2,}[,;:]?\s+)+[A-Za-z]{2,}\b"
