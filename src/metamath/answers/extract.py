@@ -21,8 +21,10 @@ from __future__ import annotations
 import re
 
 from metamath.answers.boxed import last_boxed, last_boxed_at
-from metamath.answers.markers import _math_block, marked_spans, sentence_end
-from metamath.answers.numeric import last_numeric, numeric_answer
+from metamath.answers.markers import _math_block, first_key, marked_spans, sentence_end
+from metamath.answers.numeric import last_numeric
+from metamath.answers.reading import CONTEXT, block_line, numeric_answer, read_numeric
+from metamath.answers.runon import before_run_on
 
 TASKS = ("gsm8k", "math", "gsm8k_backward")
 MODES = ("strict", "flexible")
@@ -40,6 +42,10 @@ _PROSE_RUN = re.compile(
     r"|(?:because|since|which|where|as|so|but|therefore|thus|hence|when)\b)",
     re.IGNORECASE,
 )
+
+
+# A completion that is just a value (the prompt ended with "A:" or "Answer:"): " 18", "$18$."
+_BARE_VALUE = re.compile(r"\$?[-+]?[\d.,/]*\d[\d.,/]*\$?\.?|\$[^$\n]{1,40}\$\.?")
 
 
 def _is_prose(ans: str) -> bool:
@@ -127,24 +133,31 @@ def clean_latex(seg: str) -> str | None:
     return seg or None
 
 
-def _answer(span: str, numeric: bool) -> str | None:
+def _answer(span: str, numeric: bool, kind: str = "label", context: str = "") -> tuple:
+    """(answer, stated) of a marker's span of `kind`; stated without an answer: the marker
+    states something no rule can read as one answer (reading.py), so nothing guesses past it."""
     if numeric:
-        return numeric_answer(span)
+        return read_numeric(span, kind, context)
+    if kind == "block":
+        span = block_line(span)[0]
     got = clean_latex(span)
     if got is not None and len(_PROSE_WORD.findall(_mask_groups(got))) >= 2:
         # "Hence, the degree of $f$ is 3": a sentence stating the answer; a reader takes
         # its last math expression (the flexible fallback's rule, inside the span)
         got = _last_expression(span, False)
     if got is None or _is_prose(got) or not re.search(r"[^\W_]", got):
-        return None  # a sentence, or no letter or digit at all ("___", "{": a template, a brace)
-    return got.strip("`\"' ") or None
+        return None, False  # a sentence, or no letter or digit ("___", "{": a template, a brace)
+    return got.strip("`\"' ") or None, True
 
 
 def _marked(text: str, numeric: bool) -> tuple[str | None, int]:
-    """(answer after the last marker that states one, index where its span ends)."""
-    for span, end in marked_spans(text):
-        got = _answer(span, numeric) if span.strip() else None
-        if got is not None:
+    """(answer after the last marker that states one, index where its span ends); (None, end)
+    when the last marker that states something states no single answer."""
+    for span, start, end, kind in marked_spans(text):
+        if not span.strip():
+            continue
+        got, stated = _answer(span, numeric, kind, text[max(0, start - CONTEXT) : start])
+        if got is not None or stated:
             return got, end
     return None, -1
 
@@ -235,6 +248,15 @@ def extract_with_source(
     """(answer, which rule found it: "strict" | "flexible" | "none"). fallback=False stops
     flexible mode before the last-expression guess (for reference solutions)."""
     numeric = task in NUMERIC_TASKS
+
+    def answered(prefix: str) -> bool:  # a marker or a box states something, or a lone value
+        if _marked(prefix, numeric)[1] >= 0 or last_boxed_at(prefix) is not None:
+            return True
+        return len(prefix) < 64 and _BARE_VALUE.fullmatch(prefix.strip()) is not None
+
+    digit = re.search(r"\d", text[:_TAIL])  # where a lone value could start
+    first = min(x for x in (first_key(text), digit.start() if digit else -1, len(text)) if x >= 0)
+    text = before_run_on(text, answered, first)  # runon.py: invented next turns
     marked, at = _marked(text, numeric)
     if mode == "strict":
         return (marked, "strict") if marked is not None else (None, "none")
@@ -243,11 +265,13 @@ def extract_with_source(
     box = last_boxed_at(text)
     if marked is not None and (box is None or box[1] < at):
         return marked, "strict"
-    if box is not None and box[0]:
-        ans = _answer("\\boxed{" + box[0] + "}", numeric)
+    if box is not None and box[0] and (marked is not None or box[1] > at):
+        ans = _answer("\\boxed{" + box[0] + "}", numeric)[0]
         if ans is not None:
             return ans, "flexible"
     if marked is not None:
         return marked, "strict"
+    if at >= 0:  # the last marker states no single answer: nothing guesses one
+        return None, "none"
     got = _last_expression(text, numeric) if fallback else None
     return (got, "flexible") if got is not None else (None, "none")

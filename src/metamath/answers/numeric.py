@@ -1,11 +1,16 @@
 """Numeric answers (GSM8K-style tasks): the whole number or expression a model wrote, never its
-first digits.
+first digits. reading.py decides which run of a marker's text is the answer; this module reads
+runs.
 
     numeric_answer("2 * 1.5 = 3.")            -> "3"        (the result of a chain)
     numeric_answer("10 * 5")                  -> "50"       (plain arithmetic, evaluated exactly)
     numeric_answer("5 apples over 2 days")    -> "5"        (a word after a space ends it)
     numeric_answer("10^{10^{10^{10}}}")       -> "10^{10^{10^{10}}}" (too big: kept, never 10)
     numeric_answer("u+14")                    -> "u+14"     (a variable: kept, never 14)
+    numeric_answer("y + 30"), ("30 n"), ("12sqrt(13)"), ("2 pi"), ("1010_2"), ("2:30")
+                                              -> kept as written (a variable, a function, a base,
+                                                 a time: never the number inside)
+    numeric_answer("5!"), ("10 x 5")          -> "120", "50" (a factorial; 'x' between numbers)
     last_numeric("We find 12, then 3 more, 15 in all.") -> "15"
 
 Hand-written because no library reads "the number a sentence states" the way graders need; the
@@ -25,7 +30,6 @@ from __future__ import annotations
 import re
 from fractions import Fraction
 
-from metamath.answers.boxed import last_boxed
 from metamath.answers.expr import exact_value
 
 _SPACE_GROUP = "[ \u00a0\u202f\u2009]"
@@ -225,13 +229,18 @@ def _run(toks: list[tuple[str, str]], i: int) -> tuple[int, int, bool]:
     ("2:30") keep it as written; a word of 2+ letters glued after a number ("15kg") is a unit
     and ends it; "5!" is a factorial."""
     start, var = _extend_left(toks, i)
-    j, n = i, len(toks)
+    j, n, depth = i, len(toks), 0
     while j < n:
         kind, text = toks[j]
+        depth += (kind == "lp") - (kind == "rp")
+        if depth < 0:
+            break  # "(6 x 7 = 42)": the closing bracket belongs to the text around the run
         prev = toks[j - 1][0] if j > start else ""
         nxt = toks[j + 1] if j + 1 < n else ("", "")
         if text == "/" and nxt[0] == "word" and len(nxt[1]) > 1 and not _fn(nxt):
             break  # "$1500/month", "12.5 quarts/hour": a rate's unit
+        if text == "-" and prev == "num" and nxt[0] == "word" and len(nxt[1]) > 1:
+            break  # "10-gallon jars", "a 400-meter track": a compound word, not a difference
         if kind in _MATHY:
             j += 1
         elif text == "!" and prev in ("num", "rp"):
@@ -346,59 +355,8 @@ def _value(toks: list[tuple[str, str]], run: tuple[int, int, bool], decimal_comm
     return raw if v is None else _format(v)
 
 
-def numeric_answer(span: str) -> str | None:
-    """The number an answer span states (a marker's line or a box): see the module doc."""
-    if "\\boxed" in span or "\\fbox" in span:
-        inner = last_boxed(span)
-        if not inner:
-            return None  # "within \\boxed{}": an empty box states nothing
-        span = inner
-    span = _prep(span)
-    toks = _tokens(span)
-    first = next((k for k, (kind, _) in enumerate(toks) if kind != "space"), None)
-    if first is not None and toks[first][0] == "word":
-        # a sentence, not a number: its conclusion is its last sentence with a number
-        sentences = [x for x in _SENTENCE.split(span) if re.search(r"\d", x)]
-        if not sentences:
-            return None
-        span = _ENUMERATOR.sub("", sentences[-1])  # "Step 2: They have 42 books": not 2
-        toks = _tokens(span)
-        run = _sentence_result(toks)  # "Answer: She pays 9 * 2 = 18 dollars"
-        if run is not None:
-            return _value(toks, run, len(re.findall(r"\d,\d", span)) <= 1)
-    # a decimal comma needs a text without other digit-comma-digit groups (see module doc)
-    decimal_comma = len(re.findall(r"\d,\d", span)) <= 1
-    runs = _runs(toks, first_only=True)
-    return _value(toks, runs[0], decimal_comma) if runs else None
-
-
-_COPULA = frozenset("is are was were be equals".split())
-_ENUMERATOR = re.compile(r"^\s*(?:(?:step|part|option|case)\s*)?\d+\s*[.:)]\s+", re.IGNORECASE)
-_SENTENCE = re.compile(r"(?<=[.!?。])\s+(?=\S)|\n")
-
-
-def _sentence_result(toks: list[tuple[str, str]]) -> tuple[int, int, bool] | None:
-    """A marker followed by a sentence states the sentence's result: the value after its last
-    '=' ("... = 7 students x 3 = 21 students"), else the first number after its last copula
-    ("The total ... in 48 hours is 3000 quarts"); else None (the
-    caller takes the first number, as after "The answer is")."""
-    runs = _runs(toks, first_only=False)
-    if not runs:
-        return None
-    eqs = [k for k, (kind, _) in enumerate(toks) if kind == "eq"]
-    if eqs:
-        after = [r for r in runs if r[0] > eqs[-1]]
-        return after[0] if after else None
-    cops = [k for k, (kind, t) in enumerate(toks) if kind == "word" and t.lower() in _COPULA]
-    if cops:
-        after = [r for r in runs if r[0] > cops[-1]]
-        if after:
-            return after[0]
-    return None
-
-
 def last_numeric(text: str) -> str | None:
-    """The last number or arithmetic run in a text (its chain's result), as numeric_answer."""
+    """The last number or arithmetic run in a text (its chain's result)."""
     last = max(text.rfind(d) for d in "0123456789")
     if last < 0:
         return None
