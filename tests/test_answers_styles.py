@@ -157,6 +157,65 @@ BLOCKS_MISS = [
 ]
 
 
+# MATH answers written as sentences (R1-Zero <answer> tags, JSON fields, labels).
+SENTENCES_OK = [
+    ("<answer> Hence, the degree of $f$ is 3. </answer>", "3", "math"),
+    ("<answer> There are 9 multiples of 10 </answer>", "9", "math"),
+    ("<answer> The flat fee is $\\$65$. </answer>", "\\$65", "math"),
+    ("<answer> There are 3! = 6 arrangements of the digits 9, 8 and 7. </answer>", "6", "math"),
+    (
+        "<answer> So the length of $\\overline{AB}$ is:\n\\[\n\\overline{AB} = \\sqrt{2500} = 50"
+        "\n\\]\n</answer>",
+        "50",
+        "math",
+    ),
+    (
+        "<answer>\nConverting, we get:\n\\[\n216 = 3 \\cdot 64 + 24\n\\]\nReading the remainders,"
+        " we get $3120_4$.</answer>",
+        "3120_4",
+        "math",
+    ),
+    (
+        "Answer: the probability is $\\frac{1}{3}$, since 2 of the 6 outcomes are even.",
+        "\\frac13",
+        "math",
+    ),
+]
+SENTENCES_MISS = [
+    ("<answer> The square root of 64 is 8, and the cube root of 64 is 4. </answer>", "4", "math"),
+    ("<answer> The square root of 64 is 8, and the cube root of 64 is 4. </answer>", "8", "math"),
+    (
+        "<answer>$32$ has to be multiplied by 2 at least once, i.e. it is $2^{8}$.</answer>",
+        "32",
+        "math",
+    ),
+    (
+        "<answer> Its remainder by 3 is 2, so no digit gives a number divisible by 3.</answer>",
+        "3",
+        "math",
+    ),
+    (
+        "The answer is 0.35625. </think> <answer> Yes, the answer is correct. </answer>",
+        ".35625",
+        "math",
+    ),
+]
+
+
+@pytest.mark.parametrize("text, gold, task", SENTENCES_OK, ids=[r[0][:50] for r in SENTENCES_OK])
+def test_math_sentences_pass(text, gold, task):
+    for g in grade_both(text, gold, task, timeout=30):
+        assert g.correct, g
+
+
+@pytest.mark.parametrize(
+    "text, gold, task", SENTENCES_MISS, ids=[r[0][:50] for r in SENTENCES_MISS]
+)
+def test_math_sentences_near_misses_fail(text, gold, task):
+    for g in grade_both(text, gold, task, timeout=30):
+        assert not g.correct, g
+
+
 @pytest.mark.parametrize(
     "text, gold, task", OK + BLOCKS_OK, ids=[r[0][:50] for r in OK + BLOCKS_OK]
 )

@@ -20,8 +20,18 @@ from __future__ import annotations
 
 import re
 
-from metamath.answers.boxed import last_boxed, last_boxed_at
-from metamath.answers.markers import _math_block, first_key, marked_spans, sentence_end
+from metamath.answers.boxed import last_boxed_at
+from metamath.answers.markers import first_key, marked_spans, sentence_end
+from metamath.answers.mathtext import (
+    _DELIMS,
+    _PROSE_WORD,
+    _WORD,
+    _is_prose,
+    _mask_groups,
+    clean_latex,
+    math_sentence,
+    opens_sentence,
+)
 from metamath.answers.numeric import last_numeric
 from metamath.answers.reading import CONTEXT, block_line, numeric_answer, read_numeric
 from metamath.answers.runon import before_run_on
@@ -30,107 +40,8 @@ TASKS = ("gsm8k", "math", "gsm8k_backward")
 MODES = ("strict", "flexible")
 NUMERIC_TASKS = ("gsm8k", "gsm8k_backward")
 _TAIL = 4096  # fallbacks look at the tail first (linear, and cheap on 5 MB text)
-_DELIMS = (("$$", "$$"), ("\\[", "\\]"), ("\\(", "\\)"), ("$", "$"))
-_WORD = re.compile(r"(?<![\\A-Za-z])[a-z]{3,}\b")
-# A word of prose; plain-text math ("12sqrt(13)", "2 pi", "log 5") is not prose.
-_PROSE_WORD = re.compile(
-    r"(?<![\\A-Za-z])(?!(?:sqrt|pi|sin|cos|tan|log|ln|exp)\b)[A-Za-z][a-z]{2,}\b"
-)
-# Prose after a math answer: two words in a row, or a connective ("12 because 5 + 7 = 12").
-_PROSE_RUN = re.compile(
-    r"\s+(?:(?:[A-Za-z]{2,}[,;:]?\s+)+[A-Za-z]{2,}\b"
-    r"|(?:because|since|which|where|as|so|but|therefore|thus|hence|when)\b)",
-    re.IGNORECASE,
-)
-
-
 # A completion that is just a value (the prompt ended with "A:" or "Answer:"): " 18", "$18$."
 _BARE_VALUE = re.compile(r"\$?[-+]?[\d.,/]*\d[\d.,/]*\$?\.?|\$[^$\n]{1,40}\$\.?")
-
-
-def _is_prose(ans: str) -> bool:
-    """A sentence rather than an answer: 4+ lowercase words and no math at all."""
-    return not re.search(r"[\\$^_{}=\d]", ans) and len(_WORD.findall(ans)) >= 4
-
-
-def _mask_groups(s: str) -> str:
-    """s with everything inside braces and $...$ blanked (same length): prose rules then see
-    only the top level, never a \\text{...} unit or a math span."""
-    out, depth, in_math = [], 0, False
-    for j, c in enumerate(s):
-        if c == "$" and (j == 0 or s[j - 1] != "\\"):
-            in_math = not in_math
-        elif c == "{":
-            depth += 1
-        elif c == "}" and depth > 0:
-            depth -= 1
-            out.append(c)
-            continue
-        out.append("_" if (depth or in_math) and c not in "{$" else c)
-    return "".join(out)
-
-
-def _strip_delims(seg: str) -> str:
-    for left, right in _DELIMS:
-        if seg.startswith(left) and seg.endswith(right) and len(seg) >= len(left) + len(right):
-            return seg[len(left) : len(seg) - len(right)].strip()
-    return seg
-
-
-def _top_level(s: str, chars: str) -> list[int]:
-    """Indices of '=' (relations such as <= excluded) or ',' outside braces and brackets."""
-    out, depth = [], 0
-    for m in re.finditer(r"[{}()\[\]]|(?<![<>!\\])=(?!=)|,", s):
-        c = m.group(0)
-        if c in "{([":
-            depth += 1
-        elif c in "})]":
-            depth -= 1
-        elif depth == 0 and c in chars:
-            out.append(m.start())
-    return out
-
-
-def _chain_result(seg: str) -> str:
-    """'2 \\times 1.5 = 3' -> '3'; 'a = b = c' -> 'c'. An equation with variables on its left
-    ('y = 2x + 3'), two representations ('0.56 = 56\\%') and lists ('AB=9, CD=4') stay."""
-    eqs = _top_level(seg, "=")
-    if not eqs or _top_level(seg, ","):
-        return seg
-    rhs = seg[eqs[-1] + 1 :].strip()
-    lhs = seg[: eqs[0]].strip().lstrip("-+")
-    computed = re.search(r"[-+*/^]|\\(?:times|cdot|div|frac|dfrac)", lhs)
-    plain = re.sub(r"\\(?:[dt]?frac|times|cdot|div|left|right|sqrt)", "", lhs)
-    if rhs and (len(eqs) >= 2 or (computed and not re.search(r"[A-Za-z]", plain))):
-        return rhs
-    return seg
-
-
-def clean_latex(seg: str) -> str | None:
-    """A MATH answer span -> the answer: inner \\boxed{} content if any (an empty box states
-    nothing), math delimiters, trailing prose and the final period off, a chain's result."""
-    if "\\boxed" in seg or "\\fbox" in seg:
-        boxed = last_boxed(seg)
-        if boxed is not None:
-            if not boxed:
-                return None
-            seg = boxed
-    seg = seg.strip().replace("**", "").strip()
-    end = _math_block(seg, 0, len(seg)) if seg[:1] in ("$", "\\") else None
-    if end is not None:  # "$\frac{1}{2}$ because ...": the answer is the math span it opens with
-        seg = _strip_delims(seg[:end])
-    else:
-        seg = seg[: sentence_end(seg)]
-        m = _PROSE_RUN.search(_mask_groups(seg))
-        if m is not None and re.search(r"[\d\\^_{}]", seg[: m.start()]):
-            seg = seg[: m.start()]  # "12 because we add them": prose after a math answer
-        seg = _strip_delims(seg.strip())
-    while seg.endswith((".", "。")) and not seg.endswith(".."):
-        seg = seg[:-1].rstrip()
-    if seg.replace("\\$", "").count("$") == 1:  # "5$" left over from "$5$ dollars."
-        seg = seg.replace("\\$", "\x00").replace("$", "").replace("\x00", "\\$").strip()
-    seg = _chain_result(seg.strip())
-    return seg or None
 
 
 def _answer(span: str, numeric: bool, kind: str = "label", context: str = "") -> tuple:
@@ -140,13 +51,16 @@ def _answer(span: str, numeric: bool, kind: str = "label", context: str = "") ->
         return read_numeric(span, kind, context)
     if kind == "block":
         span = block_line(span)[0]
-    got = clean_latex(span)
-    if got is not None and len(_PROSE_WORD.findall(_mask_groups(got))) >= 2:
-        # "Hence, the degree of $f$ is 3": a sentence stating the answer; a reader takes
-        # its last math expression (the flexible fallback's rule, inside the span)
-        got = _last_expression(span, False)
+    got, ambiguous = clean_latex(span), False
+    if got is not None and (
+        len(_PROSE_WORD.findall(_mask_groups(got))) >= 2 or opens_sentence(span)
+    ):
+        got, ambiguous = math_sentence(span)  # "Hence, the degree of $f$ is 3" (mathtext.py)
+        ambiguous = ambiguous and got is None
     if got is None or _is_prose(got) or not re.search(r"[^\W_]", got):
-        return None, False  # a sentence, or no letter or digit ("___", "{": a template, a brace)
+        # a template or a brace ("___", "{") states nothing; a structured answer in words does
+        words = kind == "field" and re.search(r"[^\W\d_]{2,}", span) is not None
+        return None, ambiguous or words
     return got.strip("`\"' ") or None, True
 
 

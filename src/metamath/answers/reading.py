@@ -12,7 +12,7 @@ By the marker's kind (markers.py):
       - 15 slices = 15 slices left"); its one number; the number the work derived last ("96 x 6
       = 576", then "96 potatoes can make 576 hash browns") or its one number the work never
       wrote, the others restating the question's data or the steps ("They need $26 more to
-      reach their goal of $200"), when these agree; the number after its last copula ("... is
+      reach their goal of $200"), when these agree; the one value right after a copula ("... is
       900").
       Parenthesised remarks with words are read only when nothing else has a number. A sentence
       naming several numbers that none of these rules singles out is AMBIGUOUS: a reader without
@@ -166,10 +166,11 @@ def _sentence(span: str, context: str) -> tuple[str | None, bool]:
         return values[picks.pop()], True
     if picks:
         return None, True
-    cops = [k for k, (kind, t) in enumerate(toks) if kind == "word" and t.lower() in _COPULA]
-    after = [r for r in runs if cops and r[0] > cops[-1]]
-    if after:
-        return _value(toks, after[0], dc), True
+    # "... is 900": the value right after a copula, when only one value is stated that way
+    cops = {k + 2 for k, (kind, t) in enumerate(toks) if kind == "word" and t.lower() in _COPULA}
+    stated = {_key(v): v for r in runs if r[0] in cops for v in [_value(toks, r, dc)]}
+    if len(stated) == 1:
+        return next(iter(stated.values())), True
     return None, True  # several numbers, none singled out: ambiguous
 
 
