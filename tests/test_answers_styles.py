@@ -10,6 +10,8 @@ Rows are (completion, gold, task): an OK row grades correct in both modes, a MIS
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from metamath.answers import extract, grade_both
@@ -251,3 +253,35 @@ def test_sub_questions_without_an_answer_marker_are_not_cut():
     text = "Q: How many eggs remain? A: 16 - 3 - 4 = 9.\nQ: How much money? A: 9 * 2 = 18.\n"
     text += "The answer is 18."
     assert extract(text, "strict", "gsm8k") == "18"
+
+
+_SHAPES = {  # adversarial 5 MB completions for the run-on cut and the sentence/block readers
+    "turns": "The answer is 5.\nQuestion: ",
+    "qa": "Q: 1\nA: 2\n",
+    "chat": "<|im_start|>user 5 <|im_end|>",
+    "blocks": "\nAnswer:\n",
+    "sentences": "Answer: Tom has 5 apples and 6 pears. ",
+    "fields": '"answer": "Tom has 5 apples, $6$ pears", ',
+    "derived": "x = 3 + 4 = 7\n",
+}
+
+
+def _seconds(text: str) -> float:
+    best = float("inf")
+    for _ in range(3):  # best of three: a busy (shared) machine only ever adds time
+        t = time.perf_counter()
+        for task in ("gsm8k", "math"):
+            grade_both(text, "42", task)
+        best = min(best, time.perf_counter() - t)
+    return best
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("shape", list(_SHAPES))
+def test_reading_time_is_linear_in_completion_size(shape):
+    # 4x the text must cost about 4x the time; a quadratic scan would cost 16x
+    unit = _SHAPES[shape]
+    sizes = (5 * 1024 * 1024 // 4, 5 * 1024 * 1024)
+    times = [_seconds((unit * (n // len(unit) + 1))[:n]) for n in sizes]
+    assert times[1] < 8 * times[0] + 0.5, (shape, times)
+    assert times[1] < 30, (shape, times)
