@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from metamath.answers import extract, grade_both
+from metamath.answers import extract, grade, grade_both
 
 MINERVA = (
     "Problem:\nFind $x$ if $2x + 3 = 11$.\n\nSolution:\nSubtracting 3 gives $2x = 8$, so $x = 4$."
@@ -232,6 +232,43 @@ def test_styles_pass(text, gold, task):
 def test_styles_near_misses_fail(text, gold, task):
     for g in grade_both(text, gold, task, timeout=30):
         assert not g.correct, g
+
+
+# Without a marker, flexible mode reads the conclusion sentence like a label's (reading.py),
+# and falls back to the last number only when the sentence singles none out.
+CONCLUSION_OK = [
+    (
+        "Number of Pizzas = (20 x 4) / 8 = 10\n\nSo John orders 10 pizzas so each of his 20 friends gets 4 slices.",
+        "10",
+    ),
+    (
+        "20 + 44 + x = 100\nx = 36\n\nThe sisters need 36 signatures to reach their goal of 100.",
+        "36",
+    ),
+    ("She sells 16 - 3 - 4 = 9 eggs.\nTherefore she makes 9 * 2 = 18 dollars a day.", "18"),
+    ("We find 12 eggs, then 3 more, 15 in all.", "15"),
+]
+CONCLUSION_MISS = [
+    (
+        "Number of Pizzas = (20 x 4) / 8 = 10\n\nSo John orders 10 pizzas so each of his 20 friends gets 4 slices.",
+        "4",
+    ),
+    (
+        "20 + 44 + x = 100\nx = 36\n\nThe sisters need 36 signatures to reach their goal of 100.",
+        "100",
+    ),
+]
+
+
+@pytest.mark.parametrize("text, gold", CONCLUSION_OK)
+def test_conclusion_without_a_marker(text, gold):
+    assert grade(text, gold, "gsm8k", "flexible", timeout=30).correct
+    assert extract(text, "strict", "gsm8k") is None
+
+
+@pytest.mark.parametrize("text, gold", CONCLUSION_MISS)
+def test_conclusion_without_a_marker_near_misses(text, gold):
+    assert not grade(text, gold, "gsm8k", "flexible", timeout=30).correct
 
 
 def test_a_restated_question_is_not_a_run_on():

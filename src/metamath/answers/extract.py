@@ -33,7 +33,13 @@ from metamath.answers.mathtext import (
     opens_sentence,
 )
 from metamath.answers.numeric import last_numeric
-from metamath.answers.reading import CONTEXT, block_line, numeric_answer, read_numeric
+from metamath.answers.reading import (
+    CONTEXT,
+    block_line,
+    conclusion,
+    numeric_answer,
+    read_numeric,
+)
 from metamath.answers.runon import before_run_on
 
 TASKS = ("gsm8k", "math", "gsm8k_backward")
@@ -118,7 +124,8 @@ def _last_expression(text: str, numeric: bool) -> str | None:
         span = _last_math_span(window)
         after = window[span[2] :] if span else window
         if numeric:
-            got = last_numeric(after)
+            got = conclusion(after) if span is None else None
+            got = got if got is not None else last_numeric(after)
             if got is None and span is not None:
                 got = numeric_answer(span[0])
             if got is None and span is not None:

@@ -8,8 +8,8 @@ By the marker's kind (markers.py):
   phrase / hashes  "The answer is X", "#### X": the number right after the marker (a chain gives
       its result); a sentence there is read like a label's.
   label / field    "Answer: <text>", '"answer": "<text>"', "<answer> <text> </answer>": a value
-      or a sentence. A sentence states (in this order) the value after its last '=' ("30 slices
-      - 15 slices = 15 slices left"); its one number; the number the work derived last ("96 x 6
+      or a sentence. A sentence states (in this order) the value after its last '=' when no
+      other value follows ("30 slices - 15 slices = 15 slices left"); its one number; the number the work derived last ("96 x 6
       = 576", then "96 potatoes can make 576 hash browns") or its one number the work never
       wrote, the others restating the question's data or the steps ("They need $26 more to
       reach their goal of $200"), when these agree; the one value right after a copula ("... is
@@ -145,8 +145,8 @@ def _sentence(span: str, context: str) -> tuple[str | None, bool]:
     dc = _decimal_comma(sentence)
     eqs = [k for k, (kind, _) in enumerate(toks) if kind == "eq"]
     after = [r for r in runs if eqs and r[0] > eqs[-1]]
-    if after:
-        return _value(toks, after[0], dc), True
+    if after and len({_key(_value(toks, r, dc)) for r in after}) == 1:
+        return _value(toks, after[0], dc), True  # "... = 15 slices left"; not "x = 12, so 96"
     values: dict = {}
     for r in runs:
         v = _value(toks, r, dc)
@@ -222,3 +222,28 @@ def read_numeric(span: str, kind: str, context: str = "") -> tuple[str | None, b
     if got is None and kind == "field":
         stated = stated or bool(re.search(r"[^\W_]{2,}", span))  # an answer in words
     return got, stated
+
+
+def conclusion(text: str) -> str | None:
+    """The number the conclusion of a reply without a marker states (the flexible fallback of
+    numeric tasks): its last sentence with a digit, when that is prose, read by the label rules
+    ("Therefore, John needs 10 pizzas so each of his 20 friends gets 4 slices" -> 10). None
+    when the last line is no sentence or the sentence singles out no number (the caller then
+    takes the last number)."""
+    end = len(text)
+    for _ in range(3):  # lines addressed to the reader ("ask me 2 more!") are skipped
+        d = max(text.rfind(c, 0, end) for c in "0123456789")
+        if d < 0:
+            return None
+        start = text.rfind("\n", 0, d) + 1
+        stop = text.find("\n", d, end)
+        line = text[start : end if stop < 0 else stop]
+        if not _TO_READER.search(line):
+            break
+        end = start
+    else:
+        return None
+    if _bare(line):
+        return None
+    last = [x for x in _SENTENCE.split(_prep(line)) if re.search(r"\d", x)][-1]
+    return _sentence(last, text[:start])[0]
