@@ -96,6 +96,9 @@ MISS += [
 
 # A bare "Answer:" label followed by a block; answer sentences naming several numbers.
 BLOCKS_OK = [
+    ("Answer:\n- 18 apples", "18", "gsm8k"),
+    ("Answer:\n1. 18 apples", "18", "gsm8k"),
+    ("Answer:\n\n**18**", "18", "gsm8k"),
     ("Calculations:\ny = 40\n\nAnswer:\nx = y + 30\nx = 40 + 30\nx = 70", "70", "gsm8k"),
     ("Answer:\nx = y + 30\nx = 40 + 30\nx = 70\n\nGretchen has 70 gold coins.", "70", "gsm8k"),
     (
@@ -130,6 +133,8 @@ BLOCKS_OK = [
     ("### Answer\nShe makes 18 dollars.\n\n### Check\n1. She has 16 eggs.", "18", "gsm8k"),
 ]
 BLOCKS_MISS = [
+    ("Answer:\n- 18 apples", "-18", "gsm8k"),
+    ("Answer:\n1. 18 apples", "1", "gsm8k"),
     ("Calculations:\ny = 40\n\nAnswer:\nx = y + 30\nx = 40 + 30\nx = 70", "30", "gsm8k"),
     ("Calculations:\ny = 40\n\nAnswer:\nx = y + 30\nx = 40 + 30\nx = 70", "40", "gsm8k"),
     ("Answer:\nx = y + 30", "30", "gsm8k"),

@@ -181,8 +181,18 @@ def _bare(line: str) -> bool:
     return bool(_BARE_START.match(s)) and len(_WORD.findall(s)) <= 3
 
 
+_LIST_ITEM = re.compile(r"^[ \t>]*(?:[-*+•]|\d{1,2}[.)])[ \t]+(?=\S)")  # "- 18", "1. 18"
+
+
 def block_line(block: str) -> tuple[str, int]:
-    """(the line a section after a bare label states, its offset in the block)."""
+    """(the line a section after a bare label states, its offset in the block), without a
+    list item's bullet or number ("- 18 apples", "1. 18 apples")."""
+    line, at = _block_line(block)
+    item = _LIST_ITEM.match(line)
+    return (line[item.end() :], at + item.end()) if item else (line, at)
+
+
+def _block_line(block: str) -> tuple[str, int]:
     lines, pos = [], 0
     for line in block.split("\n"):
         lines.append((line, pos))
