@@ -16,6 +16,8 @@ from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
 
+from metamath.answers.markers import marked_spans
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -48,6 +50,9 @@ def failure_class(row: dict[str, Any], g: Any, wrong_labels: set[str]) -> str:
     if row["id"] in wrong_labels:
         return "label judged wrong by the set's audit (label_audit.jsonl)"
     if g.reason == "no_answer":
+        if any(span.strip() for span, *_ in marked_spans(row["completion"])):
+            # a marker states something no rule reads as one answer (metamath.answers.reading)
+            return "ours: the marked answer is ambiguous or in words (no answer, no guess)"
         return "ours finds no answer"
     if g.reason in ("timeout", "too_long", "error"):
         return f"ours: {g.reason}"

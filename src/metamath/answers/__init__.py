@@ -21,7 +21,7 @@ from metamath.answers.equiv import check, fast_verdict, is_equiv
 from metamath.answers.extract import MODES, NUMERIC_TASKS, TASKS, extract, extract_with_source
 from metamath.answers.markers import MARKERS
 from metamath.answers.normalize import canon as normalize
-from metamath.answers.numeric import numeric_answer
+from metamath.answers.reading import numeric_answer
 from metamath.records import Grade
 
 __all__ = [

@@ -19,7 +19,7 @@ from fractions import Fraction
 from functools import lru_cache
 
 from metamath.answers.expr import TRIG, equation_verdict, evaluable, exact_value, numeric_verdict
-from metamath.answers.normalize import canon, to_number
+from metamath.answers.normalize import UNIT_LETTER, canon, to_number
 from metamath.answers.numeric import clean_number
 from metamath.answers.relations import as_intervals, has_relation, oriented
 from metamath.answers.symbolic import symbolic_equiv
@@ -125,6 +125,15 @@ _RATIO = re.compile(r"^(\d+(?:\.\d+)?):(\d+(?:\.\d+)?)$")
 _WORDS = re.compile(r"^[A-Za-z][A-Za-z,'.:-]*$")
 
 
+def _base_value(digits: str, base: int) -> int | None:
+    """The value of a numeral written in `base` (2-36), or None when a digit does not fit."""
+    sign = -1 if digits.startswith("-") else 1
+    try:
+        return sign * int(digits.lstrip("-"), base) if 2 <= base <= 36 else None
+    except ValueError:
+        return None
+
+
 def _special(p: str, g: str, ctx: _Ctx) -> bool | None:
     """Infinity, numerals in a base, ratios and word answers: settled by their own rules."""
     if p in _INF or g in _INF:
@@ -140,9 +149,9 @@ def _special(p: str, g: str, ctx: _Ctx) -> bool | None:
             return sign + d.lstrip("0").upper()
 
         return mp.group(2) == mg.group(2) and digits(mp) == digits(mg)
-    for a, b in ((mp, g), (mg, p)):  # 255_{10} is the decimal numeral 255
-        if a and a.group(2) == "10" and a.group(1).lstrip("-").isdigit() and to_number(b):
-            return Fraction(a.group(1)) == to_number(b)
+    for a, b in ((mp, g), (mg, p)):  # 255_{10} is 255, 1010_2 is 10; 12_2 is no numeral
+        if a and to_number(b) is not None:
+            return _base_value(a.group(1), int(a.group(2))) == to_number(b)
     mp, mg = _RATIO.match(p), _RATIO.match(g)
     if mp and mg:
         a, b = (Fraction(x) for x in mp.groups())
@@ -276,6 +285,10 @@ def fast_verdict(pred: str, gold: str) -> bool | None:
     p, g = canon(pred), canon(gold)
     if not p:
         return False
+    for raw, other in ((pred, g), (gold, p)):
+        m = UNIT_LETTER.match(raw)
+        if m and to_number(other) is not None:  # "24 m" against 24: a unit symbol
+            p, g = (canon(m.group(1)), g) if raw is pred else (p, canon(m.group(1)))
     return _compare(p, g, ctx)
 
 

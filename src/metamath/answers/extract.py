@@ -20,128 +20,64 @@ from __future__ import annotations
 
 import re
 
-from metamath.answers.boxed import last_boxed, last_boxed_at
-from metamath.answers.markers import _math_block, marked_spans, sentence_end
-from metamath.answers.numeric import last_numeric, numeric_answer
+from metamath.answers.boxed import last_boxed_at
+from metamath.answers.markers import first_key, marked_spans, sentence_end
+from metamath.answers.mathtext import (
+    _DELIMS,
+    _PROSE_WORD,
+    _WORD,
+    _is_prose,
+    _mask_groups,
+    clean_latex,
+    math_sentence,
+    opens_sentence,
+)
+from metamath.answers.numeric import last_numeric
+from metamath.answers.reading import (
+    CONTEXT,
+    block_line,
+    conclusion,
+    numeric_answer,
+    read_numeric,
+)
+from metamath.answers.runon import before_run_on
 
 TASKS = ("gsm8k", "math", "gsm8k_backward")
 MODES = ("strict", "flexible")
 NUMERIC_TASKS = ("gsm8k", "gsm8k_backward")
 _TAIL = 4096  # fallbacks look at the tail first (linear, and cheap on 5 MB text)
-_DELIMS = (("$$", "$$"), ("\\[", "\\]"), ("\\(", "\\)"), ("$", "$"))
-_WORD = re.compile(r"(?<![\\A-Za-z])[a-z]{3,}\b")
-_PROSE_WORD = re.compile(r"(?<![\\A-Za-z])[A-Za-z][a-z]{2,}\b")
-# Prose after a math answer: two words in a row, or a connective ("12 because 5 + 7 = 12").
-_PROSE_RUN = re.compile(
-    r"\s+(?:(?:[A-Za-z]{2,}[,;:]?\s+)+[A-Za-z]{2,}\b"
-    r"|(?:because|since|which|where|as|so|but|therefore|thus|hence|when)\b)",
-    re.IGNORECASE,
-)
+# A completion that is just a value (the prompt ended with "A:" or "Answer:"): " 18", "$18$."
+_BARE_VALUE = re.compile(r"\$?[-+]?[\d.,/]*\d[\d.,/]*\$?\.?|\$[^$\n]{1,40}\$\.?")
 
 
-def _is_prose(ans: str) -> bool:
-    """A sentence rather than an answer: 4+ lowercase words and no math at all."""
-    return not re.search(r"[\\$^_{}=\d]", ans) and len(_WORD.findall(ans)) >= 4
-
-
-def _mask_groups(s: str) -> str:
-    """s with everything inside braces and $...$ blanked (same length): prose rules then see
-    only the top level, never a \\text{...} unit or a math span."""
-    out, depth, in_math = [], 0, False
-    for j, c in enumerate(s):
-        if c == "$" and (j == 0 or s[j - 1] != "\\"):
-            in_math = not in_math
-        elif c == "{":
-            depth += 1
-        elif c == "}" and depth > 0:
-            depth -= 1
-            out.append(c)
-            continue
-        out.append("_" if (depth or in_math) and c not in "{$" else c)
-    return "".join(out)
-
-
-def _strip_delims(seg: str) -> str:
-    for left, right in _DELIMS:
-        if seg.startswith(left) and seg.endswith(right) and len(seg) >= len(left) + len(right):
-            return seg[len(left) : len(seg) - len(right)].strip()
-    return seg
-
-
-def _top_level(s: str, chars: str) -> list[int]:
-    """Indices of '=' (relations such as <= excluded) or ',' outside braces and brackets."""
-    out, depth = [], 0
-    for m in re.finditer(r"[{}()\[\]]|(?<![<>!\\])=(?!=)|,", s):
-        c = m.group(0)
-        if c in "{([":
-            depth += 1
-        elif c in "})]":
-            depth -= 1
-        elif depth == 0 and c in chars:
-            out.append(m.start())
-    return out
-
-
-def _chain_result(seg: str) -> str:
-    """'2 \\times 1.5 = 3' -> '3'; 'a = b = c' -> 'c'. An equation with variables on its left
-    ('y = 2x + 3'), two representations ('0.56 = 56\\%') and lists ('AB=9, CD=4') stay."""
-    eqs = _top_level(seg, "=")
-    if not eqs or _top_level(seg, ","):
-        return seg
-    rhs = seg[eqs[-1] + 1 :].strip()
-    lhs = seg[: eqs[0]].strip().lstrip("-+")
-    computed = re.search(r"[-+*/^]|\\(?:times|cdot|div|frac|dfrac)", lhs)
-    plain = re.sub(r"\\(?:[dt]?frac|times|cdot|div|left|right|sqrt)", "", lhs)
-    if rhs and (len(eqs) >= 2 or (computed and not re.search(r"[A-Za-z]", plain))):
-        return rhs
-    return seg
-
-
-def clean_latex(seg: str) -> str | None:
-    """A MATH answer span -> the answer: inner \\boxed{} content if any (an empty box states
-    nothing), math delimiters, trailing prose and the final period off, a chain's result."""
-    if "\\boxed" in seg or "\\fbox" in seg:
-        boxed = last_boxed(seg)
-        if boxed is not None:
-            if not boxed:
-                return None
-            seg = boxed
-    seg = seg.strip().replace("**", "").strip()
-    end = _math_block(seg, 0, len(seg)) if seg[:1] in ("$", "\\") else None
-    if end is not None:  # "$\frac{1}{2}$ because ...": the answer is the math span it opens with
-        seg = _strip_delims(seg[:end])
-    else:
-        seg = seg[: sentence_end(seg)]
-        m = _PROSE_RUN.search(_mask_groups(seg))
-        if m is not None and re.search(r"[\d\\^_{}]", seg[: m.start()]):
-            seg = seg[: m.start()]  # "12 because we add them": prose after a math answer
-        seg = _strip_delims(seg.strip())
-    while seg.endswith((".", "。")) and not seg.endswith(".."):
-        seg = seg[:-1].rstrip()
-    if seg.replace("\\$", "").count("$") == 1:  # "5$" left over from "$5$ dollars."
-        seg = seg.replace("\\$", "\x00").replace("$", "").replace("\x00", "\\$").strip()
-    seg = _chain_result(seg.strip())
-    return seg or None
-
-
-def _answer(span: str, numeric: bool) -> str | None:
+def _answer(span: str, numeric: bool, kind: str = "label", context: str = "") -> tuple:
+    """(answer, stated) of a marker's span of `kind`; stated without an answer: the marker
+    states something no rule can read as one answer (reading.py), so nothing guesses past it."""
     if numeric:
-        return numeric_answer(span)
-    got = clean_latex(span)
-    if got is not None and len(_PROSE_WORD.findall(_mask_groups(got))) >= 2:
-        # "Hence, the degree of $f$ is 3": a sentence stating the answer; a reader takes
-        # its last math expression (the flexible fallback's rule, inside the span)
-        got = _last_expression(span, False)
+        return read_numeric(span, kind, context)
+    if kind == "block":
+        span = block_line(span)[0]
+    got, ambiguous = clean_latex(span), False
+    if got is not None and (
+        len(_PROSE_WORD.findall(_mask_groups(got))) >= 2 or opens_sentence(span)
+    ):
+        got, ambiguous = math_sentence(span)  # "Hence, the degree of $f$ is 3" (mathtext.py)
+        ambiguous = ambiguous and got is None
     if got is None or _is_prose(got) or not re.search(r"[^\W_]", got):
-        return None  # a sentence, or no letter or digit at all ("___", "{": a template, a brace)
-    return got.strip("`\"' ") or None
+        # a template or a brace ("___", "{") states nothing; a structured answer in words does
+        words = kind == "field" and re.search(r"[^\W\d_]{2,}", span) is not None
+        return None, ambiguous or words
+    return got.strip("`\"' ") or None, True
 
 
 def _marked(text: str, numeric: bool) -> tuple[str | None, int]:
-    """(answer after the last marker that states one, index where its span ends)."""
-    for span, end in marked_spans(text):
-        got = _answer(span, numeric) if span.strip() else None
-        if got is not None:
+    """(answer after the last marker that states one, index where its span ends); (None, end)
+    when the last marker that states something states no single answer."""
+    for span, start, end, kind in marked_spans(text):
+        if not span.strip():
+            continue
+        got, stated = _answer(span, numeric, kind, text[max(0, start - CONTEXT) : start])
+        if got is not None or stated:
             return got, end
     return None, -1
 
@@ -188,7 +124,8 @@ def _last_expression(text: str, numeric: bool) -> str | None:
         span = _last_math_span(window)
         after = window[span[2] :] if span else window
         if numeric:
-            got = last_numeric(after)
+            got = conclusion(after) if span is None else None
+            got = got if got is not None else last_numeric(after)
             if got is None and span is not None:
                 got = numeric_answer(span[0])
             if got is None and span is not None:
@@ -232,6 +169,15 @@ def extract_with_source(
     """(answer, which rule found it: "strict" | "flexible" | "none"). fallback=False stops
     flexible mode before the last-expression guess (for reference solutions)."""
     numeric = task in NUMERIC_TASKS
+
+    def answered(prefix: str) -> bool:  # a marker or a box states something, or a lone value
+        if _marked(prefix, numeric)[1] >= 0 or last_boxed_at(prefix) is not None:
+            return True
+        return len(prefix) < 64 and _BARE_VALUE.fullmatch(prefix.strip()) is not None
+
+    digit = re.search(r"\d", text[:_TAIL])  # where a lone value could start
+    first = min(x for x in (first_key(text), digit.start() if digit else -1, len(text)) if x >= 0)
+    text = before_run_on(text, answered, first)  # runon.py: invented next turns
     marked, at = _marked(text, numeric)
     if mode == "strict":
         return (marked, "strict") if marked is not None else (None, "none")
@@ -240,11 +186,13 @@ def extract_with_source(
     box = last_boxed_at(text)
     if marked is not None and (box is None or box[1] < at):
         return marked, "strict"
-    if box is not None and box[0]:
-        ans = _answer("\\boxed{" + box[0] + "}", numeric)
+    if box is not None and box[0] and (marked is not None or box[1] > at):
+        ans = _answer("\\boxed{" + box[0] + "}", numeric)[0]
         if ans is not None:
             return ans, "flexible"
     if marked is not None:
         return marked, "strict"
+    if at >= 0:  # the last marker states no single answer: nothing guesses one
+        return None, "none"
     got = _last_expression(text, numeric) if fallback else None
     return (got, "flexible") if got is not None else (None, "none")

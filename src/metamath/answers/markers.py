@@ -54,7 +54,11 @@ _HASHES = r"(?<!#)####(?!#)(?![ \t]*(?:[^\W\d_]|\d+[.)][ \t]+[^\W\d_]))"
 # Structured answers: a JSON "answer" field (models asked to reply in JSON) and the R1-Zero
 # "<answer> ... </answer>" tags.
 _FIELD = r'"(?:final[ _])?answer"\s*:\s*|<answer>'
-MARKERS = re.compile(rf"{_PHRASES}|{_LABEL}|{_HASHES}|{_FIELD}", re.IGNORECASE | re.MULTILINE)
+# The group that matched is the marker's kind (what follows it is read by its kind: reading.py).
+MARKERS = re.compile(
+    rf"(?P<phrase>{_PHRASES})|(?P<label>{_LABEL})|(?P<hashes>{_HASHES})|(?P<field>{_FIELD})",
+    re.IGNORECASE | re.MULTILINE,
+)
 # Every marker contains one of these words: found first in the lowercased text (a plain
 # alternation runs ~25x faster than MARKERS with IGNORECASE), then MARKERS runs around them.
 _KEYS = re.compile(rf"answer|value|####|{_LABEL_WORDS}|respuesta|r[ée]ponse|antwort|resposta")
@@ -148,30 +152,55 @@ def _field(text: str, at: int, limit: int, tag: bool) -> tuple[str, int]:
     return m.group(0).strip(), m.end()
 
 
-def span_after(text: str, at: int, limit: int, marker: str = "") -> tuple[str, int]:
-    """(answer span after a marker ending at `at`, index where the span ends)."""
+# A section after a bare label runs to the next heading: "## Check", "**Explanation**",
+# "Verification:" alone on its line.
+_HEADING = re.compile(
+    r"^[ \t]*(?:#{1,6}[ \t]|\*\*[^*\n]{1,60}\*\*[ \t]*:?[ \t]*$|[A-Z][A-Za-z ]{0,30}:[ \t]*$)",
+    re.MULTILINE,
+)
+
+
+def span_after(text: str, at: int, limit: int, kind: str = "label") -> tuple[str, int, str]:
+    """(answer span after a marker of `kind` ending at `at`, index where it ends, its kind).
+    The kind becomes "block" when the marker's line is empty and a section of lines follows."""
     limit = min(limit, at + SPAN)
-    if marker.endswith(("<answer>", ":", ": ")) and marker.lstrip().startswith(('"', "<")):
-        return _field(text, at, limit, marker.endswith("<answer>"))
+    if kind == "field":
+        return (*_field(text, at, limit, text.startswith("<answer>", at - 8)), kind)
     i = _LEAD.match(text, at, limit).end()
     nl = text.find("\n", i, limit)
     line_end = limit if nl < 0 else nl
-    if not text[i:line_end].strip(" \t*$"):  # nothing on the marker's line: the next lines
+    block = not text[i:line_end].strip(" \t*$")
+    if block:  # nothing on the marker's line: the next lines
         j = i
         while j < limit and text[j] in " \t\r\n*":
             j += 1
         if j - i > 200 or j >= limit:  # no answer after a long gap: the marker is empty
-            return "", j
+            return "", j, kind
         i = j
     end = _math_block(text, i, limit)
     if end is not None:
-        return text[i:end], end
+        return text[i:end], end, kind
+    if block:
+        head = _HEADING.search(text, i + 1, limit)
+        end = limit if head is None else head.start()
+        return text[i:end].rstrip(), end, "block"
     end = _line_end(text, i, limit)
-    return text[i:end], end  # the consumer cuts at the sentence it needs (extract, numeric)
+    return text[i:end], end, kind  # the consumer cuts at the sentence it needs (reading.py)
 
 
-def _markers_backward(text: str) -> Iterator[tuple[int, int]]:
-    """(start, end) of the markers from the last one back (at most MAX_TRIES). Windows around
+def first_key(text: str) -> int:
+    """Where the earliest possible marker or box starts (a key word every marker contains), or
+    -1: nothing before it can state an answer."""
+    low = text.lower()
+    m = _KEYS.search(low) if len(low) == len(text) else _KEYS_ANY_CASE.search(text)
+    found = [
+        i for i in (m.start() if m else -1, text.find("\\boxed"), text.find("\\fbox")) if i >= 0
+    ]
+    return min(found) if found else -1
+
+
+def _markers_backward(text: str) -> Iterator[tuple[int, int, str]]:
+    """(start, end, kind) of the markers from the last one back (at most MAX_TRIES). Windows around
     the key words are read from the end, each at most _CHUNK long, only as far as the caller
     asks: usually the last marker states the answer and one window is read."""
     low = text.lower()
@@ -188,7 +217,11 @@ def _markers_backward(text: str) -> Iterator[tuple[int, int]]:
             k -= 1
             lo = max(0, keys[k] - _BEFORE)
         k -= 1
-        got = [(m.start(), m.end()) for m in MARKERS.finditer(text, lo, hi) if m.start() < floor]
+        got = [
+            (m.start(), m.end(), m.lastgroup or "label")
+            for m in MARKERS.finditer(text, lo, hi)
+            if m.start() < floor
+        ]
         for found in reversed(got[-(MAX_TRIES - given) :]):
             yield found
             given += 1
@@ -196,10 +229,11 @@ def _markers_backward(text: str) -> Iterator[tuple[int, int]]:
             floor = got[0][0]
 
 
-def marked_spans(text: str) -> Iterator[tuple[str, int]]:
-    """(span, end index) after each answer marker, from the last marker back (MAX_TRIES)."""
+def marked_spans(text: str) -> Iterator[tuple[str, int, int, str]]:
+    """(span, marker start, span end, kind) after each answer marker, from the last marker back
+    (MAX_TRIES); kind is "phrase", "label", "hashes", "field" or "block" (see span_after)."""
     limit = len(text)
-    for start, end in _markers_backward(text):
-        span, stop = span_after(text, end, limit, text[start:end])
-        yield span, stop
+    for start, end, kind in _markers_backward(text):
+        span, stop, kind = span_after(text, end, limit, kind)
+        yield span, start, stop, kind
         limit = start

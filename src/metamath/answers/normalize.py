@@ -81,6 +81,9 @@ _ASCII_SQRT = re.compile(r"(?<![\\A-Za-z])sqrt\s*\(([^()]*)\)")
 _ASCII_PI = re.compile(r"(?<![\\A-Za-z])pi(?![A-Za-z])")
 # Unit words after an expression that ends in a digit, brace or bracket: "12\sqrt{13} feet".
 _WORD_UNITS = re.compile(r"^(.*?[\d}\)])\s+([a-z]{2,}\.?(?:\s+[a-z]{2,}\.?){0,2})$")
+# A number, a space and a one-letter unit symbol: "24 m", "5 s" (never "30 n"). Read as the
+# number only against a plain number (equiv.py): "3 s" is still "3s" against "3s".
+UNIT_LETTER = re.compile(r"^\s*([-+]?[\d.,]*\d)\s+[mgshL]\.?\s*$")
 
 
 _ROOT_SIGN = re.compile(r"√\s*(\d+(?:\.\d+)?|[a-zA-Z]|\(([^()]*)\)|\{([^{}]*)\})")

@@ -1,11 +1,16 @@
 """Numeric answers (GSM8K-style tasks): the whole number or expression a model wrote, never its
-first digits.
+first digits. reading.py decides which run of a marker's text is the answer; this module reads
+runs.
 
     numeric_answer("2 * 1.5 = 3.")            -> "3"        (the result of a chain)
     numeric_answer("10 * 5")                  -> "50"       (plain arithmetic, evaluated exactly)
     numeric_answer("5 apples over 2 days")    -> "5"        (a word after a space ends it)
     numeric_answer("10^{10^{10^{10}}}")       -> "10^{10^{10^{10}}}" (too big: kept, never 10)
     numeric_answer("u+14")                    -> "u+14"     (a variable: kept, never 14)
+    numeric_answer("y + 30"), ("30 n"), ("12sqrt(13)"), ("2 pi"), ("1010_2"), ("2:30")
+                                              -> kept as written (a variable, a function, a base,
+                                                 a time: never the number inside)
+    numeric_answer("5!"), ("10 x 5")          -> "120", "50" (a factorial; 'x' between numbers)
     last_numeric("We find 12, then 3 more, 15 in all.") -> "15"
 
 Hand-written because no library reads "the number a sentence states" the way graders need; the
@@ -25,7 +30,6 @@ from __future__ import annotations
 import re
 from fractions import Fraction
 
-from metamath.answers.boxed import last_boxed
 from metamath.answers.expr import exact_value
 
 _SPACE_GROUP = "[ \u00a0\u202f\u2009]"
@@ -66,6 +70,8 @@ _PREP = (
     ("·", "*"),
     ("⋅", "*"),
     ("÷", "/"),
+    ("²", "^2"),
+    ("³", "^3"),
     ("\\times", "*"),
     ("\\cdot", "*"),
     ("\\div", "/"),
@@ -80,9 +86,14 @@ MAX_SCI_EXP = 400
 _WINDOW = 4096  # an arithmetic run longer than this is not an answer
 
 
+_TIMES_X = re.compile(r"(?<=\d)[ \t]*[xX][ \t]*(?=\d)")  # "10 x 5", "5x5": a product
+
+
 def _prep(s: str) -> str:
     for a, b in _PREP:
         s = s.replace(a, b)
+    if "x" in s or "X" in s:
+        s = _TIMES_X.sub("*", s)
     return _TEXT.sub(lambda m: " " + m.group(1) + " ", s)
 
 
@@ -131,38 +142,134 @@ def _format(v: Fraction) -> str:
     return f"{v.numerator}/{v.denominator}"
 
 
-def _run(toks: list[tuple[str, str]], i: int) -> tuple[int, int, bool]:
-    """The arithmetic run starting at toks[i]: (start, end, has_variable). A word after a space,
-    punctuation or '=' ends it; a letter glued to the run ("u+14", "2x") is a variable; a word
-    of 2+ letters glued after a number ("15kg") is a unit and ends it."""
-    start, j, var = i, i, False
-    k = i - 1
-    while k >= 0 and toks[k][0] in ("word", "op", "lp"):  # glued to what precedes it:
+# Function words and symbols that make a run an expression, never a plain number: 12sqrt(13),
+# 2 \pi, 12√13, 2π ("\sqrt", "\pi" and the like are commands).
+_FN_WORDS = frozenset("sqrt pi sin cos tan log ln exp".split())
+_FN_CMDS = frozenset(
+    "\\sqrt \\pi \\sin \\cos \\tan \\log \\ln \\exp \\theta \\alpha \\infty".split()
+)
+# A lone lowercase letter after a number and a space is a variable ("30 n", "2 x + 5"), except
+# the article "a" ("30 a day") and unit symbols ("24 m", "5 s", "3 g", "2 h", "4 l").
+_NOT_VARIABLE = frozenset("amsghl")
+
+
+def _fn(tok: tuple[str, str]) -> bool:
+    kind, text = tok
+    return (
+        (kind == "cmd" and text in _FN_CMDS)
+        or (kind == "word" and text.lower().rstrip("0123456789") in _FN_WORDS)  # "sqrt13"
+        or (kind == "other" and text in "√∛π")
+    )
+
+
+def _variable(toks: list[tuple[str, str]], k: int) -> bool:
+    """toks[k] is a lone lowercase letter that names a variable, not a word of prose: the next
+    token after spaces is no word ("30 n", "y + 30"; not "30 n apples")."""
+    if k >= len(toks):
+        return False
+    kind, text = toks[k]
+    if kind != "word" or len(text) != 1 or not text.islower() or text in _NOT_VARIABLE:
+        return False
+    j = k + 1
+    while j < len(toks) and toks[j][0] == "space" and "\n" not in toks[j][1]:
+        j += 1
+    return j >= len(toks) or toks[j][0] != "word"
+
+
+def _spaced_operand(toks: list[tuple[str, str]], k: int) -> int | None:
+    """Index of the operand left of a binary operator at toks[k] over spaces on the same line,
+    when it is a variable, a function or a closing bracket ("y + 30", "x * 3", ") - 5")."""
+    j = k - 1
+    while j >= 0 and toks[j][0] == "space" and "\n" not in toks[j][1]:
+        j -= 1
+    if j < 0 or j == k - 1:
+        return None
+    if toks[j][0] == "rp" or _fn(toks[j]) or _variable(toks, j):
+        return j
+    return None
+
+
+def _binary(toks: list[tuple[str, str]], k: int) -> bool:
+    """toks[k] is an operator between operands, not a sign glued to a number ("is -5")."""
+    kind, text = toks[k]
+    if kind != "op":
+        return False
+    if text not in "-+":
+        return True
+    return k + 1 < len(toks) and toks[k + 1][0] == "space"
+
+
+def _extend_left(toks: list[tuple[str, str]], i: int) -> tuple[int, bool]:
+    """(start, has_variable) of a run found at toks[i], extended over what it is glued to ("u+14",
+    "x^{10}", "\\sqrt{13}", "√13") and over a spaced operator with a variable left of it."""
+    start, var, k = i, False, i - 1
+    while k >= 0 and (toks[k][0] in ("word", "op", "lp") or toks[k][1] == "_" or _fn(toks[k])):
         if toks[k][0] == "op" and toks[k][1] in "-+" and (k == 0 or toks[k - 1][0] in _BEFORE_SIGN):
             break  # a sign after a space, "=" or punctuation
         start, var, k = k, True, k - 1  # "u+14", "x^{10}": a variable's expression
-    n = len(toks)
+    if start >= 2 and toks[start - 1][0] == "space" and _fn(toks[start - 2]):
+        return start - 2, True  # "\\log 12", "sqrt 13": a function of the number
+    op = start if _binary(toks, start) else None
+    if op is None:  # "y * 30": the operator sits between spaces left of the number
+        j = start - 1
+        while j >= 0 and toks[j][0] == "space" and "\n" not in toks[j][1]:
+            j -= 1
+        op = j if j >= 0 and j < start - 1 and _binary(toks, j) else None
+    if op is not None:
+        left = _spaced_operand(toks, op)
+        if left is not None:
+            start, var = left, True
+    return start, var
+
+
+def _run(toks: list[tuple[str, str]], i: int) -> tuple[int, int, bool]:
+    """The arithmetic run starting at toks[i]: (start, end, kept_as_written). A word after a
+    space, punctuation or '=' ends it; a letter glued to the run ("u+14", "2x"), a variable or a
+    function after a space ("y + 30", "30 n", "2 \\pi", "12 sqrt(13)"), a clock time or ratio
+    ("2:30") keep it as written; a word of 2+ letters glued after a number ("15kg") is a unit
+    and ends it; "5!" is a factorial."""
+    start, var = _extend_left(toks, i)
+    j, n, depth = i, len(toks), 0
     while j < n:
         kind, text = toks[j]
-        if text == "/" and j + 1 < n and toks[j + 1][0] == "word" and len(toks[j + 1][1]) > 1:
+        depth += (kind == "lp") - (kind == "rp")
+        if depth < 0:
+            break  # "(6 x 7 = 42)": the closing bracket belongs to the text around the run
+        prev = toks[j - 1][0] if j > start else ""
+        nxt = toks[j + 1] if j + 1 < n else ("", "")
+        if text == "/" and nxt[0] == "word" and len(nxt[1]) > 1 and not _fn(nxt):
             break  # "$1500/month", "12.5 quarts/hour": a rate's unit
+        if text == "-" and prev == "num" and nxt[0] == "word" and len(nxt[1]) > 1:
+            break  # "10-gallon jars", "a 400-meter track": a compound word, not a difference
         if kind in _MATHY:
             j += 1
-        elif kind == "space" and j + 1 < n and toks[j + 1][0] in ("op", "rp"):
+        elif text == "!" and prev in ("num", "rp"):
+            j += 1  # a factorial: 5! is 120
+        elif text == "_" and prev in ("num", "rp", "word"):
+            var, j = True, j + 1  # "1010_2": a numeral in another base, or a subscript
+        elif text == ":" and prev == "num" and nxt[0] == "num":
+            var, j = True, j + 1  # "2:30", "3:1": a time or a ratio, never its first number
+        elif _fn(toks[j]) and j > start:
+            var, j = True, j + 1
+        elif kind == "space" and nxt[0] in ("op", "rp"):
             j += 1
-        elif kind == "space" and j + 1 < n and toks[j + 1][0] == "frac" and toks[j - 1][0] == "num":
+        elif kind == "space" and nxt[0] == "frac" and prev == "num":
             j += 1  # "2 \frac{1}{2}": a mixed number
-        elif kind == "space" and j > start and toks[j - 1][0] in ("op", "lp", "frac"):
+        elif kind == "space" and j > start and prev in ("op", "lp", "frac"):
             j += 1
-        elif kind == "word" and j > start and toks[j - 1][0] in ("num", "rp", "op", "lp"):
-            glued_unit = len(text) >= 2 and toks[j - 1][0] in ("num", "rp")
-            if glued_unit:
-                break
-            var = True
-            j += 1
-        elif kind == "cmd" and text in ("\\sqrt", "\\pi"):
-            var = True  # not plain arithmetic: kept as written for equivalence to judge
-            j += 1
+        elif (
+            kind == "space"
+            and "\n" not in text
+            and prev in ("num", "rp")
+            and (_fn(nxt) or _variable(toks, j + 1))
+        ):
+            j += 1  # "2 \pi", "30 n": the function or variable follows
+        elif kind == "word" and j > start and prev in ("num", "rp", "op", "lp"):
+            if len(text) >= 2 and prev in ("num", "rp"):
+                break  # a glued unit: "15kg"
+            var, j = True, j + 1
+        elif kind == "word" and prev == "space" and _variable(toks, j):
+            var, j = True, j + 1  # "3 * x", "30 n"
         else:
             break
     while j > start and toks[j - 1][0] in ("space", "op", "lp") and toks[j - 1][1] != ")":
@@ -172,6 +279,8 @@ def _run(toks: list[tuple[str, str]], i: int) -> tuple[int, int, bool]:
 
 def _starts_run(toks: list[tuple[str, str]], i: int) -> bool:
     kind, text = toks[i]
+    if kind == "num" and i >= 2 and toks[i - 1][1] == "^" and toks[i - 2][0] == "word":
+        return _fn(toks[i - 2]) or len(toks[i - 2][1]) == 1  # "cm^2" is a unit's power
     if kind in ("num", "frac"):
         return True
     if kind in ("lp",) or (kind == "op" and text in "-+"):
@@ -246,59 +355,8 @@ def _value(toks: list[tuple[str, str]], run: tuple[int, int, bool], decimal_comm
     return raw if v is None else _format(v)
 
 
-def numeric_answer(span: str) -> str | None:
-    """The number an answer span states (a marker's line or a box): see the module doc."""
-    if "\\boxed" in span or "\\fbox" in span:
-        inner = last_boxed(span)
-        if not inner:
-            return None  # "within \\boxed{}": an empty box states nothing
-        span = inner
-    span = _prep(span)
-    toks = _tokens(span)
-    first = next((k for k, (kind, _) in enumerate(toks) if kind != "space"), None)
-    if first is not None and toks[first][0] == "word":
-        # a sentence, not a number: its conclusion is its last sentence with a number
-        sentences = [x for x in _SENTENCE.split(span) if re.search(r"\d", x)]
-        if not sentences:
-            return None
-        span = _ENUMERATOR.sub("", sentences[-1])  # "Step 2: They have 42 books": not 2
-        toks = _tokens(span)
-        run = _sentence_result(toks)  # "Answer: She pays 9 * 2 = 18 dollars"
-        if run is not None:
-            return _value(toks, run, len(re.findall(r"\d,\d", span)) <= 1)
-    # a decimal comma needs a text without other digit-comma-digit groups (see module doc)
-    decimal_comma = len(re.findall(r"\d,\d", span)) <= 1
-    runs = _runs(toks, first_only=True)
-    return _value(toks, runs[0], decimal_comma) if runs else None
-
-
-_COPULA = frozenset("is are was were be equals".split())
-_ENUMERATOR = re.compile(r"^\s*(?:(?:step|part|option|case)\s*)?\d+\s*[.:)]\s+", re.IGNORECASE)
-_SENTENCE = re.compile(r"(?<=[.!?。])\s+(?=\S)|\n")
-
-
-def _sentence_result(toks: list[tuple[str, str]]) -> tuple[int, int, bool] | None:
-    """A marker followed by a sentence states the sentence's result: the value after its last
-    '=' ("... = 7 students x 3 = 21 students"), else the first number after its last copula
-    ("The total ... in 48 hours is 3000 quarts"); else None (the
-    caller takes the first number, as after "The answer is")."""
-    runs = _runs(toks, first_only=False)
-    if not runs:
-        return None
-    eqs = [k for k, (kind, _) in enumerate(toks) if kind == "eq"]
-    if eqs:
-        after = [r for r in runs if r[0] > eqs[-1]]
-        return after[0] if after else None
-    cops = [k for k, (kind, t) in enumerate(toks) if kind == "word" and t.lower() in _COPULA]
-    if cops:
-        after = [r for r in runs if r[0] > cops[-1]]
-        if after:
-            return after[0]
-    return None
-
-
 def last_numeric(text: str) -> str | None:
-    """The last number or arithmetic run in a text (its chain's result), as numeric_answer."""
+    """The last number or arithmetic run in a text (its chain's result)."""
     last = max(text.rfind(d) for d in "0123456789")
     if last < 0:
         return None
