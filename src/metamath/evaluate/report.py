@@ -34,7 +34,7 @@ COLORS = {"strict": "#4c72b0", "flexible": "#dd8452"}
 GLOSSARY = [
     (
         "strict",
-        "explicit answer markers only (\"The answer is:\", \"The value of x is\", \"####\", "
+        'explicit answer markers only ("The answer is:", "The value of x is", "####", '
         '"Answer:", "Final answer", "The final answer is $X$" and their translations)',
     ),
     (
