@@ -118,18 +118,16 @@ def card_section(stats: dict) -> Section | None:
     if budget:
         rows = []
         for t, v in budget.items():
-            reach = f"{v['reached_target']} of {v['questions']}" if "reached_target" in v else "-"
+            reached = f"; {v['reached_target']} reached k" if "reached_target" in v else ""
             rows.append(
                 [
                     t,
-                    f"{v['budget']} (k={v['k']})",
-                    v["questions"],
-                    f"{v['questions_without_kept']} ({pct(1 - v['coverage'])})",
+                    f"{v['budget']}, k={v['k']}",
+                    f"{v['questions']}{reached}",
+                    f"{v['questions_without_kept']} ({pct(1 - v['coverage'])}); seeds "
                     f"{v['seed_questions_without_kept']} of {v['seed_questions']}",
-                    v["samples"],
-                    v["kept"],
+                    f"{v['samples']} / {v['kept']}",
                     v["samples_per_kept"] or "-",
-                    reach,
                 ]
             )
         blocks.append(
@@ -138,17 +136,15 @@ def card_section(stats: dict) -> Section | None:
                     "technique",
                     "budget",
                     "questions",
-                    "without kept",
-                    "seed questions without kept",
-                    "samples",
-                    "kept",
-                    "samples per kept",
-                    "reached target",
+                    "without a kept sample",
+                    "samples / kept",
+                    "per kept",
                 ],
                 rows,
-                note="Per technique: the sampling budget (fixed k, uniform, prop2diff), the "
-                "questions solved, those with no kept sample (coverage), and samples drawn per "
-                "kept sample.",
+                note="Per technique: the sampling budget (fixed k, uniform, prop2diff); the "
+                "questions solved (and how many reached k kept samples); those with no kept "
+                "sample (coverage), also counted per seed question; samples drawn and kept; "
+                "samples drawn per kept sample.",
             )
         )
         diff = [

@@ -13,13 +13,16 @@ import os
 from pathlib import Path
 
 
-def check_file(path: str | os.PathLike, key: str) -> str:
-    """`key` names a file that must exist and be readable."""
+def check_file(path: str | os.PathLike, key: str, folder_ok: bool = False) -> str:
+    """`key` names a file that must exist and be readable (or, with folder_ok, a readable
+    folder: a dataset saved by `datasets` or `metamath augment --export-hf`)."""
     p = Path(path).expanduser()
     if not p.exists():
         where = "" if p.is_absolute() else f" (relative to the working directory {Path.cwd()})"
         raise FileNotFoundError(f"{key}: {p} does not exist{where}")
     if p.is_dir():
+        if folder_ok and os.access(p, os.R_OK | os.X_OK):
+            return f"{key}: {p.resolve()} (a dataset folder)"
         raise IsADirectoryError(f"{key}: {p} is a directory; expected a file")
     try:
         with open(p, "rb") as f:

@@ -63,7 +63,9 @@ def check_inputs(cfg, args: argparse.Namespace) -> list[str]:
     for i, src in enumerate(cfg.data.path):
         src = expand_data_path(src)
         key = f"data.path[{i}]"
-        lines.append(check_file(src, key) if is_local(src) else check_hub_dataset(src, key))
+        lines.append(
+            check_file(src, key, folder_ok=True) if is_local(src) else check_hub_dataset(src, key)
+        )
     lines += [check_task(t, {}, cfg.eval.data_path, "eval.tasks") for t in cfg.eval.tasks]
     if cfg.resume not in ("auto", ""):
         lines.append(check_file(Path(cfg.resume) / "trainer_state.json", "resume"))
