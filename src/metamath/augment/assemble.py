@@ -335,7 +335,7 @@ def _write_outputs(
                     }
                 )
             for w in work_dirs:
-                for name in (FILES["rephrase"], FILES["sv_rewrite"]):
+                for name in (FILES["masks"], FILES["rephrase"], FILES["sv_rewrite"]):
                     if (w / name).exists():
                         for _, s in read_jsonl(w / name):
                             if s.get("reason") is not None:

@@ -8,6 +8,9 @@ the grader's (mismatch, no_answer, timeout, error, too_long), plus "truncated" (
 max_tokens: its last line cannot be trusted) and "no_reasoning" (nothing but an answer line,
 the degenerate SV rows of the release; method reference 1.6).
 
+Run-on: a reply is first cut at the first question or turn the model invents after its
+solution (cut_run_on), so an answer is never read from a made-up follow-up problem.
+
 Answer-line format (method reference 1.7, paper App. B, [data]): the teacher's own final
 "The answer is ..." / "####" lines are replaced; GSM8K-derived rows end "#### a" then
 "The answer is: a"; MATH rows keep their \\boxed{} and end "The answer is: a". Backward rows
@@ -36,6 +39,31 @@ REASONS = (
     "truncated",
     "no_reasoning",
 )
+
+
+# A new turn or problem the model invents after its solution: a label at a line start
+# ("Question:", "Q2:", "Problem:", "User:", "### Instruction"), a chat-template tag.
+_NEW_TURN = re.compile(
+    r"^[ \t]*(?:(?:question|q|problem|user|human|instruction|rephrased question|statement|"
+    r"example|exercise)[ \t]*\d*[ \t]*[:.)]|#{2,}[ \t]|<\|)",
+    re.IGNORECASE | re.MULTILINE,
+)
+_FINAL_LINE = re.compile(
+    r"^.*(?:the answer is\b|####|the value of (?:unknown variable )?\$?[xX]\$? is\b).*$",
+    re.IGNORECASE | re.MULTILINE,
+)
+
+
+def cut_run_on(text: str) -> str:
+    """The solution without what a model invents after it: cut at the first new turn or
+    question block, and after the first answer line when a new question follows it."""
+    m = _NEW_TURN.search(text)
+    if m and text[: m.start()].strip():
+        text = text[: m.start()]
+    a = _FINAL_LINE.search(text)
+    if a and "?" in text[a.end() :]:
+        text = text[: a.end()]
+    return text.rstrip()
 
 
 def strip_answer_lines(text: str) -> str:

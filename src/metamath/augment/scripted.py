@@ -21,12 +21,8 @@ from metamath.augment.self_verification import split_question
 from metamath.llm.base import Completion, Request, Result
 from metamath.prompts.augment import fobar_question, sv_question
 
-_PHRASES = (
-    "In other words: ",
-    "Put differently: ",
-    "Consider this problem: ",
-    "Here is the task: ",
-)
+# Lead-ins that leave a clean question (a lead-in ending in ":" is a preamble and rejected)
+_PHRASES = ("Solve this. ", "Work this out. ", "Try this. ", "One more. ")
 _LABELS = ("\nAnswer:", "\nRephrased question:", "\nStatement:")
 
 

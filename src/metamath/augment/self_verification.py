@@ -11,8 +11,10 @@ returns an empty question sentence, so the teacher echoes "The answer is 10." an
 question states its own answer (seen in the released MATH_SV rows). Here sentences end at
 . ? ! followed by space and a capital (or the end), never inside a number, an abbreviation or a
 formula, the question sentence is never empty, trailing format instructions ("Express your
-answer as a common fraction.") are set aside, and a statement is rejected unless it carries the
-answer and does not say "The answer is".
+answer as a common fraction.") are set aside, and a statement is rejected unless it is one
+declarative sentence that carries the answer, does not say "The answer is", keeps the
+sentence's numbers and adds none, computes nothing, and does not give away the masked value in
+any form ("It's actually 42/3 = 12 pages" for x = 12: augment/question_checks.py).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from __future__ import annotations
 import re
 
 from metamath.augment.backward import math_regions, normalise_number
+from metamath.augment.question_checks import leaks, style_reason
 
 _ABBREV = (
     "mr",
@@ -64,6 +67,15 @@ REASONS = (
     "still_question",
     "variable_lost",
     "unchanged",
+    "too_long",
+    "extra_text",
+    "numbers_changed",
+    "numbers_lost",
+    "computation",
+    "leak",
+    "preamble",
+    "commentary",
+    "follow_up",
 )
 
 
@@ -128,12 +140,33 @@ def clean_statement(reply: str) -> str:
 
 
 def check_statement(
-    reply: str | None, sentence: str, gold: str, var: str
+    reply: str | None,
+    sentence: str,
+    gold: str,
+    var: str,
+    value: str | None = None,
+    question: str | None = None,
+    kind: str = "gsm8k",
 ) -> tuple[str, str | None]:
-    """(cleaned statement, rejection reason or None)."""
-    st = clean_statement(reply or "")
+    """(cleaned statement, rejection reason or None).
+
+    value: the masked value, which the statement must not give away (in any form) beyond what
+    the masked `question` plus the gold already state. The statement is the question sentence
+    said as a fact: one sentence, no reasoning or arithmetic, no number of its own but the gold."""
+    st = clean_statement(reply or "")  # a run-on into a new "Question:" block is cut off
     if not st:
         return st, "empty"
+    reason = style_reason(st, sentence)
+    if reason:
+        return st, reason
+    if len(st) > 2 * len(sentence) + 60:
+        return st, "too_long"
+    if len(sentences(st, kind)) > 1:
+        return st, "extra_text"
+    if value is not None and leaks(st, value, f"{question or sentence} {gold}"):
+        return st, "leak"
+    if "=" in st and "=" not in sentence:
+        return st, "computation"
     if _ANSWER_PHRASE.search(st):
         return st, "answer_phrase"
     if " ".join(sentence.split()) == st:
@@ -146,4 +179,11 @@ def check_statement(
         return st, "variable_lost"
     if not carries_answer(st, gold):
         return st, "answer_missing"
+    from metamath.augment.rephrase import numbers
+
+    allowed = numbers(sentence) | numbers(gold)
+    if numbers(st) - allowed - {"1"}:
+        return st, "numbers_changed"
+    if numbers(sentence) - numbers(st) - {"1"}:
+        return st, "numbers_lost"
     return st, None
