@@ -38,7 +38,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "path.jsonl or names under task_files",
     )
     p.add_argument("--backend", choices=["hf", "vllm", "openai"])
-    p.add_argument("--prompt-style", choices=["alpaca", "chat", "fewshot"])
+    p.add_argument(
+        "--prompt-style",
+        choices=["alpaca", "chat", "fewshot", "lm_eval"],
+        help="alpaca (default), chat, fewshot, or lm_eval (lm-evaluation-harness's gsm8k task)",
+    )
     p.add_argument("--limit", type=int, help="first N problems of each task")
     p.add_argument("--out", help="run directory (default runs/eval/<model>-<style>)")
     p.add_argument("--no-progress", action="store_true", help="hide progress bars")
