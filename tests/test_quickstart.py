@@ -43,6 +43,7 @@ def test_quickstart_offline_end_to_end(tmp_path, tiny_model_dir, data_dir):
         f"student={tiny_model_dir}",
         f"out={out}",
         "seeds=3",
+        "sft_rows=3",
         "eval_limit=4",
         "train_steps=3",
         "max_tokens=24",

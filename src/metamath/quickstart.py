@@ -38,10 +38,14 @@ class QuickstartConfig:
     teacher: str = "auto"
     student: str = "auto"
     out: str = "runs/quickstart"
-    seeds: int = 8  # GSM8K train questions to bootstrap from
+    # Sizes fit the README's first command in 15 minutes on a 2-core CPU with SmolLM2-135M
+    # (measured: README "Quickstart"); a GPU or a patient user can raise them.
+    seeds: int = 6  # GSM8K train questions to bootstrap from
+    easy_seeds: bool = True  # the first `seeds` with two-step reference solutions (see pick_seeds)
     k: int = 2  # samples per question and technique
-    max_tokens: int = 256  # teacher and student generation budget
+    max_tokens: int = 200  # teacher and student generation budget
     eval_limit: int = 20  # GSM8K test problems evaluated before and after
+    sft_rows: int = 40  # GSM8K train reference solutions added to the training data
     train_steps: int = 10
     lr: float = 2e-4
     lora_r: int = 16
@@ -94,13 +98,44 @@ def _hf_options(cfg: QuickstartConfig) -> dict[str, Any]:
     return opts
 
 
-def augment_step(cfg: QuickstartConfig, run_dir: Path, progress: bool) -> dict[str, Any]:
+def pick_seeds(cfg: QuickstartConfig, root: Path) -> Path:
+    """The seed questions, written to root/seeds.jsonl (id, question, answer).
+
+    easy_seeds: the first `seeds` GSM8K train problems whose reference solution takes at most
+    two steps (lines before "####"). A teacher as small as SmolLM2-135M solves almost nothing
+    harder, and a quickstart where every technique kept nothing shows the filter, not the
+    method; the page says which seeds were used."""
+    from metamath.data import load
+
+    rows = []
+    for p in load("gsm8k", split="train"):
+        steps = len((p.solution or "").split("####")[0].strip().splitlines())
+        if not cfg.easy_seeds or steps <= 2:
+            rows.append({"id": p.id, "question": p.question, "answer": p.solution})
+        if len(rows) >= cfg.seeds:
+            break
+    out = root / "seeds.jsonl"
+    write_jsonl(out, rows)
+    return out
+
+
+def augment_step(
+    cfg: QuickstartConfig, seeds: Path, run_dir: Path, progress: bool
+) -> dict[str, Any]:
     from metamath.augment.config import AugmentConfig, SeedConfig, TeacherConfig, TechniqueConfig
     from metamath.augment.pipeline import run_augment
 
     tech = TechniqueConfig(k=cfg.k, k_rewrite=1, max_tokens=cfg.max_tokens, max_masks=1)
+    seed_set = SeedConfig(
+        name="gsm8k",
+        path=str(seeds),
+        kind="gsm8k",
+        answer_format="gsm8k",
+        id_field="id",
+        solution_field="answer",
+    )
     acfg = AugmentConfig(
-        seeds=[SeedConfig(name="gsm8k", split="train", limit=cfg.seeds)],
+        seeds=[seed_set],
         teacher=TeacherConfig(backend="hf", model=cfg.teacher, options=_hf_options(cfg)),
         answer_aug=tech,
         rephrase=tech,
@@ -108,7 +143,7 @@ def augment_step(cfg: QuickstartConfig, run_dir: Path, progress: bool) -> dict[s
         self_verification=tech,
         style="chat",
         shots=2,
-        batch_size=16,
+        batch_size=64,
     )
     return run_augment(acfg, run_dir, progress=progress)
 
@@ -118,7 +153,7 @@ _CALC = re.compile(r"<<[^<>]*>>")
 
 
 def seed_sft_rows(limit: int) -> list[dict[str, Any]]:
-    """The seeds' own reference solutions in MetaMathQA form (the paper's plain-SFT data)."""
+    """GSM8K train reference solutions in MetaMathQA form (the paper's plain-SFT data)."""
     from metamath.data import load
 
     rows = []
@@ -139,7 +174,7 @@ def seed_sft_rows(limit: int) -> list[dict[str, Any]]:
 def train_data(cfg: QuickstartConfig, aug_dir: Path, run_dir: Path) -> tuple[Path, dict]:
     out = run_dir / "train_data.jsonl"
     bootstrapped = [row for _, row in read_jsonl(aug_dir / "metamathqa.jsonl")]
-    seeds = seed_sft_rows(cfg.seeds)
+    seeds = seed_sft_rows(cfg.sft_rows)
     write_jsonl(out, bootstrapped + seeds)  # rebuilt whole (atomically) on every run
     return out, {"bootstrapped": len(bootstrapped), "seed_solutions": len(seeds)}
 
@@ -203,7 +238,7 @@ def run_quickstart(
     }
 
     log(f"[1/4] bootstrapping {cfg.seeds} GSM8K seeds with {cfg.teacher}")
-    aug = augment_step(cfg, root / "augment", progress)
+    aug = augment_step(cfg, pick_seeds(cfg, root), root / "augment", progress)
     summary["steps"]["augment"] = {"rows": aug.get("rows"), "seconds": round(time.time() - t0, 1)}
     summary["augment"] = {
         t: {k: v[k] for k in ("requests", "samples", "kept", "yield")}
@@ -214,22 +249,36 @@ def run_quickstart(
     summary["train_data"] = counts
 
     log(f"[2/4] evaluating the student before fine-tuning on {cfg.eval_limit} GSM8K test problems")
+    t1 = time.time()
     before = eval_step(cfg, cfg.student, root / "eval_before", progress)
+    summary["steps"]["eval_before"] = {"seconds": round(time.time() - t1, 1)}
 
     log(
         f"[3/4] fine-tuning {cfg.student} with LoRA for {cfg.train_steps} steps on "
         f"{counts['bootstrapped']} bootstrapped + {counts['seed_solutions']} seed rows"
     )
+    t1 = time.time()
     trained = _finished_training(root / "train", cfg.train_steps) or train_step(
         cfg, data, sum(counts.values()), root / "train"
     )
+    summary["steps"]["train"] = {"seconds": round(time.time() - t1, 1)}
     model_dir = trained.get("merged_model") or trained.get("model_dir")
     if not model_dir:
         raise RuntimeError(f"training finished but reported no model directory: {trained}")
 
     log("[4/4] evaluating the fine-tuned student")
+    t1 = time.time()
     after = eval_step(cfg, str(model_dir), root / "eval_after", progress)
+    summary["steps"]["eval_after"] = {"seconds": round(time.time() - t1, 1)}
 
+    from metamath import quickstart_data as qd
+
+    summary["seeds"] = {"count": cfg.seeds, "easy": cfg.easy_seeds}
+    summary["examples"] = qd.technique_examples(root / "augment")
+    summary["rejected_rewrite"] = qd.rejected_rewrite(root / "augment")
+    summary["answers_before"] = qd.answer_changes(root / "eval_before")
+    summary["answers_after"] = qd.answer_changes(root / "eval_after")
+    summary["expected"] = qd.EXPECTED
     summary["accuracy_before"] = _accuracy(before)
     summary["accuracy_after"] = _accuracy(after)
     summary["model"] = str(model_dir)
@@ -264,8 +313,13 @@ def render_index(root: Path, summary: dict[str, Any]) -> str:
             else f"<li>{html.escape(label)} (missing: {html.escape(rel)})</li>"
         )
 
+    from metamath import quickstart_data as qd
+
     def pct(acc, mode):
-        return "n/a" if acc is None else f"{100 * acc[mode]:.1f}%"
+        if acc is None:
+            return "n/a"
+        which = "answers_before" if acc is summary["accuracy_before"] else "answers_after"
+        return f"{100 * acc[mode]:.1f}%{qd.interval(summary, which, mode)}"
 
     rows = "".join(
         f"<tr><td>{html.escape(k)}</td><td>{html.escape(str(v))}</td></tr>"
@@ -299,12 +353,19 @@ td,th{{padding:.2em .8em;border-bottom:1px solid #ddd}}</style></head><body>
 <h1>metamath quickstart</h1>
 <p>Teacher <code>{html.escape(summary["teacher"])}</code>, student
 <code>{html.escape(summary["student"])}</code>; {summary["seconds"]} s in all.</p>
-<h2>GSM8K accuracy (test slice)</h2>
+<h2>GSM8K accuracy (first {(summary.get("answers_before") or {}).get("n", "?")} test problems)</h2>
+<p>Each score with its 95% interval (Wilson). {html.escape(summary.get("expected", ""))}</p>
 <table><tr><th>grader</th><th>before</th><th>after</th></tr>
 <tr><td>strict ("The answer is:")</td><td>{pct(summary["accuracy_before"], "strict")}</td>
 <td>{pct(summary["accuracy_after"], "strict")}</td></tr>
 <tr><td>flexible</td><td>{pct(summary["accuracy_before"], "flexible")}</td>
 <td>{pct(summary["accuracy_after"], "flexible")}</td></tr></table>
+<h2>What changed in the student's answers</h2>{qd.changes_html(summary)}
+<h2>The method on real text: one example per technique</h2>
+<p>Seeds: {summary.get("seeds", {}).get("count", "?")} GSM8K train problems{
+        " with two-step reference solutions" if summary.get("seeds", {}).get("easy") else ""
+    }.</p>
+{qd.examples_html(summary)}
 <h2>Bootstrapping (every sample checked against the gold answer)</h2>
 <table><tr><th>technique</th><th>requests</th><th>samples</th><th>kept</th><th>yield</th></tr>
 {techs}</table>{note}
@@ -317,5 +378,6 @@ td,th{{padding:.2em .8em;border-bottom:1px solid #ddd}}</style></head><body>
 {link("train/loss.svg", "Training curve")}
 {link("eval_before/report.html", "Evaluation before fine-tuning")}
 {link("eval_after/report.html", "Evaluation after fine-tuning")}
-</ul><pre>{html.escape(json.dumps(summary, indent=2))}</pre></body></html>
+{link("summary.json", "All figures (summary.json)")}
+</ul></body></html>
 """
