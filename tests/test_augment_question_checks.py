@@ -210,3 +210,18 @@ def test_mask_restating_its_value_is_not_used():
 )
 def test_solutions_are_cut_at_an_invented_follow_up(reply, kept):
     assert cut_run_on(reply) == kept
+
+
+@pytest.mark.parametrize(
+    "reply,reason",
+    [
+        ("Samantha's last name has 7 letters.", None),
+        # SmolLM2's statement that was kept before: it no longer says what is 7
+        ("The answer to this question is 7.", "answer_phrase"),
+        ("Samantha is 7.", "content_lost"),
+        ("There are 7 names in total.", "content_lost"),
+    ],
+)
+def test_sv_statement_keeps_what_is_asked(reply, reason):
+    sentence = "How many letters are in Samantha's last name?"
+    assert check_statement(reply, sentence, "7", "x")[1] == reason

@@ -40,14 +40,15 @@ class QuickstartConfig:
     out: str = "runs/quickstart"
     # Sizes fit the README's first command in 15 minutes on a 2-core CPU with SmolLM2-135M
     # (measured: README "Quickstart"); a GPU or a patient user can raise them.
-    seeds: int = 6  # GSM8K train questions to bootstrap from
+    seeds: int = 4  # GSM8K train questions to bootstrap from
     easy_seeds: bool = True  # the first `seeds` with two-step reference solutions (see pick_seeds)
     k: int = 2  # samples per question and technique
-    max_tokens: int = 200  # teacher and student generation budget
-    eval_limit: int = 20  # GSM8K test problems evaluated before and after
+    max_tokens: int = 160  # teacher and student generation budget
+    eval_limit: int = 16  # GSM8K test problems evaluated before and after (one CPU batch)
     sft_rows: int = 40  # GSM8K train reference solutions added to the training data
-    train_steps: int = 10
-    lr: float = 2e-4
+    train_steps: int = 8
+    train_batch: int = 2  # examples per step
+    lr: float = 1e-3
     lora_r: int = 16
     lora_alpha: int = 32
     device: str = "auto"  # auto | cpu | cuda
@@ -199,7 +200,7 @@ def train_step(cfg: QuickstartConfig, data: Path, rows: int, run_dir: Path) -> d
     from metamath.train.config import DataConfig, LoraConfig, TrainConfig
     from metamath.train.sft import run_train
 
-    batch = max(1, min(4, rows))
+    batch = max(1, min(cfg.train_batch, rows))
     tcfg = TrainConfig(
         model=cfg.student,
         data=DataConfig(path=[str(data)]),

@@ -365,7 +365,8 @@ _CURRENCY = {"$": r"\$|\bdollars?\b|\bbucks?\b", "€": r"€|\beuros?\b", "£":
 _SKIP_AFTER_NUMBER = set(
     "of a an the more less fewer extra additional other different new each per every in on at "
     "for to and or her his their its my your our whole full total equal same small large big "
-    "little times as than by with from into out up over about".split()
+    "little times as than by with from into out up over about did does do is are was were will "
+    "would can could should has have had".split()
 )
 
 

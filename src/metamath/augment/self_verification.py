@@ -58,7 +58,9 @@ _INSTRUCTION = re.compile(
     r"If there are|Separate|List|Include|\(?Note)",
     re.IGNORECASE,
 )
-_ANSWER_PHRASE = re.compile(r"\bthe\s+(?:final\s+)?answer\s+is\b", re.IGNORECASE)
+_ANSWER_PHRASE = re.compile(
+    r"\bthe\s+(?:final\s+|correct\s+)?answer\b[^.?!]{0,40}?\bis\b", re.IGNORECASE
+)
 _NUMBER = re.compile(r"-?\d{1,3}(?:,\d{3})+(?:\.\d+)?|-?\d*\.?\d+(?:/\d+)?")
 REASONS = (
     "empty",
@@ -72,6 +74,7 @@ REASONS = (
     "numbers_changed",
     "numbers_lost",
     "computation",
+    "content_lost",
     "leak",
     "preamble",
     "commentary",
@@ -139,6 +142,31 @@ def clean_statement(reply: str) -> str:
     return " ".join(text.split())
 
 
+_QUESTION_WORDS = set(
+    "how many much what which who whom whose when where why does did do is are was were will "
+    "would can could should the a an of in on at to for and or if then than that this these "
+    "those with from by as be been has have had his her their its there value find".split()
+)
+
+
+def content_lost(sentence: str, statement: str, kind: str = "gsm8k") -> bool:
+    """Does the statement drop what the question asks about? Half of the question sentence's
+    content words (and a "how many X" target) must survive: "The answer to this question is 7"
+    says nothing about "How many letters are in Samantha's last name?"."""
+    from metamath.augment.question_checks import _lemma, _target, plain_text
+
+    words = lambda t: {  # noqa: E731
+        _lemma(w)
+        for w in re.findall(r"[A-Za-z]{3,}", plain_text(t, kind))
+        if w.lower() not in _QUESTION_WORDS
+    }
+    want, have = words(sentence), words(statement)
+    kept = {w for w in want if w in have or any(h.startswith(w) or w.startswith(h) for h in have)}
+    target = _target(sentence)
+    every = {_lemma(w) for w in re.findall(r"[A-Za-z]+", statement)}
+    return (target is not None and target not in every) or len(kept) < len(want) / 2
+
+
 def check_statement(
     reply: str | None,
     sentence: str,
@@ -179,6 +207,8 @@ def check_statement(
         return st, "variable_lost"
     if not carries_answer(st, gold):
         return st, "answer_missing"
+    if content_lost(sentence, st, kind):
+        return st, "content_lost"
     from metamath.augment.rephrase import numbers
 
     allowed = numbers(sentence) | numbers(gold)
