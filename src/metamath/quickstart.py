@@ -350,7 +350,7 @@ def render_index(root: Path, summary: dict[str, Any]) -> str:
     svg = curve.read_text(encoding="utf-8") if curve.exists() else "<p>(no training curve)</p>"
     return f"""<!doctype html><html><head><meta charset="utf-8"><title>metamath quickstart</title>
 <style>body{{font-family:system-ui,sans-serif;max-width:48em;margin:2em auto}}
-td,th{{padding:.2em .8em;border-bottom:1px solid #ddd}}</style></head><body>
+td,th{{padding:.2em .8em;border-bottom:1px solid #ddd}}pre{{white-space:pre-wrap}}</style></head><body>
 <h1>metamath quickstart</h1>
 <p>Teacher <code>{html.escape(summary["teacher"])}</code>, student
 <code>{html.escape(summary["student"])}</code>; {summary["seconds"]} s in all.</p>
