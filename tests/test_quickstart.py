@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import os
 import re
@@ -102,6 +103,12 @@ def test_quickstart_offline_end_to_end(tmp_path, tiny_model_dir, data_dir):
     links = re.findall(r'href="([^"]+)"', page)
     assert len(links) >= 6 and "(missing:" not in page
     assert "<svg" in page  # the training curve is inline
+    # the page shows the method on the run's own text and how the answers changed
+    assert "What changed in the student's answers" in page and "cut off at max_tokens" in page
+    for name in ("AnsAug", "Rephrasing", "FOBAR", "Self-verification"):
+        assert name in page
+    assert html.escape(summary["examples"]["answer_aug"]["question"]) in page
+    assert summary["answers_before"]["n"] == 4
     for tech in ("answer_aug", "rephrase", "fobar", "self_verification"):
         assert f"<td>{tech}</td>" in page
     assert summary["augment"]["answer_aug"]["samples"] == 6
