@@ -8,7 +8,8 @@ import pytest
 
 from metamath.augment.backward import mask_question
 from metamath.augment.filter import cut_run_on
-from metamath.augment.question_checks import check_question, evaluate, leaks, value_forms
+from metamath.augment.leaks import evaluate, leaks, value_forms
+from metamath.augment.question_checks import check_question
 from metamath.augment.rephrase import check_rephrasing
 from metamath.augment.self_verification import check_statement
 

@@ -19,7 +19,8 @@ verdict for work/masks.jsonl, rejected.jsonl and the stage-1 yield in stats.json
 from __future__ import annotations
 
 from metamath.augment.backward import Masked, mask_question
-from metamath.augment.question_checks import check_question, restated
+from metamath.augment.leaks import restated
+from metamath.augment.question_checks import check_question
 from metamath.augment.seeds import Seed
 from metamath.prompts.augment import fobar_question
 

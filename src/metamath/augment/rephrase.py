@@ -19,8 +19,9 @@ from __future__ import annotations
 import re
 
 from metamath.augment.backward import normalise_number
+from metamath.augment.leaks import leaks
 from metamath.augment.question_checks import REASONS as QUESTION_REASONS
-from metamath.augment.question_checks import check_question, leaks
+from metamath.augment.question_checks import check_question
 
 _DIGITS = re.compile(r"(?<![\d.])\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d*\.?\d+")
 _WORD_VALUES = {

@@ -22,7 +22,8 @@ from __future__ import annotations
 import re
 
 from metamath.augment.backward import math_regions, normalise_number
-from metamath.augment.question_checks import leaks, style_reason
+from metamath.augment.leaks import leaks
+from metamath.augment.question_checks import style_reason
 
 _ABBREV = (
     "mr",
@@ -153,17 +154,17 @@ def content_lost(sentence: str, statement: str, kind: str = "gsm8k") -> bool:
     """Does the statement drop what the question asks about? Half of the question sentence's
     content words (and a "how many X" target) must survive: "The answer to this question is 7"
     says nothing about "How many letters are in Samantha's last name?"."""
-    from metamath.augment.question_checks import _lemma, _target, plain_text
+    from metamath.augment.question_checks import asked_for, lemma, plain_text
 
     words = lambda t: {  # noqa: E731
-        _lemma(w)
+        lemma(w)
         for w in re.findall(r"[A-Za-z]{3,}", plain_text(t, kind))
         if w.lower() not in _QUESTION_WORDS
     }
     want, have = words(sentence), words(statement)
     kept = {w for w in want if w in have or any(h.startswith(w) or w.startswith(h) for h in have)}
-    target = _target(sentence)
-    every = {_lemma(w) for w in re.findall(r"[A-Za-z]+", statement)}
+    target = asked_for(sentence)
+    every = {lemma(w) for w in re.findall(r"[A-Za-z]+", statement)}
     return (target is not None and target not in every) or len(kept) < len(want) / 2
 
 
