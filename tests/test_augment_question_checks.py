@@ -226,3 +226,56 @@ def test_solutions_are_cut_at_an_invented_follow_up(reply, kept):
 def test_sv_statement_keeps_what_is_asked(reply, reason):
     sentence = "How many letters are in Samantha's last name?"
     assert check_statement(reply, sentence, "7", "x")[1] == reason
+
+
+# The two rows SmolLM2-135M had kept from 20 GSM8K + 10 MATH seeds: right final answer, wrong work.
+KEN = (
+    "When Ken placed the jelly beans into the box of goodies, he added 2 jelly beans to the box, "
+    "so he has 2 * 2 = 4 jelly beans in the box.\nWhen he added the gummy worms, he added the "
+    "same amount to the box, so he has 4 * 4 = 16 gummy worms in the box.\nThe final weight of "
+    "the box of goodies is the weight of gummies, so it is 16 * 10 = 16 gummy worms\nThe answer "
+    "is: 16"
+)
+BETTY = (
+    "We know that the total amount of money Betty needs to buy the wallet is half of the original "
+    "price, which is $100 * 2 = $200.\nSo the amount of money she needs to buy the wallet is "
+    "$480 - $240 = $160.\nThe value of x is 15."
+)
+
+
+@pytest.mark.parametrize(
+    "reply,target,task,reason",
+    [
+        (KEN, "16", "gsm8k", "arithmetic_error"),
+        (BETTY, "15", "gsm8k_backward", "arithmetic_error"),
+        # the answer appears only on the final line: guessed, not derived
+        (
+            "Betty needs money for the wallet and gets some from her parents.\nThe value of x is 15.",
+            "15",
+            "gsm8k_backward",
+            "unsupported_answer",
+        ),
+        (
+            "She sold 48/2 = 24 clips in May, so 48 + 24 = 72 in all.\nThe answer is: 72",
+            "72",
+            "gsm8k",
+            "correct",
+        ),
+        (
+            "Each minute pays 12/60 = 0.2 dollars, so 50 minutes pay 0.2 x 50 = 10.\nThe answer is: 10",
+            "10",
+            "gsm8k",
+            "correct",
+        ),
+        (
+            "A third is 1/3 = 0.33 of 30, so she gives 10 away.\nThe answer is: 10",
+            "10",
+            "gsm8k",
+            "correct",
+        ),
+    ],
+)
+def test_a_kept_reply_is_a_solution(reply, target, task, reason):
+    from metamath.augment.filter import judge
+
+    assert judge(reply, target, task)[1] == reason

@@ -8,6 +8,10 @@ the grader's (mismatch, no_answer, timeout, error, too_long), plus "truncated" (
 max_tokens: its last line cannot be trusted) and "no_reasoning" (nothing but an answer line,
 the degenerate SV rows of the release; method reference 1.6).
 
+A kept reply must also be a solution, not a lucky guess: every equation in its reasoning holds
+("16 * 10 = 16" is an "arithmetic_error") and the reasoning itself reaches the answer (an answer
+that appears only on the final line is an "unsupported_answer").
+
 Run-on: a reply is first cut at the first question or turn the model invents after its
 solution (cut_run_on), so an answer is never read from a made-up follow-up problem.
 
@@ -20,8 +24,10 @@ keep their "The value of x is N." line before those.
 from __future__ import annotations
 
 import re
+from fractions import Fraction
 
 from metamath.answers import grade
+from metamath.augment.leaks import evaluate, value_forms
 
 _ANSWER_LINE = re.compile(
     r"^\s*(?:####.*|(?:so,?\s+)?(?:the\s+)?(?:final\s+)?answer\s*(?:is)?\s*:.*"
@@ -38,6 +44,8 @@ REASONS = (
     "too_long",
     "truncated",
     "no_reasoning",
+    "arithmetic_error",
+    "unsupported_answer",
 )
 
 
@@ -95,9 +103,49 @@ def judge(
         return False, g.reason, g.extracted
     if finish_reason == "length":
         return False, "truncated", g.extracted
-    if len(_reasoning(strip_answer_lines(text))) < MIN_REASONING_CHARS:
+    reasoning = _reasoning(strip_answer_lines(text))
+    if len(reasoning) < MIN_REASONING_CHARS:
         return False, "no_reasoning", g.extracted
+    if arithmetic_error(reasoning):
+        return False, "arithmetic_error", g.extracted
+    if not value_forms(reasoning, target):
+        return False, "unsupported_answer", g.extracted
     return True, "correct", g.extracted
+
+
+# A chain of arithmetic pieces joined by "=": "48/2 = 24", "$12 * 5 = $60 = 60 dollars".
+_NUM = r"\$?\d[\d,]*(?:\.\d+)?"
+_PIECE = rf"\(*\s*{_NUM}\s*\)*(?:\s*(?:[-+*/×÷^]|x(?=\s*\(*\s*\$?\d))\s*\(*\s*{_NUM}\s*\)*)*"
+_CHAIN = re.compile(rf"{_PIECE}(?:\s*=\s*{_PIECE})+")
+
+
+def arithmetic_error(reasoning: str) -> str | None:
+    """The first equation of the reasoning that does not hold ("16 * 10 = 16"), or None.
+
+    A reply whose final answer matches the gold by luck after wrong steps is not a solution:
+    with SmolLM2-135M as the teacher, both rows kept from 50 seeds had such steps. Each side
+    with an operator is evaluated exactly (augment.leaks.evaluate, bounded, never eval());
+    a side that is one number is compared to it, within the rounding its decimals allow.
+    Pieces with "%" are skipped ("100 - 20% = 80" reads 20% of something)."""
+    for m in _CHAIN.finditer(reasoning[:20000]):
+        pieces = [p.strip() for p in m.group(0).split("=")]
+        if any("%" in p for p in pieces):
+            continue
+        values = []
+        for p in pieces:
+            v = evaluate(p)
+            if v is None:
+                break
+            values.append((v, p))
+        if len(values) < 2 or not any(
+            re.search(r"\d\s*[-+*/×÷^x]\s*\(*\$?\d", p) for _, p in values
+        ):
+            continue
+        for (a, pa), (b, pb) in zip(values, values[1:], strict=False):
+            decimals = max(len(d) for d in re.findall(r"\.(\d+)", pa + " " + pb) or [""])
+            if abs(a - b) > Fraction(1, 2 * 10**decimals) + abs(b) * Fraction(1, 10**6):
+                return m.group(0)
+    return None
 
 
 def format_response(text: str, answer: str, kind: str) -> str:

@@ -74,7 +74,8 @@ _WORD_RUN = re.compile(rf"\b(?:{_NUMWORD})(?:[\s-]+(?:{_NUMWORD}))*\b", re.IGNOR
 _NUM = r"\$?\d[\d,]*(?:\.\d+)?%?|\$?\.\d+%?"
 _OP = r"[-+*/×÷^x]|plus|minus|times|multiplied by|divided by|over"
 _EXPR = re.compile(
-    rf"\(*\s*(?:{_NUM})\s*\)*(?:\s*(?:{_OP})\s*\(*\s*(?:{_NUM})\s*\)*)*", re.IGNORECASE
+    rf"(?<![\w.])-?\(*\s*(?:{_NUM})\s*\)*(?:\s*(?:{_OP})\s*\(*\s*(?:{_NUM})\s*\)*)*",
+    re.IGNORECASE,
 )
 _FRAC = re.compile(r"\\[dt]?frac\s*\{([^{}]*)\}\s*\{([^{}]*)\}")
 

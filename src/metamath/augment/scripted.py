@@ -98,7 +98,7 @@ class ScriptedTeacher:
         tag = hashlib.blake2b(f"{query}/{i}".encode(), digest_size=6).hexdigest()
         steps = (
             f"We read the problem carefully (draft {tag}).\n"
-            f"Working through sample {tag[:4]} step by step gives the result."
+            f"Working through sample {tag[:4]} step by step gives {answer}."
         )
         end = f"The value of x is {answer}." if backward else f"The answer is: {answer}"
         return f"{steps}\n{end}"
