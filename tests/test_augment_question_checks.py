@@ -279,3 +279,21 @@ def test_a_kept_reply_is_a_solution(reply, target, task, reason):
     from metamath.augment.filter import judge
 
     assert judge(reply, target, task)[1] == reason
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["1 + " * 2000 + "a", "(1 + " * 2000 + "a", "1 = " * 2000 + "x", "1" + " " * 5000 + "+a"],
+)
+def test_arithmetic_scans_stay_linear_on_hostile_text(text):
+    """Model text is scanned with single character classes: these took minutes (exponential
+    backtracking) with nested quantifiers."""
+    import time
+
+    from metamath.augment.filter import arithmetic_error
+    from metamath.augment.leaks import forms
+
+    t0 = time.monotonic()
+    forms(text)
+    arithmetic_error(text)
+    assert time.monotonic() - t0 < 5

@@ -72,11 +72,11 @@ _PARTS = {
 _NUMWORD = "|".join([*_UNITS, *_TENS, *_SCALES, *_PARTS, "a", "an", "and"])
 _WORD_RUN = re.compile(rf"\b(?:{_NUMWORD})(?:[\s-]+(?:{_NUMWORD}))*\b", re.IGNORECASE)
 _NUM = r"\$?\d[\d,]*(?:\.\d+)?%?|\$?\.\d+%?"
-_OP = r"[-+*/×÷^x]|plus|minus|times|multiplied by|divided by|over"
-_EXPR = re.compile(
-    rf"(?<![\w.])-?\(*\s*(?:{_NUM})\s*\)*(?:\s*(?:{_OP})\s*\(*\s*(?:{_NUM})\s*\)*)*",
-    re.IGNORECASE,
-)
+# Arithmetic is found as maximal runs of one character class, then cut into expressions: a
+# single class keeps matching linear in the text (nested quantifiers over model text could
+# backtrack exponentially).
+ARITH_RUN = re.compile(r"[0-9$.,%+\-*/×÷^() x]+")
+_SPLIT = re.compile(r",\s+|(?<=[\d%)])\s+(?=[$\d(])")
 _FRAC = re.compile(r"\\[dt]?frac\s*\{([^{}]*)\}\s*\{([^{}]*)\}")
 
 
@@ -174,7 +174,10 @@ def evaluate(expr: str) -> Fraction | None:
         s = pat.sub(f" {sym} ", s)
     s = s.replace("×", "*").replace("÷", "/")
     s = re.sub(r"(?<=[\d)%])\s*x\s*(?=[\d($.])", " * ", s)  # "3 x 4": x between numbers only
-    tokens = re.findall(r"\$?\d[\d,]*(?:\.\d+)?%?|\$?\.\d+%?|[-+*/^()]", s)
+    # "2/3" written without spaces is one fraction: "$2000 / 2/3" is 2000 divided by two thirds
+    tokens = re.findall(
+        r"(?<![\d.])\d+/\d+(?![\d.])|\$?\d[\d,]*(?:\.\d+)?%?|\$?\.\d+%?|[-+*/^()]", s
+    )
     if not tokens or len(tokens) > MAX_EXPR_TOKENS or "".join(tokens) != re.sub(r"\s+", "", s):
         return None
     return _Parser(tokens).parse()
@@ -237,14 +240,27 @@ def words_value(text: str) -> Fraction | None:
     return total + current
 
 
+def expressions(text: str) -> list[str]:
+    """The arithmetic spans of a text ("42/3", "12", "3 * 4" from "3 times 4", "$1,200.00")."""
+    for pat, sym in _WORD_OPS:
+        text = pat.sub(f" {sym} ", text)
+    text = re.sub(r"[ \t]+", " ", text)
+    out = []
+    for m in ARITH_RUN.finditer(text):
+        for part in _SPLIT.split(m.group(0)):
+            span = part.strip().rstrip(".,").lstrip(",")
+            if span.startswith(".") and not span[1:2].isdigit():
+                span = span[1:].strip()
+            if re.search(r"\d", span):
+                out.append(span)
+    return out
+
+
 def forms(text: str) -> list[tuple[str, list[Fraction]]]:
     """Every numeric form in the text: (span, the values it may stand for)."""
     text = _FRAC.sub(r"(\1)/(\2)", text[:MAX_TEXT])
     out: list[tuple[str, list[Fraction]]] = []
-    for m in _EXPR.finditer(text):
-        span = m.group(0).strip()
-        if not re.search(r"\d", span):
-            continue
+    for span in expressions(text):
         vals = [f for f in (to_fraction(n) for n in re.findall(_NUM, span)) if f is not None]
         # "50%" also stands for 50
         vals += [
