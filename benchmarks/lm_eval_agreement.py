@@ -10,8 +10,11 @@ One model, one process: `metamath serve` (the hf backend) on a loopback port, th
           against the server (token-id prompts, its own stop handling, filters and metric).
 Per item it reports whether the prompts and completions are identical, whether our copy of
 lm-eval's filters gives lm-eval's own extractions and verdicts, and where our grader's strict
-and flexible verdicts differ from lm-eval's strict-match and flexible-extract ones, each
-difference named by the rule that causes it. Prints a table and a JSON summary (last line).
+and flexible answers and verdicts differ from lm-eval's strict-match and flexible-extract
+ones, each difference named by the rule that causes it. A weak model's completions are mostly
+wrong for both, so part 2 grades known-correct completions too (the GSM8K test reference
+solutions, as written and in MetaMath's "The answer is:" form) with our grader and with
+lm-eval's own filter and metric code. Prints a table and a JSON summary (last line).
 """
 
 from __future__ import annotations
@@ -112,6 +115,75 @@ def rule(mode: str, completion: str, ours: dict, theirs: str, theirs_ok: bool) -
     return f"other: ours extracted {got!r}, lm-eval {theirs!r}"
 
 
+def same_answer(ours: str | None, theirs: str) -> bool:
+    """Did both read the same answer? lm-eval's "[invalid]" is our None; numbers are compared
+    after lm-eval's own normalisation (',', '$', a final '.' deleted)."""
+    from metamath.evaluate import lm_eval_gsm8k as L
+
+    if theirs == FALLBACK or ours is None:
+        return theirs == FALLBACK and ours is None
+    a, b = L._normalise(str(ours)), L._normalise(theirs)
+    try:
+        return float(a) == float(b)
+    except ValueError:
+        return a == b
+
+
+def grader_table(data_dir: Path, n: int) -> dict:
+    """Both graders on known-correct completions, lm-eval's verdicts from lm-eval's own code
+    (RegexFilter, exact_match_hf_evaluate): the first n GSM8K test reference solutions as
+    written ("... #### 72") and in MetaMath's answer format ("... The answer is: 72")."""
+    import lm_eval
+    import yaml
+    from lm_eval.api.metrics import exact_match_hf_evaluate
+    from lm_eval.filters.extraction import RegexFilter
+
+    from metamath.answers import grade_both
+    from metamath.data import load
+
+    task = yaml.safe_load(
+        (Path(lm_eval.__file__).parent / "tasks" / "gsm8k" / "gsm8k.yaml").read_text()
+    )
+    ignore = task["metric_list"][0]["regexes_to_ignore"]
+    filters = {
+        f["name"]: RegexFilter(
+            regex_pattern=f["filter"][0]["regex_pattern"],
+            group_select=f["filter"][0].get("group_select", 0),
+        )
+        for f in task["filter_list"]
+    }
+    out: dict = {}
+    for form in ("gsm8k", "metamath"):
+        agree = {"strict": 0, "flexible": 0}
+        rules: dict[str, int] = {}
+        problems = load("gsm8k", "test", path=data_dir)[:n]
+        for p in problems:
+            body, _, gold = p.solution.rpartition("####")
+            completion = " " + (
+                p.solution if form == "gsm8k" else f"{body.strip()}\nThe answer is: {gold.strip()}"
+            )
+            ours = dict(
+                zip(("strict", "flexible"), grade_both(completion, p.gold, "gsm8k"), strict=True)
+            )
+            for mode, f in (("strict", "strict-match"), ("flexible", "flexible-extract")):
+                got = filters[f].apply([[completion]], [{}])[0][0]
+                em = exact_match_hf_evaluate(
+                    [got], [p.solution], regexes_to_ignore=ignore, ignore_case=True
+                )
+                theirs = bool(em["exact_match"])
+                if bool(ours[mode].correct) == theirs:
+                    agree[mode] += 1
+                else:
+                    r = rule(mode, completion, ours[mode].to_dict(), got, theirs)
+                    rules[r] = rules.get(r, 0) + 1
+        out[form] = {
+            "n": len(problems),
+            "agreement": {k: v / len(problems) for k, v in agree.items()},
+            "differences": rules,
+        }
+    return out
+
+
 def by_doc(samples: list[dict]) -> list[dict]:
     """lm-eval logs one sample per (document, filter): {doc_id: {filter: sample}}, in order."""
     docs: dict[int, dict] = {}
@@ -146,6 +218,18 @@ def compare(ours_rows: list[dict], samples: list[dict]) -> dict:
             ("strict", strict, "strict-match"),
             ("flexible", flexible, "flexible-extract"),
         ):
+            item[f"extract_{mode}"] = same_answer(g.extracted, theirs[f]["extracted"])
+            if not item[f"extract_{mode}"]:
+                diffs.append(
+                    {
+                        "problem_id": ours["problem_id"],
+                        "mode": f"extract_{mode}",
+                        "ours": g.extracted,
+                        "lm_eval": theirs[f]["extracted"],
+                        "rule": rule(mode, completion, g.to_dict(), theirs[f]["extracted"], False),
+                        "completion_tail": completion[-300:],
+                    }
+                )
             item[mode] = bool(g.correct) == theirs[f]["correct"]
             if not item[mode]:
                 diffs.append(
@@ -166,7 +250,16 @@ def compare(ours_rows: list[dict], samples: list[dict]) -> dict:
                 )
         items.append(item)
     n = len(items)
-    keys = ("prompt", "completion", "copy_extract", "copy_verdict", "strict", "flexible")
+    keys = (
+        "prompt",
+        "completion",
+        "copy_extract",
+        "copy_verdict",
+        "extract_strict",
+        "extract_flexible",
+        "strict",
+        "flexible",
+    )
     return {
         "n": n,
         "agreement": {k: sum(it[k] for it in items) / n for k in keys},
@@ -183,6 +276,9 @@ def main() -> int:
     ap.add_argument("--limit", type=int, default=20)
     ap.add_argument("--data", default=os.environ.get("METAMATH_DATA", "../shared/data"))
     ap.add_argument("--json", default=None, help="write the full report here")
+    ap.add_argument(
+        "--reference", type=int, default=500, help="reference solutions graded by both (part 2)"
+    )
     args = ap.parse_args()
     from metamath.evaluate import EvalConfig, run_eval
     from metamath.io import read_jsonl
@@ -212,14 +308,23 @@ def main() -> int:
         samples, theirs = run_lm_eval(url, "m", path, task_dir, args.limit)
     report = compare(ours, samples)
     report["scores"] = {"ours": res["summary"]["gsm8k"], "lm_eval": theirs}
+    report["reference_solutions"] = grader_table(data_dir, args.reference)
     print(f"{'':<28} agreement over {report['n']} GSM8K test problems")
     for k, v in report["agreement"].items():
         print(f"{k:<28} {100 * v:6.1f}%")
     for d in report["differences"]:
         print(f"- {d['problem_id']} {d['mode']}: {d['rule']}")
+    for form, t in report["reference_solutions"].items():
+        a = t["agreement"]
+        print(
+            f"reference solutions ({form} answer form, n={t['n']}): verdicts agree strict "
+            f"{100 * a['strict']:.1f}%, flexible {100 * a['flexible']:.1f}%"
+        )
+        for r, k in t["differences"].items():
+            print(f"  {k} x {r}")
     if args.json:
         Path(args.json).write_text(json.dumps(report, indent=2))
-    print(json.dumps({k: report[k] for k in ("n", "agreement", "scores")}))
+    print(json.dumps({k: report[k] for k in ("n", "agreement", "scores", "reference_solutions")}))
     return 0
 
 
