@@ -239,7 +239,7 @@ def test_decontamination_ngram_index():
 def test_render_styles_and_errors():
     r = render("answer_aug", "gsm8k", question="Q?", exemplars=[("q1", "s1\nThe answer is: 1")])
     assert r.messages[1]["content"].endswith("Question: Q?\nAnswer:")
-    assert r.version == "answer_aug/gsm8k/v1"
+    assert r.version == "answer_aug/gsm8k/v2"
     c = render("fobar", "math", question="Q?", style="completion")
     assert c.prompt.endswith("Question: Q?\nAnswer:") and c.stop == ("\nQuestion:",)
     assert (

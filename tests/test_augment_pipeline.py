@@ -243,7 +243,8 @@ class SameAnswerLLM:
                 req,
                 tuple(
                     Completion(
-                        f"{self.STEPS} {('carefully', 'again', 'twice')[i % 3] if self.vary else ''}."
+                        f"{self.STEPS} {self.gold.get(q, '0')} "
+                        f"{('carefully', 'again', 'twice')[i % 3] if self.vary else ''}."
                         f"\nThe answer is: {self.gold.get(q, '0')}",
                         i,
                     )

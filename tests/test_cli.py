@@ -54,5 +54,5 @@ def test_missing_local_model_is_one_clear_line(tmp_path):
         "--no-progress",
     )
     assert r.returncode == 2
-    assert "no such directory" in r.stderr and "metamath tiny-model" in r.stderr
+    assert "no such file or directory" in r.stderr and "metamath tiny-model" in r.stderr
     assert "Traceback" not in r.stderr

@@ -9,6 +9,13 @@ import pytest
 from metamath.cli import main, parse_args
 
 
+def _stub_model(d):
+    """A directory a model reference accepts (config.json); a dry run loads nothing."""
+    d.mkdir(parents=True, exist_ok=True)
+    (d / "config.json").write_text("{}")
+    return d
+
+
 @pytest.mark.parametrize(
     "argv, option, value, overrides",
     [
@@ -79,7 +86,9 @@ def test_eval_without_data_creates_nothing_and_says_how_to_pass_a_file(
 
 def test_augment_without_data_creates_nothing_and_says_how_to_pass_a_file(no_data, capsys):
     out = no_data / "aug"
-    argv = ["augment", "--config", "configs/augment/quickstart.yaml", "teacher.model=x", "--out"]
+    model = _stub_model(no_data / "model")
+    argv = ["augment", "--config", "configs/augment/quickstart.yaml", f"teacher.model={model}"]
+    argv.append("--out")
     assert main([*argv, str(out)]) == 2
     err = _err(capsys)
     assert "seeds[0]: gsm8k:train was not found" in err
@@ -109,13 +118,16 @@ def test_dry_run_checks_every_input_and_creates_nothing(tmp_path, capsys):
     seeds.write_text('{"question": "1+1?", "answer": "2"}\n')
     out = tmp_path / "aug"
     seed = f"seeds=[{{name: mine, path: {seeds}}}]"
+    model = _stub_model(tmp_path / "model")
     argv = ["augment", "--config", "configs/augment/quickstart.yaml", seed, "--out", str(out)]
+    argv.append(f"teacher.model={model}")
     assert main([*argv, "--dry-run"]) == 0
     printed = capsys.readouterr().out
     assert f"# checked seeds[0].path: {seeds} (36 bytes)" in printed
     assert (
         "# checked --config: " in printed and f"# checked --out: {out} (will be created)" in printed
     )
+    assert f"# checked teacher.model: {model} (a local model directory)" in printed
     assert not out.exists()
     missing = f"seeds=[{{name: mine, path: {tmp_path / 'gone.jsonl'}}}]"
     assert main(["augment", missing, "--out", str(out), "--dry-run"]) == 2
@@ -123,12 +135,14 @@ def test_dry_run_checks_every_input_and_creates_nothing(tmp_path, capsys):
     # an output path that is a file is refused before anything runs
     f = tmp_path / "a-file"
     f.write_text("x")
-    assert main(["eval", "--model", "m", "--tasks", str(seeds), "--out", str(f), "--dry-run"]) == 2
+    argv = ["eval", "--model", str(model), "--tasks", str(seeds), "--out", str(f), "--dry-run"]
+    assert main(argv) == 2
     assert "--out: " in _err(capsys)
 
 
-def test_dry_run_reads_the_data_it_will_use(data_dir, capsys):
-    assert main(["eval", "--model", "m", "--tasks", "gsm8k,math500", "--dry-run"]) == 0
+def test_dry_run_reads_the_data_it_will_use(data_dir, tmp_path, capsys):
+    model = str(_stub_model(tmp_path / "model"))
+    assert main(["eval", "--model", model, "--tasks", "gsm8k,math500", "--dry-run"]) == 0
     printed = capsys.readouterr().out
     assert (
         f"# checked task gsm8k (gsm8k:test): {data_dir.resolve() / 'gsm8k' / 'test.jsonl'}"

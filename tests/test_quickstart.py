@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import os
 import re
@@ -31,7 +32,7 @@ def test_offline_hub_model_fails_fast_with_the_fix(tmp_path):
         timeout=120,
     )
     assert r.returncode == 2
-    assert "metamath tiny-model" in r.stderr and "teacher=" in r.stderr
+    assert "teacher 'someone/not-a-local-model'" in r.stderr and "HF_HUB_OFFLINE=1" in r.stderr
     assert not (tmp_path / "q" / "augment").exists()  # nothing was started
 
 
@@ -43,6 +44,7 @@ def test_quickstart_offline_end_to_end(tmp_path, tiny_model_dir, data_dir):
         f"student={tiny_model_dir}",
         f"out={out}",
         "seeds=3",
+        "sft_rows=3",
         "eval_limit=4",
         "train_steps=3",
         "max_tokens=24",
@@ -110,6 +112,12 @@ def test_quickstart_offline_end_to_end(tmp_path, tiny_model_dir, data_dir):
     for href in files:
         assert (out / href).exists(), href
     assert "<svg" in page  # the training curve is inline
+    # the page shows the method on the run's own text and how the answers changed
+    assert "What changed in the student's answers" in page and "cut off at max_tokens" in page
+    for name in ("AnsAug", "Rephrasing", "FOBAR", "Self-verification"):
+        assert name in page
+    assert html.escape(summary["examples"]["answer_aug"]["question"]) in page
+    assert summary["answers_before"]["n"] == 4
     for tech in ("answer_aug", "rephrase", "fobar", "self_verification"):
         assert f'<td class="t">{tech}</td>' in page
     assert "{&#x27;" not in page and '"teacher":' not in page  # no raw dict or JSON dump

@@ -89,6 +89,27 @@ def test_completions_prompt_list_and_stop(client):
     assert out.choices[0].finish_reason == "stop"
 
 
+def test_completions_token_id_prompts(client, hf, server):
+    """The OpenAI protocol's token-id prompts (one list, or a list of lists, as
+    lm-evaluation-harness's local-completions sends them) give what the text gives."""
+    texts = ["Find x if 2x = 6.", "#### 72 apples"]
+    ids = [hf.tokenizer(t, add_special_tokens=False)["input_ids"] for t in texts]
+    kw = {"model": "tiny", "max_tokens": 12, "temperature": 0}
+    by_text = client.completions.create(prompt=texts, **kw)
+    by_ids = client.completions.create(prompt=ids, **kw)
+    one = client.completions.create(prompt=ids[0], **kw)
+    assert [c.text for c in by_ids.choices] == [c.text for c in by_text.choices]
+    assert one.choices[0].text == by_text.choices[0].text
+    assert by_ids.usage.prompt_tokens == sum(len(i) for i in ids)
+    # ids that are not the tokenizer's own split, or outside the vocabulary: a clear 400
+    status, body = post(f"{server}/completions", {**kw, "prompt": [len(hf.tokenizer) + 5]})
+    assert status == 400 and "outside the vocabulary" in body["error"]["message"]
+    chars = [hf.tokenizer.convert_tokens_to_ids(c) for c in "Find"]
+    assert hf.tokenizer("Find", add_special_tokens=False)["input_ids"] != chars
+    status, body = post(f"{server}/completions", {**kw, "prompt": chars})
+    assert status == 400 and "send the prompt as text" in body["error"]["message"]
+
+
 def test_chat_completions(client):
     out = client.chat.completions.create(
         model="tiny",

@@ -62,7 +62,8 @@ CASES = [
     ("/chat/completions", {"model": "tiny", "messages": []}, 400, "messages"),
     ("/chat/completions", {"model": "tiny", "messages": ["hi"]}, 400, "messages.0"),
     ("/completions", {"model": "tiny", "prompt": []}, 400, "prompt"),
-    ("/completions", {"model": "tiny", "prompt": [1, 2]}, 400, "prompt"),
+    # token ids are a valid prompt (lm-eval sends them); ids outside the vocabulary are not
+    ("/completions", {"model": "tiny", "prompt": [10**9]}, 400, "prompt"),
     ("/completions", {"model": "tiny", "prompt": "x", "stop": ["s"] * 17}, 400, "at most 16"),
     ("/completions", {"model": "tiny", "prompt": "x", "stop": "s" * 600}, 400, "stop"),
     ("/completions", b'{"model": "tiny", "prompt": ', 400, "not valid JSON"),

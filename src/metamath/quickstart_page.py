@@ -11,8 +11,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from metamath.quickstart_data import NAMES, TECHNIQUES, interval
 from metamath.report import (
     Bullets,
+    Code,
     Figure,
     Links,
     Notes,
@@ -68,7 +70,7 @@ def key_numbers(summary: dict[str, Any]) -> list[Stat]:
             "GSM8K accuracy, flexible",
             f"{pct(_acc(summary, 'before', 'flexible'))} → "
             f"{pct(_acc(summary, 'after', 'flexible'))}",
-            "also the last \\boxed{} or number of the reply",
+            "also the last \\boxed{} or the conclusion of the reply",
         ),
         Stat(
             "rows bootstrapped",
@@ -87,15 +89,21 @@ def accuracy_section(summary: dict[str, Any]) -> Section:
     rows = [
         [
             label,
-            pct(_acc(summary, "before", mode)),
-            pct(_acc(summary, "after", mode)),
+            pct(_acc(summary, "before", mode)) + interval(summary, "answers_before", mode),
+            pct(_acc(summary, "after", mode)) + interval(summary, "answers_after", mode),
         ]
         for mode, label in (("strict", "strict"), ("flexible", "flexible"))
     ]
+    expected = [Text(summary["expected"])] if summary.get("expected") else []
     return Section(
         "GSM8K accuracy",
         [
-            Table(["grader", "before", "after"], rows),
+            Table(
+                ["grader", "before", "after"],
+                rows,
+                note="Each score with its 95% interval in brackets (Wilson), in percent.",
+            ),
+            *expected,
             Notes(
                 [
                     (
@@ -103,7 +111,7 @@ def accuracy_section(summary: dict[str, Any]) -> Section:
                         'only MetaMath\'s answer line counts ("The answer is: 18"): the '
                         "paper's number",
                     ),
-                    ("flexible", "also the last `\\boxed{}` or the last number of the reply"),
+                    ("flexible", "also the last `\\boxed{}` or the conclusion of the reply"),
                     (
                         "random weights",
                         "score 0%: answers are free-form numbers, so there is no "
@@ -119,6 +127,66 @@ def accuracy_section(summary: dict[str, Any]) -> Section:
             ),
         ],
     )
+
+
+def changes_section(summary: dict[str, Any]) -> Section | None:
+    """How the student's answers changed with fine-tuning: the trained answer format adopted,
+    no answer found, cut off; the first test problem's answer before and after."""
+    b, a = summary.get("answers_before"), summary.get("answers_after")
+    if not b or not a:
+        return None
+    rows = [
+        [label, pct(b[k], 0), pct(a[k], 0)]
+        for label, k in (
+            ('answers in the trained format ("The answer is: N")', "answer_format"),
+            ("no answer found (flexible grader)", "no_answer"),
+            ("cut off at max_tokens", "truncated"),
+        )
+    ]
+    rows.append(["mean answer length (characters)", num(b["mean_chars"]), num(a["mean_chars"])])
+    fb, fa = b["first"], a["first"]
+    return Section(
+        "What changed in the student's answers",
+        [
+            Table([f"over {b['n']} test problems", "before", "after"], rows),
+            Text(f"The first test problem (gold {code(fb['gold'])}):"),
+            Code(fb["completion"], f"before ({'correct' if fb['correct'] else 'wrong'})"),
+            Code(fa["completion"], f"after ({'correct' if fa['correct'] else 'wrong'})"),
+        ],
+    )
+
+
+def examples_section(summary: dict[str, Any]) -> Section:
+    """Per technique: the question and the teacher's answer (kept, or the best attempt and why
+    it was rejected), and a rewrite the question checks turned away, where there is one."""
+    examples, rejected = summary.get("examples", {}), summary.get("rejected_rewrites", {})
+    seeds = summary.get("seeds", {})
+    blocks: list[Any] = []
+    if seeds:
+        easy = " with two-step reference solutions" if seeds.get("easy") else ""
+        blocks.append(Text(f"Seeds: {seeds.get('count', '?')} GSM8K train problems{easy}."))
+    for t in TECHNIQUES:
+        ex, rej = examples.get(t), rejected.get(t)
+        blocks.append(Text(f"**{NAMES[t]}**"))
+        if ex:
+            if ex["kept"]:
+                verdict = "kept (its answer equals the gold)"
+            else:
+                got = ex.get("extracted")
+                verdict = (
+                    f"best attempt, rejected as {ex.get('reason')} ("
+                    + (f"extracted {code(got)}" if got is not None else "no answer extracted")
+                    + f", needed {code(ex.get('target'))})"
+                )
+            blocks.append(Code(ex["question"], f"question ({ex.get('type')})"))
+            blocks.append(Code(ex["answer"], f"the teacher's answer: {verdict}"))
+        if rej:
+            blocks.append(
+                Code(rej["text"] or "", f"a rewrite the checks turned away as {rej['reason']}")
+            )
+        if not ex and not rej:
+            blocks.append(Text("(nothing generated)"))
+    return Section("The method on real text: one example per technique", blocks)
 
 
 def bootstrap_section(summary: dict[str, Any]) -> Section:
@@ -186,8 +254,11 @@ def reports_section(root: Path) -> Section:
 
 
 def sections(root: Path, summary: dict[str, Any]) -> list[Section]:
+    changes = changes_section(summary)
     return [
         accuracy_section(summary),
+        *([changes] if changes is not None else []),
+        examples_section(summary),
         bootstrap_section(summary),
         training_section(root, summary),
         reports_section(root),

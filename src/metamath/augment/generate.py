@@ -4,6 +4,7 @@ Every output row has a deterministic id and is appended to a JSONL file in <run>
 request finishes; a request whose rows are all written is skipped on resume, so a killed run
 continues where it stopped and costs no repeated requests (the LLM cache covers the rest).
 
+    work/masks.jsonl          {seed}/m{j}               each masked question and its check
     work/rephrasings.jsonl    {seed}/rephrase/r{i}      the rephrasing and its check
     work/statements.jsonl     {seed}/sv/m{j}/r{i}       the SV statement and its check
     work/candidates.jsonl     {item}/s{k}               a sampled solution, graded
@@ -27,7 +28,7 @@ from typing import IO, Any
 
 from metamath.augment.answer_aug import exemplar_pool, exemplars_for
 from metamath.augment.config import AugmentConfig, TechniqueConfig, type_name
-from metamath.augment.filter import grade_task, judge
+from metamath.augment.filter import cut_run_on, grade_task, judge
 from metamath.augment.fobar import backward_masks, fobar_items, mask_index
 from metamath.augment.rephrase import check_rephrasing
 from metamath.augment.seeds import Seed
@@ -37,6 +38,7 @@ from metamath.llm.base import LLM, Request, Result
 from metamath.prompts.augment import render, sv_question
 
 FILES = {
+    "masks": "masks.jsonl",
     "rephrase": "rephrasings.jsonl",
     "sv_rewrite": "statements.jsonl",
     "solve": "candidates.jsonl",
@@ -134,12 +136,15 @@ def solve_job(cfg: AugmentConfig, item: Item, start: int = 0, n: int | None = No
     target, mode, timeout = item.target, cfg.grade_mode, cfg.grade_timeout
 
     def on_sample(row_id: str, c) -> dict:
-        ok, reason, got = judge(c.text, target, task, c.finish_reason, mode, timeout)
+        text = cut_run_on(c.text)  # an invented follow-up question is never graded
+        finish = "stop" if text != c.text.rstrip() else c.finish_reason
+        ok, reason, got = judge(text, target, task, finish, mode, timeout)
         return {
             "id": row_id,
             **base,
-            "response": c.text,
-            "finish_reason": c.finish_reason,
+            "response": text,
+            **({"raw_response": c.text} if text != c.text.rstrip() else {}),
+            "finish_reason": finish,
             "correct": ok,
             "reason": reason,
             "extracted": got,
@@ -165,7 +170,7 @@ def rewrite_jobs(cfg: AugmentConfig, seeds: list[Seed]) -> Iterator[Job]:
             )
 
             def on_rephrase(row_id: str, c, seed=seed, version=version) -> dict:
-                text, reason = check_rephrasing(seed.question, c.text)
+                text, reason = check_rephrasing(seed.question, c.text, seed.gold, seed.kind)
                 if reason is None and c.finish_reason == "length":
                     reason = "truncated"
                 return {
@@ -208,7 +213,9 @@ def rewrite_jobs(cfg: AugmentConfig, seeds: list[Seed]) -> Iterator[Job]:
                 def on_statement(
                     row_id: str, c, m=m, base=base, sentence=sentence, version=version, seed=seed
                 ) -> dict:
-                    st, reason = check_statement(c.text, sentence, seed.gold, m.var)
+                    st, reason = check_statement(
+                        c.text, sentence, seed.gold, m.var, m.value, m.question, seed.kind
+                    )
                     query = sv_question(base, st, m.var) if reason is None else None
                     return {
                         "id": row_id,

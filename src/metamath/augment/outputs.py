@@ -132,7 +132,7 @@ def write_outputs(
                     _, row["rule"], row["similarity"] = contam.seen[t.qkey_of[i]]
                 reject(row)
             for w in work_dirs:
-                for name in (FILES["rephrase"], FILES["sv_rewrite"]):
+                for name in (FILES["masks"], FILES["rephrase"], FILES["sv_rewrite"]):
                     if (w / name).exists():
                         st1 = sorted(
                             (s for _, s in read_jsonl(w / name) if s.get("reason") is not None),

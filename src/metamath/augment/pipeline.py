@@ -58,6 +58,19 @@ def _masking_stats(seeds) -> dict:
     return out
 
 
+def _write_masks(cfg: AugmentConfig, seeds, path: Path) -> None:
+    """Every masked question with its check (fobar.mask_records): the backward techniques'
+    stage-1 record. Deterministic, so it is simply rewritten on a resume."""
+    from metamath.augment.fobar import mask_records
+    from metamath.io import write_jsonl
+
+    on = [tc.max_masks for tc in (cfg.fobar, cfg.self_verification) if tc.enabled]
+    if not on:
+        return
+    limit = 0 if 0 in on else max(on)
+    write_jsonl(path, (r for s in seeds for r in mask_records(s, limit)))
+
+
 def run_augment(
     cfg: AugmentConfig, run_dir: str | Path, llm: LLM | None = None, progress: bool = False
 ) -> dict:
@@ -96,6 +109,7 @@ def _run(cfg: AugmentConfig, run_dir: Path, llm: LLM | None, progress: bool) -> 
     elif own:
         llm = build_teacher(cfg, run_dir)
     log = work / FILES["requests"]
+    _write_masks(cfg, seeds, work / FILES["masks"])
     rounds: dict = {}
     try:
         # Seeds without an answer get one by the teacher's agreement (or are left out).

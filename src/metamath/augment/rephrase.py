@@ -7,7 +7,11 @@ checked nothing but the final answer (method reference 1.3). Here a rephrasing i
 with the reason recorded, when it is empty, a copy of the original, or when it loses a number
 of the question or brings in a new one (the solver's answer check alone lets through
 rephrasings that change the problem but happen to keep the answer). Accepted rephrasings are
-then solved like AnsAug and kept only when the answer equals the ORIGINAL gold.
+then solved like AnsAug and kept only when the answer equals the ORIGINAL gold. It must also
+be a clean question (augment/question_checks.py): no preamble or commentary ("You wrote:",
+"Sure! Here is"), no invented follow-up, the answer not given away, and the original's
+conditions kept (its comparatives, fractions, units and what it asks for), not only its
+numbers.
 """
 
 from __future__ import annotations
@@ -15,6 +19,9 @@ from __future__ import annotations
 import re
 
 from metamath.augment.backward import normalise_number
+from metamath.augment.leaks import leaks
+from metamath.augment.question_checks import REASONS as QUESTION_REASONS
+from metamath.augment.question_checks import check_question
 
 _DIGITS = re.compile(r"(?<![\d.])\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d*\.?\d+")
 _WORD_VALUES = {
@@ -55,7 +62,7 @@ _ECHO = re.compile(r"^\s*(?:rephrased question|rephrase(?:d)?|question)\s*:\s*",
 _RUN_ON = re.compile(r"\n\s*(?:Question|Answer|Rephrased question)\s*:", re.IGNORECASE)
 # "one" is too often not a quantity ("each one", "one of") to demand that it survives.
 _SOFT = {"1"}
-REASONS = ("empty", "copy", "numbers_lost", "numbers_changed", "too_long")
+REASONS = ("empty", "copy", "numbers_lost", "numbers_changed", "too_long", *QUESTION_REASONS)
 
 
 def numbers(text: str) -> set[str]:
@@ -79,18 +86,23 @@ def clean_reply(reply: str) -> str:
     return text
 
 
-def check_rephrasing(original: str, reply: str | None) -> tuple[str, str | None]:
-    """(cleaned rephrasing, rejection reason or None)."""
+def check_rephrasing(
+    original: str, reply: str | None, gold: str | None = None, kind: str = "gsm8k"
+) -> tuple[str, str | None]:
+    """(cleaned rephrasing, rejection reason or None). gold: the answer, which the rephrasing
+    must not state (beyond what the original states); kind: gsm8k | math."""
     text = clean_reply(reply or "")
     if not text:
         return text, "empty"
     if _norm(text) == _norm(original):
         return text, "copy"
-    if len(text) > 3 * len(original) + 200:
+    if len(text) > 2 * len(original) + 80:
         return text, "too_long"
+    if gold is not None and leaks(text, gold, original):
+        return text, "leak"
     orig, new = numbers(original), numbers(text)
     if (orig - new) - _SOFT:
         return text, "numbers_lost"
     if (new - orig) - _SOFT:
         return text, "numbers_changed"
-    return text, None
+    return text, check_question(text, original, kind=kind)

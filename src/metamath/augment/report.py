@@ -39,7 +39,11 @@ def _requests(work_dirs: list[Path], cfg: AugmentConfig) -> dict[str, Counter]:
 
 def _stage1(work_dirs: list[Path]) -> dict[str, dict]:
     out: dict[str, dict] = {}
-    for name, file in (("rephrase", "rephrasings.jsonl"), ("sv_rewrite", "statements.jsonl")):
+    for name, file in (
+        ("mask", "masks.jsonl"),
+        ("rephrase", "rephrasings.jsonl"),
+        ("sv_rewrite", "statements.jsonl"),
+    ):
         reasons: Counter = Counter()
         n = 0
         for w in work_dirs:

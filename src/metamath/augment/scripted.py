@@ -32,12 +32,8 @@ from metamath.augment.self_verification import split_question
 from metamath.llm.base import Completion, Request, Result
 from metamath.prompts.augment import fobar_question, sv_question
 
-_PHRASES = (
-    "In other words: ",
-    "Put differently: ",
-    "Consider this problem: ",
-    "Here is the task: ",
-)
+# Lead-ins that leave a clean question (a lead-in ending in ":" is a preamble and rejected)
+_PHRASES = ("Solve this. ", "Work this out. ", "Try this. ", "One more. ")
 _LABELS = ("\nAnswer:", "\nRephrased question:", "\nStatement:")
 
 
@@ -137,7 +133,7 @@ class ScriptedTeacher:
         tag = hashlib.blake2b(f"{query}/{j}".encode(), digest_size=6).hexdigest()
         steps = (
             f"We read the problem carefully (draft {tag}).\n"
-            f"Working through sample {tag[:4]} step by step gives the result."
+            f"Working through sample {tag[:4]} step by step gives {answer}."
         )
         end = f"The value of x is {answer}." if backward else f"The answer is: {answer}"
         return f"{steps}\n{end}"

@@ -11,8 +11,10 @@ returns an empty question sentence, so the teacher echoes "The answer is 10." an
 question states its own answer (seen in the released MATH_SV rows). Here sentences end at
 . ? ! followed by space and a capital (or the end), never inside a number, an abbreviation or a
 formula, the question sentence is never empty, trailing format instructions ("Express your
-answer as a common fraction.") are set aside, and a statement is rejected unless it carries the
-answer and does not say "The answer is".
+answer as a common fraction.") are set aside, and a statement is rejected unless it is one
+declarative sentence that carries the answer, does not say "The answer is", keeps the
+sentence's numbers and adds none, computes nothing, and does not give away the masked value in
+any form ("It's actually 42/3 = 12 pages" for x = 12: augment/question_checks.py).
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ from __future__ import annotations
 import re
 
 from metamath.augment.backward import math_regions, normalise_number
+from metamath.augment.leaks import leaks
+from metamath.augment.question_checks import style_reason
 
 _ABBREV = (
     "mr",
@@ -55,7 +59,9 @@ _INSTRUCTION = re.compile(
     r"If there are|Separate|List|Include|\(?Note)",
     re.IGNORECASE,
 )
-_ANSWER_PHRASE = re.compile(r"\bthe\s+(?:final\s+)?answer\s+is\b", re.IGNORECASE)
+_ANSWER_PHRASE = re.compile(
+    r"\bthe\s+(?:final\s+|correct\s+)?answer\b[^.?!]{0,40}?\bis\b", re.IGNORECASE
+)
 _NUMBER = re.compile(r"-?\d{1,3}(?:,\d{3})+(?:\.\d+)?|-?\d*\.?\d+(?:/\d+)?")
 REASONS = (
     "empty",
@@ -64,6 +70,16 @@ REASONS = (
     "still_question",
     "variable_lost",
     "unchanged",
+    "too_long",
+    "extra_text",
+    "numbers_changed",
+    "numbers_lost",
+    "computation",
+    "content_lost",
+    "leak",
+    "preamble",
+    "commentary",
+    "follow_up",
 )
 
 
@@ -127,13 +143,59 @@ def clean_statement(reply: str) -> str:
     return " ".join(text.split())
 
 
+_QUESTION_WORDS = set(
+    "how many much what which who whom whose when where why does did do is are was were will "
+    "would can could should the a an of in on at to for and or if then than that this these "
+    "those with from by as be been has have had his her their its there value find".split()
+)
+
+
+def content_lost(sentence: str, statement: str, kind: str = "gsm8k") -> bool:
+    """Does the statement drop what the question asks about? Half of the question sentence's
+    content words (and a "how many X" target) must survive: "The answer to this question is 7"
+    says nothing about "How many letters are in Samantha's last name?"."""
+    from metamath.augment.question_checks import asked_for, lemma, plain_text
+
+    words = lambda t: {  # noqa: E731
+        lemma(w)
+        for w in re.findall(r"[A-Za-z]{3,}", plain_text(t, kind))
+        if w.lower() not in _QUESTION_WORDS
+    }
+    want, have = words(sentence), words(statement)
+    kept = {w for w in want if w in have or any(h.startswith(w) or w.startswith(h) for h in have)}
+    target = asked_for(sentence)
+    every = {lemma(w) for w in re.findall(r"[A-Za-z]+", statement)}
+    return (target is not None and target not in every) or len(kept) < len(want) / 2
+
+
 def check_statement(
-    reply: str | None, sentence: str, gold: str, var: str
+    reply: str | None,
+    sentence: str,
+    gold: str,
+    var: str,
+    value: str | None = None,
+    question: str | None = None,
+    kind: str = "gsm8k",
 ) -> tuple[str, str | None]:
-    """(cleaned statement, rejection reason or None)."""
-    st = clean_statement(reply or "")
+    """(cleaned statement, rejection reason or None).
+
+    value: the masked value, which the statement must not give away (in any form) beyond what
+    the masked `question` plus the gold already state. The statement is the question sentence
+    said as a fact: one sentence, no reasoning or arithmetic, no number of its own but the gold."""
+    st = clean_statement(reply or "")  # a run-on into a new "Question:" block is cut off
     if not st:
         return st, "empty"
+    reason = style_reason(st, sentence)
+    if reason:
+        return st, reason
+    if len(st) > 2 * len(sentence) + 60:
+        return st, "too_long"
+    if len(sentences(st, kind)) > 1:
+        return st, "extra_text"
+    if value is not None and leaks(st, value, f"{question or sentence} {gold}"):
+        return st, "leak"
+    if "=" in st and "=" not in sentence:
+        return st, "computation"
     if _ANSWER_PHRASE.search(st):
         return st, "answer_phrase"
     if " ".join(sentence.split()) == st:
@@ -146,4 +208,13 @@ def check_statement(
         return st, "variable_lost"
     if not carries_answer(st, gold):
         return st, "answer_missing"
+    if content_lost(sentence, st, kind):
+        return st, "content_lost"
+    from metamath.augment.rephrase import numbers
+
+    allowed = numbers(sentence) | numbers(gold)
+    if numbers(st) - allowed - {"1"}:
+        return st, "numbers_changed"
+    if numbers(sentence) - numbers(st) - {"1"}:
+        return st, "numbers_lost"
     return st, None

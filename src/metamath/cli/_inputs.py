@@ -116,3 +116,13 @@ def check_out_dir(path: str | os.PathLike, key: str) -> str:
 def report(lines: list[str]) -> str:
     """--dry-run's account of the inputs, as YAML comments after the printed config."""
     return "".join(f"# checked {line}\n" for line in lines)
+
+
+def check_model_input(ref: str, key: str) -> str:
+    """A model reference (Hub id, directory, .gguf file) that can be loaded: metamath.models
+    fails at once, naming it, where it cannot."""
+    from metamath.models import check_model
+
+    m = check_model(ref, key)
+    what = {"dir": "a local model directory", "gguf": "a GGUF file", "hub": "a Hub model"}
+    return f"{key}: {m.path} ({what.get(m.kind, m.kind)})"

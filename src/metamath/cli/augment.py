@@ -85,10 +85,13 @@ def check_inputs(cfg, args: argparse.Namespace) -> list[str]:
     from pathlib import Path
 
     from metamath.augment.seeds import FILE_HINT
-    from metamath.cli._inputs import check_dataset, check_file, check_out_dir
+    from metamath.cli._inputs import check_dataset, check_file, check_model_input, check_out_dir
     from metamath.data import local_file
 
     lines = [check_file(args.config, "--config")] if args.config else []
+    # the model first: a mistyped model path is the commonest slip, and fails in well under 1 s
+    if cfg.teacher.backend in ("hf", "vllm"):  # in-process teachers load a local or Hub model
+        lines.append(check_model_input(cfg.teacher.model, "teacher.model"))
     if args.merge:
         for d in args.merge:
             lines.append(check_file(Path(d) / "work" / "candidates.jsonl", f"--merge {d}"))
@@ -110,8 +113,6 @@ def check_inputs(cfg, args: argparse.Namespace) -> list[str]:
                     else "not local: loaded from the Hub or recorded as not loaded"
                 )
             )
-    # The teacher model (teacher.model) is checked here by the model-reference check
-    # (metamath.models) when it lands; a scripted teacher has none.
     lines.append(check_out_dir(_out(cfg, args), "--out"))
     return lines
 

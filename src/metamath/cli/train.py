@@ -6,7 +6,8 @@ import argparse
 
 HELP = "fine-tune a causal LM on MetaMathQA-format data (full, LoRA or QLoRA)"
 DESCRIPTION = (
-    "Fine-tune any causal LM (local path or Hub id) on MetaMathQA-format JSONL or a Hub dataset.\n"
+    "Fine-tune any causal LM (a directory, a .gguf file or a Hub id) on MetaMathQA-format JSONL\n"
+    "or a Hub dataset; a GGUF model is dequantized and saves as an ordinary HF checkpoint.\n"
     "Everything is in the config; key=value overrides change any field:\n\n"
     "  metamath train --config configs/train/tiny_cpu.yaml model=./tiny data.path=data.jsonl\n"
     "  accelerate launch --config_file configs/train/accelerate/fsdp_8gpu.yaml \\\n"
@@ -53,11 +54,19 @@ def check_inputs(cfg, args: argparse.Namespace) -> list[str]:
     one line per input checked."""
     from pathlib import Path
 
-    from metamath.cli._inputs import check_file, check_hub_dataset, check_out_dir, check_task
+    from metamath.cli._inputs import (
+        check_file,
+        check_hub_dataset,
+        check_model_input,
+        check_out_dir,
+        check_task,
+    )
     from metamath.data import expand_data_path
     from metamath.train.data import is_local
 
     lines = [check_file(args.config, "--config")] if args.config else []
+    # the model first: a mistyped model path is the commonest slip, and fails in well under 1 s
+    lines.append(check_model_input(cfg.model, "model"))
     if not cfg.data.path:
         raise ValueError("data.path is empty: pass data.path=my.jsonl (MetaMathQA format)")
     for i, src in enumerate(cfg.data.path):
@@ -69,8 +78,6 @@ def check_inputs(cfg, args: argparse.Namespace) -> list[str]:
     lines += [check_task(t, {}, cfg.eval.data_path, "eval.tasks") for t in cfg.eval.tasks]
     if cfg.resume not in ("auto", ""):
         lines.append(check_file(Path(cfg.resume) / "trainer_state.json", "resume"))
-    # The model (model=...) is checked here by the model-reference check (metamath.models) when
-    # it lands.
     lines.append(check_out_dir(_run_dir(args), "--run-dir"))
     return lines
 

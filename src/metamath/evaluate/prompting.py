@@ -6,19 +6,21 @@
   instruction to box the final answer, the usual convention for instruction-tuned models.
 - "fewshot": 8-shot GSM8K (Wei et al.) or 4-shot Minerva-style MATH, with our own exemplars
   (metamath.evaluate.fewshot), for base models that never saw MetaMathQA.
+- "lm_eval": lm-evaluation-harness's gsm8k task (5-shot from the train split, its stops and
+  its two regex scores beside ours; metamath.evaluate.lm_eval_gsm8k), to check against lm-eval.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from metamath.evaluate import fewshot
+from metamath.evaluate import fewshot, lm_eval_gsm8k
 from metamath.evaluate.tasks import EvalTask
 from metamath.llm.base import Request
 from metamath.prompts.alpaca import render
 from metamath.records import Problem
 
-STYLES = ("alpaca", "chat", "fewshot")
+STYLES = ("alpaca", "chat", "fewshot", "lm_eval")
 
 # eval_gsm8k.py / eval_math.py stop list (method reference §4.1). The bare words ("Question",
 # "Response", "Instruction", "USER", "ASSISTANT") also cut legitimate text ("Question 2 asks...");
@@ -40,6 +42,7 @@ DEFAULT_STOP = {
     "alpaca": ("Question:", "USER:", "ASSISTANT:", "Instruction:", "Response:"),
     "chat": (),
     "fewshot": ("\n\nQuestion:", "\n\nProblem:", "Question:", "Problem:"),
+    "lm_eval": lm_eval_gsm8k.STOP,
 }
 CHAT_INSTRUCTION = "Please reason step by step, and put your final answer within \\boxed{}."
 
@@ -52,14 +55,18 @@ def render_prompt(
     alpaca_style: str = "metamath",
     fewshot_k: int | None = None,
     system_prompt: str | None = None,
+    shots: list[tuple[str, str]] | None = None,
 ) -> dict[str, Any]:
-    """{"prompt": str} or {"messages": [...]} for one problem."""
+    """{"prompt": str} or {"messages": [...]} for one problem. shots: the lm_eval style's
+    exemplars for this problem (lm_eval_gsm8k.train_shots)."""
     if style == "alpaca":
         return {"prompt": render(problem.question, style=alpaca_style)}
     if style == "fewshot":
         if task.fewshot == "math":
             return {"prompt": fewshot.math_block(problem.question, fewshot_k or 4)}
         return {"prompt": fewshot.gsm8k_block(problem.question, fewshot_k or 8)}
+    if style == "lm_eval":
+        return {"prompt": lm_eval_gsm8k.prompt(problem.question, list(shots or []))}
     if style == "chat":
         msgs = [{"role": "system", "content": system_prompt}] if system_prompt else []
         msgs.append({"role": "user", "content": f"{problem.question}\n{CHAT_INSTRUCTION}"})

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from metamath.evaluate import lm_eval_gsm8k
 from metamath.evaluate.metrics import task_metrics
 from metamath.evaluate.prompting import DEFAULT_STOP, STYLES, build_request, prompt_text
 from metamath.evaluate.tasks import EvalTask, content_hash, get_task, with_max_tokens
@@ -47,7 +48,7 @@ class EvalConfig:
     task_files: dict[str, Any] = field(default_factory=dict)  # name -> {path, grader, fields}
     limit: int | None = None  # first N problems of each task
     data_path: str | None = None  # data dir or file; default $METAMATH_DATA, then the Hub
-    prompt_style: str = "alpaca"  # alpaca | chat | fewshot
+    prompt_style: str = "alpaca"  # alpaca | chat | fewshot | lm_eval (lm-eval's gsm8k task)
     # metamath.prompts.alpaca style. Default: the prompt `metamath train` trains with, so a model
     # is evaluated on the text it saw; the paper's eval prompt is "original_eval"
     # (configs/eval/metamath_paper.yaml), for models trained by the released code.
@@ -77,6 +78,11 @@ class EvalConfig:
             )
         if not self.tasks:
             raise ValueError("tasks is empty; e.g. tasks=gsm8k,math500")
+        if self.prompt_style == "lm_eval" and self.tasks != ["gsm8k"]:
+            raise ValueError(
+                f"prompt_style=lm_eval reproduces lm-evaluation-harness's gsm8k task; "
+                f"tasks={self.tasks}: use --tasks gsm8k"
+            )
         if len(set(self.tasks)) != len(self.tasks):
             raise ValueError(f"tasks={self.tasks}: a task is listed twice")
 
@@ -111,7 +117,12 @@ def _generate(
 
     d = cfg.decoding
     by_rid = {}
-    for p in problems:
+    shots = (
+        lm_eval_gsm8k.train_shots(len(problems), cfg.data_path)
+        if cfg.prompt_style == "lm_eval"
+        else [None] * len(problems)
+    )
+    for p, shot in zip(problems, shots, strict=True):
         req = build_request(
             p,
             task,
@@ -125,6 +136,7 @@ def _generate(
             alpaca_style=cfg.alpaca_style,
             fewshot_k=cfg.fewshot_k,
             system_prompt=cfg.system_prompt,
+            shots=shot,
         )
         if req.id in by_rid:
             raise ValueError(
@@ -161,6 +173,8 @@ def _generate(
             )
             if c and c.error:  # the server sent no text for this one sample
                 usage["errors"] += 1
+            if cfg.prompt_style == "lm_eval":  # lm-eval's own two scores, beside ours
+                row["lm_eval"] = lm_eval_gsm8k.score(row["completion"], p.solution or p.gold)
             if c:
                 usage["prompt_tokens"] += c.prompt_tokens
                 usage["completion_tokens"] += c.completion_tokens
@@ -242,6 +256,19 @@ def score_file(samples_path: str | Path, ks: tuple[int, ...] | None = None) -> d
     return score([row for _, row in read_jsonl(samples_path)], ks)
 
 
+def _lm_eval_scores(rows: list[dict[str, Any]], task: str) -> dict[str, Any]:
+    """{"lm_eval": {"strict-match": acc, "flexible-extract": acc}} for the lm_eval style."""
+    mine = [r["lm_eval"] for r in rows if r.get("eval_task") == task and "lm_eval" in r]
+    if not mine:
+        return {}
+    return {
+        "lm_eval": {
+            name: sum(r[name]["correct"] for r in mine) / len(mine)
+            for name in lm_eval_gsm8k.FILTERS
+        }
+    }
+
+
 def run_eval(
     cfg: EvalConfig, run_dir: str | Path, llm: Any = None, progress: bool = True
 ) -> dict[str, Any]:
@@ -264,9 +291,10 @@ def _run(cfg: EvalConfig, run_dir: Path, llm: Any, progress: bool) -> dict[str, 
     from metamath.evaluate.report import write_reports
 
     save_resolved(cfg, run_dir)
-    tasks = [
-        with_max_tokens(get_task(t, cfg.task_files), cfg.decoding.max_tokens) for t in cfg.tasks
-    ]
+    max_tokens = cfg.decoding.max_tokens
+    if max_tokens is None and cfg.prompt_style == "lm_eval":
+        max_tokens = lm_eval_gsm8k.MAX_TOKENS
+    tasks = [with_max_tokens(get_task(t, cfg.task_files), max_tokens) for t in cfg.tasks]
     owned = llm is None
     if owned:
         if not cfg.model:
@@ -335,6 +363,7 @@ def _run(cfg: EvalConfig, run_dir: Path, llm: Any, progress: bool) -> dict[str, 
                 "ci95": m[primary]["ci95"],
                 "strict": m["strict"]["accuracy"],
                 "flexible": m["flexible"]["accuracy"],
+                **_lm_eval_scores(rows, t),
             }
             for t, m in metrics.items()
         },

@@ -140,22 +140,6 @@ class LLMError(RuntimeError):
     """A fatal backend error (bad key, unknown model, context too long): fix the config."""
 
 
-def check_model_ref(name: str) -> str:
-    """Fail early, with the fix, on a model given as a local path that does not exist.
-
-    A Hub id is "org/name"; something starting with ".", "/" or "~" can only be a path, and
-    transformers would otherwise answer with a confusing repo-id error."""
-    import os
-
-    if name.startswith((".", "/", "~")) and not os.path.exists(os.path.expanduser(name)):
-        raise FileNotFoundError(
-            f"model {name!r}: no such directory; pass a local model "
-            "directory (e.g. from `metamath tiny-model DIR`) or a Hub id "
-            "such as Qwen/Qwen2.5-0.5B"
-        )
-    return name
-
-
 def generate_all(llm: LLM, requests: Iterable[Request]) -> dict[str, Result]:
     """Convenience: run requests and return results keyed by request id."""
     reqs = list(requests)

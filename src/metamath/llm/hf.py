@@ -1,6 +1,6 @@
 """`hf` backend: transformers in-process on CPU or GPU, the embedded default that needs no server.
 
-    llm = HFLLM("./tiny")                                  # or any Hub id / local checkpoint
+    llm = HFLLM("./tiny")                      # or a Hub id, a checkpoint, a .gguf file
     for res in llm.generate([Request(id="q", prompt="...", n=4, temperature=0.7, seed=1)]): ...
 
 How it batches: every (request, sample) becomes one row; rows are grouped by sampling parameters,
@@ -43,7 +43,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from metamath.llm.base import Completion, LLMError, Request, Result, check_model_ref
+from metamath.llm.base import Completion, LLMError, Request, Result
 from metamath.llm.progress import Progress
 
 _MASK64 = (1 << 64) - 1
@@ -546,10 +546,12 @@ class HFLLM:
 def _load(name: str, device: str, dtype: Any, attn: str | None, trust: bool):
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    check_model_ref(name)
-    tok = AutoTokenizer.from_pretrained(name, trust_remote_code=trust)
+    from metamath.models import resolve_model
+
+    path = resolve_model(name)  # a Hub id, a directory, or a .gguf file's converted checkpoint
+    tok = AutoTokenizer.from_pretrained(path, trust_remote_code=trust)
     kw = {"attn_implementation": attn} if attn else {}
-    model = AutoModelForCausalLM.from_pretrained(name, dtype=dtype, trust_remote_code=trust, **kw)
+    model = AutoModelForCausalLM.from_pretrained(path, dtype=dtype, trust_remote_code=trust, **kw)
     return model.to(device), tok
 
 

@@ -5,7 +5,7 @@
 FastAPI + uvicorn rather than `transformers serve`, because the latter ignores `n` (checked against
 transformers 5.x), and the MetaMath recipes sample k answers per question. Endpoints:
 /v1/completions and /v1/chat/completions (n, stop, max_tokens, temperature, top_p, seed; usage),
-/v1/models, /health. No streaming and no logprobs: requests asking for them get a 400.
+/v1/models, /health. Completion prompts may be token ids (see ids_to_text). No streaming and no logprobs: requests asking for them get a 400.
 
 Every answer that is not a success has the OpenAI error shape {"error": {"message", "type",
 "param", "code"}}: invalid JSON, a malformed field (a content part whose text is not a string,
@@ -75,7 +75,21 @@ class _Sampling(BaseModel):
 
 
 class CompletionBody(_Sampling):
-    prompt: str | Annotated[list[str], Field(min_length=1)]  # a list needs one prompt or more
+    # Text, texts, token ids or lists of token ids: the OpenAI protocol allows all four, and
+    # lm-evaluation-harness's local-completions client sends token ids by default. A list needs
+    # one prompt (or one token) or more.
+    prompt: (
+        str
+        | Annotated[list[str], Field(min_length=1)]
+        | Annotated[list[int], Field(min_length=1)]
+        | Annotated[list[list[int]], Field(min_length=1)]
+    )
+
+    def prompts(self) -> list[str | list[int]]:
+        p = self.prompt
+        if isinstance(p, str) or (p and isinstance(p[0], int)):
+            return [p]  # type: ignore[list-item]
+        return list(p)  # type: ignore[arg-type]
 
 
 class TextPart(BaseModel):
@@ -90,6 +104,40 @@ class Message(BaseModel):
     model_config = ConfigDict(extra="ignore")
     role: str = "user"
     content: str | list[TextPart] | None = None
+
+
+def _tokenizer(llm: Any) -> Any:
+    """The engine's tokenizer: hf's own, or vLLM's."""
+    tok = getattr(llm, "tokenizer", None)
+    engine = getattr(llm, "engine", None)
+    if tok is None and engine is not None and hasattr(engine, "get_tokenizer"):
+        tok = engine.get_tokenizer()
+    return tok
+
+
+def ids_to_text(tok: Any, ids: list[int]) -> str:
+    """The text that the engine, which takes text prompts, tokenises back to exactly `ids`.
+
+    The engines tokenise a text prompt with the tokenizer's special tokens (a BOS where the
+    tokenizer adds one), so ids that start with those tokens are taken as they are, and ids
+    without them get them, as a text prompt would. Ids that do not survive decoding and
+    re-encoding (a non-canonical split of a word) are refused rather than silently changed."""
+    if tok is None:
+        raise ValueError("token-id prompts need an engine with a tokenizer; send text")
+    if not ids:
+        raise ValueError("an empty token-id prompt")
+    bad = [t for t in ids if not 0 <= t < len(tok)]
+    if bad:
+        raise ValueError(f"token id {bad[0]} is outside the vocabulary (0..{len(tok) - 1})")
+    framing = tok("", add_special_tokens=True)["input_ids"]  # e.g. [bos], or [] for ChatML
+    body = ids[len(framing) :] if framing and ids[: len(framing)] == framing else ids
+    text = tok.decode(body, skip_special_tokens=False, clean_up_tokenization_spaces=False)
+    if tok(text, add_special_tokens=True)["input_ids"] != framing + body:
+        raise ValueError(
+            "these token ids do not come back from decoding and re-encoding with the model's "
+            "tokenizer (not its own split of the text); send the prompt as text"
+        )
+    return text
 
 
 class ChatBody(_Sampling):
@@ -275,8 +323,15 @@ def build_app(
 
     @app.post("/v1/completions")
     async def completions(body: CompletionBody):
-        prompts = [body.prompt] if isinstance(body.prompt, str) else list(body.prompt)
-        prompts = [clean_text(p) for p in prompts]
+        prompts = body.prompts()
+        for i, p in enumerate(prompts):
+            if isinstance(p, str):
+                prompts[i] = clean_text(p)
+                continue
+            try:
+                prompts[i] = ids_to_text(_tokenizer(llm), p)
+            except ValueError as e:
+                return _error(400, f"prompt {i}: {e}", param="prompt")
         rid = f"cmpl-{uuid.uuid4().hex}"
         reqs = [
             body.to_request(

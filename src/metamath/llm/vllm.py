@@ -67,8 +67,10 @@ class VLLMLLM:
         self.model = str(model)
         self.chunk_size, self.progress, self.desc = chunk_size, progress, desc
         self._vllm = vllm
+        from metamath.models import resolve_model
+
         self.engine = vllm.LLM(
-            model=self.model,
+            model=resolve_model(self.model),  # a .gguf file: its converted HF checkpoint
             dtype=dtype,
             seed=seed,
             tensor_parallel_size=tensor_parallel_size or visible_gpus(),

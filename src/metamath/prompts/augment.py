@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from metamath.prompts.augment_demos import DEMOS, SYSTEM
 
-VERSION = {"answer_aug": 1, "rephrase": 1, "fobar": 1, "sv_rewrite": 1, "self_verification": 1}
+VERSION = {"answer_aug": 2, "rephrase": 2, "fobar": 2, "sv_rewrite": 2, "self_verification": 2}
 TECHNIQUES = tuple(VERSION)
 DATASETS = ("gsm8k", "math")
 STYLES = ("chat", "completion")
@@ -32,6 +32,18 @@ _REPLY = {
     "self_verification": "Answer:",
     "rephrase": "Rephrased question:",
     "sv_rewrite": "Statement:",
+}
+
+
+# Chat replies stop where a model runs on into a new problem or turn (at most 4: the OpenAI API's
+# limit). A reply that still runs on is cut by augment.filter.cut_run_on / the rewrite checks.
+_SOLVE_STOP = ("\nQuestion:", "\nProblem:", "\nUser:", "\nQ:")
+CHAT_STOP = {
+    "answer_aug": _SOLVE_STOP,
+    "fobar": _SOLVE_STOP,
+    "self_verification": _SOLVE_STOP,
+    "rephrase": ("\nQuestion:", "\nAnswer:", "\nRephrased question:", "\nUser:"),
+    "sv_rewrite": ("\nQuestion:", "\nAnswer:", "\nStatement:", "\nUser:"),
 }
 
 
@@ -117,6 +129,6 @@ def render(
         if parts:
             user = "Worked examples:\n\n" + user
         msgs = ({"role": "system", "content": system}, {"role": "user", "content": user})
-        return Rendered(messages=msgs, prompt=None, stop=(), version=version)
+        return Rendered(messages=msgs, prompt=None, stop=CHAT_STOP[technique], version=version)
     text = system + "\n\n" + "\n\n".join([*parts, query])
     return Rendered(messages=None, prompt=text, stop=("\nQuestion:",), version=version)

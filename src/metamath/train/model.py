@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from metamath.io import follow_umask
-from metamath.llm.base import check_model_ref
+from metamath.models import resolve_model
 from metamath.train.config import TrainConfig
 
 _DTYPES = {"float32": "float32", "bfloat16": "bfloat16", "float16": "float16", "auto": "auto"}
@@ -108,8 +108,7 @@ def _apply_liger(model: Any) -> None:
 def load_tokenizer(cfg: TrainConfig) -> Any:
     from transformers import AutoTokenizer
 
-    check_model_ref(cfg.model)
-    tok = AutoTokenizer.from_pretrained(cfg.model)
+    tok = AutoTokenizer.from_pretrained(resolve_model(cfg.model, "model"))
     if tok.eos_token is None:
         raise ValueError(
             f"model={cfg.model}: its tokenizer has no EOS token, which training "
@@ -129,7 +128,8 @@ def load_model(cfg: TrainConfig, device_type: str, init_device: Any = None) -> A
     import torch
     from transformers import AutoConfig, AutoModelForCausalLM
 
-    config = AutoConfig.from_pretrained(cfg.model)
+    path = resolve_model(cfg.model, "model")  # a .gguf file: its converted checkpoint
+    config = AutoConfig.from_pretrained(path)
     kw: dict[str, Any] = {
         "attn_implementation": pick_attention(cfg.attn_implementation, device_type, config)
     }
@@ -147,7 +147,7 @@ def load_model(cfg: TrainConfig, device_type: str, init_device: Any = None) -> A
         with torch.device(init_device or "cpu"):
             model = AutoModelForCausalLM.from_config(config, **kw)
     else:
-        model = AutoModelForCausalLM.from_pretrained(cfg.model, **kw)
+        model = AutoModelForCausalLM.from_pretrained(path, **kw)
     if liger_applies(cfg, device_type):
         _apply_liger(model)
     elif _liger_wanted(cfg, device_type):  # wanted but not applied: compile is on
@@ -287,7 +287,7 @@ def merge_lora(base: str, adapter: Path, target: Path, tok: Any) -> Path:
     from peft import PeftModel
     from transformers import AutoModelForCausalLM
 
-    model = AutoModelForCausalLM.from_pretrained(base, dtype="auto")
+    model = AutoModelForCausalLM.from_pretrained(resolve_model(base), dtype="auto")
     with _peft_reads_deprecated_alias():
         merged = PeftModel.from_pretrained(model, str(adapter)).merge_and_unload()
     merged.save_pretrained(target, safe_serialization=True)
