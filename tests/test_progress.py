@@ -63,6 +63,20 @@ def test_a_finished_bar_shows_the_whole_jobs_average():
     assert d["rate"] == 4 / 15.0  # 3.75 s per item, warm-up included, as the job really took
 
 
+def test_the_last_line_printed_at_close_shows_the_whole_jobs_time_and_rate():
+    # tqdm's close() sets `disable` before its final display; that line must still be ours
+    out, clock = io.StringIO(), Clock()
+    b = WarmupBar(total=4, file=out, mininterval=0, miniters=1)
+    b._time = clock
+    b.start_t = b.last_print_t = clock()
+    clock.t += 16.0
+    b.update(1)  # the warm-up item (a batch's first result)
+    b.update(3)  # the rest of the batch at once
+    b.close()
+    last = out.getvalue().rstrip().split("\r")[-1]
+    assert "4/4 [00:16<00:00,  4.00s/it]" in last or "0.25it/s" in last, last
+
+
 def test_disabled_and_multi_item_updates():
     b = WarmupBar(total=10, disable=True)
     b.update(3)

@@ -25,6 +25,8 @@ class WarmupBar(tqdm):
         self._warm_left = warmup
         self._warm_s = 0.0
         super().__init__(*args, **kwargs)
+        # tqdm's close() sets `disable` before its last display: remember whether it was shown
+        self._shown = not self.disable
         self._start_n = self.n  # a resumed job's items done before this run
 
     def update(self, n: float = 1) -> bool | None:
@@ -46,7 +48,7 @@ class WarmupBar(tqdm):
     @property
     def format_dict(self) -> dict[str, Any]:
         d = super().format_dict
-        if self.disable or d.get("elapsed") is None:
+        if not getattr(self, "_shown", True) or d.get("elapsed") is None:
             return d
         after = d["elapsed"]  # since the warm-up ended (tqdm's clock was reset then)
         d["elapsed"] = after + self._warm_s  # the time shown is the whole job's
