@@ -69,6 +69,14 @@ def overrides(model, data, tmp_path, recipe, extra=()):
     ]
 
 
+def _failure(stderr: str) -> str:
+    """The lines that say why a launch failed (each rank's error, wherever it is in the log),
+    then the log's end: the end alone is the launcher's summary, not the cause."""
+    cues = ("Error", "error:", "terminate", "Traceback", "Aborted", "what():", "Exception")
+    lines = [ln for ln in stderr.splitlines() if any(c in ln for c in cues)]
+    return "\n".join(lines[:60]) + "\n--- end of stderr ---\n" + stderr[-3000:]
+
+
 def accelerate_train(acc: Path, recipe: str, run: Path, args: list[str], cwd: Path):
     env = {**os.environ, "OMP_NUM_THREADS": "1", "CUDA_VISIBLE_DEVICES": ""}
     cmd = [
@@ -77,7 +85,7 @@ def accelerate_train(acc: Path, recipe: str, run: Path, args: list[str], cwd: Pa
         *("--run-dir", str(run), *args),
     ]
     p = subprocess.run(cmd, capture_output=True, text=True, timeout=600, env=env, cwd=cwd)
-    assert p.returncode == 0, p.stderr[-4000:]
+    assert p.returncode == 0, _failure(p.stderr)
     return json.loads((run / "stats.json").read_text())
 
 

@@ -137,20 +137,25 @@ def code(s: Any) -> str:
 _SPAN = re.compile(r"`([^`]*)`|\*\*(.+?)\*\*|\[([^\]]+)\]\(([A-Za-z0-9_./#-]+)\)")
 
 
+def _text(s: str) -> str:
+    """Escape a text node: &, < and > only; quotes need escaping only inside attributes."""
+    return html.escape(s, quote=False)
+
+
 def inline_html(s: str) -> str:
     out, pos = [], 0
     for m in _SPAN.finditer(s):
-        out.append(html.escape(s[pos : m.start()]))
+        out.append(_text(s[pos : m.start()]))
         if m.group(1) is not None:
-            out.append(f"<code>{html.escape(m.group(1))}</code>")
+            out.append(f"<code>{_text(m.group(1))}</code>")
         elif m.group(2) is not None:
-            out.append(f"<b>{html.escape(m.group(2))}</b>")
+            out.append(f"<b>{_text(m.group(2))}</b>")
         elif ":" not in m.group(4):  # relative links and anchors only
-            out.append(f'<a href="{html.escape(m.group(4))}">{html.escape(m.group(3))}</a>')
+            out.append(f'<a href="{html.escape(m.group(4))}">{_text(m.group(3))}</a>')
         else:
-            out.append(html.escape(m.group(0)))
+            out.append(_text(m.group(0)))
         pos = m.end()
-    out.append(html.escape(s[pos:]))
+    out.append(_text(s[pos:]))
     return "".join(out)
 
 
@@ -270,7 +275,7 @@ def _html_block(b: Any) -> str:
         note = f'<p class="note">{e(b.note)}</p>' if b.note else ""
         return f'<div class="tw"><table><tr>{head}</tr>{body}</table></div>{note}'
     if isinstance(b, Code):
-        pre = f"<pre>{html.escape(b.text)}</pre>"
+        pre = f"<pre>{_text(b.text)}</pre>"
         if b.collapsed:
             return f"<details><summary>{e(b.label or 'show')}</summary>{pre}</details>"
         return (f'<div class="lab">{e(b.label)}</div>' if b.label else "") + pre
@@ -309,16 +314,16 @@ def render_html(page: Page) -> str:
     if len(page.sections) > 2:
         parts.append(
             "<nav>"
-            + "".join(f'<a href="#{s.anchor()}">{html.escape(s.title)}</a>' for s in page.sections)
+            + "".join(f'<a href="#{s.anchor()}">{_text(s.title)}</a>' for s in page.sections)
             + "</nav>"
         )
     for sec in page.sections:
-        parts.append(f'<h2 id="{sec.anchor()}">{html.escape(sec.title)}</h2>')
+        parts.append(f'<h2 id="{sec.anchor()}">{_text(sec.title)}</h2>')
         parts += [_html_block(b) for b in sec.blocks]
     return (
         '<!doctype html><html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{html.escape(page.title)}</title><style>{CSS}</style></head><body>"
+        f"<title>{_text(page.title)}</title><style>{CSS}</style></head><body>"
         + "\n".join(parts)
         + "</body></html>\n"
     )
