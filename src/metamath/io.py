@@ -145,28 +145,23 @@ def check_row_size(path: str | os.PathLike, no: int, row: Any, max_bytes: int | 
         )
 
 
-def read_records(
-    path: str | os.PathLike,
-    *,
-    skip_bad: bool = False,
-    bad: list[DataError] | None = None,
-    max_bytes: int | None = None,
-    limit_name: str = "max_row_bytes",
-) -> Iterator[tuple[int, dict[str, Any]]]:
+def read_records(path: str | os.PathLike, **opts: Any) -> Iterator[tuple[int, dict[str, Any]]]:
     """Read JSONL, a JSON array (or {"data": [...]}), or Parquet, as (row number, dict),
-    through the same boundary as read_jsonl (bad rows go to `bad` when skip_bad is set)."""
+    through the same boundary as read_jsonl, with its options (skip_bad, bad, max_bytes,
+    limit_name: bad rows go to `bad` when skip_bad is set)."""
+    if set(opts) - {"skip_bad", "bad", "max_bytes", "limit_name"}:
+        raise TypeError(f"read_records: unknown options {sorted(opts)}")
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in (".parquet", ".json"):
-        yield from read_jsonl(
-            path, skip_bad=skip_bad, bad=bad, max_bytes=max_bytes, limit_name=limit_name
-        )
+        yield from read_jsonl(path, **opts)
         return
+    skip_bad, bad = opts.get("skip_bad", False), opts.get("bad")
     for i, row in _whole_file_rows(path, suffix):
         try:
             if not isinstance(row, dict):
                 raise DataError(path, i, f"item {i} is not a JSON object")
-            check_row_size(path, i, row, max_bytes)
+            check_row_size(path, i, row, opts.get("max_bytes"))
         except DataError as e:
             if not skip_bad:
                 raise

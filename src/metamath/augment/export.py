@@ -16,6 +16,7 @@ content, so re-exporting a grown run into the same place could hand back the old
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
@@ -23,18 +24,9 @@ from pathlib import Path
 
 import yaml
 
-COLUMNS = (
-    "query",
-    "response",
-    "type",
-    "original_question",
-    "id",
-    "seed_id",
-    "technique",
-    "target",
-    "prompt_version",
-    "gold_source",
-)
+from metamath.records import Example
+
+COLUMNS = tuple(f.name for f in dataclasses.fields(Example))  # MetaMathQA's four, provenance
 SHARD_ROWS = 200_000
 BATCH = 10_000
 

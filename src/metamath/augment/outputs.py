@@ -11,6 +11,7 @@ half a dataset.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
@@ -25,19 +26,10 @@ from metamath.records import Candidate, Example
 
 
 def kept_example(c: Candidate) -> Example:
-    """The MetaMathQA row of a kept candidate: its answer line written the MetaMathQA way."""
-    return Example(
-        query=c.query,
-        response=format_response(c.response, c.target, c.kind),
-        type=c.type,
-        original_question=c.original_question,
-        id=c.id,
-        seed_id=c.seed_id,
-        technique=c.technique,
-        target=c.target,
-        prompt_version=c.prompt_version,
-        gold_source=c.gold_source,
-    )
+    """The MetaMathQA row of a kept candidate: its answer line written the MetaMathQA way, every
+    other field of Example is the candidate's own."""
+    same = {f.name: getattr(c, f.name) for f in dataclasses.fields(Example) if f.name != "response"}
+    return Example(response=format_response(c.response, c.target, c.kind), **same)
 
 
 def write_dataset(
