@@ -47,12 +47,13 @@ _TECHNIQUE_OF = {s: t for t, s in TYPE_SUFFIX.items()}
 
 
 class _Row:
-    """to_dict / from_dict of a record: its fields in order (those in _OPTIONAL only when set)."""
+    """to_dict / from_dict of a record: its fields in order (those in _OPTIONAL only when set).
+    Shallow: a nested dict (Problem.meta, Candidate.mask) is the record's own, not a copy."""
 
     _OPTIONAL: ClassVar[tuple[str, ...]] = ()
 
     def to_dict(self) -> dict[str, Any]:
-        d = dataclasses.asdict(self)
+        d = {k: getattr(self, k) for k in field_names(type(self))}
         for k in self._OPTIONAL:
             if d[k] is None:
                 del d[k]
@@ -60,13 +61,17 @@ class _Row:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]):
-        names = _field_names(cls)
-        return cls(**{k: v for k, v in d.items() if k in names})
+        try:
+            return cls(**d)
+        except TypeError:  # a key the record does not have (a newer or a foreign row): left out
+            names = set(field_names(cls))
+            return cls(**{k: v for k, v in d.items() if k in names})
 
 
 @functools.cache
-def _field_names(cls: type) -> frozenset[str]:
-    return frozenset(f.name for f in dataclasses.fields(cls))
+def field_names(cls: type) -> tuple[str, ...]:
+    """A record's field names, in order (cached: rows are made by the million)."""
+    return tuple(f.name for f in dataclasses.fields(cls))
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,6 @@ content, so re-exporting a grown run into the same place could hand back the old
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 import shutil
@@ -24,9 +23,9 @@ from pathlib import Path
 
 import yaml
 
-from metamath.records import Example
+from metamath.records import Example, field_names
 
-COLUMNS = tuple(f.name for f in dataclasses.fields(Example))  # MetaMathQA's four, provenance
+COLUMNS = field_names(Example)  # MetaMathQA's four, provenance
 SHARD_ROWS = 200_000
 BATCH = 10_000
 

@@ -9,6 +9,7 @@ continues where it stopped and costs no repeated requests (the LLM cache covers 
     work/statements.jsonl     {seed}/sv/m{j}/r{i}       the SV statement and its check
     work/candidates.jsonl     {item}/s{k}               a sampled solution, graded
     work/requests.jsonl       one line per LLM request (tokens, errors), for stats.json
+(config.FILES names them all; a candidate row is a records.Candidate.)
 
 An item is one question to solve (a seed question, a rephrasing, an SV or FOBAR question). Its
 samples are numbered 0, 1, 2, ... for good: a block of samples [start, start + n) is one request

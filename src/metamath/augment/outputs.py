@@ -11,7 +11,6 @@ half a dataset.
 
 from __future__ import annotations
 
-import dataclasses
 import itertools
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
@@ -22,13 +21,13 @@ from metamath.augment.decontaminate import Contamination
 from metamath.augment.filter import format_response
 from metamath.augment.table import CandidateFiles, Table
 from metamath.io import JsonlWriter, read_jsonl
-from metamath.records import Candidate, Example
+from metamath.records import Candidate, Example, field_names
 
 
 def kept_example(c: Candidate) -> Example:
     """The MetaMathQA row of a kept candidate: its answer line written the MetaMathQA way, every
     other field of Example is the candidate's own."""
-    same = {f.name: getattr(c, f.name) for f in dataclasses.fields(Example) if f.name != "response"}
+    same = {k: getattr(c, k) for k in field_names(Example) if k != "response"}
     return Example(response=format_response(c.response, c.target, c.kind), **same)
 
 
