@@ -119,6 +119,9 @@ def throughput(n_seeds: int, plain: bool = False) -> dict:
 
 def make_candidates(path: Path, n: int) -> None:
     """n correct candidate rows shaped like real ones (~1 KB of text each), 8 per query."""
+    from metamath.io import dumps_line
+    from metamath.records import Candidate
+
     rng = random.Random(0)
     words = (
         "apples each total cost dollars more than twice half of the remaining after "
@@ -136,29 +139,25 @@ def make_candidates(path: Path, n: int) -> None:
                 )
                 + f"\nThe answer is: {q % 97}"
             )
-            f.write(
-                json.dumps(
-                    {
-                        "id": f"{seed}/answer_aug/s{i}",
-                        "item_id": f"{seed}/answer_aug",
-                        "seed_id": seed,
-                        "technique": "answer_aug",
-                        "type": "GSM_AnsAug",
-                        "kind": "gsm8k",
-                        "query": query,
-                        "original_question": query,
-                        "target": str(q % 97),
-                        "task": "gsm8k",
-                        "prompt_version": "answer_aug/gsm8k/v1",
-                        "response": resp,
-                        "finish_reason": "stop",
-                        "correct": True,
-                        "reason": "correct",
-                        "extracted": str(q % 97),
-                    }
-                )
-                + "\n"
+            c = Candidate(
+                id=f"{seed}/answer_aug/s{i}",
+                item_id=f"{seed}/answer_aug",
+                seed_id=seed,
+                technique="answer_aug",
+                type="GSM_AnsAug",
+                kind="gsm8k",
+                query=query,
+                original_question=query,
+                target=str(q % 97),
+                task="gsm8k",
+                prompt_version="answer_aug/gsm8k/v1",
+                response=resp,
+                finish_reason="stop",
+                correct=True,
+                reason="correct",
+                extracted=str(q % 97),
             )
+            f.write(dumps_line(c.to_dict()))
 
 
 def assemble_child(work: str, out: str) -> None:

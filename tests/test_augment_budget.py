@@ -238,10 +238,8 @@ def test_changed_budget_settings_are_refused_on_resume(seeds, tmp_path):
     ],
 )
 def test_bad_budget_settings(override, message):
-    from metamath.augment.config import validate
-
     cfg = cfg_for("fixed")
     for k, v in override.items():
         setattr(cfg.answer_aug, k, v)
     with pytest.raises(ValueError, match=message.replace("(", r"\(").replace("'", "'")):
-        validate(cfg)
+        cfg.check()

@@ -265,13 +265,13 @@ def test_gold_normalisation_and_exemplar_format():
 
 
 def test_config_errors_name_the_field(tmp_path):
-    from metamath.augment.config import AugmentConfig, validate
+    from metamath.augment.config import AugmentConfig
     from metamath.config import ConfigError, load_config
 
     with pytest.raises(ConfigError, match="answer_aug"):
         load_config(AugmentConfig, None, ["answer_ag.k=3"])
     cfg = load_config(AugmentConfig, None, ["targets={GSM_Ansaug: 3}"])
     with pytest.raises(ValueError, match="GSM_Ansaug"):
-        validate(cfg)
+        cfg.check()
     with pytest.raises(ValueError, match="shard"):
-        validate(load_config(AugmentConfig, None, ["shard=3/2"]))
+        load_config(AugmentConfig, None, ["shard=3/2"]).check()

@@ -3,7 +3,7 @@ writers that survive a crash (a torn last line is detected and cut on resume); a
 writes.
 
     rows = read_jsonl("x.jsonl")                  # iterator of (line_no, dict)
-    with JsonlWriter("out.jsonl") as w: w.write({"id": ...})
+    with JsonlWriter("out.jsonl") as w: w.write({"id": ...})   # the one JSONL writer
     done = done_ids("out.jsonl")                  # ids already written, for resume
 
 Reading is a boundary (metamath.text): a UTF-8 BOM at the start of a file is accepted, a row
@@ -145,28 +145,23 @@ def check_row_size(path: str | os.PathLike, no: int, row: Any, max_bytes: int | 
         )
 
 
-def read_records(
-    path: str | os.PathLike,
-    *,
-    skip_bad: bool = False,
-    bad: list[DataError] | None = None,
-    max_bytes: int | None = None,
-    limit_name: str = "max_row_bytes",
-) -> Iterator[tuple[int, dict[str, Any]]]:
+def read_records(path: str | os.PathLike, **opts: Any) -> Iterator[tuple[int, dict[str, Any]]]:
     """Read JSONL, a JSON array (or {"data": [...]}), or Parquet, as (row number, dict),
-    through the same boundary as read_jsonl (bad rows go to `bad` when skip_bad is set)."""
+    through the same boundary as read_jsonl, with its options (skip_bad, bad, max_bytes,
+    limit_name: bad rows go to `bad` when skip_bad is set)."""
+    if set(opts) - {"skip_bad", "bad", "max_bytes", "limit_name"}:
+        raise TypeError(f"read_records: unknown options {sorted(opts)}")
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in (".parquet", ".json"):
-        yield from read_jsonl(
-            path, skip_bad=skip_bad, bad=bad, max_bytes=max_bytes, limit_name=limit_name
-        )
+        yield from read_jsonl(path, **opts)
         return
+    skip_bad, bad = opts.get("skip_bad", False), opts.get("bad")
     for i, row in _whole_file_rows(path, suffix):
         try:
             if not isinstance(row, dict):
                 raise DataError(path, i, f"item {i} is not a JSON object")
-            check_row_size(path, i, row, max_bytes)
+            check_row_size(path, i, row, opts.get("max_bytes"))
         except DataError as e:
             if not skip_bad:
                 raise
@@ -228,40 +223,75 @@ def done_ids(path: str | os.PathLike, key: str = "id") -> set[str]:
     return {str(obj[key]) for _, obj in read_jsonl(path) if key in obj}
 
 
-class JsonlWriter:
-    """Append JSON objects one per line; each line is flushed so a crash loses at most the line
-    being written (repair_jsonl cuts it on resume)."""
+def dumps_line(obj: dict[str, Any]) -> str:
+    """One JSONL line: the row as UTF-8 JSON (not ASCII-escaped) and a newline. Every JSONL file
+    of the project is written through this (JsonlWriter, write_jsonl)."""
+    return json.dumps(obj, ensure_ascii=False) + "\n"
 
-    def __init__(self, path: str | os.PathLike, mode: str = "a", fsync_every: int = 0):
+
+class JsonlWriter:
+    """The project's one JSONL writer, in two modes.
+
+    mode "a" (the default): append-only stage files that a crash must not lose. A torn last line
+    is cut first (repair_jsonl), and every write call ends in a flush, so a crash loses at most
+    the call being written (a call is whole lines: a resumed run sees whole rows only).
+    mode "w" with atomic=True: a whole output written once (a dataset, a rejection list). It
+    goes to a temp file in the same directory, buffered, and replaces `path` only on a clean
+    close; after an error the old file is left as it was.
+
+        with JsonlWriter("work/rows.jsonl") as w: w.write(row)          # append, resumable
+        with JsonlWriter("out.jsonl", "w", atomic=True) as w: w.write_rows(rows)
+    """
+
+    def __init__(self, path: str | os.PathLike, mode: str = "a", *, atomic: bool = False):
+        if mode not in ("a", "w") or (atomic and mode != "w"):
+            raise ValueError(f"JsonlWriter: mode={mode!r}, atomic={atomic}: use 'a', or 'w'")
         self.path = Path(path)
+        self._flush = not atomic
+        self._stack = contextlib.ExitStack()
+        if atomic:
+            self._f = self._stack.enter_context(_atomic(self.path))
+            return
         self.path.parent.mkdir(parents=True, exist_ok=True)
         if mode == "a":
             repair_jsonl(self.path)
-        self._f = open(self.path, mode, encoding="utf-8")
-        self._fsync_every, self._n = fsync_every, 0
+        self._f = self._stack.enter_context(open(self.path, mode, encoding="utf-8"))
+        self._stack.callback(self._sync)  # runs before the file closes
 
     def write(self, obj: dict[str, Any]) -> None:
-        self._f.write(json.dumps(obj, ensure_ascii=False) + "\n")
-        self._f.flush()
-        self._n += 1
-        if self._fsync_every and self._n % self._fsync_every == 0:
-            os.fsync(self._f.fileno())
+        self.write_lines((dumps_line(obj),))
 
-    def write_many(self, objs: Iterable[dict[str, Any]]) -> None:
-        for o in objs:
-            self.write(o)
+    def write_rows(self, objs: Iterable[dict[str, Any]]) -> int:
+        """Several rows; returns how many. Appending, they go in one write (and one flush): the
+        rows of one request are on disk together or not at all. Atomic, they are streamed."""
+        if not self._flush:
+            n = 0
+            for o in objs:
+                self._f.write(dumps_line(o))
+                n += 1
+            return n
+        lines = [dumps_line(o) for o in objs]
+        self.write_lines(lines)
+        return len(lines)
+
+    def write_lines(self, lines: Iterable[str]) -> None:
+        """Lines already made by dumps_line (in a worker process, say), in one write."""
+        self._f.write("".join(lines))
+        if self._flush:
+            self._f.flush()
+
+    def _sync(self) -> None:
+        self._f.flush()
+        os.fsync(self._f.fileno())
 
     def close(self) -> None:
-        if not self._f.closed:
-            self._f.flush()
-            os.fsync(self._f.fileno())
-            self._f.close()
+        self._stack.close()
 
     def __enter__(self) -> JsonlWriter:
         return self
 
     def __exit__(self, *exc) -> None:
-        self.close()
+        self._stack.__exit__(*exc)
 
 
 def file_mode() -> int:
@@ -331,9 +361,5 @@ def write_json(path: str | os.PathLike, obj: Any) -> None:
 
 def write_jsonl(path: str | os.PathLike, rows: Iterable[dict[str, Any]]) -> int:
     """Write a whole JSONL file atomically; returns the row count."""
-    n = 0
-    with _atomic(path) as f:
-        for r in rows:
-            f.write(json.dumps(r, ensure_ascii=False) + "\n")
-            n += 1
-    return n
+    with JsonlWriter(path, "w", atomic=True) as w:
+        return w.write_rows(rows)

@@ -8,9 +8,11 @@ Modules, in pipeline order: seeds (loaders, gold normalisation, seeds without an
 backward (masking), fobar, rephrase and self_verification (the checks of the teacher's
 rewrites), generate (the LLM stages, resumable), budget (fixed / uniform / prop2diff sampling
 rounds), filter (grading, answer line), dedup, decontaminate and minhash (10-grams and
-paraphrases vs the test sets), assemble and outputs (the dataset files), report and coverage
-(stats, data card), export (Parquet dataset for the Hub), pipeline (run_augment, merge_runs),
-scripted (a teacher for tests and dry runs), config (AugmentConfig).
+paraphrases vs the test sets), table, assemble and outputs (the dataset files), report, coverage
+and card (stats, data card), export (Parquet dataset for the Hub), pipeline (run_augment,
+merge_runs), scripted (a teacher for tests and dry runs), config (AugmentConfig, check(), the
+work/ files). The rows between the stages are metamath.records: a graded sample is a Candidate,
+a kept row an Example.
 """
 
 from metamath.augment.config import AugmentConfig, SeedConfig, TeacherConfig, TechniqueConfig

@@ -8,133 +8,65 @@ or a paraphrase: minhash.py), and near-duplicate responses of the same query (bo
 order, so the first samples of a question are the ones kept); keep the first `target` of a
 budgeted question (budget.py; the rest: over_budget); cap rows per (seed question, type);
 subsample each type to its target with a seeded hash priority; write the answer line in
-MetaMathQA form. Two streaming
-passes over the candidate files: the first keeps a small tuple per correct row (no text), the
-second reads the chosen rows back by file offset in (type, id) order, so the output does not
-depend on the order the rows were written in (resumed and sharded runs give the same file;
-rejected.jsonl too: its rows are ordered by a hash of the question, then sample index).
-Memory: about 60 bytes per correct row in flat arrays (see Table), plus per-question counters
-(coverage.Items) and transient sort lists; never the text.
+MetaMathQA form. Two streaming passes over the candidate files: the first keeps a small tuple
+per correct row (no text; table.Table), the second reads the chosen rows back by file offset
+in (type, id) order, so the output does not depend on the order the rows were written in
+(resumed and sharded runs give the same file; rejected.jsonl too: its rows are ordered by a
+hash of the question, then sample index). Memory: about 60 bytes per correct row in flat
+arrays, plus per-question counters (coverage.Items) and transient sort lists; never the text.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 from array import array
 from collections import Counter, defaultdict
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from metamath.augment.budget import budget_targets, budgeted, sample_index
+from metamath.augment.budget import budget_targets, budgeted
 from metamath.augment.card import write_card
-from metamath.augment.config import AugmentConfig
+from metamath.augment.config import FILES, AugmentConfig
 from metamath.augment.coverage import Items, coverage_stats
 from metamath.augment.decontaminate import Contamination
 from metamath.augment.dedup import exact_key, near_duplicates, shingles
 from metamath.augment.filter import format_response
-from metamath.augment.generate import FILES
-from metamath.augment.outputs import SEED_REJECTS, failed_requests, read_at, write_outputs
+from metamath.augment.generate import sample_index
+from metamath.augment.outputs import (
+    failed_requests,
+    sample_rejections,
+    write_dataset,
+    write_rejected,
+)
 from metamath.augment.report import build_stats
+from metamath.augment.table import (
+    CONTAMINATED,
+    DUPLICATE,
+    NEAR_DUPLICATE,
+    OVER_BUDGET,
+    OVER_TARGET,
+    SEED_CAP,
+    CandidateFiles,
+    Table,
+    h64,
+    runs,
+)
 from metamath.augment.vote import read_votes
 from metamath.io import read_jsonl, write_json
-from metamath.records import TYPES
+from metamath.records import TECHNIQUES, TYPES, Candidate
 
 _TYPE_ORDER = {t: i for i, t in enumerate(TYPES)}
 
 
-# Why the assembly reason codes: one byte per row instead of a dict entry per dropped row.
-KEEP, DUPLICATE, CONTAMINATED, NEAR_DUPLICATE, SEED_CAP, OVER_TARGET, OVER_BUDGET = range(7)
-REASON = {
-    DUPLICATE: "duplicate",
-    CONTAMINATED: "contaminated",
-    NEAR_DUPLICATE: "near_duplicate",
-    SEED_CAP: "seed_cap",
-    OVER_TARGET: "over_target",
-    OVER_BUDGET: "over_budget",
-}
+@dataclass
+class Pass1:
+    """What the first pass keeps: the correct rows (t), per-question counters (items), samples
+    and grader rejections per technique (tally), and the rejected rows' positions (bad)."""
 
-
-class Table:
-    """The correct rows of pass 1, column by column, in flat arrays (about 60 bytes a row and
-    no Python object per row, so memory stays nearly flat as rows grow): hashes of the id and
-    query group, the priority, the packed file position, the exact-duplicate key, small
-    integer codes for seed and type, and a one-byte drop code. Text and ids are read
-    back from the candidate file by position when a row is written."""
-
-    def __init__(self) -> None:
-        self.idh, self.gkey, self.prio, self.loc, self.ekey = (array("Q") for _ in range(5))
-        self.seed, self.item, self.sidx = array("I"), array("I"), array("I")
-        self.type = bytearray()
-        self.seed_names: list[str] = []
-        self.type_names: list[str] = []
-        self._codes: dict[str, int] = {}
-        self.code = bytearray()
-        self.detail: dict[int, int | str] = {}  # row -> kept duplicate's row / test problem id
-        self.qkey_of: dict[int, int] = {}  # contaminated row -> its query hash
-
-    def __len__(self) -> int:
-        return len(self.idh)
-
-    def add(
-        self,
-        rid: str,
-        type_: str,
-        seed: str,
-        qkey: int,
-        loc: int,
-        ekey: int,
-        salt: int,
-        item: int = 0,
-    ) -> None:
-        self.idh.append(_h64(rid))
-        self.item.append(item)
-        self.sidx.append(sample_index(rid))
-        self.prio.append(_h64(f"{salt}/{rid}"))
-        self.type.append(self._type_code(type_))
-        self.seed.append(self._seed_code(seed))
-        # near-duplicate group: same seed, type and query, folded into one 64-bit key
-        self.gkey.append(
-            (qkey ^ (self.seed[-1] << 8 | self.type[-1]) * 0x9E3779B97F4A7C15) & 0xFFFFFFFFFFFFFFFF
-        )
-        self.loc.append(loc)
-        self.ekey.append(ekey)
-        self.code.append(KEEP)
-
-    def _type_code(self, type_: str) -> int:
-        if type_ not in self.type_names:
-            self.type_names.append(type_)
-        return self.type_names.index(type_)
-
-    def _seed_code(self, seed: str) -> int:
-        c = self._codes.get(seed)
-        if c is None:
-            c = self._codes[seed] = len(self.seed_names)
-            self.seed_names.append(seed)
-        return c
-
-    def type_of(self, i: int) -> str:
-        return self.type_names[self.type[i]]
-
-    def drop(self, i: int, code: int, detail: int | str | None = None) -> None:
-        if self.code[i] == KEEP:
-            self.code[i] = code
-            if detail is not None:
-                self.detail[i] = detail
-
-
-def _h64(text: str) -> int:
-    return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "big")
-
-
-def _lines(path: Path):
-    """(offset, dict) of each JSONL line, via byte offsets so pass 2 can seek back."""
-    with open(path, "rb") as f:
-        off = 0
-        for raw in f:
-            if raw.strip():
-                yield off, json.loads(raw)
-            off += len(raw)
+    t: Table = field(default_factory=Table)
+    items: Items = field(default_factory=Items)
+    tally: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))
+    bad: list[int] = field(default_factory=list)  # in rejected.jsonl order
 
 
 def assemble(
@@ -142,103 +74,23 @@ def assemble(
 ) -> dict:
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
-    files = [Path(w) / FILES["solve"] for w in work_dirs if (Path(w) / FILES["solve"]).exists()]
+    work_dirs = [Path(w) for w in work_dirs]
+    paths = [w / FILES["solve"] for w in work_dirs if (w / FILES["solve"]).exists()]
     contam = Contamination(cfg)
-    t = Table()
-    items = Items()
-    many = len(files) > 1
-    seen_ids: set[str] = set()  # only for a merge: the same row in two runs counts once
-    tally: dict[str, Counter] = defaultdict(Counter)  # technique -> samples, reject reasons
-    bad = array("Q")  # packed file positions of the rows the grader rejected
-    bad_key = array("Q")  # ... and their order key (see _order_key)
-    near = cfg.near_dup_threshold < 1.0
-    for fi, path in enumerate(files):
-        for off, r in _lines(path):
-            if many:
-                if r["id"] in seen_ids:
-                    continue
-                seen_ids.add(r["id"])
-            tally[r["technique"]]["samples"] += 1
-            ic = items.code(r)
-            items.samples[ic] += 1
-            if not r.get("correct"):
-                tally[r["technique"]][r["reason"]] += 1
-                bad.append(fi << 48 | off)
-                bad_key.append(_order_key(r["item_id"], sample_index(r["id"])))
-                continue
-            items.correct[ic] += 1
-            qk = _h64(r["query"])
-            resp = format_response(r["response"], r["target"], r["kind"])
-            i = len(t)
-            t.add(
-                r["id"],
-                r["type"],
-                r["seed_id"],
-                qk,
-                fi << 48 | off,
-                int.from_bytes(exact_key(r["query"], resp), "big"),
-                cfg.seed,
-                ic,
-            )
-            hit = contam.check(qk, r["query"])
-            if hit:
-                t.drop(i, CONTAMINATED, hit[0])
-                t.qkey_of[i] = qk
-    del seen_ids
-    _exact_duplicates(t)
-    if near:
-        _near_duplicates(t, files, cfg.near_dup_threshold)
-    targets = budget_targets(cfg, work_dirs)
-    _budget_cap(cfg, t, items, targets)
-    _cap_and_target(cfg, t)
-    # Output order: by type, then by a hash of the id (a fixed shuffle, independent of file order)
-    order = [_TYPE_ORDER.get(name, 99) for name in t.type_names]
-    chosen = sorted(
-        (i for i in range(len(t)) if t.code[i] == KEEP), key=lambda i: (order[t.type[i]], t.idh[i])
-    )
-    for i in chosen:
-        items.kept[t.item[i]] += 1
-    # rejected.jsonl order: by question (a hash), then sample index; independent of file order
-    bad_sorted = [bad[j] for j in sorted(range(len(bad)), key=bad_key.__getitem__)]
-    item_key = [_h64(n) for n in items.names]
-    dropped = sorted(
-        (i for i in range(len(t)) if t.code[i] != KEEP),
-        key=lambda i: (item_key[t.item[i]], t.sidx[i]),
-    )
     votes = read_votes(work_dirs)
-    examples, by_source, rejected = write_outputs(
-        files,
-        [Path(w) for w in work_dirs],
-        t,
-        chosen,
-        bad_sorted,
-        dropped,
-        run_dir,
-        cfg,
-        contam,
-        votes,
-        REASON,
-    )
-    extra = dict(extra or {})
-    extra["failed_requests"] = sum(len(failed_requests(Path(w))) for w in work_dirs)
-    extra["seed_rows_rejected"] = sum(
-        sum(1 for _ in read_jsonl(Path(w) / SEED_REJECTS))
-        for w in work_dirs
-        if (Path(w) / SEED_REJECTS).exists()
-    )
-    stats = build_stats(
-        cfg,
-        [Path(w) for w in work_dirs],
-        tally,
-        t,
-        chosen,
-        REASON,
-        contam.ngram,
-        contam.missing,
-        extra,
-    )
-    stats["decontamination"].update(contam.stats(t))
-    stats["budget"] = coverage_stats(cfg, items, targets)
+    with CandidateFiles(paths) as files:
+        p = first_pass(cfg, files, contam)
+        targets = select(cfg, p, files, work_dirs)
+        chosen, dropped = _order(p)
+        examples, by_source = write_dataset(
+            run_dir / "metamathqa.jsonl", files, p.t, chosen, cfg.examples_in_card
+        )
+        samples = sample_rejections(files, p.t, p.bad, dropped, contam)
+        rejected = write_rejected(
+            run_dir / "rejected.jsonl", work_dirs, samples, votes, cfg.examples_in_card * 8
+        )
+    stats = build_stats(cfg, work_dirs, p.tally, p.t, chosen, contam, _extra(work_dirs, extra))
+    stats["budget"] = coverage_stats(cfg, p.items, targets)
     stats["gold_source"] = dict(sorted(by_source.items()))
     if votes:
         stats["vote"] = {k: v for k, v in votes.items() if k != "rejections"}
@@ -247,27 +99,99 @@ def assemble(
     return stats
 
 
+def first_pass(cfg: AugmentConfig, files: CandidateFiles, contam: Contamination) -> Pass1:
+    """Count every sample; keep a row of the table per correct one (contaminated ones dropped
+    at once); remember where the grader's rejections are."""
+    p = Pass1()
+    seen_ids: set[str] | None = set() if len(files.paths) > 1 else None  # a merge: once each
+    bad, bad_key = array("Q"), array("Q")
+    for loc, c in files.scan():
+        if seen_ids is not None:
+            if c.id in seen_ids:
+                continue
+            seen_ids.add(c.id)
+        p.tally[c.technique]["samples"] += 1
+        ic = p.items.code(c)
+        p.items.samples[ic] += 1
+        if not c.correct:
+            p.tally[c.technique][c.reason] += 1
+            bad.append(loc)
+            bad_key.append(_order_key(c.item_id, sample_index(c.id)))
+            continue
+        p.items.correct[ic] += 1
+        _add(cfg, p.t, c, loc, ic, contam)
+    # rejected.jsonl order: by question (a hash), then sample index; independent of file order
+    p.bad = [bad[j] for j in sorted(range(len(bad)), key=bad_key.__getitem__)]
+    return p
+
+
+def _add(
+    cfg: AugmentConfig, t: Table, c: Candidate, loc: int, item: int, contam: Contamination
+) -> None:
+    qk = h64(c.query)
+    resp = format_response(c.response, c.target, c.kind)
+    i = len(t)
+    t.add(c, qk, loc, int.from_bytes(exact_key(c.query, resp), "big"), cfg.seed, item)
+    hit = contam.check(qk, c.query)
+    if hit:
+        t.drop(i, CONTAMINATED, hit[0])
+        t.qkey_of[i] = qk
+
+
+def select(
+    cfg: AugmentConfig, p: Pass1, files: CandidateFiles, work_dirs: list[Path]
+) -> dict[str, int]:
+    """Drop duplicates, near-duplicates, samples over a question's budget, over max_per_seed
+    and over a type's target, in that order; returns the budget targets used."""
+    _exact_duplicates(p.t)
+    if cfg.near_dup_threshold < 1.0:
+        _near_duplicates(p.t, files, cfg.near_dup_threshold)
+    targets = budget_targets(cfg, work_dirs)
+    _budget_cap(cfg, p, targets)
+    _cap_and_target(cfg, p.t)
+    return targets
+
+
+def _order(p: Pass1) -> tuple[list[int], list[int]]:
+    """(kept rows in output order, dropped rows in rejected.jsonl order). Output: by type,
+    then by a hash of the id (a fixed shuffle, independent of file order)."""
+    t = p.t
+    order = [_TYPE_ORDER.get(name, 99) for name in t.type_names]
+    chosen = sorted(t.live(), key=lambda i: (order[t.type[i]], t.idh[i]))
+    for i in chosen:
+        p.items.kept[t.item[i]] += 1
+    item_key = [h64(n) for n in p.items.names]
+    dropped = sorted(
+        (i for i in range(len(t)) if t.reason(i)), key=lambda i: (item_key[t.item[i]], t.sidx[i])
+    )
+    return chosen, dropped
+
+
+def _extra(work_dirs: list[Path], extra: dict[str, Any] | None) -> dict[str, Any]:
+    """The caller's stats (seeds, teacher, shard, ...), plus the losses before solving."""
+    out = dict(extra or {})
+    out["failed_requests"] = sum(len(failed_requests(w)) for w in work_dirs)
+    rejects = [w / FILES["seed_rejects"] for w in work_dirs]
+    out["seed_rows_rejected"] = sum(sum(1 for _ in read_jsonl(r)) for r in rejects if r.exists())
+    return out
+
+
 def _order_key(item_id: str, sidx: int) -> int:
     """A question's rows together, in sample order; questions in a fixed hash order."""
-    return (_h64(item_id) & ~0xFFFFF) | min(sidx, 0xFFFFF)
+    return (h64(item_id) & ~0xFFFFF) | min(sidx, 0xFFFFF)
 
 
-def _budget_cap(cfg: AugmentConfig, t: Table, items: Items, targets: dict[str, int]) -> None:
+def _budget_cap(cfg: AugmentConfig, p: Pass1, targets: dict[str, int]) -> None:
     """A budgeted question keeps its first `target` surviving samples (budget.py counted them
     the same way); the rest are over_budget."""
     techniques = budgeted(cfg)
     if not techniques:
         return
-    from metamath.augment.config import TECHNIQUE_FIELDS
-
-    live = sorted(
-        (i for i in range(len(t)) if t.code[i] == KEEP),
-        key=lambda i: (t.item[i], t.sidx[i]),
-    )
+    t, items = p.t, p.items
     count: Counter = Counter()
-    for i in live:
+    for i in sorted(t.live(), key=lambda i: (t.item[i], t.sidx[i])):
         it = t.item[i]
-        tech = TECHNIQUE_FIELDS[items.tech[it]]
+        tech = TECHNIQUES[items.tech[it]]
         if tech not in techniques:
             continue
         count[it] += 1
@@ -275,45 +199,27 @@ def _budget_cap(cfg: AugmentConfig, t: Table, items: Items, targets: dict[str, i
             t.drop(i, OVER_BUDGET)
 
 
-def _runs(keys: array):
-    """Row indices grouped by equal key (sorting a list of ints: no per-row key objects)."""
-    run: list[int] = []
-    for i in sorted(range(len(keys)), key=keys.__getitem__):
-        if run and keys[i] != keys[run[0]]:
-            if len(run) > 1:
-                yield run
-            run = []
-        run.append(i)
-    if len(run) > 1:
-        yield run
-
-
-def _near_duplicates(t: Table, files: list[Path], threshold: float) -> None:
+def _near_duplicates(t: Table, files: CandidateFiles, threshold: float) -> None:
     """Within each (seed, type, query) group, read the responses back and drop near-copies."""
-    handles: dict[int, Any] = {}
     words: dict[str, int] = {}  # word -> crc32, shared by every group
-    try:
-        for members in _runs(t.gkey):
-            live = [i for i in members if t.code[i] == KEEP]
-            if len(live) < 2:
-                continue
-            rows = []
-            for i in live:
-                c = read_at(files, handles, t.loc[i])
-                resp = format_response(c["response"], c["target"], c["kind"])
-                rows.append(((t.sidx[i], t.idh[i]), shingles(resp, words)))  # sample order
-            by_id = {(t.sidx[i], t.idh[i]): i for i in live}
-            for h in near_duplicates(rows, threshold):
-                t.drop(by_id[h], NEAR_DUPLICATE)
-    finally:
-        for f in handles.values():
-            f.close()
+    for members in runs(t.gkey):
+        live = [i for i in members if not t.reason(i)]
+        if len(live) < 2:
+            continue
+        rows = []
+        for i in live:
+            c = files.at(t.loc[i])
+            resp = format_response(c.response, c.target, c.kind)
+            rows.append(((t.sidx[i], t.idh[i]), shingles(resp, words)))  # sample order
+        by_id = {(t.sidx[i], t.idh[i]): i for i in live}
+        for h in near_duplicates(rows, threshold):
+            t.drop(by_id[h], NEAR_DUPLICATE)
 
 
 def _exact_duplicates(t: Table) -> None:
     """Among rows with the same (query, response), keep one (the first sample of the question;
     the choice does not depend on file order)."""
-    for run in _runs(t.ekey):
+    for run in runs(t.ekey):
         keep = min(run, key=lambda j: (t.sidx[j], t.idh[j]))
         for j in run:
             if j != keep:
@@ -322,7 +228,7 @@ def _exact_duplicates(t: Table) -> None:
 
 def _cap_and_target(cfg: AugmentConfig, t: Table) -> None:
     # 64-bit hash priorities: ties are as good as impossible, so no id tie-break is needed
-    live = sorted((i for i in range(len(t)) if t.code[i] == KEEP), key=t.prio.__getitem__)
+    live = sorted(t.live(), key=t.prio.__getitem__)
     if cfg.max_per_seed:
         per: Counter = Counter()
         for i in live:
@@ -333,7 +239,7 @@ def _cap_and_target(cfg: AugmentConfig, t: Table) -> None:
     per_type: Counter = Counter()
     for i in live:
         name = t.type_of(i)
-        if t.code[i] != KEEP or name not in cfg.targets:
+        if t.reason(i) or name not in cfg.targets:
             continue
         per_type[name] += 1
         if per_type[name] > cfg.targets[name]:

@@ -27,38 +27,12 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from metamath.augment.leaks import TENS, UNITS
+
 # Cardinal number words mapped to values. "one" is left out on purpose (see the module doc).
-_UNITS = {
-    "two": 2,
-    "three": 3,
-    "four": 4,
-    "five": 5,
-    "six": 6,
-    "seven": 7,
-    "eight": 8,
-    "nine": 9,
-    "ten": 10,
-    "eleven": 11,
-    "twelve": 12,
-    "thirteen": 13,
-    "fourteen": 14,
-    "fifteen": 15,
-    "sixteen": 16,
-    "seventeen": 17,
-    "eighteen": 18,
-    "nineteen": 19,
-}
-_TENS = {
-    "twenty": 20,
-    "thirty": 30,
-    "forty": 40,
-    "fifty": 50,
-    "sixty": 60,
-    "seventy": 70,
-    "eighty": 80,
-    "ninety": 90,
-}
-_ONES = {"one": 1, **{k: v for k, v in _UNITS.items() if v < 10}}
+_UNITS = {k: v for k, v in UNITS.items() if v >= 2}
+_TENS = TENS
+_ONES = {k: v for k, v in UNITS.items() if 1 <= v < 10}
 _WORDS = {**_UNITS, **_TENS}
 _WORD_OF = {v: k for k, v in {**_WORDS, "one": 1}.items()}
 

@@ -30,7 +30,6 @@ on. A round with failed requests ends the rounds: re-run to retry them and conti
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 from collections import Counter
@@ -38,29 +37,19 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from metamath.augment.config import TECHNIQUE_FIELDS, AugmentConfig
+from metamath.augment.config import FILES, AugmentConfig
 from metamath.augment.dedup import exact_key, jaccard, shingles
 from metamath.augment.filter import format_response
-from metamath.augment.generate import FILES, Item, run_jobs, sample_ids, solve_job
-from metamath.io import done_ids, read_jsonl, repair_jsonl
+from metamath.augment.generate import Item, run_jobs, sample_ids, sample_index, solve_job
+from metamath.augment.table import h64
+from metamath.io import JsonlWriter, done_ids, read_jsonl, repair_jsonl
 from metamath.llm.base import LLM
-
-PLAN_FILE = "budget.jsonl"
+from metamath.records import Candidate
 
 
 def budgeted(cfg: AugmentConfig) -> set[str]:
     """The enabled techniques that sample in rounds."""
-    return {
-        t for t in TECHNIQUE_FIELDS if getattr(cfg, t).enabled and getattr(cfg, t).budget != "fixed"
-    }
-
-
-def _h(text: str) -> int:
-    return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "big")
-
-
-def sample_index(row_id: str) -> int:
-    return int(row_id.rsplit("/s", 1)[1])
+    return {t for t, tc in cfg.techniques().items() if tc.enabled and tc.budget != "fixed"}
 
 
 def survivors(rows: Iterable[tuple[int, str, str]], threshold: float, words: dict) -> list[int]:
@@ -106,13 +95,11 @@ class State:
                 if not raw.endswith(b"\n"):
                     break  # a torn last line: run_jobs cuts and redoes it
                 if raw.strip():
-                    r = json.loads(raw)
-                    if r["technique"] in self.techniques:
-                        self.samples[r["item_id"]] += 1
-                        if r.get("correct"):
-                            self.locs.setdefault(r["item_id"], []).append(
-                                (sample_index(r["id"]), off)
-                            )
+                    c = Candidate.from_dict(json.loads(raw))
+                    if c.technique in self.techniques:
+                        self.samples[c.item_id] += 1
+                        if c.correct:
+                            self.locs.setdefault(c.item_id, []).append((sample_index(c.id), off))
                 off += len(raw)
             self.offset = off
 
@@ -128,10 +115,8 @@ class State:
         with open(self.path, "rb") as f:
             for sidx, off in locs:
                 f.seek(off)
-                r = json.loads(f.readline())
-                rows.append(
-                    (sidx, r["query"], format_response(r["response"], r["target"], r["kind"]))
-                )
+                c = Candidate.from_dict(json.loads(f.readline()))
+                rows.append((sidx, c.query, format_response(c.response, c.target, c.kind)))
         n = len(survivors(rows, self.cfg.near_dup_threshold, self._words))
         self._usable[item_id] = (len(locs), n)
         return n
@@ -150,13 +135,13 @@ def _fingerprint(cfg: AugmentConfig, techniques: set[str]) -> dict[str, Any]:
 
 def _load_plans(path: Path, fingerprint: dict) -> list[dict]:
     """The plans made so far (rounds 2, 3, ...); the file starts with the settings they used."""
-    if not path.exists():
-        path.write_text(json.dumps({"fingerprint": fingerprint}) + "\n")
-        return []
-    repair_jsonl(path)
-    lines = [r for _, r in read_jsonl(path)]
+    lines: list[dict] = []
+    if path.exists():
+        repair_jsonl(path)
+        lines = [r for _, r in read_jsonl(path)]
     if not lines:
-        path.write_text(json.dumps({"fingerprint": fingerprint}) + "\n")
+        with JsonlWriter(path, "w") as f:
+            f.write({"fingerprint": fingerprint})
         return []
     if lines[0].get("fingerprint") != fingerprint:
         raise ValueError(
@@ -170,9 +155,9 @@ def _load_plans(path: Path, fingerprint: dict) -> list[dict]:
 def first_blocks(cfg: AugmentConfig, items: list[Item]) -> dict[str, tuple[int, int]]:
     """Round 1: k samples of a fixed-budget question, first_samples (default k) of the others;
     under total_samples, questions in a fixed hash order until it is spent."""
-    left = {t: getattr(cfg, t).total_samples or math.inf for t in TECHNIQUE_FIELDS}
+    left = {t: tc.total_samples or math.inf for t, tc in cfg.techniques().items()}
     out = {}
-    for it in sorted(items, key=lambda it: _h(it.item_id)):
+    for it in sorted(items, key=lambda it: h64(it.item_id)):
         tc = getattr(cfg, it.technique)
         if tc.budget == "fixed":
             out[it.item_id] = (0, tc.k)
@@ -222,7 +207,7 @@ def plan_round(
                 continue
         p = (got + 1) / (d + 2)
         n = min(math.ceil((goal - got) / p), tc.max_samples - d)
-        wants.append((got, _h(it.item_id), it, d, n))
+        wants.append((got, h64(it.item_id), it, d, n))
     wants.sort(key=lambda w: w[:2])
     blocks = {}
     by_level: dict[tuple[str, int], list] = {}
@@ -301,7 +286,7 @@ def run_solve(
     drawn = {i: a + n for i, (a, n) in blocks.items()}
     state = State(cfg, out, techniques)
     state.scan()
-    path = work / PLAN_FILE
+    path = work / FILES["budget"]
     plans = _load_plans(path, _fingerprint(cfg, techniques))
     targets: dict[str, int] = {}
     rounds = 1
@@ -314,8 +299,8 @@ def run_solve(
             plan = {"round": rounds + 1, "blocks": plan_round(cfg, mine, state, drawn, targets)}
             if rounds == 1:
                 plan["targets"] = targets
-            with open(path, "a", encoding="utf-8") as f:  # one line: a torn one is cut
-                f.write(json.dumps(plan) + "\n")
+            with JsonlWriter(path) as f:  # one line: a torn one is cut
+                f.write(plan)
             plans.append(plan)
         targets = plan.get("targets", targets)
         blocks = {i: tuple(b) for i, b in plan["blocks"].items()}
@@ -333,7 +318,7 @@ def budget_targets(cfg: AugmentConfig, work_dirs: list[Path]) -> dict[str, int]:
     """item id -> kept samples wanted, for questions with a prop2diff target (uniform: k)."""
     out: dict[str, int] = {}
     for w in work_dirs:
-        p = Path(w) / PLAN_FILE
+        p = Path(w) / FILES["budget"]
         if p.exists():
             for _, r in read_jsonl(p):
                 out.update(r.get("targets", {}))

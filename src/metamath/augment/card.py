@@ -17,6 +17,7 @@ import yaml
 from metamath.augment.config import AugmentConfig
 from metamath.augment.coverage import card_section
 from metamath.config import to_dict
+from metamath.records import Example
 from metamath.report import (
     Bullets,
     Code,
@@ -214,14 +215,14 @@ def counts_text(d: dict[str, Any]) -> str:
     return "; ".join(f"{k}: {v}" for k, v in d.items())
 
 
-def examples_section(examples: dict[str, list[dict]], rejected: list[dict]) -> Section:
+def examples_section(examples: dict[str, list[Example]], rejected: list[dict]) -> Section:
     blocks: list[Any] = []
     if not examples:
         blocks.append(Text("No row was kept, so there is no example of the dataset."))
     for t, rows in sorted(examples.items()):
         for r in rows:
-            blocks.append(Code(r["query"], f"**{t}** {code(r['id'])}: query"))
-            blocks.append(Code(r["response"], "response"))
+            blocks.append(Code(r.query, f"**{t}** {code(r.id)}: query"))
+            blocks.append(Code(r.response, "response"))
     if rejected:
         blocks.append(Text("**Rejected samples**: the first of each technique and reason."))
     for r in rejected:
@@ -280,7 +281,7 @@ def write_card(
     run_dir: Path,
     cfg: AugmentConfig,
     stats: dict[str, Any],
-    examples: dict[str, list[dict]],
+    examples: dict[str, list[Example]],
     rejected: list[dict] | None = None,
 ) -> None:
     """DATA_CARD.md and DATA_CARD.html in run_dir."""

@@ -8,19 +8,32 @@ the targets of Table 1 (method reference 1.0) and larger k.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal, get_args
 
-# Paper Table 1 (method reference 1.0): rows kept per type in the released MetaMathQA.
-PAPER_TARGETS = {
-    "GSM_AnsAug": 80_000,
-    "GSM_Rephrased": 80_000,
-    "GSM_SV": 40_000,
-    "GSM_FOBAR": 40_000,
-    "MATH_AnsAug": 75_000,
-    "MATH_Rephrased": 50_000,
-    "MATH_SV": 15_000,
-    "MATH_FOBAR": 15_000,
+from metamath.config import ConfigError
+from metamath.records import TECHNIQUES, TYPES
+
+Budget = Literal["fixed", "uniform", "prop2diff"]
+GoldSource = Literal["given", "vote", "auto"]
+Style = Literal["chat", "completion"]
+GradeMode = Literal["strict", "flexible"]
+SeedKind = Literal["gsm8k", "math"]
+AnswerFormat = Literal["plain", "gsm8k", "boxed"]
+
+# The files of a run's work/ directory (append-only stage files, read back by later stages).
+FILES = {
+    "masks": "masks.jsonl",  # {seed}/m{j}: every masked question and its check
+    "rephrase": "rephrasings.jsonl",  # {seed}/rephrase/r{i}: a rephrasing and its check
+    "sv_rewrite": "statements.jsonl",  # {seed}/sv/m{j}/r{i}: an SV statement and its check
+    "solve": "candidates.jsonl",  # {item}/s{k}: a sampled solution, graded (records.Candidate)
+    "requests": "requests.jsonl",  # one line per LLM request (tokens, errors)
+    "seed_rejects": "seeds_rejected.jsonl",  # seed rows the loader refused, with reasons
+    "budget": "budget.jsonl",  # the budget rounds' plans (augment/budget.py)
+    "votes": "votes.jsonl",  # {seed}/vote/s{i}: a vote sample's answer (augment/vote.py)
+    "vote_decisions": "votes.json",  # the votes' decisions
+    "cache": "llm_cache.sqlite",  # the teacher's request cache
 }
 
 
@@ -43,13 +56,13 @@ class SeedConfig:
     name: str = "gsm8k"  # gsm8k | math | a label for `path`
     split: str = "train"
     path: str | None = None  # a user's file; then the field names below apply
-    kind: str | None = None  # gsm8k (numeric answers) | math (LaTeX); default from name
+    kind: SeedKind | None = None  # gsm8k (numeric answers) | math (LaTeX); default from name
     question_field: str = "question"
     answer_field: str = "answer"
-    answer_format: str = "plain"  # gsm8k (after ####) | boxed | plain
+    answer_format: AnswerFormat = "plain"  # gsm8k (after ####) | boxed | plain
     # given: every row has its answer | vote: answers hidden or absent, gold by the teacher's
     # agreement (see VoteConfig) | auto: the given answer where a row has one, else a vote
-    gold: str = "given"
+    gold: GoldSource = "given"
     id_field: str | None = None
     solution_field: str | None = None
     limit: int | None = None
@@ -62,7 +75,7 @@ class TechniqueConfig:
     # k kept samples or max_samples were drawn | prop2diff: kept samples proportional to the
     # question's fail rate, measured on the first round, k for a question never solved
     # (DART-Math, Tong et al. 2024; see augment/budget.py)
-    budget: str = "fixed"
+    budget: Budget = "fixed"
     k: int = 4  # fixed: samples per question (n per request); uniform/prop2diff: kept samples
     max_samples: int = 64  # uniform/prop2diff: the most samples drawn for one question
     first_samples: int = 0  # uniform/prop2diff: samples per question in round 1 (0 = k)
@@ -71,6 +84,17 @@ class TechniqueConfig:
     temperature: float = 0.7  # paper: 0.7 everywhere, as in self-consistency (reference 1.0)
     max_tokens: int = 1024
     max_masks: int = 0  # backward techniques: masked numbers used per question (0 = all)
+
+    def check(self, name: str) -> None:
+        _need(self.k >= 1 and self.k_rewrite >= 1, f"{name}.k and {name}.k_rewrite must be >= 1")
+        _one_of(f"{name}.budget", self.budget, Budget)
+        _need(
+            self.budget == "fixed" or 1 <= (self.first_samples or self.k) <= self.max_samples,
+            name,
+            f"need 1 <= first_samples (0 = k) <= max_samples for budget {self.budget}; got "
+            f"first_samples={self.first_samples}, k={self.k}, max_samples={self.max_samples}",
+        )
+        _need(self.total_samples >= 0, f"{name}.total_samples must be >= 0 (0 = no cap)")
 
 
 @dataclass
@@ -91,9 +115,9 @@ class AugmentConfig:
     rephrase: TechniqueConfig = field(default_factory=TechniqueConfig)
     fobar: TechniqueConfig = field(default_factory=TechniqueConfig)
     self_verification: TechniqueConfig = field(default_factory=TechniqueConfig)
-    style: str = "chat"  # chat (messages) | completion (raw few-shot prompt, base models)
+    style: Style = "chat"  # chat (messages) | completion (raw few-shot prompt, base models)
     shots: int = 4  # few-shot exemplars per prompt (answer_aug: drawn from the seed set)
-    grade_mode: str = "flexible"  # strict | flexible extraction when filtering
+    grade_mode: GradeMode = "flexible"  # strict | flexible extraction when filtering
     grade_timeout: float = 2.0
     targets: dict[str, int] = field(default_factory=dict)  # type -> rows; absent = keep all
     max_per_seed: int = 0  # cap of rows per (seed question, type); 0 = no cap
@@ -118,76 +142,62 @@ class AugmentConfig:
     max_row_bytes: int = 1 << 20
     max_question_chars: int = 20_000
 
+    def techniques(self) -> dict[str, TechniqueConfig]:
+        """Each technique's settings, in pipeline order (records.TECHNIQUES)."""
+        return {t: getattr(self, t) for t in TECHNIQUES}
 
-BUDGETS = ("fixed", "uniform", "prop2diff")
-TECHNIQUE_FIELDS = ("answer_aug", "rephrase", "fobar", "self_verification")
-TYPE_SUFFIX = {
-    "answer_aug": "AnsAug",
-    "rephrase": "Rephrased",
-    "self_verification": "SV",
-    "fobar": "FOBAR",
-}
+    def check(self) -> None:
+        """ConfigError naming the key, the value and the fix, for any setting out of range
+        (values of Literal fields are checked here too: a config built in code skips YAML's)."""
+        _one_of("style", self.style, Style)
+        _one_of("grade_mode", self.grade_mode, GradeMode)
+        for t in self.targets:
+            _need(t in TYPES, "targets", f"unknown type {t!r}; use one of {', '.join(TYPES)}")
+        for name, tc in self.techniques().items():
+            tc.check(name)
+        for sc in self.seeds:
+            _one_of(f"seeds[{sc.name}].gold", sc.gold, GoldSource)
+        v = self.vote
+        _need(
+            v.samples >= 1 and v.min_votes >= 1 and 0.0 < v.min_agreement <= 1.0,
+            "vote",
+            "need samples >= 1, min_votes >= 1 and 0 < min_agreement <= 1; got "
+            f"{v.samples}, {v.min_votes}, {v.min_agreement}",
+        )
+        m, near = self.minhash_threshold, self.near_dup_threshold
+        _need(0.0 < m <= 1.0, f"minhash_threshold={m}", "use a Jaccard in (0, 1]")
+        _need(
+            0.0 < near <= 1.0,
+            f"near_dup_threshold={near}",
+            "use a Jaccard value in (0, 1]; 1.0 turns near-duplicate removal off",
+        )
+        _need(
+            self.max_row_bytes >= 1 and self.max_question_chars >= 1,
+            "max_row_bytes and max_question_chars must be >= 1",
+        )
+        _need(
+            self.max_per_seed >= 0 and self.shots >= 0 and self.batch_size >= 1,
+            "max_per_seed and shots must be >= 0, batch_size >= 1",
+        )
+        _need(bool(self.seeds), "seeds", "give at least one seed set (e.g. name: gsm8k)")
+        parse_shard(self.shard)
 
 
-def type_name(kind: str, technique: str) -> str:
-    """MetaMathQA `type` of a row: GSM_* for GSM8K-like seeds, MATH_* for MATH-like ones."""
-    return ("GSM_" if kind == "gsm8k" else "MATH_") + TYPE_SUFFIX[technique]
+def _need(ok: bool, what: str, fix: str = "") -> None:
+    if not ok:
+        raise ConfigError(f"{what}: {fix}" if fix else what, re.split(r"[=: ]", what)[0])
+
+
+def _one_of(name: str, value: Any, allowed: Any) -> None:
+    values = get_args(allowed)
+    _need(value in values, f"{name}={value!r}", f"use one of {', '.join(values)}")
 
 
 def parse_shard(shard: str) -> tuple[int, int]:
     try:
         i, n = (int(x) for x in str(shard).split("/"))
     except ValueError:
-        raise ValueError(f"shard={shard!r}: write it as i/n, e.g. 0/4") from None
+        raise ConfigError(f"shard={shard!r}: write it as i/n, e.g. 0/4", "shard") from None
     if n < 1 or not 0 <= i < n:
-        raise ValueError(f"shard={shard!r}: need n >= 1 and 0 <= i < n")
+        raise ConfigError(f"shard={shard!r}: need n >= 1 and 0 <= i < n", "shard")
     return i, n
-
-
-def validate(cfg: AugmentConfig) -> None:
-    from metamath.records import TYPES
-
-    if cfg.style not in ("chat", "completion"):
-        raise ValueError(f"style={cfg.style!r}: use chat or completion")
-    if cfg.grade_mode not in ("strict", "flexible"):
-        raise ValueError(f"grade_mode={cfg.grade_mode!r}: use strict or flexible")
-    for t in cfg.targets:
-        if t not in TYPES:
-            raise ValueError(f"targets: unknown type {t!r}; use one of {', '.join(TYPES)}")
-    for name in TECHNIQUE_FIELDS:
-        tc = getattr(cfg, name)
-        if tc.k < 1 or tc.k_rewrite < 1:
-            raise ValueError(f"{name}.k and {name}.k_rewrite must be >= 1")
-        if tc.budget not in BUDGETS:
-            raise ValueError(f"{name}.budget={tc.budget!r}: use one of {', '.join(BUDGETS)}")
-        if tc.budget != "fixed" and not 1 <= (tc.first_samples or tc.k) <= tc.max_samples:
-            raise ValueError(
-                f"{name}: need 1 <= first_samples (0 = k) <= max_samples for budget "
-                f"{tc.budget}; got first_samples={tc.first_samples}, k={tc.k}, "
-                f"max_samples={tc.max_samples}"
-            )
-        if tc.total_samples < 0:
-            raise ValueError(f"{name}.total_samples must be >= 0 (0 = no cap)")
-    for sc in cfg.seeds:
-        if sc.gold not in ("given", "vote", "auto"):
-            raise ValueError(f"seeds[{sc.name}].gold={sc.gold!r}: use given, vote or auto")
-    v = cfg.vote
-    if v.samples < 1 or v.min_votes < 1 or not 0.0 < v.min_agreement <= 1.0:
-        raise ValueError(
-            "vote: need samples >= 1, min_votes >= 1 and 0 < min_agreement <= 1; got "
-            f"{v.samples}, {v.min_votes}, {v.min_agreement}"
-        )
-    if not 0.0 < cfg.minhash_threshold <= 1.0:
-        raise ValueError(f"minhash_threshold={cfg.minhash_threshold}: use a Jaccard in (0, 1]")
-    if not 0.0 < cfg.near_dup_threshold <= 1.0:
-        raise ValueError(
-            f"near_dup_threshold={cfg.near_dup_threshold}: use a Jaccard value in "
-            "(0, 1]; 1.0 turns near-duplicate removal off"
-        )
-    if cfg.max_row_bytes < 1 or cfg.max_question_chars < 1:
-        raise ValueError("max_row_bytes and max_question_chars must be >= 1")
-    if cfg.max_per_seed < 0 or cfg.shots < 0 or cfg.batch_size < 1:
-        raise ValueError("max_per_seed and shots must be >= 0, batch_size >= 1")
-    if not cfg.seeds:
-        raise ValueError("seeds: give at least one seed set (e.g. name: gsm8k)")
-    parse_shard(cfg.shard)

@@ -17,7 +17,8 @@ from array import array
 from collections import Counter, defaultdict
 from typing import Any
 
-from metamath.augment.config import TECHNIQUE_FIELDS, AugmentConfig
+from metamath.augment.config import AugmentConfig
+from metamath.records import TECHNIQUES, Candidate
 from metamath.report import Section, Table, Text, counts, pct
 
 _RATE_BUCKETS = ("solve 0-25%", "solve 25-50%", "solve 50-75%", "solve 75-100%")
@@ -38,16 +39,17 @@ class Items:
         self.correct = array("I")
         self.kept = array("I")
 
-    def code(self, r: dict) -> int:
-        c = self.codes.get(r["item_id"])
+    def code(self, r: Candidate) -> int:
+        """The question's entry (made at its first sample)."""
+        c = self.codes.get(r.item_id)
         if c is None:
-            c = self.codes[r["item_id"]] = len(self.names)
-            self.names.append(r["item_id"])
-            self.tech.append(TECHNIQUE_FIELDS.index(r["technique"]))
-            self.math.append(r["kind"] != "gsm8k")
-            lv = str(r.get("level") or "")
+            c = self.codes[r.item_id] = len(self.names)
+            self.names.append(r.item_id)
+            self.tech.append(TECHNIQUES.index(r.technique))
+            self.math.append(r.kind != "gsm8k")
+            lv = str(r.level or "")
             self.level.append(int(lv[-1]) if lv[-1:].isdigit() else 0)
-            self.seed.append(self._seeds.setdefault(r["seed_id"], len(self._seeds)))
+            self.seed.append(self._seeds.setdefault(r.seed_id, len(self._seeds)))
             for a in (self.samples, self.correct, self.kept):
                 a.append(0)
         return c
@@ -106,95 +108,83 @@ def _tech_stats(cfg, t: str, members: list[int], items: Items, targets: dict) ->
 def coverage_stats(cfg: AugmentConfig, items: Items, targets: dict[str, int]) -> dict:
     by_tech: dict[str, list[int]] = defaultdict(list)
     for i in range(len(items.names)):
-        by_tech[TECHNIQUE_FIELDS[items.tech[i]]].append(i)
+        by_tech[TECHNIQUES[items.tech[i]]].append(i)
     return {t: _tech_stats(cfg, t, m, items, targets) for t, m in by_tech.items()}
 
 
 def card_section(stats: dict) -> Section | None:
     """The data card's "Budgets and coverage" section (plus votes and paraphrase
     decontamination); None when the run has none of them."""
-    budget = stats.get("budget", {})
-    blocks: list = []
-    if budget:
-        rows = []
-        for t, v in budget.items():
-            reached = f"; {v['reached_target']} reached k" if "reached_target" in v else ""
-            rows.append(
-                [
-                    t,
-                    f"{v['budget']}, k={v['k']}",
-                    f"{v['questions']}{reached}",
-                    f"{v['questions_without_kept']} ({pct(1 - v['coverage'])}); seeds "
-                    f"{v['seed_questions_without_kept']} of {v['seed_questions']}",
-                    f"{v['samples']} / {v['kept']}",
-                    v["samples_per_kept"] or "-",
-                ]
-            )
-        blocks.append(
-            Table(
-                [
-                    "technique",
-                    "budget",
-                    "questions",
-                    "without a kept sample",
-                    "samples / kept",
-                    "per kept",
-                ],
-                rows,
-                note="Per technique: the sampling budget (fixed k, uniform, prop2diff); the "
-                "questions solved (and how many reached k kept samples); those with no kept "
-                "sample (coverage), also counted per seed question; samples drawn and kept; "
-                "samples drawn per kept sample.",
-            )
+    blocks = [*_budget_tables(stats.get("budget", {})), *_notes(stats)]
+    return Section("Budgets and coverage", blocks) if blocks else None
+
+
+def _budget_tables(budget: dict) -> list[Table]:
+    if not budget:
+        return []
+    rows = []
+    for t, v in budget.items():
+        reached = f"; {v['reached_target']} reached k" if "reached_target" in v else ""
+        without = f"{v['questions_without_kept']} ({pct(1 - v['coverage'])}); seeds "
+        rows.append(
+            [
+                t,
+                f"{v['budget']}, k={v['k']}",
+                f"{v['questions']}{reached}",
+                f"{without}{v['seed_questions_without_kept']} of {v['seed_questions']}",
+                f"{v['samples']} / {v['kept']}",
+                v["samples_per_kept"] or "-",
+            ]
         )
-        diff = [
-            [t, b, d["questions"], d["samples"], d["kept"], pct(d["yield"]), d["without_kept"]]
-            for t, v in budget.items()
-            for b, d in v["by_difficulty"].items()
-        ]
-        if diff:
-            blocks.append(
-                Table(
-                    [
-                        "technique",
-                        "difficulty",
-                        "questions",
-                        "samples",
-                        "kept",
-                        "yield",
-                        "without kept",
-                    ],
-                    diff,
-                    note="Yield (kept / samples) by difficulty: MATH level, or for GSM8K-like "
-                    "questions the solve rate observed on their own samples.",
-                )
-            )
+    head = ["technique", "budget", "questions", "without a kept sample", "samples / kept"]
+    tables = [
+        Table(
+            [*head, "per kept"],
+            rows,
+            note="Per technique: the sampling budget (fixed k, uniform, prop2diff); the "
+            "questions solved (and how many reached k kept samples); those with no kept "
+            "sample (coverage), also counted per seed question; samples drawn and kept; "
+            "samples drawn per kept sample.",
+        )
+    ]
+    diff = [
+        [t, b, d["questions"], d["samples"], d["kept"], pct(d["yield"]), d["without_kept"]]
+        for t, v in budget.items()
+        for b, d in v["by_difficulty"].items()
+    ]
+    if diff:
+        head = ["technique", "difficulty", "questions", "samples", "kept", "yield"]
+        note = "Yield (kept / samples) by difficulty: MATH level, or for GSM8K-like "
+        note += "questions the solve rate observed on their own samples."
+        tables.append(Table([*head, "without kept"], diff, note=note))
+    return tables
+
+
+def _notes(stats: dict) -> list[Text]:
+    """Sampling rounds, rows by gold source, the vote, paraphrase decontamination."""
+    out = []
     rounds = stats.get("budget_rounds")
     if rounds:
         done = "complete" if rounds.get("complete") else "stopped on failed requests: re-run"
-        blocks.append(Text(f"Sampling rounds: {rounds.get('rounds')} ({done})."))
+        out.append(Text(f"Sampling rounds: {rounds.get('rounds')} ({done})."))
     src = stats.get("gold_source", {})
     if src.get("vote"):
-        blocks.append(
-            Text(f"Rows by gold source: {src.get('given', 0)} given, {src['vote']} voted.")
-        )
+        out.append(Text(f"Rows by gold source: {src.get('given', 0)} given, {src['vote']} voted."))
     vote = stats.get("vote")
     if vote:
-        blocks.append(
+        pending = f", {vote['pending']} pending (failed requests)" if vote["pending"] else ""
+        out.append(
             Text(
                 f"Gold by vote: {vote['questions']} seed questions without an answer, "
                 f"{vote['agreed']} agreed (at least {vote['min_votes']} of "
                 f"{vote['samples_per_question']} samples and {vote['min_agreement']:.0%}), "
-                f"rejected {counts(vote['rejected'])}"
-                + (f", {vote['pending']} pending (failed requests)" if vote["pending"] else "")
-                + "."
+                f"rejected {counts(vote['rejected'])}{pending}."
             )
         )
     d = stats.get("decontamination", {})
     if d.get("minhash"):
-        m = d["minhash"]
-        by_rule = d.get("removed_by_rule", {})
-        blocks.append(
+        m, by_rule = d["minhash"], d.get("removed_by_rule", {})
+        out.append(
             Text(
                 f"Paraphrase-level decontamination (character {m['shingle']}-gram MinHash, exact "
                 f"Jaccard >= {m['threshold']}, the test item's numbers kept): "
@@ -202,4 +192,4 @@ def card_section(stats: dict) -> Section | None:
                 f"{d['ngram']}-grams."
             )
         )
-    return Section("Budgets and coverage", blocks) if blocks else None
+    return out

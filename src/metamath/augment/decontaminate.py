@@ -1,8 +1,7 @@
 """Decontamination: drop rows whose query shares a word n-gram with a GSM8K or MATH test problem.
 
-    index = NgramIndex.load(["gsm8k", "math"], n=10)
-    hit = index.match(query)          # "gsm8k:gsm8k/test/17" (test set:problem id) or None
     ngrams, near, missing = load_indices(["gsm8k", "my_test.jsonl"], 10, minhash=0.5)
+    hit = ngrams.match(query)         # "gsm8k:gsm8k/test/17" (test set:problem id) or None
 
 Test sets are named (gsm8k, math, math500, gsm8k_backward: their test split) or given as a
 JSONL/JSON/Parquet file of problems (its question, problem or query field). Beside the n-grams,
@@ -62,12 +61,6 @@ class NgramIndex:
             if hit is not None:
                 return hit
         return None
-
-    @classmethod
-    def load(cls, names: list[str], n: int = 10) -> tuple[NgramIndex, dict[str, str]]:
-        """An index over the named test sets, and a note per set that could not be loaded."""
-        idx, _, missing = load_indices(names, n, None)
-        return idx, missing
 
 
 _FIELDS = ("question", "problem", "query")

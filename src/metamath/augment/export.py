@@ -23,18 +23,9 @@ from pathlib import Path
 
 import yaml
 
-COLUMNS = (
-    "query",
-    "response",
-    "type",
-    "original_question",
-    "id",
-    "seed_id",
-    "technique",
-    "target",
-    "prompt_version",
-    "gold_source",
-)
+from metamath.records import Example, field_names
+
+COLUMNS = field_names(Example)  # MetaMathQA's four, provenance
 SHARD_ROWS = 200_000
 BATCH = 10_000
 

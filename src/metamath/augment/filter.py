@@ -35,19 +35,6 @@ _ANSWER_LINE = re.compile(
     re.IGNORECASE,
 )
 MIN_REASONING_CHARS = 12
-REASONS = (
-    "correct",
-    "mismatch",
-    "no_answer",
-    "timeout",
-    "error",
-    "too_long",
-    "truncated",
-    "no_reasoning",
-    "no_content",  # the server sent no text for this sample (content null)
-    "arithmetic_error",
-    "unsupported_answer",
-)
 
 
 # A new turn or problem the model invents after its solution: a label at a line start

@@ -9,6 +9,7 @@ continues where it stopped and costs no repeated requests (the LLM cache covers 
     work/statements.jsonl     {seed}/sv/m{j}/r{i}       the SV statement and its check
     work/candidates.jsonl     {item}/s{k}               a sampled solution, graded
     work/requests.jsonl       one line per LLM request (tokens, errors), for stats.json
+(config.FILES names them all; a candidate row is a records.Candidate.)
 
 An item is one question to solve (a seed question, a rephrasing, an SV or FOBAR question). Its
 samples are numbered 0, 1, 2, ... for good: a block of samples [start, start + n) is one request
@@ -19,31 +20,24 @@ the same whichever rounds ask for them (augment/budget.py) and whenever a run re
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
-import json
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from metamath.augment.answer_aug import exemplar_pool, exemplars_for
-from metamath.augment.config import AugmentConfig, TechniqueConfig, type_name
+from metamath.augment.config import FILES, AugmentConfig, TechniqueConfig
 from metamath.augment.filter import cut_run_on, grade_task, judge
-from metamath.augment.fobar import backward_masks, fobar_items, mask_index
+from metamath.augment.fobar import Masked, backward_masks, fobar_items, mask_index
 from metamath.augment.rephrase import check_rephrasing
 from metamath.augment.seeds import Seed
 from metamath.augment.self_verification import check_statement, split_question
-from metamath.io import done_ids, read_jsonl, repair_jsonl
-from metamath.llm.base import LLM, Request, Result
+from metamath.io import JsonlWriter, done_ids, read_jsonl
+from metamath.llm.base import LLM, Completion, Request, Result
 from metamath.prompts.augment import render, sv_question
-
-FILES = {
-    "masks": "masks.jsonl",
-    "rephrase": "rephrasings.jsonl",
-    "sv_rewrite": "statements.jsonl",
-    "solve": "candidates.jsonl",
-    "requests": "requests.jsonl",
-}
+from metamath.records import Candidate, type_name
 
 
 @dataclass
@@ -51,9 +45,10 @@ class Job:
     """One LLM request and what to write for each of its samples."""
 
     request: Request
-    technique: str  # answer_aug | rephrase | fobar | self_verification | sv_rewrite
+    technique: str  # answer_aug | rephrase | fobar | self_verification | sv_rewrite | vote
     out_ids: list[str]  # one row id per sample index
-    on_sample: Callable[[str, Any], dict]  # (row id, Completion) -> row
+    # (row id, Completion) -> its row: a Candidate (solving) or a dict (rewrites, votes)
+    on_sample: Callable[[str, Completion], Candidate | dict]
 
 
 def sample_seed(cfg: AugmentConfig, rid: str) -> int:
@@ -105,7 +100,13 @@ class Item:
 
 
 def sample_ids(item_id: str, start: int, n: int) -> list[str]:
+    """The ids of samples [start, start + n) of a question."""
     return [f"{item_id}/s{i}" for i in range(start, start + n)]
+
+
+def sample_index(row_id: str) -> int:
+    """A sample's index within its question: the i of f"{item_id}/s{i}"."""
+    return int(row_id.rsplit("/s", 1)[1])
 
 
 def solve_job(cfg: AugmentConfig, item: Item, start: int = 0, n: int | None = None) -> Job:
@@ -118,37 +119,38 @@ def solve_job(cfg: AugmentConfig, item: Item, start: int = 0, n: int | None = No
         cfg, item.item_id, tc, template, seed.kind, item.query, n, start, **item.kw
     )
     task = grade_task(seed.kind, item.technique)
-    base = {
-        "item_id": item.item_id,
-        "seed_id": seed.id,
-        "technique": item.technique,
-        "type": type_name(seed.kind, item.technique),
-        "kind": seed.kind,
-        "query": item.query,
-        "original_question": seed.question,
-        "target": item.target,
-        "task": task,
-        "prompt_version": version,
-        "gold_source": seed.gold_source,
-        "level": seed.problem.level,
+    base = dict(
+        item_id=item.item_id,
+        seed_id=seed.id,
+        technique=item.technique,
+        type=type_name(seed.kind, item.technique),
+        kind=seed.kind,
+        query=item.query,
+        original_question=seed.question,
+        target=item.target,
+        task=task,
+        prompt_version=version,
+        gold_source=seed.gold_source,
+        level=seed.problem.level,
         **item.extra,
-    }
+    )
     target, mode, timeout = item.target, cfg.grade_mode, cfg.grade_timeout
 
-    def on_sample(row_id: str, c) -> dict:
+    def on_sample(row_id: str, c: Completion) -> Candidate:
         text = cut_run_on(c.text)  # an invented follow-up question is never graded
-        finish = "stop" if text != c.text.rstrip() else c.finish_reason
+        cut = text != c.text.rstrip()
+        finish = "stop" if cut else c.finish_reason
         ok, reason, got = judge(text, target, task, finish, mode, timeout)
-        return {
-            "id": row_id,
+        return Candidate(
+            id=row_id,
             **base,
-            "response": text,
-            **({"raw_response": c.text} if text != c.text.rstrip() else {}),
-            "finish_reason": finish,
-            "correct": ok,
-            "reason": reason,
-            "extracted": got,
-        }
+            response=text,
+            raw_response=c.text if cut else None,
+            finish_reason=finish,
+            correct=ok,
+            reason=reason,
+            extracted=got,
+        )
 
     return Job(req, item.technique, sample_ids(item.item_id, start, n), on_sample)
 
@@ -157,85 +159,62 @@ def rewrite_jobs(cfg: AugmentConfig, seeds: list[Seed]) -> Iterator[Job]:
     """Stage 1: rephrasings of each seed; declarative statements of each masked question."""
     for seed in seeds:
         if cfg.rephrase.enabled:
-            tc = cfg.rephrase
-            req, version = _request(
-                cfg,
-                f"{seed.id}/rephrase",
-                tc,
-                "rephrase",
-                seed.kind,
-                seed.question,
-                tc.k_rewrite,
-                shots=cfg.shots,
-            )
-
-            def on_rephrase(row_id: str, c, seed=seed, version=version) -> dict:
-                text, reason = check_rephrasing(seed.question, c.text, seed.gold, seed.kind)
-                if reason is None and c.finish_reason == "length":
-                    reason = "truncated"
-                return {
-                    "id": row_id,
-                    "seed_id": seed.id,
-                    "technique": "rephrase",
-                    "stage": "rephrase",
-                    "text": text,
-                    "raw": c.text,
-                    "reason": reason,
-                    "prompt_version": version,
-                }
-
-            yield Job(
-                req,
-                "rephrase",
-                [f"{seed.id}/rephrase/r{i}" for i in range(tc.k_rewrite)],
-                on_rephrase,
-            )
+            yield _rephrase_job(cfg, seed)
         if cfg.self_verification.enabled:
-            tc = cfg.self_verification
-            for m in backward_masks(seed, tc.max_masks):
-                j = mask_index(m)
+            for m in backward_masks(seed, cfg.self_verification.max_masks):
                 split = split_question(m.question, seed.kind)
-                if split is None:
-                    continue
-                base, sentence = split
-                req, version = _request(
-                    cfg,
-                    f"{seed.id}/sv/m{j}",
-                    tc,
-                    "sv_rewrite",
-                    seed.kind,
-                    sentence,
-                    tc.k_rewrite,
-                    answer=seed.gold,
-                    shots=cfg.shots,
-                )
+                if split is not None:
+                    yield _statement_job(cfg, seed, m, *split)
 
-                def on_statement(
-                    row_id: str, c, m=m, base=base, sentence=sentence, version=version, seed=seed
-                ) -> dict:
-                    st, reason = check_statement(
-                        c.text, sentence, seed.gold, m.var, m.value, m.question, seed.kind
-                    )
-                    query = sv_question(base, st, m.var) if reason is None else None
-                    return {
-                        "id": row_id,
-                        "seed_id": seed.id,
-                        "technique": "self_verification",
-                        "stage": "sv_rewrite",
-                        "text": st,
-                        "raw": c.text,
-                        "reason": reason,
-                        "query": query,
-                        "mask": m.to_dict(),
-                        "prompt_version": version,
-                    }
 
-                yield Job(
-                    req,
-                    "sv_rewrite",
-                    [f"{seed.id}/sv/m{j}/r{i}" for i in range(tc.k_rewrite)],
-                    on_statement,
-                )
+def _rephrase_job(cfg: AugmentConfig, seed: Seed) -> Job:
+    def checked(c: Completion) -> dict:
+        text, reason = check_rephrasing(seed.question, c.text, seed.gold, seed.kind)
+        if reason is None and c.finish_reason == "length":
+            reason = "truncated"
+        return {"text": text, "raw": c.text, "reason": reason}
+
+    rid, tc = f"{seed.id}/rephrase", cfg.rephrase
+    return _rewrite_job(cfg, seed, rid, "rephrase", "rephrase", tc, seed.question, checked)
+
+
+def _statement_job(cfg: AugmentConfig, seed: Seed, m: Masked, base: str, sentence: str) -> Job:
+    """The SV statement of one masked question: its question sentence said as a fact."""
+
+    def checked(c: Completion) -> dict:
+        st, reason = check_statement(
+            c.text, sentence, seed.gold, m.var, m.value, m.question, seed.kind
+        )
+        query = sv_question(base, st, m.var) if reason is None else None
+        return {"text": st, "raw": c.text, "reason": reason, "query": query, "mask": m.to_dict()}
+
+    rid, tc = f"{seed.id}/sv/m{mask_index(m)}", cfg.self_verification
+    return _rewrite_job(
+        cfg, seed, rid, "self_verification", "sv_rewrite", tc, sentence, checked, answer=seed.gold
+    )
+
+
+def _rewrite_job(
+    cfg: AugmentConfig,
+    seed: Seed,
+    rid: str,
+    technique: str,
+    stage: str,
+    tc: TechniqueConfig,
+    text: str,
+    checked: Callable[[Completion], dict],
+    **kw: Any,
+) -> Job:
+    """One stage-1 request: tc.k_rewrite rewrites of `text`, each a row with its check."""
+    req, version = _request(
+        cfg, rid, tc, stage, seed.kind, text, tc.k_rewrite, shots=cfg.shots, **kw
+    )
+
+    def on_sample(row_id: str, c: Completion) -> dict:
+        head = {"id": row_id, "seed_id": seed.id, "technique": technique, "stage": stage}
+        return {**head, **checked(c), "prompt_version": version}
+
+    return Job(req, stage, [f"{rid}/r{i}" for i in range(tc.k_rewrite)], on_sample)
 
 
 def solve_items(
@@ -339,9 +318,8 @@ def run_jobs(
 
         bar = progress_bar(len(todo), desc, "req")  # ETA measured after the first request
     by_id = {j.request.id: j for j in todo}
-    repair_jsonl(out_path)  # a line torn by a crash is cut; its request is redone
-    repair_jsonl(log_path)
-    with open(out_path, "a", encoding="utf-8") as out, open(log_path, "a", encoding="utf-8") as log:
+    # a line torn by a crash is cut (JsonlWriter, mode "a"); its request is redone
+    with JsonlWriter(out_path) as out, JsonlWriter(log_path) as log:
         for start in range(0, len(todo), batch_size):
             batch = [j.request for j in todo[start : start + batch_size]]
             for res in llm.generate(batch):
@@ -353,40 +331,34 @@ def run_jobs(
     return len(todo)
 
 
-def _write(job: Job, res: Result, done: set, out: IO[str], log: IO[str]) -> None:
+def _write(job: Job, res: Result, done: set, out: JsonlWriter, log: JsonlWriter) -> None:
     """A request's rows in one write and one flush: a crash leaves whole requests (plus at most
     one torn line, cut on resume), and a request with a missing row is simply asked again."""
     comps = sorted(res.completions, key=lambda c: c.index)
     fresh = [c for c in comps if c.index < len(job.out_ids) and job.out_ids[c.index] not in done]
-    lines = [json.dumps(_row(job, c), ensure_ascii=False) + "\n" for c in fresh]
-    out.write("".join(lines))
-    out.flush()
+    out.write_rows(_row(job, c) for c in fresh)
     done.update(job.out_ids[c.index] for c in fresh)
     log.write(
-        json.dumps(
-            {
-                "id": res.request.id,
-                "technique": job.technique,
-                "n": res.request.n,
-                "samples": len(comps),
-                "error": res.error,
-                "retries": res.retries,
-                "prompt_tokens": max((c.prompt_tokens for c in comps), default=0),
-                "completion_tokens": sum(c.completion_tokens for c in comps),
-                "cached": sum(1 for c in comps if c.cached),
-            }
-        )
-        + "\n"
+        {
+            "id": res.request.id,
+            "technique": job.technique,
+            "n": res.request.n,
+            "samples": len(comps),
+            "error": res.error,
+            "retries": res.retries,
+            "prompt_tokens": max((c.prompt_tokens for c in comps), default=0),
+            "completion_tokens": sum(c.completion_tokens for c in comps),
+            "cached": sum(1 for c in comps if c.cached),
+        }
     )
-    log.flush()
 
 
-def _row(job: Job, c: Any) -> dict:
+def _row(job: Job, c: Completion) -> dict:
     """A sample's row; a failed sample (the server sent no text for it) is a rejection with
     its error, written like any other row so that a re-run does not ask for it again."""
     row = job.on_sample(job.out_ids[c.index], c)
-    if c.error is not None:
-        row.update(reason="no_content", error=c.error)
-        if "correct" in row:
-            row["correct"] = False
-    return row
+    if isinstance(row, Candidate):
+        if c.error is not None:
+            row = dataclasses.replace(row, reason="no_content", error=c.error, correct=False)
+        return row.to_dict()
+    return row if c.error is None else {**row, "reason": "no_content", "error": c.error}

@@ -21,7 +21,8 @@ from fractions import Fraction
 MAX_TEXT = 4000  # characters scanned per text: rewrites are bounded long before this
 MAX_EXPR_TOKENS = 25
 
-_UNITS = {
+# Number words, shared by every check that reads them (backward masking, rephrase's numbers).
+UNITS = {
     "zero": 0,
     "one": 1,
     "two": 2,
@@ -43,7 +44,7 @@ _UNITS = {
     "eighteen": 18,
     "nineteen": 19,
 }
-_TENS = {
+TENS = {
     "twenty": 20,
     "thirty": 30,
     "forty": 40,
@@ -69,7 +70,7 @@ _PARTS = {
     "tenth": 10,
     "tenths": 10,
 }
-_NUMWORD = "|".join([*_UNITS, *_TENS, *_SCALES, *_PARTS, "a", "an", "and"])
+_NUMWORD = "|".join([*UNITS, *TENS, *_SCALES, *_PARTS, "a", "an", "and"])
 _WORD_RUN = re.compile(rf"\b(?:{_NUMWORD})(?:[\s-]+(?:{_NUMWORD}))*\b", re.IGNORECASE)
 _NUM = r"\$?\d[\d,]*(?:\.\d+)?%?|\$?\.\d+%?"
 # Arithmetic is found as maximal runs of one character class, then cut into expressions: a
@@ -210,7 +211,7 @@ def words_value(text: str) -> Fraction | None:
     """'twelve' 12, 'twenty-four' 24, 'one hundred and five' 105, 'a dozen' 12, 'two dozen' 24,
     'two thirds' 2/3, 'a half' 1/2, 'one and a half' 3/2; None if the words are no number."""
     words = [w.lower() for w in re.split(r"[\s-]+", text.strip()) if w]
-    if not any(w in _UNITS or w in _TENS or w in _SCALES or w in _PARTS for w in words):
+    if not any(w in UNITS or w in TENS or w in _SCALES or w in _PARTS for w in words):
         return None
     total, current = Fraction(0), Fraction(0)
     article = part = False  # after "a"/"an"; after a fraction word ("half a dozen")
@@ -220,8 +221,8 @@ def words_value(text: str) -> Fraction | None:
             continue
         if w == "and":
             continue
-        if w in _UNITS or w in _TENS:
-            current += _UNITS.get(w, 0) + _TENS.get(w, 0)
+        if w in UNITS or w in TENS:
+            current += UNITS.get(w, 0) + TENS.get(w, 0)
         elif w in _SCALES and part and article:  # "half a dozen": 1/2 * 12
             total, current = total * _SCALES[w], Fraction(0)
         elif w in _SCALES:

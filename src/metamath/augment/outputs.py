@@ -1,176 +1,133 @@
 """The files assembly writes row by row: metamathqa.jsonl and rejected.jsonl.
 
-    examples, rows_by_gold_source = write_outputs(files, work_dirs, t, chosen, bad, dropped, ...)
+    examples, rows_by_gold_source = write_dataset(path, files, t, chosen, per_type)
+    firsts = write_rejected(path, work_dirs, sample_rejections(files, t, bad, dropped, contam),
+                            votes, limit)
 
-Rows are read back from the candidate files by packed position (file index << 48 | offset);
-both files are written to a temp name and renamed, so a crash never leaves half a dataset.
+Rows are read back from the candidate files by packed position (table.CandidateFiles); both
+files are written to a temp file and renamed (io.JsonlWriter, atomic), so a crash never leaves
+half a dataset.
 """
 
 from __future__ import annotations
 
 import itertools
-import json
 from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any
 
-from metamath.augment.config import AugmentConfig
+from metamath.augment.config import FILES
+from metamath.augment.decontaminate import Contamination
 from metamath.augment.filter import format_response
-from metamath.augment.generate import FILES
-from metamath.io import read_jsonl
-
-SEED_REJECTS = "seeds_rejected.jsonl"  # in work/: seed rows the loader refused, with reasons
-
-
-class _Out:
-    """A buffered JSONL writer for whole-file outputs: they are written to a temp file and
-    renamed, so per-line flushes (io.JsonlWriter's crash safety) would only cost time."""
-
-    def __init__(self, path: Path):
-        self._f = open(path, "w", encoding="utf-8")
-
-    def write(self, obj: dict) -> None:
-        self._f.write(json.dumps(obj, ensure_ascii=False) + "\n")
-
-    def __enter__(self) -> _Out:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._f.close()
+from metamath.augment.table import CandidateFiles, Table
+from metamath.io import JsonlWriter, read_jsonl
+from metamath.records import Candidate, Example, field_names
 
 
-def read_at(files: list[Path], handles: dict, loc: int) -> dict:
-    """The row at a packed position (file index << 48 | byte offset)."""
-    file, offset = loc >> 48, loc & ((1 << 48) - 1)
-    f = handles.get(file)
-    if f is None:
-        f = handles[file] = open(files[file], "rb")
-    f.seek(offset)
-    return json.loads(f.readline())
+def kept_example(c: Candidate) -> Example:
+    """The MetaMathQA row of a kept candidate: its answer line written the MetaMathQA way, every
+    other field of Example is the candidate's own."""
+    same = {k: getattr(c, k) for k in field_names(Example) if k != "response"}
+    return Example(response=format_response(c.response, c.target, c.kind), **same)
 
 
-def write_outputs(
-    files: list[Path],
-    work_dirs: list[Path],
-    t: Any,  # assemble.Table
-    chosen: list[int],
-    bad: list[int],
-    dropped: list[int],
-    run_dir: Path,
-    cfg: AugmentConfig,
-    contam: Any,
-    votes: dict,
-    reason_names: dict[int, str],
-) -> tuple[dict[str, list[dict]], Counter, list[dict]]:
-    """metamathqa.jsonl (chosen rows, in order) and rejected.jsonl (seed rows that could not be
-    read, then the grader's rejections, assembly's drops, stage-1 rejections, questions without
-    an agreed answer, and requests that failed); kept examples per type for the card, the rows
-    per gold source, and rejected examples for the card (the first of each technique and
-    reason)."""
-    examples: dict[str, list[dict]] = defaultdict(list)
-    rejected: dict[tuple[str, str], dict] = {}
-
-    def reject(row: dict) -> None:
-        rej.write(row)
-        key = (row.get("technique", ""), row["reason"])
-        if key not in rejected and len(rejected) < cfg.examples_in_card * 8:
-            rejected[key] = row
-
+def write_dataset(
+    path: Path, files: CandidateFiles, t: Table, chosen: list[int], per_type: int
+) -> tuple[dict[str, list[Example]], Counter]:
+    """metamathqa.jsonl: the chosen rows, in order. Returns the first `per_type` examples of
+    each type (for the data card) and the rows per gold source."""
+    examples: dict[str, list[Example]] = defaultdict(list)
     by_source: Counter = Counter()
-    handles: dict[int, Any] = {}
-    tmp = run_dir / "metamathqa.jsonl.tmp"
-    try:
-        with _Out(tmp) as out:
-            for i in chosen:
-                c = read_at(files, handles, t.loc[i])
-                row = {
-                    "query": c["query"],
-                    "response": format_response(c["response"], c["target"], c["kind"]),
-                    "type": c["type"],
-                    "original_question": c["original_question"],
-                    "id": c["id"],
-                    "seed_id": c["seed_id"],
-                    "technique": c["technique"],
-                    "target": c["target"],
-                    "prompt_version": c.get("prompt_version"),
-                    "gold_source": c.get("gold_source", "given"),
+    with JsonlWriter(path, "w", atomic=True) as out:
+        for i in chosen:
+            ex = kept_example(files.at(t.loc[i]))
+            by_source[ex.gold_source] += 1
+            out.write(ex.to_dict())
+            if len(examples[ex.type]) < per_type:
+                examples[ex.type].append(ex)
+    return examples, by_source
+
+
+def write_rejected(
+    path: Path, work_dirs: list[Path], samples: Iterable[dict], votes: dict, limit: int
+) -> list[dict]:
+    """rejected.jsonl: the seed rows that could not be read, then the rejected samples (the
+    grader's, then assembly's drops), stage-1 rejections, questions without an agreed answer,
+    and requests that failed. Returns the first of each (technique, reason) for the card (at
+    most `limit`; seed rows are not among them)."""
+    firsts: dict[tuple[str, str], dict] = {}
+    with JsonlWriter(path, "w", atomic=True) as out:
+        for w in work_dirs:
+            if (w / FILES["seed_rejects"]).exists():
+                out.write_rows(r for _, r in read_jsonl(w / FILES["seed_rejects"]))
+        for row in itertools.chain(
+            samples,
+            _stage1_rejections(work_dirs),
+            _vote_rejections(votes),
+            (r for w in work_dirs for r in failed_requests(w)),
+        ):
+            out.write(row)
+            key = (row.get("technique", ""), row["reason"])
+            if key not in firsts and len(firsts) < limit:
+                firsts[key] = row
+    return list(firsts.values())
+
+
+def sample_rejections(
+    files: CandidateFiles, t: Table, bad: list[int], dropped: list[int], contam: Contamination
+) -> Iterator[dict]:
+    """A row per sample not kept: the grader's rejections (positions in `bad`), then the rows
+    assembly dropped (table rows in `dropped`), each with its reason and detail."""
+    for loc, i in itertools.chain(((loc, None) for loc in bad), ((t.loc[i], i) for i in dropped)):
+        c = files.at(loc)
+        reason, detail = (c.reason, None) if i is None else (t.reason(i), t.detail.get(i))
+        if isinstance(detail, int):  # a duplicate: name the row that was kept
+            detail = files.at(t.loc[detail]).id
+        row = {
+            "id": c.id,
+            "stage": "solve" if i is None else "assemble",
+            "technique": c.technique,
+            "type": c.type,
+            "reason": reason,
+            "detail": detail,
+            "seed_id": c.seed_id,
+            "query": c.query,
+            "response": c.response,
+            "extracted": c.extracted,
+            "target": c.target,
+            **({"error": c.error} if c.error else {}),
+        }
+        if i is not None and i in t.qkey_of:  # which rule, how similar
+            _, row["rule"], row["similarity"] = contam.seen[t.qkey_of[i]]
+        yield row
+
+
+def _stage1_rejections(work_dirs: list[Path]) -> Iterator[dict]:
+    """The masks, rephrasings and SV statements that failed their checks, in id order."""
+    for w in work_dirs:
+        for name in ("masks", "rephrase", "sv_rewrite"):
+            if not (w / FILES[name]).exists():
+                continue
+            rows = (s for _, s in read_jsonl(w / FILES[name]) if s.get("reason") is not None)
+            for s in sorted(rows, key=lambda s: s["id"]):
+                keys = ("id", "stage", "technique", "reason", "seed_id", "text", "raw")
+                yield {
+                    **{k: s[k] for k in keys},
+                    **({"error": s["error"]} if s.get("error") else {}),
                 }
-                by_source[row["gold_source"]] += 1
-                out.write(row)
-                if len(examples[c["type"]]) < cfg.examples_in_card:
-                    examples[c["type"]].append(row)
-        tmp.replace(run_dir / "metamathqa.jsonl")
-        with _Out(run_dir / "rejected.jsonl.tmp") as rej:
-            for w in work_dirs:
-                if (w / SEED_REJECTS).exists():
-                    for _, r in read_jsonl(w / SEED_REJECTS):
-                        rej.write(r)
-            for loc, i in itertools.chain(
-                ((loc, None) for loc in bad), ((t.loc[i], i) for i in dropped)
-            ):
-                c = read_at(files, handles, loc)
-                reason, detail = (
-                    (c["reason"], None) if i is None else (reason_names[t.code[i]], t.detail.get(i))
-                )
-                if isinstance(detail, int):  # a duplicate: name the row that was kept
-                    detail = read_at(files, handles, t.loc[detail])["id"]
-                row = {
-                    "id": c["id"],
-                    "stage": "solve" if i is None else "assemble",
-                    "technique": c["technique"],
-                    "type": c["type"],
-                    "reason": reason,
-                    "detail": detail,
-                    "seed_id": c["seed_id"],
-                    "query": c["query"],
-                    "response": c["response"],
-                    "extracted": c.get("extracted"),
-                    "target": c["target"],
-                    **({"error": c["error"]} if c.get("error") else {}),
-                }
-                if i is not None and i in t.qkey_of:  # which rule, how similar
-                    _, row["rule"], row["similarity"] = contam.seen[t.qkey_of[i]]
-                reject(row)
-            for w in work_dirs:
-                for name in (FILES["masks"], FILES["rephrase"], FILES["sv_rewrite"]):
-                    if (w / name).exists():
-                        st1 = sorted(
-                            (s for _, s in read_jsonl(w / name) if s.get("reason") is not None),
-                            key=lambda s: s["id"],
-                        )
-                        for s in st1:
-                            reject(
-                                {
-                                    "id": s["id"],
-                                    "stage": s["stage"],
-                                    "technique": s["technique"],
-                                    "reason": s["reason"],
-                                    "seed_id": s["seed_id"],
-                                    "text": s["text"],
-                                    "raw": s["raw"],
-                                    **({"error": s["error"]} if s.get("error") else {}),
-                                }
-                            )
-            for v in votes.get("rejections", ()):
-                reject(
-                    {
-                        "id": f"{v['seed_id']}/vote",
-                        "stage": "vote",
-                        "technique": "vote",
-                        "reason": v["reason"],
-                        "detail": {k: v[k] for k in ("samples", "answered", "groups")},
-                        "seed_id": v["seed_id"],
-                        "query": v["query"],
-                    }
-                )
-            for w in work_dirs:
-                for r in failed_requests(w):
-                    reject(r)
-    finally:
-        for f in handles.values():
-            f.close()
-    (run_dir / "rejected.jsonl.tmp").replace(run_dir / "rejected.jsonl")
-    return examples, by_source, list(rejected.values())
+
+
+def _vote_rejections(votes: dict) -> Iterator[dict]:
+    for v in votes.get("rejections", ()):
+        yield {
+            "id": f"{v['seed_id']}/vote",
+            "stage": "vote",
+            "technique": "vote",
+            "reason": v["reason"],
+            "detail": {k: v[k] for k in ("samples", "answered", "groups")},
+            "seed_id": v["seed_id"],
+            "query": v["query"],
+        }
 
 
 def failed_requests(work: Path) -> list[dict]:

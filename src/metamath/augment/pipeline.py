@@ -16,11 +16,11 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-from metamath.augment.assemble import SEED_REJECTS, assemble
+from metamath.augment.assemble import assemble
 from metamath.augment.backward import mask_question
 from metamath.augment.budget import run_solve
-from metamath.augment.config import AugmentConfig, validate
-from metamath.augment.generate import FILES, rewrite_jobs, run_jobs, solve_items
+from metamath.augment.config import FILES, AugmentConfig
+from metamath.augment.generate import rewrite_jobs, run_jobs, solve_items
 from metamath.augment.seeds import load_seeds
 from metamath.augment.vote import vote_golds
 from metamath.config import check_secrets, save_resolved
@@ -43,7 +43,7 @@ def build_teacher(cfg: AugmentConfig, run_dir: Path) -> LLM:
     if t.cache:
         from metamath.llm.cache import CachedLLM
 
-        llm = CachedLLM(llm, Path(run_dir) / "work" / "llm_cache.sqlite")
+        llm = CachedLLM(llm, Path(run_dir) / "work" / FILES["cache"])
     return llm
 
 
@@ -62,7 +62,6 @@ def _write_masks(cfg: AugmentConfig, seeds, path: Path) -> None:
     """Every masked question with its check (fobar.mask_records): the backward techniques'
     stage-1 record. Deterministic, so it is simply rewritten on a resume."""
     from metamath.augment.fobar import mask_records
-    from metamath.io import write_jsonl
 
     on = [tc.max_masks for tc in (cfg.fobar, cfg.self_verification) if tc.enabled]
     if not on:
@@ -76,7 +75,7 @@ def run_augment(
 ) -> dict:
     """Run (or resume) an augmentation run; returns the stats written to stats.json. The run
     directory is locked while it runs (metamath.runlock): a second run there is refused."""
-    validate(cfg)
+    cfg.check()
     check_secrets(dataclasses.asdict(cfg))
     with run_lock(run_dir, "augment"):
         return _run(cfg, Path(run_dir), llm, progress)
@@ -96,7 +95,9 @@ def _run(cfg: AugmentConfig, run_dir: Path, llm: LLM | None, progress: bool) -> 
         max_row_bytes=cfg.max_row_bytes,
         max_question_chars=cfg.max_question_chars,
     )
-    write_jsonl(work / SEED_REJECTS, rejected)  # rewritten whole: the seeds are re-read each run
+    write_jsonl(
+        work / FILES["seed_rejects"], rejected
+    )  # rewritten whole: the seeds are re-read each run
     own = llm is None
     if own and cfg.teacher.backend == "scripted":  # a dry run: no model, answers by table
         from metamath.augment.scripted import ScriptedTeacher
@@ -105,7 +106,7 @@ def _run(cfg: AugmentConfig, run_dir: Path, llm: LLM | None, progress: bool) -> 
         if cfg.teacher.cache:
             from metamath.llm.cache import CachedLLM
 
-            llm = CachedLLM(llm, work / "llm_cache.sqlite")
+            llm = CachedLLM(llm, work / FILES["cache"])
     elif own:
         llm = build_teacher(cfg, run_dir)
     log = work / FILES["requests"]
@@ -140,7 +141,7 @@ def _run(cfg: AugmentConfig, run_dir: Path, llm: LLM | None, progress: bool) -> 
 
 def merge_runs(cfg: AugmentConfig, run_dirs: list[str | Path], out_dir: str | Path) -> dict:
     """Assemble the work files of several (sharded) runs into one dataset in out_dir."""
-    validate(cfg)
+    cfg.check()
     works = [Path(d) / "work" for d in run_dirs]
     for w in works:
         if not (w / FILES["solve"]).exists():

@@ -172,18 +172,6 @@ def condition_reason(rewrite: str, original: str, kind: str = "gsm8k") -> str | 
     return None
 
 
-REASONS = (
-    "leak",
-    "preamble",
-    "commentary",
-    "follow_up",
-    "condition_lost",
-    "unit_lost",
-    "target_changed",
-    "math_changed",
-)
-
-
 def check_question(
     rewrite: str,
     original: str,

@@ -19,39 +19,13 @@ from __future__ import annotations
 import re
 
 from metamath.augment.backward import normalise_number
-from metamath.augment.leaks import leaks
-from metamath.augment.question_checks import REASONS as QUESTION_REASONS
+from metamath.augment.leaks import TENS, UNITS, leaks
 from metamath.augment.question_checks import check_question
 
 _DIGITS = re.compile(r"(?<![\d.])\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d*\.?\d+")
 _WORD_VALUES = {
-    "one": 1,
-    "two": 2,
-    "three": 3,
-    "four": 4,
-    "five": 5,
-    "six": 6,
-    "seven": 7,
-    "eight": 8,
-    "nine": 9,
-    "ten": 10,
-    "eleven": 11,
-    "twelve": 12,
-    "thirteen": 13,
-    "fourteen": 14,
-    "fifteen": 15,
-    "sixteen": 16,
-    "seventeen": 17,
-    "eighteen": 18,
-    "nineteen": 19,
-    "twenty": 20,
-    "thirty": 30,
-    "forty": 40,
-    "fifty": 50,
-    "sixty": 60,
-    "seventy": 70,
-    "eighty": 80,
-    "ninety": 90,
+    **{k: v for k, v in UNITS.items() if v},
+    **TENS,
     "hundred": 100,
     "thousand": 1000,
     "dozen": 12,
@@ -62,7 +36,6 @@ _ECHO = re.compile(r"^\s*(?:rephrased question|rephrase(?:d)?|question)\s*:\s*",
 _RUN_ON = re.compile(r"\n\s*(?:Question|Answer|Rephrased question)\s*:", re.IGNORECASE)
 # "one" is too often not a quantity ("each one", "one of") to demand that it survives.
 _SOFT = {"1"}
-REASONS = ("empty", "copy", "numbers_lost", "numbers_changed", "too_long", *QUESTION_REASONS)
 
 
 def numbers(text: str) -> set[str]:

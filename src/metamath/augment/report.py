@@ -12,8 +12,11 @@ from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
 
-from metamath.augment.config import TECHNIQUE_FIELDS, AugmentConfig
+from metamath.augment.config import FILES, AugmentConfig
+from metamath.augment.decontaminate import Contamination
+from metamath.augment.table import Table
 from metamath.io import read_jsonl
+from metamath.records import TECHNIQUES, technique_of
 
 _STAGE_OF = {"sv_rewrite": "self_verification"}
 
@@ -21,7 +24,7 @@ _STAGE_OF = {"sv_rewrite": "self_verification"}
 def _requests(work_dirs: list[Path], cfg: AugmentConfig) -> dict[str, Counter]:
     out: dict[str, Counter] = defaultdict(Counter)
     for w in work_dirs:
-        p = w / "requests.jsonl"
+        p = w / FILES["requests"]
         if not p.exists():
             continue
         for _, r in read_jsonl(p):
@@ -40,9 +43,9 @@ def _requests(work_dirs: list[Path], cfg: AugmentConfig) -> dict[str, Counter]:
 def _stage1(work_dirs: list[Path]) -> dict[str, dict]:
     out: dict[str, dict] = {}
     for name, file in (
-        ("mask", "masks.jsonl"),
-        ("rephrase", "rephrasings.jsonl"),
-        ("sv_rewrite", "statements.jsonl"),
+        ("mask", FILES["masks"]),
+        ("rephrase", FILES["rephrase"]),
+        ("sv_rewrite", FILES["sv_rewrite"]),
     ):
         reasons: Counter = Counter()
         n = 0
@@ -60,99 +63,109 @@ def build_stats(
     cfg: AugmentConfig,
     work_dirs: list[Path],
     tally: dict[str, Counter],
-    t,
+    t: Table,
     chosen: list[int],
-    reason_names: dict[int, str],
-    index,
-    missing: dict,
+    contam: Contamination,
     extra: dict[str, Any],
 ) -> dict:
-    """t: the assembly's Table (types, drop codes, details), chosen: the kept row indices."""
-    assembly: dict[str, Counter] = defaultdict(Counter)
-    avail: Counter = Counter()
-    decon: Counter = Counter()
-    dedup: Counter = Counter()
-    for i, code in enumerate(t.code):
-        name = reason_names.get(code)
-        if name:
-            assembly[_technique(t.type_of(i))][name] += 1
-            dedup[name] += 1
-        if name == "contaminated":
-            decon[t.detail[i]] += 1
-        if name not in ("duplicate", "near_duplicate", "contaminated"):
-            avail[t.type_of(i)] += 1
+    """stats.json. tally: samples and grader rejections per technique; t: the assembly's
+    Table (types, drop codes, details); chosen: the kept rows; extra: added at the end."""
+    drops = _drops(t)
     kept_type: Counter = Counter(t.type_of(i) for i in chosen)
-    kept_t: Counter = Counter()
+    kept: Counter = Counter()
     for ty, n in kept_type.items():
-        kept_t[_technique(ty)] += n
+        kept[technique_of(ty)] += n
     reqs = _requests(work_dirs, cfg)
-    per_tech = {}
-    for t in TECHNIQUE_FIELDS:
-        samples = tally.get(t, Counter())["samples"]
-        rejected = {k: v for k, v in tally.get(t, Counter()).items() if k != "samples"}
-        for k, v in assembly[t].items():
-            rejected[k] = rejected.get(k, 0) + v
-        rq = reqs.get(t, Counter())
-        cost = (
-            rq["billed_prompt"] * cfg.teacher.price_prompt_per_1m
-            + rq["billed_completion"] * cfg.teacher.price_completion_per_1m
-        ) / 1e6
-        per_tech[t] = {
-            "enabled": getattr(cfg, t).enabled,
-            "requests": rq["requests"],
-            "request_errors": rq["errors"],
-            "samples": samples,
-            "correct": samples
-            - sum(v for k, v in tally.get(t, Counter()).items() if k != "samples"),
-            "kept": kept_t[t],
-            "rejected": dict(sorted(rejected.items())),
-            "yield": round(kept_t[t] / samples, 4) if samples else 0.0,
-            "tokens": {
-                "prompt": rq["prompt_tokens"],
-                "completion": rq["completion_tokens"],
-                "cached_samples": rq["cached_samples"],
-            },
-            "cost_usd": round(cost, 4),
-        }
-        if per_tech[t]["kept"] + sum(rejected.values()) != samples:  # an accounting bug
-            raise RuntimeError(f"stats for {t} do not add up: {per_tech[t]}")
-    types = {
-        t: {
-            "available": avail[t],
-            "target": cfg.targets.get(t),
-            "kept": kept_type[t],
-            "shortfall": max(0, cfg.targets.get(t, 0) - kept_type[t]),
-        }
-        for t in sorted(set(avail) | set(kept_type) | set(cfg.targets))
+    per_tech = {
+        tech: _technique(cfg, tech, tally.get(tech, Counter()), drops[tech], kept[tech], reqs)
+        for tech in TECHNIQUES
     }
-    by_set: Counter = Counter()
-    for d, n in decon.items():
-        by_set[d.split(":", 1)[0]] += n
+    types = {
+        ty: {
+            "available": drops["available"][ty],
+            "target": cfg.targets.get(ty),
+            "kept": kept_type[ty],
+            "shortfall": max(0, cfg.targets.get(ty, 0) - kept_type[ty]),
+        }
+        for ty in sorted(set(drops["available"]) | set(kept_type) | set(cfg.targets))
+    }
+    dedup = drops["all"]
     return {
         "rows": len(chosen),
         "techniques": per_tech,
         "stage1": _stage1(work_dirs),
         "types": types,
-        "decontamination": {
-            "enabled": cfg.decontaminate,
-            "ngram": cfg.decontam_ngram,
-            "indexed": index.sources if index is not None else {},
-            "not_loaded": missing,
-            "removed": sum(decon.values()),
-            "removed_by_test_set": dict(by_set),
-            "matched_test_ids": sorted(decon)[:50],
-        },
+        "decontamination": _decontamination(cfg, contam, drops["test_ids"], t),
         "dedup": {"exact": dedup["duplicate"], "near": dedup["near_duplicate"]},
-        "zero_yield": sorted(t for t, v in per_tech.items() if v["samples"] and not v["kept"]),
+        "zero_yield": sorted(k for k, v in per_tech.items() if v["samples"] and not v["kept"]),
         **extra,
     }
 
 
-def _technique(type_: str) -> str:
-    suffix = type_.split("_", 1)[1]
+def _drops(t: Table) -> dict[str, Counter]:
+    """Assembly's drops by technique (and "all" of them), the test ids matched, and the rows
+    available per type (those not dropped as a copy or as contaminated)."""
+    out: dict[str, Counter] = defaultdict(Counter)
+    for i in range(len(t)):
+        name = t.reason(i)
+        if name:
+            out[technique_of(t.type_of(i))][name] += 1
+            out["all"][name] += 1
+        if name == "contaminated":
+            out["test_ids"][t.detail[i]] += 1
+        if name not in ("duplicate", "near_duplicate", "contaminated"):
+            out["available"][t.type_of(i)] += 1
+    return out
+
+
+def _technique(
+    cfg: AugmentConfig, tech: str, tally: Counter, dropped: Counter, kept: int, reqs: dict
+) -> dict:
+    samples = tally["samples"]
+    graded = {k: v for k, v in tally.items() if k != "samples"}
+    rejected = dict(graded)
+    for k, v in dropped.items():
+        rejected[k] = rejected.get(k, 0) + v
+    rq = reqs.get(tech, Counter())
+    cost = (
+        rq["billed_prompt"] * cfg.teacher.price_prompt_per_1m
+        + rq["billed_completion"] * cfg.teacher.price_completion_per_1m
+    ) / 1e6
+    out = {
+        "enabled": getattr(cfg, tech).enabled,
+        "requests": rq["requests"],
+        "request_errors": rq["errors"],
+        "samples": samples,
+        "correct": samples - sum(graded.values()),
+        "kept": kept,
+        "rejected": dict(sorted(rejected.items())),
+        "yield": round(kept / samples, 4) if samples else 0.0,
+        "tokens": {
+            "prompt": rq["prompt_tokens"],
+            "completion": rq["completion_tokens"],
+            "cached_samples": rq["cached_samples"],
+        },
+        "cost_usd": round(cost, 4),
+    }
+    if kept + sum(rejected.values()) != samples:  # an accounting bug
+        raise RuntimeError(f"stats for {tech} do not add up: {out}")
+    return out
+
+
+def _decontamination(
+    cfg: AugmentConfig, contam: Contamination, test_ids: Counter, t: Table
+) -> dict:
+    by_set: Counter = Counter()
+    for d, n in test_ids.items():
+        by_set[d.split(":", 1)[0]] += n
+    index = contam.ngram
     return {
-        "AnsAug": "answer_aug",
-        "Rephrased": "rephrase",
-        "SV": "self_verification",
-        "FOBAR": "fobar",
-    }[suffix]
+        "enabled": cfg.decontaminate,
+        "ngram": cfg.decontam_ngram,
+        "indexed": index.sources if index is not None else {},
+        "not_loaded": contam.missing,
+        "removed": sum(test_ids.values()),
+        "removed_by_test_set": dict(by_set),
+        "matched_test_ids": sorted(test_ids)[:50],
+        **contam.stats(t),
+    }

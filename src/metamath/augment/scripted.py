@@ -20,7 +20,6 @@ kills itself with SIGKILL when asked for request N + 1: a real crash, no cleanup
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import signal
 from collections.abc import Iterator, Sequence
@@ -29,6 +28,7 @@ from fractions import Fraction
 from metamath.augment.backward import mask_question
 from metamath.augment.seeds import Seed
 from metamath.augment.self_verification import split_question
+from metamath.io import JsonlWriter
 from metamath.llm.base import Completion, Request, Result
 from metamath.prompts.augment import fobar_question, sv_question
 
@@ -156,8 +156,8 @@ class ScriptedTeacher:
                 for i in range(req.n)
             )
             if self._log:
-                with open(self._log, "a", encoding="utf-8") as f:
-                    f.write(json.dumps({"id": req.id, "seed": req.seed, "n": req.n}) + "\n")
+                with JsonlWriter(self._log) as f:
+                    f.write({"id": req.id, "seed": req.seed, "n": req.n})
             yield Result(request=req, completions=comps)
 
     def close(self) -> None:

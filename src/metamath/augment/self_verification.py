@@ -63,24 +63,6 @@ _ANSWER_PHRASE = re.compile(
     r"\bthe\s+(?:final\s+|correct\s+)?answer\b[^.?!]{0,40}?\bis\b", re.IGNORECASE
 )
 _NUMBER = re.compile(r"-?\d{1,3}(?:,\d{3})+(?:\.\d+)?|-?\d*\.?\d+(?:/\d+)?")
-REASONS = (
-    "empty",
-    "answer_phrase",
-    "answer_missing",
-    "still_question",
-    "variable_lost",
-    "unchanged",
-    "too_long",
-    "extra_text",
-    "numbers_changed",
-    "numbers_lost",
-    "computation",
-    "content_lost",
-    "leak",
-    "preamble",
-    "commentary",
-    "follow_up",
-)
 
 
 def sentences(text: str, kind: str = "gsm8k") -> list[str]:

@@ -27,15 +27,12 @@ from typing import Any
 
 from metamath.answers import extract, is_equiv
 from metamath.augment.answer_aug import exemplars_for
-from metamath.augment.config import AugmentConfig
+from metamath.augment.config import FILES, AugmentConfig
 from metamath.augment.filter import grade_task
-from metamath.augment.generate import Item, demo_pools, run_jobs, solve_job
+from metamath.augment.generate import Item, demo_pools, run_jobs, sample_index, solve_job
 from metamath.augment.seeds import Seed, normalise_gold
 from metamath.io import read_jsonl, write_json
 from metamath.llm.base import LLM
-
-VOTES = "votes.jsonl"
-DECISIONS = "votes.json"
 
 
 def _vote_job(cfg: AugmentConfig, seed: Seed, demos: list) -> Any:
@@ -110,12 +107,12 @@ def vote_golds(
     if not todo:
         return seeds, {}
     pools = demo_pools(cfg, seeds, pool)
-    path = work / VOTES
+    path = work / FILES["votes"]
     jobs = (_vote_job(cfg, s, exemplars_for(pools[s.kind], cfg.shots, s.id)) for s in todo)
     run_jobs(llm, jobs, path, log, cfg.batch_size, "augment vote", progress)
     answers: dict[str, dict[int, str | None]] = {}
     for _, r in read_jsonl(path):
-        answers.setdefault(r["seed_id"], {})[int(r["id"].rsplit("/s", 1)[1])] = r["extracted"]
+        answers.setdefault(r["seed_id"], {})[sample_index(r["id"])] = r["extracted"]
     out, rejected, reasons, pending = [], [], Counter(), 0
     for s in seeds:
         if s.gold_source != "vote":
@@ -144,7 +141,7 @@ def vote_golds(
         "min_agreement": cfg.vote.min_agreement,
         "rejections": sorted(rejected, key=lambda r: r["seed_id"]),
     }
-    write_json(work / DECISIONS, info)
+    write_json(work / FILES["vote_decisions"], info)
     return out, info
 
 
@@ -152,7 +149,7 @@ def read_votes(work_dirs: list[Path]) -> dict:
     """The vote decisions of the run (several work dirs: summed, rejections concatenated)."""
     out: dict = {}
     for w in work_dirs:
-        p = Path(w) / DECISIONS
+        p = Path(w) / FILES["vote_decisions"]
         if not p.exists():
             continue
         v = json.loads(p.read_text())

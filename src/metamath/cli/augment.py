@@ -59,13 +59,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def config_from_args(args: argparse.Namespace):
     """The resolved, validated AugmentConfig; used by --dry-run too."""
     from metamath.augment import AugmentConfig
-    from metamath.augment.config import validate
     from metamath.config import load_config
 
     cfg = load_config(AugmentConfig, args.config, args.overrides)
     if args.shard:
         cfg.shard = args.shard
-    validate(cfg)
+    cfg.check()
     return cfg
 
 
