@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from metamath.cli import _flags as flags
+
 HELP = "bootstrap MetaMathQA data from seed questions with a teacher LLM"
 DESCRIPTION = (
     "Sample solutions, rephrasings and backward questions (FOBAR, SV) from a teacher, keep the\n"
@@ -25,15 +27,11 @@ DESCRIPTION = (
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "overrides",
-        nargs="*",
-        metavar="key=value",
-        help="config overrides, e.g. teacher.model=./tiny answer_aug.k=8 shots=2 "
-        '"seeds=[{name: gsm8k, limit: 20}]"',
+    flags.overrides(
+        p, 'teacher.model=./tiny answer_aug.k=8 shots=2 "seeds=[{name: gsm8k, limit: 20}]"'
     )
-    p.add_argument("--config", help="YAML recipe (configs/augment/*.yaml)")
-    p.add_argument("--out", help="run directory (default runs/augment/<recipe>)")
+    flags.config(p, "recipe (configs/augment/*.yaml)")
+    flags.out(p, "run directory (default runs/augment/<recipe>)")
     p.add_argument("--shard", help="i/n: this machine's share of the seeds (then --merge)")
     p.add_argument(
         "--merge",
@@ -52,8 +50,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         metavar="REPO",
         help="upload the --export-hf folder as a Hub dataset repo (needs the network, $HF_TOKEN)",
     )
-    p.add_argument("--no-progress", action="store_true", help="hide progress bars")
-    p.add_argument("--debug", action="store_true", help="show tracebacks")
+    flags.no_progress(p)
 
 
 def config_from_args(args: argparse.Namespace):

@@ -78,7 +78,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--max-stop", type=int, default=16, help="most stop strings per request (default: 16)"
     )
-    p.add_argument("--debug", action="store_true", help="show tracebacks")
 
 
 def run(args: argparse.Namespace) -> int:

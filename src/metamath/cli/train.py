@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from metamath.cli import _flags as flags
+
 HELP = "fine-tune a causal LM on MetaMathQA-format data (full, LoRA or QLoRA)"
 DESCRIPTION = (
     "Fine-tune any causal LM (a directory, a .gguf file or a Hub id) on MetaMathQA-format JSONL\n"
@@ -23,16 +25,9 @@ DESCRIPTION = (
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--config", default=None, help="YAML recipe (configs/train/*.yaml)")
-    p.add_argument(
-        "--run-dir",
-        "--out",
-        dest="run_dir",
-        default=None,
-        help="output directory (default: runs/train-<config name>)",
-    )
-    p.add_argument("--debug", action="store_true", help="show tracebacks")
-    p.add_argument("overrides", nargs="*", help="key=value config overrides (e.g. lr=1e-5)")
+    flags.config(p, "recipe (configs/train/*.yaml)")
+    flags.out(p, "run directory (default runs/train/<recipe>)", "--run-dir", dest="run_dir")
+    flags.overrides(p, "lr=1e-5 data.path=my.jsonl")
 
 
 def config_from_args(args: argparse.Namespace):
@@ -46,7 +41,7 @@ def _run_dir(args: argparse.Namespace):
     from pathlib import Path
 
     name = Path(args.config).stem if args.config else "default"
-    return Path(args.run_dir or f"runs/train-{name}")
+    return Path(args.run_dir or f"runs/train/{name}")
 
 
 def check_inputs(cfg, args: argparse.Namespace) -> list[str]:
@@ -82,6 +77,15 @@ def check_inputs(cfg, args: argparse.Namespace) -> list[str]:
     return lines
 
 
+def _evaluator(cfg):  # noqa: ANN001, ANN202
+    """Accuracy during training (eval.tasks): the evaluate stage's, wired in here."""
+    if not cfg.eval.tasks:
+        return None
+    from metamath.evaluate.live import for_training
+
+    return for_training(cfg)
+
+
 def run(args: argparse.Namespace) -> int:
     from metamath.train import run_train
     from metamath.train.data import summary
@@ -89,7 +93,7 @@ def run(args: argparse.Namespace) -> int:
     cfg = config_from_args(args)
     check_inputs(cfg, args)
     run_dir = _run_dir(args)
-    result = run_train(cfg, run_dir)
+    result = run_train(cfg, run_dir, evaluate=_evaluator(cfg))
     from accelerate import PartialState
 
     if PartialState().is_main_process:

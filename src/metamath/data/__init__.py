@@ -68,6 +68,16 @@ def gsm8k_gold(answer: str) -> str | None:
     return gold or None
 
 
+# GSM8K solutions carry calculator annotations ("<<48/2=24>>"); MetaMathQA responses do not.
+_CALCULATOR = re.compile(r"<<[^<>]*>>")
+
+
+def gsm8k_reasoning(solution: str) -> str:
+    """The worked steps of a GSM8K solution: the text before the last '####', without the
+    calculator annotations, stripped (the form MetaMathQA responses take)."""
+    return _CALCULATOR.sub("", solution.rsplit("####", 1)[0]).strip()
+
+
 def math_gold(solution: str) -> str | None:
     """Final answer of a MATH solution: the last \\boxed{}/\\fbox{} content, brace matched."""
     return last_boxed(solution)

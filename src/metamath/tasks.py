@@ -1,6 +1,10 @@
-"""Evaluation tasks as data: a dict of versioned EvalTask, plus any JSONL with a field mapping.
+"""Benchmark tasks as data: a dict of versioned EvalTask, plus any JSONL with a field mapping.
 
-    from metamath.evaluate.tasks import TASKS, get_task
+A building block beside metamath.data (not inside the evaluate stage): `metamath eval`, the
+accuracy measured during training and the CLI's input checks all name tasks, and a stage may
+not import another.
+
+    from metamath.tasks import TASKS, get_task
     task = get_task("math500")                  # a built-in task
     probs = task.load(limit=20)                 # the first 20 problems (a ProblemSet)
     svamp = EvalTask.from_file("svamp", "svamp.jsonl", question="Body", answer="Answer")
@@ -19,10 +23,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from metamath.answers.extract import GRADERS
 from metamath.data import ProblemSet, load, load_file
 from metamath.io import MAX_ROW_BYTES
 
-GRADERS = ("gsm8k", "math", "gsm8k_backward")
 # How `metamath eval` takes a file instead of a named dataset (for the not-found message).
 FILE_HINT = (
     "evaluate your own file: --tasks my.jsonl (JSONL with question and answer fields; other "
