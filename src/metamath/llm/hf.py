@@ -143,7 +143,7 @@ class HFLLM:
     # -- prompts ---------------------------------------------------------------------------
     def _check_chars(self, request: Request) -> None:
         """LLMError if the prompt has more characters than max_positions tokens can hold
-        (2 x positions x the longest vocabulary entry; see metamath.train.data.precheck_lengths)."""
+        (2 x positions x the longest vocabulary entry; see metamath.train.lengths.precheck_lengths)."""
         if not self.max_positions:
             return
         if self._max_chars is None:
