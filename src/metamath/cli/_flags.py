@@ -23,6 +23,13 @@ def out(p: argparse.ArgumentParser, what: str, *aliases: str, dest: str = "out")
     p.add_argument("--out", *aliases, dest=dest, default=None, help=what)
 
 
+def grade_mode(p: argparse.ArgumentParser, choices: list[str], default: str, what: str) -> None:
+    """--grade-mode (the knob eval's and augment's configs call grade_mode), and its old
+    spelling --mode."""
+    p.add_argument("--grade-mode", default=default, choices=choices, help=what)
+    renamed(p, "--mode", "--grade-mode", dest="grade_mode", choices=choices)
+
+
 def no_progress(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-progress", action="store_true", help="hide progress bars")
 

@@ -7,24 +7,23 @@ import argparse
 from metamath.cli import _flags as flags
 
 HELP = "compare two eval runs: paired test (McNemar / bootstrap) and flipped items"
-DESCRIPTION = (
-    "Pairs the problems both runs scored, per task, and reports B - A with McNemar's exact test\n"
-    "(one sample per problem) or a paired bootstrap (several), plus the problems that flipped.\n\n"
-    "  metamath compare runs/eval/base runs/eval/metamath --grade-mode strict --json cmp.json\n"
-)
+DESCRIPTION = """\
+Pairs the problems both runs scored, per task, and reports B - A with McNemar's exact test
+(one sample per problem) or a paired bootstrap (several), plus the problems that flipped.
+
+  metamath compare runs/eval/base runs/eval/metamath --grade-mode strict --json cmp.json
+"""
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("run_a", help="eval run directory (or its samples.jsonl)")
     p.add_argument("run_b", help="eval run directory (or its samples.jsonl)")
-    modes = ["strict", "flexible", "primary"]
-    p.add_argument(
-        "--grade-mode",
-        default="primary",
-        choices=modes,
-        help="which grader verdict to compare (default: each run's primary)",
+    flags.grade_mode(
+        p,
+        ["strict", "flexible", "primary"],
+        "primary",
+        "which grader verdict to compare (default: each run's primary)",
     )
-    flags.renamed(p, "--mode", "--grade-mode", dest="grade_mode", choices=modes)
     p.add_argument("--flips", type=int, default=10, help="flipped items to print per task")
     p.add_argument("--json", help="also write the full comparison to this JSON file")
 

@@ -8,21 +8,22 @@ import re
 from metamath.cli import _flags as flags
 
 HELP = "evaluate a model (gsm8k, math, math500, gsm8k_backward, any JSONL)"
-DESCRIPTION = (
-    "Generate, grade with metamath.answers (strict and flexible), and write samples.jsonl,\n"
-    "results.json, report.html (+ report.md) into the run directory. Every input is checked\n"
-    "before anything is created (--dry-run: only that). Re-running the same command resumes\n"
-    "from the response cache; a second run in a directory that a run holds is refused. A task\n"
-    "row over max_row_bytes (1 MiB) or not UTF-8 JSON is an error naming it. key=value\n"
-    "overrides may come before or after the options.\n\n"
-    "  metamath eval --model ./ckpt --tasks gsm8k,math500\n"
-    "  metamath eval --config configs/eval/metamath_paper.yaml --model meta-math/MetaMath-7B-V1.0 \\\n"
-    "      --backend vllm\n"
-    "  metamath eval --model Qwen/Qwen2.5-7B --tasks gsm8k --prompt-style fewshot \\\n"
-    "      decoding.n=16 decoding.temperature=0.7 decoding.k=[1,4,16]\n"
-    "  metamath eval --model ./ckpt --tasks svamp task_files.svamp.path=svamp.jsonl \\\n"
-    "      task_files.svamp.question=Body task_files.svamp.answer=Answer\n"
-)
+DESCRIPTION = """\
+Generate, grade with metamath.answers (strict and flexible), and write samples.jsonl,
+results.json, report.html (+ report.md) into the run directory. Every input is checked
+before anything is created (--dry-run: only that). Re-running the same command resumes
+from the response cache; a second run in a directory that a run holds is refused. A task
+row over max_row_bytes (1 MiB) or not UTF-8 JSON is an error naming it. key=value
+overrides may come before or after the options.
+
+  metamath eval --model ./ckpt --tasks gsm8k,math500
+  metamath eval --config configs/eval/metamath_paper.yaml --model meta-math/MetaMath-7B-V1.0 \\
+      --backend vllm
+  metamath eval --model Qwen/Qwen2.5-7B --tasks gsm8k --prompt-style fewshot \\
+      decoding.n=16 decoding.temperature=0.7 decoding.k=[1,4,16]
+  metamath eval --model ./ckpt --tasks svamp task_files.svamp.path=svamp.jsonl \\
+      task_files.svamp.question=Body task_files.svamp.answer=Answer
+"""
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

@@ -44,13 +44,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
     flags.out(p, "write graded rows here (JSONL)", "-o")
     flags.renamed(p, "--output", "--out", dest="out")
-    p.add_argument(
-        "--grade-mode",
-        default="flexible",
-        choices=MODES,
-        help="which extraction sets `correct` (both are reported; default flexible)",
+    flags.grade_mode(
+        p,
+        list(MODES),
+        "flexible",
+        "which extraction sets `correct` (both are reported; default flexible)",
     )
-    flags.renamed(p, "--mode", "--grade-mode", dest="grade_mode", choices=MODES)
     p.add_argument(
         "--timeout", type=float, default=2.0, help="seconds per symbolic comparison (default 2)"
     )

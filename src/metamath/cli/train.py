@@ -7,21 +7,23 @@ import argparse
 from metamath.cli import _flags as flags
 
 HELP = "fine-tune a causal LM on MetaMathQA-format data (full, LoRA or QLoRA)"
-DESCRIPTION = (
-    "Fine-tune any causal LM (a directory, a .gguf file or a Hub id) on MetaMathQA-format JSONL\n"
-    "or a Hub dataset; a GGUF model is dequantized and saves as an ordinary HF checkpoint.\n"
-    "Everything is in the config; key=value overrides change any field:\n\n"
-    "  metamath train --config configs/train/tiny_cpu.yaml model=./tiny data.path=data.jsonl\n"
-    "  accelerate launch --config_file configs/train/accelerate/fsdp_8gpu.yaml \\\n"
-    "      -m metamath train --config configs/train/llama2_7b_full.yaml\n\n"
-    "The run directory gets config.yaml, metrics.jsonl (loss, lr, tokens/s, MFU), loss.svg,\n"
-    "report.html (+ report.md), data_report.json + dropped.jsonl (the length policy),\n"
-    "checkpoints/ (resumed automatically by re-running the same command) and model/ (Hugging\n"
-    "Face format). Every input is checked before anything is created (--dry-run: only that).\n"
-    "The run directory is locked while it trains: a second run there is refused at once.\n"
-    "data.on_bad_row=skip records bad rows (not UTF-8 JSON, missing fields, over\n"
-    "data.max_row_bytes) in dropped.jsonl instead of stopping.\n"
-)
+DESCRIPTION = """\
+Fine-tune any causal LM (a directory, a .gguf file or a Hub id) on MetaMathQA-format JSONL
+or a Hub dataset; a GGUF model is dequantized and saves as an ordinary HF checkpoint.
+Everything is in the config; key=value overrides change any field:
+
+  metamath train --config configs/train/tiny_cpu.yaml model=./tiny data.path=data.jsonl
+  accelerate launch --config_file configs/train/accelerate/fsdp_8gpu.yaml \\
+      -m metamath train --config configs/train/llama2_7b_full.yaml
+
+The run directory gets config.yaml, metrics.jsonl (loss, lr, tokens/s, MFU), loss.svg,
+report.html (+ report.md), data_report.json + dropped.jsonl (the length policy),
+checkpoints/ (resumed automatically by re-running the same command) and model/ (Hugging
+Face format). Every input is checked before anything is created (--dry-run: only that).
+The run directory is locked while it trains: a second run there is refused at once.
+data.on_bad_row=skip records bad rows (not UTF-8 JSON, missing fields, over
+data.max_row_bytes) in dropped.jsonl instead of stopping.
+"""
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
