@@ -121,3 +121,56 @@ def test_save_resolved_roundtrips(tmp_path):
     # the saved config is itself a valid config file
     again = load_config(Cfg, None, base=doc["config"])
     assert again == cfg
+
+
+# One name per knob across commands: the old eval spellings still load, with a warning naming
+# the new key; both spellings at once is an error.
+RENAMED = [
+    (
+        ["primary=strict"],
+        "grade_mode",
+        "strict",
+        "'primary' is deprecated: it is now called 'grade_mode'",
+    ),
+    (
+        ["backend_options.device=cpu"],
+        "options",
+        {"device": "cpu"},
+        "'backend_options' is deprecated: it is now called 'options'",
+    ),
+]
+
+
+@pytest.mark.parametrize("overrides,key,value,warning", RENAMED)
+def test_renamed_keys_still_load_with_a_warning(overrides, key, value, warning):
+    from metamath.evaluate import EvalConfig
+
+    with pytest.warns(FutureWarning, match=warning):
+        cfg = load_config(EvalConfig, None, overrides)
+    assert getattr(cfg, key) == value
+
+
+def test_renamed_key_and_new_key_together_is_an_error(tmp_path):
+    from metamath.evaluate import EvalConfig
+
+    f = tmp_path / "e.yaml"
+    f.write_text("grade_mode: flexible\nprimary: strict\n")
+    with pytest.raises(ConfigError, match=r"e.yaml, line 2: 'primary' and 'grade_mode' are both"):
+        load_config(EvalConfig, f)
+
+
+def test_literal_fields_are_checked_in_python_too():
+    from metamath.evaluate import EvalConfig
+
+    with pytest.raises(
+        ConfigError, match="grade_mode='lenient': use one of auto, strict, flexible"
+    ):
+        EvalConfig(model="m", grade_mode="lenient").check()
+
+
+def test_yaml_bare_no_reads_as_the_literal_no(tmp_path):
+    from metamath.train.config import TrainConfig
+
+    f = tmp_path / "t.yaml"
+    f.write_text("model: m\ndata: {path: [d.jsonl]}\nmixed_precision: no\n")
+    assert load_config(TrainConfig, f).mixed_precision == "no"

@@ -54,7 +54,7 @@ def test_hf_backend_end_to_end_and_resume(tiny_model_dir, tmp_path, data_dir):
         tasks=["gsm8k", "math500"],
         limit=4,
         decoding=DecodingConfig(max_tokens=12),
-        backend_options={"device": "cpu"},
+        options={"device": "cpu"},
     )
     res = run_eval(cfg, tmp_path, progress=False)
     check_run(tmp_path, ["gsm8k", "math500"], 4)
@@ -91,7 +91,7 @@ def test_cli_eval_on_the_tiny_model(tiny_model_dir, tmp_path, data_dir, capsys):
             str(out),
             "--no-progress",
             "decoding.max_tokens=8",
-            "backend_options.device=cpu",
+            "options.device=cpu",
         ]
     )
     assert rc == 0
@@ -112,7 +112,7 @@ def test_hf_all_tasks_20_problems(tiny_model_dir, tmp_path, data_dir):
         tasks=ALL,
         limit=20,
         decoding=DecodingConfig(max_tokens=24),
-        backend_options={"device": "cpu"},
+        options={"device": "cpu"},
     )
     res = run_eval(cfg, tmp_path, progress=False)
     check_run(tmp_path, ALL, 20)
@@ -154,7 +154,7 @@ def test_openai_backend_against_metamath_serve(served_tiny, tmp_path, data_dir):
         backend="openai",
         tasks=ALL,
         limit=20,
-        backend_options={"base_url": served_tiny, "api_key_env": "NO_KEY_NEEDED"},
+        options={"base_url": served_tiny, "api_key_env": "NO_KEY_NEEDED"},
         decoding=DecodingConfig(max_tokens=24),
     )
     res = run_eval(cfg, tmp_path, progress=False)
@@ -167,7 +167,7 @@ def test_openai_backend_against_metamath_serve(served_tiny, tmp_path, data_dir):
         tasks=["gsm8k"],
         limit=3,
         prompt_style="chat",
-        backend_options={"base_url": served_tiny, "api_key_env": "NO_KEY_NEEDED"},
+        options={"base_url": served_tiny, "api_key_env": "NO_KEY_NEEDED"},
         decoding=DecodingConfig(max_tokens=8),
     )
     run_eval(chat, tmp_path / "chat", progress=False)

@@ -11,8 +11,8 @@ import pytest
 from metamath.answers import grade
 from metamath.evaluate import fewshot
 from metamath.evaluate.prompting import DEFAULT_STOP, PAPER_STOP, build_request, render_prompt
-from metamath.evaluate.tasks import TASKS
 from metamath.records import Problem
+from metamath.tasks import TASKS
 
 Q = Problem(id="p1", question="What is 2 + 3?", gold="5", source="t")
 

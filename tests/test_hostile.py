@@ -98,8 +98,8 @@ def test_eval_survives_a_hostile_server(tmp_path, hostile):
         "fake",
         "--tasks",
         str(seeds),
-        f"backend_options.base_url={hostile.base_url}",
-        "backend_options.max_retries=0",
+        f"options.base_url={hostile.base_url}",
+        "options.max_retries=0",
         "decoding.n=6",
         "decoding.temperature=0.7",
         "decoding.max_tokens=256",
@@ -232,7 +232,7 @@ def test_a_planted_key_is_in_no_file_a_run_writes(tmp_path, monkeypatch, capsys)
         assert rows(out / "rejected.jsonl")[0]["reason"] == "request_failed"
         ev = tmp_path / "runs" / "eval"
         eval_args = ["eval", "--backend", "openai", "--model", "fake", "--tasks", str(seeds)]
-        assert main([*eval_args, f"backend_options.base_url={bad}", "--out", str(ev)]) == 0
+        assert main([*eval_args, f"options.base_url={bad}", "--out", str(ev)]) == 0
         assert rows(ev / "samples.jsonl")[0]["error"]
     finally:
         srv.stop()

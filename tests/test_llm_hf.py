@@ -141,7 +141,7 @@ def test_oom_halves_the_batch(tiny_model_dir, monkeypatch):
 def test_gumbel_noise_is_uniform_and_keyed():
     import torch
 
-    from metamath.llm.hf import GumbelSampler, row_key
+    from metamath.llm.hf_batch import GumbelSampler, row_key
 
     s = GumbelSampler([row_key(1, 0), row_key(1, 1)], prompt_len=0)
     g = s(torch.zeros((2, 5)), torch.zeros((2, 20000)))

@@ -17,6 +17,7 @@ torch = pytest.importorskip("torch")
 pytest.importorskip("accelerate")
 
 from metamath.cli import main  # noqa: E402
+from metamath.evaluate.live import for_training  # noqa: E402
 from metamath.train import load_train_config, run_train  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
@@ -502,21 +503,19 @@ def test_accuracy_during_training_uses_the_live_weights(
     tiny_model_dir, gsm_file, tmp_path, data_dir
 ):
     run = tmp_path / "ev"
-    res = run_train(
-        _cfg(
-            tiny_model_dir,
-            gsm_file,
-            tmp_path,
-            "max_steps=4",
-            "save_steps=0",
-            "eval.tasks=[gsm8k]",
-            "eval.limit=3",
-            "eval.steps=2",
-            "eval.max_tokens=12",
-            f"eval.data_path={data_dir}",
-        ),
-        run,
+    cfg = _cfg(
+        tiny_model_dir,
+        gsm_file,
+        tmp_path,
+        "max_steps=4",
+        "save_steps=0",
+        "eval.tasks=[gsm8k]",
+        "eval.limit=3",
+        "eval.steps=2",
+        "eval.max_tokens=12",
+        f"eval.data_path={data_dir}",
     )
+    res = run_train(cfg, run, evaluate=for_training(cfg))
     assert [s for s, _ in res["evals"]] == [2, 4]
     rows = [json.loads(x) for x in (run / "metrics.jsonl").read_text().splitlines()]
     assert [r["step"] for r in rows if "eval_gsm8k" in r] == [2, 4]
@@ -526,7 +525,7 @@ def test_accuracy_during_training_uses_the_live_weights(
     assert "## Accuracy during training" in report and "| step | gsm8k |" in report
     # The step-4 evaluation equals evaluating the saved final model from scratch: it ran on the
     # trained weights, with generation-ready attention (varlen is training-only).
-    from metamath.evaluate.run import EvalConfig, run_eval
+    from metamath.evaluate import EvalConfig, run_eval
 
     ecfg = EvalConfig(
         model=res["model_dir"],
@@ -534,7 +533,7 @@ def test_accuracy_during_training_uses_the_live_weights(
         limit=3,
         data_path=str(data_dir),
         cache=False,
-        backend_options={"static_cache": False, "compile": False},
+        options={"static_cache": False, "compile": False},
     )
     ecfg.decoding.max_tokens = 12
     fresh = run_eval(ecfg, tmp_path / "fresh", progress=False)
@@ -569,20 +568,18 @@ def test_evaluation_during_training_leaves_training_alone(
         "lr=0.01",
     ]
     plain = run_train(_cfg(tiny_model_dir, gsm_file, tmp_path, *common), tmp_path / "plain")
-    ev = run_train(
-        _cfg(
-            tiny_model_dir,
-            gsm_file,
-            tmp_path,
-            *common,
-            "eval.tasks=[gsm8k]",
-            "eval.limit=2",
-            "eval.steps=1",
-            "eval.max_tokens=8",
-            f"eval.data_path={data_dir}",
-        ),
-        tmp_path / "ev",
+    cfg = _cfg(
+        tiny_model_dir,
+        gsm_file,
+        tmp_path,
+        *common,
+        "eval.tasks=[gsm8k]",
+        "eval.limit=2",
+        "eval.steps=1",
+        "eval.max_tokens=8",
+        f"eval.data_path={data_dir}",
     )
+    ev = run_train(cfg, tmp_path / "ev", evaluate=for_training(cfg))
     assert len(ev["evals"]) == 4
     assert ev["losses"] == pytest.approx(plain["losses"], abs=1e-6)
 

@@ -16,6 +16,7 @@ import difflib
 import subprocess
 import types
 import typing
+import warnings
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -72,6 +73,8 @@ def _coerce(value: Any, tp: Any, key: str) -> Any:
             raise ConfigError(f"{key}: expected a mapping, got {value!r}", key)
         return dict(value)
     if origin is typing.Literal:
+        if isinstance(value, bool) and ("no", "yes")[value] in typing.get_args(tp):
+            value = ("no", "yes")[value]  # YAML 1.1 reads a bare no / yes as a boolean
         if value not in typing.get_args(tp):
             raise ConfigError(f"{key}: {value!r} is not one of {list(typing.get_args(tp))}", key)
         return value
@@ -101,12 +104,38 @@ def _coerce(value: Any, tp: Any, key: str) -> Any:
     return value
 
 
+def _renamed(cls: type, data: dict[str, Any], prefix: str) -> dict[str, Any]:
+    """Old key spellings a config class still accepts (its RENAMED: old -> new), each with a
+    warning that names the new key; giving both is an error."""
+    renamed: dict[str, str] = getattr(cls, "RENAMED", {})
+    if not any(k in renamed for k in data):
+        return data
+    out = dict(data)
+    for old, new in renamed.items():
+        if old not in out:
+            continue
+        if new in out:
+            raise ConfigError(
+                f"'{prefix}{old}' and '{prefix}{new}' are both set; '{prefix}{old}' is the old "
+                f"name of '{prefix}{new}': keep only '{prefix}{new}'",
+                prefix + old,
+            )
+        warnings.warn(
+            f"config key '{prefix}{old}' is deprecated: it is now called '{prefix}{new}' "
+            "(same meaning); the old name will be removed in a later version",
+            FutureWarning,
+            stacklevel=2,
+        )
+        out[new] = out.pop(old)
+    return out
+
+
 def from_dict(cls: type[T], data: dict[str, Any], prefix: str = "") -> T:
     """Build a (nested) dataclass from a dict; unknown keys name the closest valid key."""
     hints = _hints(cls)
     names = [f.name for f in dataclasses.fields(cls)]
     kwargs = {}
-    for k, v in data.items():
+    for k, v in _renamed(cls, data, prefix).items():
         if k not in names:
             close = difflib.get_close_matches(k, names, n=1)
             hint = f"; did you mean '{prefix}{close[0]}'?" if close else ""
@@ -117,6 +146,19 @@ def from_dict(cls: type[T], data: dict[str, Any], prefix: str = "") -> T:
             )
         kwargs[k] = _coerce(v, hints[k], prefix + k)
     return cls(**kwargs)
+
+
+def check_literals(cfg: Any, prefix: str = "") -> None:
+    """ConfigError for a Literal field (of cfg or a dataclass inside it) set, in Python, to a
+    value not among its choices: load_config checks YAML and overrides, this the rest."""
+    hints = _hints(type(cfg))
+    for f in dataclasses.fields(cfg):
+        value, tp = getattr(cfg, f.name), hints[f.name]
+        if typing.get_origin(tp) is typing.Literal and value not in typing.get_args(tp):
+            choices = ", ".join(map(str, typing.get_args(tp)))
+            raise ConfigError(f"{prefix}{f.name}={value!r}: use one of {choices}", prefix + f.name)
+        if dataclasses.is_dataclass(value) and not isinstance(value, type):
+            check_literals(value, f"{prefix}{f.name}.")
 
 
 def to_dict(cfg: Any) -> dict[str, Any]:

@@ -54,6 +54,26 @@ def _fmt(v: float) -> str:
     return f"{v:g}" if abs(v) < 1e5 else f"{v:.2g}"
 
 
+@dataclass(frozen=True)
+class _Frame:
+    """The plot area of a chart and the data range it shows."""
+
+    left: float
+    top: float
+    pw: float  # plot width, height
+    ph: float
+    x0: float
+    x1: float
+    y0: float
+    y1: float
+
+    def sx(self, x: float) -> float:
+        return self.left + (x - self.x0) / (self.x1 - self.x0) * self.pw
+
+    def sy(self, y: float) -> float:
+        return self.top + self.ph - (y - self.y0) / (self.y1 - self.y0) * self.ph
+
+
 def line_plot(
     series: list[Series],
     *,
@@ -71,36 +91,53 @@ def line_plot(
         return _empty(width, height, "nothing logged yet")
     xs = [x for x, _ in pts]
     ys = [y for _, y in pts] + [r.y for r in refs]
-    x0, x1 = min(xs), max(max(xs), min(xs) + 1)
     yt = nice_ticks(0.0 if from_zero else min(ys), max(ys))
-    y0, y1 = yt[0], yt[-1]
     left, right, top, bottom = 60, 20, 34, 46
-    pw, ph = width - left - right, height - top - bottom
-
-    def sx(x: float) -> float:
-        return left + (x - x0) / (x1 - x0) * pw
-
-    def sy(y: float) -> float:
-        return top + ph - (y - y0) / (y1 - y0) * ph
-
+    f = _Frame(
+        left, top, width - left - right, height - top - bottom,
+        min(xs), max(max(xs), min(xs) + 1), yt[0], yt[-1],
+    )  # fmt: skip
     out = [_head(width, height, f"{y_label} by {x_label}")]
+    out += _grid(f, yt)
+    out.append(_axes(f, x_label, y_label, height))
+    for r in refs:
+        out.append(
+            f'<line class="ref" x1="{f.left}" y1="{f.sy(r.y):.1f}" x2="{f.left + f.pw}" '
+            f'y2="{f.sy(r.y):.1f}" stroke="#888" stroke-dasharray="5 4"/>'
+            f'<text x="{f.left + f.pw - 4}" y="{f.sy(r.y) - 5:.1f}" text-anchor="end" '
+            f'fill="#555">{html.escape(r.label)}</text>'
+        )
+    for i, s in enumerate(series):
+        out += _line(f, s, i)
+    return "".join(out) + "</svg>"
+
+
+def _grid(f: _Frame, yt: list[float]) -> list[str]:
+    """Horizontal grid lines with their y labels, then the x ticks (whole steps)."""
+    out = []
     for t in yt:
         out.append(
-            f'<line x1="{left}" y1="{sy(t):.1f}" x2="{left + pw}" y2="{sy(t):.1f}" '
-            f'stroke="#e5e7eb"/><text x="{left - 6}" y="{sy(t) + 4:.1f}" '
+            f'<line x1="{f.left}" y1="{f.sy(t):.1f}" x2="{f.left + f.pw}" y2="{f.sy(t):.1f}" '
+            f'stroke="#e5e7eb"/><text x="{f.left - 6}" y="{f.sy(t) + 4:.1f}" '
             f'text-anchor="end">{_fmt(t)}</text>'
         )
-    ticks = nice_ticks(x0, x1)
+    ticks = nice_ticks(f.x0, f.x1)
     gap = 0.4 * (ticks[1] - ticks[0]) if len(ticks) > 1 else 1
     # the first step gets a tick of its own (step 1, not an axis that seems to start at 0)
-    xt = [x0] + [t for t in ticks if x0 + gap <= t <= x1 and float(t).is_integer()]
+    xt = [f.x0] + [t for t in ticks if f.x0 + gap <= t <= f.x1 and float(t).is_integer()]
+    bottom = f.top + f.ph
     for t in xt:
         out.append(
-            f'<line x1="{sx(t):.1f}" y1="{top + ph}" x2="{sx(t):.1f}" y2="{top + ph + 4}" '
-            f'stroke="#333"/><text x="{sx(t):.1f}" y="{top + ph + 17}" '
+            f'<line x1="{f.sx(t):.1f}" y1="{bottom}" x2="{f.sx(t):.1f}" y2="{bottom + 4}" '
+            f'stroke="#333"/><text x="{f.sx(t):.1f}" y="{bottom + 17}" '
             f'text-anchor="middle">{_fmt(t)}</text>'
         )
-    out.append(
+    return out
+
+
+def _axes(f: _Frame, x_label: str, y_label: str, height: int) -> str:
+    left, top, pw, ph = f.left, f.top, f.pw, f.ph
+    return (
         f'<line x1="{left}" y1="{top}" x2="{left}" y2="{top + ph}" stroke="#333"/>'
         f'<line x1="{left}" y1="{top + ph}" x2="{left + pw}" y2="{top + ph}" stroke="#333"/>'
         f'<text x="{left + pw / 2:.1f}" y="{height - 8}" text-anchor="middle">'
@@ -108,33 +145,30 @@ def line_plot(
         f'<text transform="translate(14 {top + ph / 2:.1f}) rotate(-90)" '
         f'text-anchor="middle">{html.escape(y_label)}</text>'
     )
-    for r in refs:
-        out.append(
-            f'<line class="ref" x1="{left}" y1="{sy(r.y):.1f}" x2="{left + pw}" '
-            f'y2="{sy(r.y):.1f}" stroke="#888" stroke-dasharray="5 4"/>'
-            f'<text x="{left + pw - 4}" y="{sy(r.y) - 5:.1f}" text-anchor="end" '
-            f'fill="#555">{html.escape(r.label)}</text>'
-        )
-    for i, s in enumerate(series):
-        color = s.color or PALETTE[i % len(PALETTE)]
-        line = " ".join(f"{sx(x):.1f},{sy(y):.1f}" for x, y in s.points)
-        cls = f' class="{s.cls}"' if s.cls else ""
-        out.append(
-            f'<polyline{cls} fill="none" stroke="{color}" '
-            f'stroke-width="2" points="{line}">'
-            f"<title>{html.escape(s.name)}</title></polyline>"
-        )
-        if s.dots or len(s.points) == 1:
-            out += [
-                f'<circle cx="{sx(x):.1f}" cy="{sy(y):.1f}" r="3.5" fill="{color}"/>'
-                for x, y in s.points
-            ]
-        out.append(
-            f'<line x1="{left + 8 + 170 * i}" y1="14" x2="{left + 30 + 170 * i}" y2="14" '
-            f'stroke="{color}" stroke-width="3"/><text x="{left + 36 + 170 * i}" y="18">'
-            f"{html.escape(s.name)}</text>"
-        )
-    return "".join(out) + "</svg>"
+
+
+def _line(f: _Frame, s: Series, i: int) -> list[str]:
+    """Series i: its polyline, its dots where asked (or a lone point), its legend entry."""
+    color = s.color or PALETTE[i % len(PALETTE)]
+    line = " ".join(f"{f.sx(x):.1f},{f.sy(y):.1f}" for x, y in s.points)
+    cls = f' class="{s.cls}"' if s.cls else ""
+    out = [
+        f'<polyline{cls} fill="none" stroke="{color}" '
+        f'stroke-width="2" points="{line}">'
+        f"<title>{html.escape(s.name)}</title></polyline>"
+    ]
+    if s.dots or len(s.points) == 1:
+        out += [
+            f'<circle cx="{f.sx(x):.1f}" cy="{f.sy(y):.1f}" r="3.5" fill="{color}"/>'
+            for x, y in s.points
+        ]
+    left = f.left
+    out.append(
+        f'<line x1="{left + 8 + 170 * i}" y1="14" x2="{left + 30 + 170 * i}" y2="14" '
+        f'stroke="{color}" stroke-width="3"/><text x="{left + 36 + 170 * i}" y="18">'
+        f"{html.escape(s.name)}</text>"
+    )
+    return out
 
 
 def bar_chart(

@@ -17,8 +17,6 @@ together and owns no logic of theirs. Each step resumes from its own directory.
 
 from __future__ import annotations
 
-import json
-import re
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -105,11 +103,11 @@ def pick_seeds(cfg: QuickstartConfig, root: Path) -> Path:
     two steps (lines before "####"). A teacher as small as SmolLM2-135M solves almost nothing
     harder, and a quickstart where every technique kept nothing shows the filter, not the
     method; the page says which seeds were used."""
-    from metamath.data import load
+    from metamath.data import gsm8k_reasoning, load
 
     rows = []
     for p in load("gsm8k", split="train"):
-        steps = len((p.solution or "").split("####")[0].strip().splitlines())
+        steps = len(gsm8k_reasoning(p.solution or "").splitlines())
         if not cfg.easy_seeds or steps <= 2:
             rows.append({"id": p.id, "question": p.question, "answer": p.solution})
         if len(rows) >= cfg.seeds:
@@ -148,17 +146,13 @@ def augment_step(
     return run_augment(acfg, run_dir, progress=progress)
 
 
-# GSM8K solutions carry calculator annotations ("<<48/2=24>>"); MetaMathQA responses do not.
-_CALC = re.compile(r"<<[^<>]*>>")
-
-
 def seed_sft_rows(limit: int) -> list[dict[str, Any]]:
     """GSM8K train reference solutions in MetaMathQA form (the paper's plain-SFT data)."""
-    from metamath.data import load
+    from metamath.data import gsm8k_reasoning, load
 
     rows = []
     for p in load("gsm8k", split="train", limit=limit):
-        body = _CALC.sub("", (p.solution or "").rsplit("####", 1)[0]).strip()
+        body = gsm8k_reasoning(p.solution or "")
         rows.append(
             {
                 "id": f"{p.id}/sft",
@@ -180,12 +174,12 @@ def train_data(cfg: QuickstartConfig, aug_dir: Path, run_dir: Path) -> tuple[Pat
 
 
 def eval_step(cfg: QuickstartConfig, model: str, run_dir: Path, progress: bool) -> dict:
-    from metamath.evaluate.run import DecodingConfig, EvalConfig, run_eval
+    from metamath.evaluate import DecodingConfig, EvalConfig, run_eval
 
     ecfg = EvalConfig(
         model=model,
         backend="hf",
-        backend_options=_hf_options(cfg),
+        options=_hf_options(cfg),
         tasks=["gsm8k"],
         limit=cfg.eval_limit,
         prompt_style="alpaca",
@@ -196,8 +190,7 @@ def eval_step(cfg: QuickstartConfig, model: str, run_dir: Path, progress: bool) 
 
 
 def train_step(cfg: QuickstartConfig, data: Path, rows: int, run_dir: Path) -> dict:
-    from metamath.train.config import DataConfig, LoraConfig, TrainConfig
-    from metamath.train.sft import run_train
+    from metamath.train import DataConfig, LoraConfig, TrainConfig, run_train
 
     batch = max(1, min(cfg.train_batch, rows))
     tcfg = TrainConfig(
@@ -265,9 +258,8 @@ def _run(cfg: QuickstartConfig, root: Path, why: str, progress: bool, log) -> di
         f"{counts['bootstrapped']} bootstrapped + {counts['seed_solutions']} seed rows"
     )
     t1 = time.time()
-    trained = _finished_training(root / "train", cfg.train_steps) or train_step(
-        cfg, data, sum(counts.values()), root / "train"
-    )
+    # a finished training step is not redone (run_train's resume=auto returns its result)
+    trained = train_step(cfg, data, sum(counts.values()), root / "train")
     summary["steps"]["train"] = {"seconds": round(time.time() - t1, 1)}
     model_dir = trained.get("merged_model") or trained.get("model_dir")
     if not model_dir:
@@ -298,16 +290,6 @@ def _run(cfg: QuickstartConfig, root: Path, why: str, progress: bool, log) -> di
 
     write_index(root, summary)
     return summary
-
-
-def _finished_training(run_dir: Path, steps: int) -> dict | None:
-    """A finished training step (stats.json with the same step count and a saved model)."""
-    f = run_dir / "stats.json"
-    if not f.exists():
-        return None
-    stats = json.loads(f.read_text())
-    done = stats.get("steps") == steps and Path(stats.get("model_dir", "")).is_dir()
-    return stats if done else None
 
 
 def _accuracy(results: dict) -> dict[str, float] | None:

@@ -11,24 +11,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from metamath import report as rk
 from metamath.quickstart_data import NAMES, TECHNIQUES, interval
-from metamath.report import (
-    Bullets,
-    Code,
-    Figure,
-    Links,
-    Notes,
-    Page,
-    Section,
-    Stat,
-    Table,
-    Text,
-    code,
-    counts,
-    num,
-    pct,
-    write_page,
-)
+from metamath.report import code, counts, num, pct, write_page
 
 REPORTS = [  # (label, page, markdown twin, what it shows)
     (
@@ -58,21 +43,21 @@ def _acc(summary: dict[str, Any], when: str, mode: str) -> float | None:
     return None if acc is None else acc.get(mode)
 
 
-def key_numbers(summary: dict[str, Any]) -> list[Stat]:
+def key_numbers(summary: dict[str, Any]) -> list[rk.Stat]:
     n = summary.get("eval_limit")
     out = [
-        Stat(
+        rk.Stat(
             f"GSM8K accuracy, strict{f' ({n} problems)' if n else ''}",
             f"{pct(_acc(summary, 'before', 'strict'))} → {pct(_acc(summary, 'after', 'strict'))}",
             'before → after fine-tuning; the paper\'s grader ("The answer is:")',
         ),
-        Stat(
+        rk.Stat(
             "GSM8K accuracy, flexible",
             f"{pct(_acc(summary, 'before', 'flexible'))} → "
             f"{pct(_acc(summary, 'after', 'flexible'))}",
             "also the last \\boxed{} or the conclusion of the reply",
         ),
-        Stat(
+        rk.Stat(
             "rows bootstrapped",
             num(summary.get("train_data", {}).get("bootstrapped", 0)),
             f"+ {num(summary.get('train_data', {}).get('seed_solutions', 0))} seed solutions "
@@ -81,11 +66,13 @@ def key_numbers(summary: dict[str, Any]) -> list[Stat]:
     ]
     loss = summary.get("loss")
     if loss:
-        out.append(Stat("training loss", f"{num(loss[0])} → {num(loss[1])}", "first → last step"))
+        out.append(
+            rk.Stat("training loss", f"{num(loss[0])} → {num(loss[1])}", "first → last step")
+        )
     return out
 
 
-def accuracy_section(summary: dict[str, Any]) -> Section:
+def accuracy_section(summary: dict[str, Any]) -> rk.Section:
     rows = [
         [
             label,
@@ -94,17 +81,17 @@ def accuracy_section(summary: dict[str, Any]) -> Section:
         ]
         for mode, label in (("strict", "strict"), ("flexible", "flexible"))
     ]
-    expected = [Text(summary["expected"])] if summary.get("expected") else []
-    return Section(
+    expected = [rk.Text(summary["expected"])] if summary.get("expected") else []
+    return rk.Section(
         "GSM8K accuracy",
         [
-            Table(
+            rk.Table(
                 ["grader", "before", "after"],
                 rows,
                 note="Each score with its 95% interval in brackets (Wilson), in percent.",
             ),
             *expected,
-            Notes(
+            rk.Notes(
                 [
                     (
                         "strict",
@@ -129,7 +116,7 @@ def accuracy_section(summary: dict[str, Any]) -> Section:
     )
 
 
-def changes_section(summary: dict[str, Any]) -> Section | None:
+def changes_section(summary: dict[str, Any]) -> rk.Section | None:
     """How the student's answers changed with fine-tuning: the trained answer format adopted,
     no answer found, cut off; the first test problem's answer before and after."""
     b, a = summary.get("answers_before"), summary.get("answers_after")
@@ -145,18 +132,18 @@ def changes_section(summary: dict[str, Any]) -> Section | None:
     ]
     rows.append(["mean answer length (characters)", num(b["mean_chars"]), num(a["mean_chars"])])
     fb, fa = b["first"], a["first"]
-    return Section(
+    return rk.Section(
         "What changed in the student's answers",
         [
-            Table([f"over {b['n']} test problems", "before", "after"], rows),
-            Text(f"The first test problem (gold {code(fb['gold'])}):"),
-            Code(fb["completion"], f"before ({'correct' if fb['correct'] else 'wrong'})"),
-            Code(fa["completion"], f"after ({'correct' if fa['correct'] else 'wrong'})"),
+            rk.Table([f"over {b['n']} test problems", "before", "after"], rows),
+            rk.Text(f"The first test problem (gold {code(fb['gold'])}):"),
+            rk.Code(fb["completion"], f"before ({'correct' if fb['correct'] else 'wrong'})"),
+            rk.Code(fa["completion"], f"after ({'correct' if fa['correct'] else 'wrong'})"),
         ],
     )
 
 
-def examples_section(summary: dict[str, Any]) -> Section:
+def examples_section(summary: dict[str, Any]) -> rk.Section:
     """Per technique: the question and the teacher's answer (kept, or the best attempt and why
     it was rejected), and a rewrite the question checks turned away, where there is one."""
     examples, rejected = summary.get("examples", {}), summary.get("rejected_rewrites", {})
@@ -164,10 +151,10 @@ def examples_section(summary: dict[str, Any]) -> Section:
     blocks: list[Any] = []
     if seeds:
         easy = " with two-step reference solutions" if seeds.get("easy") else ""
-        blocks.append(Text(f"Seeds: {seeds.get('count', '?')} GSM8K train problems{easy}."))
+        blocks.append(rk.Text(f"Seeds: {seeds.get('count', '?')} GSM8K train problems{easy}."))
     for t in TECHNIQUES:
         ex, rej = examples.get(t), rejected.get(t)
-        blocks.append(Text(f"**{NAMES[t]}**"))
+        blocks.append(rk.Text(f"**{NAMES[t]}**"))
         if ex:
             if ex["kept"]:
                 verdict = "kept (its answer equals the gold)"
@@ -178,22 +165,22 @@ def examples_section(summary: dict[str, Any]) -> Section:
                     + (f"extracted {code(got)}" if got is not None else "no answer extracted")
                     + f", needed {code(ex.get('target'))})"
                 )
-            blocks.append(Code(ex["question"], f"question ({ex.get('type')})"))
-            blocks.append(Code(ex["answer"], f"the teacher's answer: {verdict}"))
+            blocks.append(rk.Code(ex["question"], f"question ({ex.get('type')})"))
+            blocks.append(rk.Code(ex["answer"], f"the teacher's answer: {verdict}"))
         if rej:
             blocks.append(
-                Code(rej["text"] or "", f"a rewrite the checks turned away as {rej['reason']}")
+                rk.Code(rej["text"] or "", f"a rewrite the checks turned away as {rej['reason']}")
             )
         if not ex and not rej:
-            blocks.append(Text("(nothing generated)"))
-    return Section("The method on real text: one example per technique", blocks)
+            blocks.append(rk.Text("(nothing generated)"))
+    return rk.Section("The method on real text: one example per technique", blocks)
 
 
-def bootstrap_section(summary: dict[str, Any]) -> Section:
+def bootstrap_section(summary: dict[str, Any]) -> rk.Section:
     aug = summary.get("augment", {})
     rows = [[t, v["requests"], v["samples"], v["kept"], pct(v["yield"])] for t, v in aug.items()]
     blocks: list[Any] = [
-        Table(
+        rk.Table(
             ["technique", "requests", "samples", "kept", "yield"],
             rows,
             note="Every sampled answer is graded against the gold answer; yield = kept / samples.",
@@ -202,7 +189,7 @@ def bootstrap_section(summary: dict[str, Any]) -> Section:
     zero = [t for t, v in aug.items() if v["samples"] and not v["kept"]]
     if zero:
         blocks.append(
-            Text(
+            rk.Text(
                 f"**Kept nothing:** {', '.join(zero)} (a random or weak teacher answers wrong; "
                 "the data card shows the rejected samples with their reasons)."
             )
@@ -215,45 +202,45 @@ def bootstrap_section(summary: dict[str, Any]) -> Section:
         for stage, v in summary.get("augment_rewrites", {}).items()
     ]
     if rewrites:
-        blocks.append(Bullets(rewrites))
-    return Section("Bootstrapping", blocks)
+        blocks.append(rk.Bullets(rewrites))
+    return rk.Section("Bootstrapping", blocks)
 
 
-def training_section(root: Path, summary: dict[str, Any]) -> Section:
+def training_section(root: Path, summary: dict[str, Any]) -> rk.Section:
     data = summary.get("train_data", {})
     curve = root / "train" / "loss.svg"
-    return Section(
+    return rk.Section(
         "Fine-tuning (LoRA)",
         [
-            Text(
+            rk.Text(
                 f"Trained on {num(data.get('bootstrapped', 0))} bootstrapped rows plus "
                 f"{num(data.get('seed_solutions', 0))} seed reference solutions (so a run whose "
                 f"teacher kept nothing still trains). Model: {code(summary.get('model', ''))}."
             ),
-            Figure(curve.read_text(encoding="utf-8"), file="train/loss.svg")
+            rk.Figure(curve.read_text(encoding="utf-8"), file="train/loss.svg")
             if curve.exists()
-            else Text("(no training curve)"),
+            else rk.Text("(no training curve)"),
         ],
     )
 
 
-def reports_section(root: Path) -> Section:
+def reports_section(root: Path) -> rk.Section:
     links = [(label, page, md, what) for label, page, md, what in REPORTS if (root / page).exists()]
     missing = [page for _, page, _, _ in REPORTS if not (root / page).exists()]
-    blocks: list[Any] = [Links(links)]
+    blocks: list[Any] = [rk.Links(links)]
     if missing:
-        blocks.append(Text("Not written (a step did not finish): " + ", ".join(missing)))
+        blocks.append(rk.Text("Not written (a step did not finish): " + ", ".join(missing)))
     blocks.append(
-        Text(
+        rk.Text(
             "Raw files: `augment/metamathqa.jsonl` (the dataset), `augment/rejected.jsonl` "
             "(every rejection with its reason), `eval_*/samples.jsonl` (every reply, graded), "
             "`summary.json` (this page's numbers)."
         )
     )
-    return Section("Reports", blocks)
+    return rk.Section("Reports", blocks)
 
 
-def sections(root: Path, summary: dict[str, Any]) -> list[Section]:
+def sections(root: Path, summary: dict[str, Any]) -> list[rk.Section]:
     changes = changes_section(summary)
     return [
         accuracy_section(summary),
@@ -267,7 +254,7 @@ def sections(root: Path, summary: dict[str, Any]) -> list[Section]:
 
 def write_index(root: Path, summary: dict[str, Any]) -> Path:
     """index.html and index.md in the quickstart's run directory."""
-    page = Page(
+    page = rk.Page(
         "metamath quickstart",
         f"teacher {code(summary['teacher'])} · student {code(summary['student'])} · "
         f"{num(summary.get('seconds'), 1)} s in all",

@@ -85,7 +85,7 @@ def check_no_secrets(data: Any, where: str = "config") -> None:
             f"{where}: '{keys[0]}' holds a secret, and configs are saved beside every run "
             "(config.yaml, results, checkpoints). Secrets are read only from the environment: "
             "drop the key and export it instead, e.g. `export OPENAI_API_KEY=...` for the "
-            "openai backend (teacher.options.api_key_env / backend_options.api_key_env name "
+            "openai backend (teacher.options.api_key_env / options.api_key_env name "
             "another variable); Hugging Face tokens go in HF_TOKEN"
         )
 

@@ -18,7 +18,15 @@ from __future__ import annotations
 
 from metamath.answers.boxed import all_boxed, last_boxed
 from metamath.answers.equiv import check, fast_verdict, is_equiv
-from metamath.answers.extract import MODES, NUMERIC_TASKS, TASKS, extract, extract_with_source
+from metamath.answers.extract import (
+    GRADERS,
+    MODES,
+    NUMERIC_GRADERS,
+    Grader,
+    Mode,
+    extract,
+    extract_with_source,
+)
 from metamath.answers.markers import MARKERS
 from metamath.answers.normalize import canon as normalize
 from metamath.answers.reading import numeric_answer
@@ -35,8 +43,10 @@ __all__ = [
     "last_boxed",
     "all_boxed",
     "gold_from_solution",
-    "TASKS",
+    "GRADERS",
     "MODES",
+    "Grader",
+    "Mode",
 ]
 
 
@@ -46,8 +56,8 @@ GOLD_MAX = 200  # a gold longer than this (or with a box or a marker) is a whole
 def gold_from_solution(solution: str, task: str) -> str | None:
     """The final answer a reference solution states ('#### X', 'The answer is X', the last
     \\boxed{}), by the same extraction as completions; None when it states none."""
-    if task not in TASKS:
-        raise ValueError(f"task={task!r}: use one of {TASKS}")
+    if task not in GRADERS:
+        raise ValueError(f"task={task!r}: use one of {GRADERS}")
     got, _ = extract_with_source(solution, "flexible", task, fallback=False)
     return got
 
@@ -58,7 +68,7 @@ def gold_answer(gold: str, task: str) -> str | None:
     g = gold.strip()
     if "\\boxed" in g or "\\fbox" in g or len(g) > GOLD_MAX or MARKERS.search(g):
         return gold_from_solution(g, task)
-    if task in NUMERIC_TASKS:
+    if task in NUMERIC_GRADERS:
         return numeric_answer(g) or g
     return g
 
@@ -73,8 +83,8 @@ def grade(
     """
     if mode not in MODES:
         raise ValueError(f"mode={mode!r}: use one of {MODES}")
-    if task not in TASKS:
-        raise ValueError(f"task={task!r}: use one of {TASKS}")
+    if task not in GRADERS:
+        raise ValueError(f"task={task!r}: use one of {GRADERS}")
     if gold is None or not str(gold).strip():
         return Grade(False, None, "error", gold=gold, mode=mode)
     gold = str(gold)

@@ -24,7 +24,6 @@ from metamath.answers.numeric import clean_number
 from metamath.answers.relations import as_intervals, has_relation, oriented
 from metamath.answers.symbolic import symbolic_equiv
 
-VERDICTS = ("correct", "mismatch", "timeout", "too_long", "error")
 _MATRIX = re.compile(r"^\\begin\{([pbvBV]?matrix|array)\}(?:\{[^{}]*\})?(.*)\\end\{\1\}$")
 
 
@@ -334,7 +333,8 @@ def _check_cached(pred: str, gold: str, timeout: float) -> str:
 
 
 def check(pred: str | None, gold: str, timeout: float = 2.0) -> str:
-    """Verdict on an extracted answer: one of VERDICTS. Never raises on model text."""
+    """Verdict on an extracted answer: one of "correct", "mismatch", "timeout",
+    "too_long", "error". Never raises on model text."""
     if pred is None or not pred.strip():
         return "mismatch"
     if len(pred) > MAX_PRED_CHARS:

@@ -19,6 +19,7 @@ linear: adversarial 5 MB strings cost a few passes.
 from __future__ import annotations
 
 import re
+from typing import Literal, get_args
 
 from metamath.answers.boxed import last_boxed_at
 from metamath.answers.markers import first_key, marked_spans, sentence_end
@@ -42,9 +43,15 @@ from metamath.answers.reading import (
 )
 from metamath.answers.runon import before_run_on
 
-TASKS = ("gsm8k", "math", "gsm8k_backward")
-MODES = ("strict", "flexible")
-NUMERIC_TASKS = ("gsm8k", "gsm8k_backward")
+# The graders, defined here once: which family of answers a problem has. gsm8k and
+# gsm8k_backward read a number; math reads LaTeX. (Rows and APIs call the grader `task`.)
+Grader = Literal["gsm8k", "math", "gsm8k_backward"]
+GRADERS: tuple[str, ...] = get_args(Grader)
+NUMERIC_GRADERS = ("gsm8k", "gsm8k_backward")
+# The two extraction modes, defined here once: strict reads explicit answer markers only;
+# flexible adds the last \\boxed{} and the last math expression.
+Mode = Literal["strict", "flexible"]
+MODES: tuple[str, ...] = get_args(Mode)
 _TAIL = 4096  # fallbacks look at the tail first (linear, and cheap on 5 MB text)
 # A completion that is just a value (the prompt ended with "A:" or "Answer:"): " 18", "$18$."
 _BARE_VALUE = re.compile(r"\$?[-+]?[\d.,/]*\d[\d.,/]*\$?\.?|\$[^$\n]{1,40}\$\.?")
@@ -155,8 +162,8 @@ def extract(text: str | None, mode: str = "strict", task: str = "math") -> str |
     """
     if mode not in MODES:
         raise ValueError(f"mode={mode!r}: use one of {MODES}")
-    if task not in TASKS:
-        raise ValueError(f"task={task!r}: use one of {TASKS}")
+    if task not in GRADERS:
+        raise ValueError(f"task={task!r}: use one of {GRADERS}")
     if not text:
         return None
     got, _ = extract_with_source(text, mode, task)
@@ -168,7 +175,7 @@ def extract_with_source(
 ) -> tuple[str | None, str]:
     """(answer, which rule found it: "strict" | "flexible" | "none"). fallback=False stops
     flexible mode before the last-expression guess (for reference solutions)."""
-    numeric = task in NUMERIC_TASKS
+    numeric = task in NUMERIC_GRADERS
 
     def answered(prefix: str) -> bool:  # a marker or a box states something, or a lone value
         if _marked(prefix, numeric)[1] >= 0 or last_boxed_at(prefix) is not None:

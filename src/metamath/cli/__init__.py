@@ -1,7 +1,9 @@
 """`metamath` command line: parse, load config, call the stage. Nothing else lives here.
 
 Each subcommand is a module in this package exposing HELP, add_arguments(parser) and
-run(args) -> int. Modules are imported lazily so `metamath --help` never imports torch.
+run(args) -> int; the flags several share are declared once, in _flags. A command with
+config_from_args(args) (and check_inputs) gets --dry-run. Modules are imported lazily so
+`metamath --help` never imports torch.
 """
 
 from __future__ import annotations
@@ -10,6 +12,8 @@ import argparse
 import importlib
 import os
 import sys
+
+from metamath.cli import _flags as flags
 
 # name -> module (in metamath.cli); the order is the order shown by --help
 COMMANDS = {
@@ -54,13 +58,9 @@ def build_parser(argv: list[str]) -> argparse.ArgumentParser:
         p.set_defaults(parser=p)  # its own usage line for errors found after parsing
         if mod is not None:
             mod.add_arguments(p)
+            flags.debug(p)
             if hasattr(mod, "config_from_args"):
-                p.add_argument(
-                    "--dry-run",
-                    action="store_true",
-                    help="resolve and check the config and every input file, print them, and "
-                    "exit (nothing is created)",
-                )
+                flags.dry_run(p)
     return parser
 
 

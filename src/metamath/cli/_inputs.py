@@ -91,7 +91,7 @@ def _hub_unreachable(repo_id: str) -> str:
 def check_task(name: str, task_files: dict, data_path: str | None, key: str) -> str:
     """An evaluation task's problems: its own file, or its dataset (in data_path when given)."""
     from metamath.data import file_in
-    from metamath.evaluate.tasks import FILE_HINT, get_task
+    from metamath.tasks import FILE_HINT, get_task
 
     task = get_task(name, task_files)  # an unknown name or a missing task file fails here
     if task.path is not None:

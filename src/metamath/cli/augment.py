@@ -4,36 +4,35 @@ from __future__ import annotations
 
 import argparse
 
+from metamath.cli import _flags as flags
+
 HELP = "bootstrap MetaMathQA data from seed questions with a teacher LLM"
-DESCRIPTION = (
-    "Sample solutions, rephrasings and backward questions (FOBAR, SV) from a teacher, keep the\n"
-    "correct ones (metamath.answers), dedup, decontaminate, subsample to the recipe's targets,\n"
-    "and write metamathqa.jsonl, rejected.jsonl, stats.json and DATA_CARD.html (+ .md) into the\n"
-    "run directory (rejected.jsonl: every sample not kept, seed row not read and request that\n"
-    "failed, each with its reason). Every input is checked before anything is created\n"
-    "(--dry-run: only that). Re-running the same command resumes item by item; a second run in\n"
-    "a directory that a run holds is refused. Keys come from the environment only.\n\n"
-    "  metamath augment --config configs/augment/quickstart.yaml teacher.model=./tiny\n"
-    "  metamath augment --config configs/augment/gsm8k.yaml teacher.model=gpt-4o-mini \\\n"
-    "      teacher.options.base_url=https://api.openai.com/v1\n"
-    "  metamath augment --config configs/augment/gsm8k.yaml --shard 0/4 --out runs/aug/s0\n"
-    "  metamath augment --config configs/augment/gsm8k.yaml --merge runs/aug/s0 runs/aug/s1 \\\n"
-    "      runs/aug/s2 runs/aug/s3 --out runs/aug/all\n"
-    "  metamath augment --config configs/augment/gsm8k.yaml --out runs/aug/all \\\n"
-    "      --export-hf runs/aug/hf --push-to-hub me/my-metamathqa\n"
-)
+DESCRIPTION = """\
+Sample solutions, rephrasings and backward questions (FOBAR, SV) from a teacher, keep the
+correct ones (metamath.answers), dedup, decontaminate, subsample to the recipe's targets,
+and write metamathqa.jsonl, rejected.jsonl, stats.json and DATA_CARD.html (+ .md) into the
+run directory (rejected.jsonl: every sample not kept, seed row not read and request that
+failed, each with its reason). Every input is checked before anything is created
+(--dry-run: only that). Re-running the same command resumes item by item; a second run in
+a directory that a run holds is refused. Keys come from the environment only.
+
+  metamath augment --config configs/augment/quickstart.yaml teacher.model=./tiny
+  metamath augment --config configs/augment/gsm8k.yaml teacher.model=gpt-4o-mini \\
+      teacher.options.base_url=https://api.openai.com/v1
+  metamath augment --config configs/augment/gsm8k.yaml --shard 0/4 --out runs/aug/s0
+  metamath augment --config configs/augment/gsm8k.yaml --merge runs/aug/s0 runs/aug/s1 \\
+      runs/aug/s2 runs/aug/s3 --out runs/aug/all
+  metamath augment --config configs/augment/gsm8k.yaml --out runs/aug/all \\
+      --export-hf runs/aug/hf --push-to-hub me/my-metamathqa
+"""
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "overrides",
-        nargs="*",
-        metavar="key=value",
-        help="config overrides, e.g. teacher.model=./tiny answer_aug.k=8 shots=2 "
-        '"seeds=[{name: gsm8k, limit: 20}]"',
+    flags.overrides(
+        p, 'teacher.model=./tiny answer_aug.k=8 shots=2 "seeds=[{name: gsm8k, limit: 20}]"'
     )
-    p.add_argument("--config", help="YAML recipe (configs/augment/*.yaml)")
-    p.add_argument("--out", help="run directory (default runs/augment/<recipe>)")
+    flags.config(p, "recipe (configs/augment/*.yaml)")
+    flags.out(p, "run directory (default runs/augment/<recipe>)")
     p.add_argument("--shard", help="i/n: this machine's share of the seeds (then --merge)")
     p.add_argument(
         "--merge",
@@ -52,8 +51,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         metavar="REPO",
         help="upload the --export-hf folder as a Hub dataset repo (needs the network, $HF_TOKEN)",
     )
-    p.add_argument("--no-progress", action="store_true", help="hide progress bars")
-    p.add_argument("--debug", action="store_true", help="show tracebacks")
+    flags.no_progress(p)
 
 
 def config_from_args(args: argparse.Namespace):
@@ -164,31 +162,29 @@ def _report_losses(stats: dict, out: str) -> None:
     """What did not make it, on the console: every loss is also a row of rejected.jsonl."""
     import sys
 
-    seeds = stats.get("seed_rows_rejected", 0)
-    if seeds:
-        print(
-            f"warning: {seeds} seed rows could not be read and were skipped (file, line and "
-            f"reason in {out}/rejected.jsonl, stage 'seeds')",
-            file=sys.stderr,
-        )
-    failed = stats.get("failed_requests", 0)
-    if failed:
-        print(
-            f"warning: {failed} requests failed after their retries (errors in "
-            f"{out}/rejected.jsonl, stage 'request'); re-run the same command to retry them",
-            file=sys.stderr,
-        )
     empty = sum(v["rejected"].get("no_content", 0) for v in stats["techniques"].values())
-    if empty:
-        print(
-            f"warning: {empty} samples came back without text (reason no_content in "
-            "rejected.jsonl)",
-            file=sys.stderr,
-        )
-    if stats["rows"] == 0:
-        print(
-            f"WARNING: 0 rows kept: {out}/metamathqa.jsonl is empty. Every sample was rejected "
-            f"or lost; see {out}/rejected.jsonl for the reasons (a random or weak teacher, a "
+    warnings = [
+        (
+            stats.get("seed_rows_rejected", 0),
+            "warning: {n} seed rows could not be read and were skipped (file, line and "
+            "reason in {out}/rejected.jsonl, stage 'seeds')",
+        ),
+        (
+            stats.get("failed_requests", 0),
+            "warning: {n} requests failed after their retries (errors in "
+            "{out}/rejected.jsonl, stage 'request'); re-run the same command to retry them",
+        ),
+        (
+            empty,
+            "warning: {n} samples came back without text (reason no_content in rejected.jsonl)",
+        ),
+        (
+            stats["rows"] == 0,
+            "WARNING: 0 rows kept: {out}/metamathqa.jsonl is empty. Every sample was rejected "
+            "or lost; see {out}/rejected.jsonl for the reasons (a random or weak teacher, a "
             "wrong teacher.model, a server that failed every request?)",
-            file=sys.stderr,
-        )
+        ),
+    ]
+    for n, message in warnings:
+        if n:
+            print(message.format(n=n, out=out), file=sys.stderr)

@@ -4,34 +4,36 @@ from __future__ import annotations
 
 import argparse
 
+from metamath.cli import _flags as flags
+
 HELP = "compare two eval runs: paired test (McNemar / bootstrap) and flipped items"
-DESCRIPTION = (
-    "Pairs the problems both runs scored, per task, and reports B - A with McNemar's exact test\n"
-    "(one sample per problem) or a paired bootstrap (several), plus the problems that flipped.\n\n"
-    "  metamath compare runs/eval/base runs/eval/metamath --mode strict --json cmp.json\n"
-)
+DESCRIPTION = """\
+Pairs the problems both runs scored, per task, and reports B - A with McNemar's exact test
+(one sample per problem) or a paired bootstrap (several), plus the problems that flipped.
+
+  metamath compare runs/eval/base runs/eval/metamath --grade-mode strict --json cmp.json
+"""
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("run_a", help="eval run directory (or its samples.jsonl)")
     p.add_argument("run_b", help="eval run directory (or its samples.jsonl)")
-    p.add_argument(
-        "--mode",
-        default="primary",
-        choices=["strict", "flexible", "primary"],
-        help="which grader verdict to compare (default: each run's primary)",
+    flags.grade_mode(
+        p,
+        ["strict", "flexible", "primary"],
+        "primary",
+        "which grader verdict to compare (default: each run's primary)",
     )
     p.add_argument("--flips", type=int, default=10, help="flipped items to print per task")
     p.add_argument("--json", help="also write the full comparison to this JSON file")
-    p.add_argument("--debug", action="store_true", help="show tracebacks")
 
 
 def run(args: argparse.Namespace) -> int:
     from metamath.evaluate.compare import compare_runs
     from metamath.io import write_json
 
-    cmp = compare_runs(args.run_a, args.run_b, mode=args.mode)
-    print(f"A = {args.run_a}\nB = {args.run_b}\nmode = {args.mode}")
+    cmp = compare_runs(args.run_a, args.run_b, mode=args.grade_mode)
+    print(f"A = {args.run_a}\nB = {args.run_b}\nmode = {args.grade_mode}")
     for task, r in cmp["tasks"].items():
         print(
             f"\n{task}: n={r['n_paired']}  A {100 * r['accuracy_a']:.1f}%  "

@@ -5,32 +5,30 @@ from __future__ import annotations
 import argparse
 import re
 
+from metamath.cli import _flags as flags
+
 HELP = "evaluate a model (gsm8k, math, math500, gsm8k_backward, any JSONL)"
-DESCRIPTION = (
-    "Generate, grade with metamath.answers (strict and flexible), and write samples.jsonl,\n"
-    "results.json, report.html (+ report.md) into the run directory. Every input is checked\n"
-    "before anything is created (--dry-run: only that). Re-running the same command resumes\n"
-    "from the response cache; a second run in a directory that a run holds is refused. A task\n"
-    "row over max_row_bytes (1 MiB) or not UTF-8 JSON is an error naming it. key=value\n"
-    "overrides may come before or after the options.\n\n"
-    "  metamath eval --model ./ckpt --tasks gsm8k,math500\n"
-    "  metamath eval --config configs/eval/metamath_paper.yaml --model meta-math/MetaMath-7B-V1.0 \\\n"
-    "      --backend vllm\n"
-    "  metamath eval --model Qwen/Qwen2.5-7B --tasks gsm8k --prompt-style fewshot \\\n"
-    "      decoding.n=16 decoding.temperature=0.7 decoding.k=[1,4,16]\n"
-    "  metamath eval --model ./ckpt --tasks svamp task_files.svamp.path=svamp.jsonl \\\n"
-    "      task_files.svamp.question=Body task_files.svamp.answer=Answer\n"
-)
+DESCRIPTION = """\
+Generate, grade with metamath.answers (strict and flexible), and write samples.jsonl,
+results.json, report.html (+ report.md) into the run directory. Every input is checked
+before anything is created (--dry-run: only that). Re-running the same command resumes
+from the response cache; a second run in a directory that a run holds is refused. A task
+row over max_row_bytes (1 MiB) or not UTF-8 JSON is an error naming it. key=value
+overrides may come before or after the options.
+
+  metamath eval --model ./ckpt --tasks gsm8k,math500
+  metamath eval --config configs/eval/metamath_paper.yaml --model meta-math/MetaMath-7B-V1.0 \\
+      --backend vllm
+  metamath eval --model Qwen/Qwen2.5-7B --tasks gsm8k --prompt-style fewshot \\
+      decoding.n=16 decoding.temperature=0.7 decoding.k=[1,4,16]
+  metamath eval --model ./ckpt --tasks svamp task_files.svamp.path=svamp.jsonl \\
+      task_files.svamp.question=Body task_files.svamp.answer=Answer
+"""
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "overrides",
-        nargs="*",
-        metavar="key=value",
-        help="config overrides, e.g. decoding.n=8 limit=20 backend_options.device=cpu",
-    )
-    p.add_argument("--config", help="YAML config (configs/eval/*.yaml)")
+    flags.overrides(p, "decoding.n=8 limit=20 options.device=cpu")
+    flags.config(p, "config (configs/eval/*.yaml)")
     p.add_argument(
         "--model",
         help="model directory, .gguf file or Hub id (a served model's name for openai)",
@@ -47,9 +45,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="alpaca (default), chat, fewshot, or lm_eval (lm-evaluation-harness's gsm8k task)",
     )
     p.add_argument("--limit", type=int, help="first N problems of each task")
-    p.add_argument("--out", help="run directory (default runs/eval/<model>-<style>)")
-    p.add_argument("--no-progress", action="store_true", help="hide progress bars")
-    p.add_argument("--debug", action="store_true", help="show tracebacks")
+    flags.out(p, "run directory (default runs/eval/<model>-<style>)")
+    flags.no_progress(p)
 
 
 def config_from_args(args: argparse.Namespace):
@@ -98,7 +95,7 @@ def run(args: argparse.Namespace) -> int:
     check_inputs(cfg, args)
     out = _out(cfg, args)
     results = run_eval(cfg, out, progress=not args.no_progress)
-    p = results["primary"]
+    p = results["primary"]  # the grade mode that fills `correct`
     print(f"{'task':<16} {'n':>6} {'strict':>8} {'flexible':>9}  {p} 95% CI")
     for name, t in results["tasks"].items():
         m = t["metrics"]

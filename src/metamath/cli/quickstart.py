@@ -6,6 +6,8 @@ import argparse
 import sys
 import textwrap
 
+from metamath.cli import _flags as flags
+
 HELP = "bootstrap, fine-tune (LoRA) and evaluate, small, in one run directory"
 DESCRIPTION = """\
 Bootstrap a slice of GSM8K train with all four techniques (in-process hf teacher), evaluate the
@@ -47,15 +49,10 @@ DESCRIPTION = DESCRIPTION.replace(
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "overrides",
-        nargs="*",
-        metavar="key=value",
-        help="config overrides, e.g. teacher=runs/tiny student=runs/tiny seeds=4",
-    )
-    p.add_argument("--config", default=None, help="YAML file with the same keys")
-    p.add_argument("--no-progress", action="store_true", help="hide progress bars")
-    p.add_argument("--debug", action="store_true", help="show tracebacks")
+    flags.overrides(p, "teacher=runs/tiny student=runs/tiny seeds=4")
+    flags.config(p, "file with the same keys")
+    flags.out(p, "run directory (the same as out=; default runs/quickstart)")
+    flags.no_progress(p)
 
 
 def config_from_args(args: argparse.Namespace):
@@ -63,7 +60,10 @@ def config_from_args(args: argparse.Namespace):
     from metamath.config import load_config
     from metamath.quickstart import QuickstartConfig
 
-    return load_config(QuickstartConfig, args.config, args.overrides)
+    cfg = load_config(QuickstartConfig, args.config, args.overrides)
+    if args.out:
+        cfg.out = args.out
+    return cfg
 
 
 def check_inputs(cfg, args: argparse.Namespace) -> list[str]:

@@ -5,20 +5,22 @@ from __future__ import annotations
 import argparse
 
 HELP = "serve a local model over the OpenAI HTTP protocol (/v1/completions, /v1/chat/completions)"
-DESCRIPTION = (
-    "Serve a model (a directory, a .gguf file or a Hub id) through the OpenAI protocol, so the\n"
-    "`openai` backend, curl or any OpenAI client can use it. The model runs in-process with the\n"
-    "hf backend (transformers) or, with --backend vllm, with vLLM. Concurrent requests are\n"
-    "batched. Prompts may be text or token ids (as lm-evaluation-harness sends them).\n\n"
-    "  metamath serve ./tiny --port 8000\n"
-    "  curl http://127.0.0.1:8000/v1/completions -H 'Content-Type: application/json' \\\n"
-    '       -d \'{"model": "./tiny", "prompt": "1+1=", "max_tokens": 8, "n": 2}\'\n\n'
-    "It binds only to --host (default 127.0.0.1, this machine). Beyond this machine (--host\n"
-    "0.0.0.0) it needs an API key, checked as a Bearer token: --api-key KEY or $METAMATH_SERVE_API_KEY\n"
-    "(prefer the variable: a command line is visible to other users), or --allow-unauthenticated\n"
-    "to serve it open on purpose. Requests over --max-request-bytes are refused before they are\n"
-    "read; every error has the OpenAI error shape.\n"
-)
+DESCRIPTION = """\
+Serve a model (a directory, a .gguf file or a Hub id) through the OpenAI protocol, so the
+`openai` backend, curl or any OpenAI client can use it. The model runs in-process with the
+hf backend (transformers) or, with --backend vllm, with vLLM. Concurrent requests are
+batched. Prompts may be text or token ids (as lm-evaluation-harness sends them).
+
+  metamath serve ./tiny --port 8000
+  curl http://127.0.0.1:8000/v1/completions -H 'Content-Type: application/json' \\
+       -d '{"model": "./tiny", "prompt": "1+1=", "max_tokens": 8, "n": 2}'
+
+It binds only to --host (default 127.0.0.1, this machine). Beyond this machine (--host
+0.0.0.0) it needs an API key, checked as a Bearer token: --api-key KEY or $METAMATH_SERVE_API_KEY
+(prefer the variable: a command line is visible to other users), or --allow-unauthenticated
+to serve it open on purpose. Requests over --max-request-bytes are refused before they are
+read; every error has the OpenAI error shape.
+"""
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -78,7 +80,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--max-stop", type=int, default=16, help="most stop strings per request (default: 16)"
     )
-    p.add_argument("--debug", action="store_true", help="show tracebacks")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -5,12 +5,13 @@ from __future__ import annotations
 import argparse
 
 HELP = "build a tiny random LLaMA model + tokenizer (offline demos, tests)"
-DESCRIPTION = (
-    "Build a tiny LLaMA-architecture model with random weights and a BPE tokenizer trained on the\n"
-    "seed data text ($METAMATH_DATA, if present). Pass the directory wherever a model is\n"
-    "expected to run the whole pipeline offline:\n\n"
-    "  metamath tiny-model ./tiny && metamath quickstart teacher=./tiny student=./tiny\n"
-)
+DESCRIPTION = """\
+Build a tiny LLaMA-architecture model with random weights and a BPE tokenizer trained on the
+seed data text ($METAMATH_DATA, if present). Pass the directory wherever a model is
+expected to run the whole pipeline offline:
+
+  metamath tiny-model ./tiny && metamath quickstart teacher=./tiny student=./tiny
+"""
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

@@ -4,35 +4,32 @@ from __future__ import annotations
 
 import argparse
 
+from metamath.cli import _flags as flags
+
 HELP = "fine-tune a causal LM on MetaMathQA-format data (full, LoRA or QLoRA)"
-DESCRIPTION = (
-    "Fine-tune any causal LM (a directory, a .gguf file or a Hub id) on MetaMathQA-format JSONL\n"
-    "or a Hub dataset; a GGUF model is dequantized and saves as an ordinary HF checkpoint.\n"
-    "Everything is in the config; key=value overrides change any field:\n\n"
-    "  metamath train --config configs/train/tiny_cpu.yaml model=./tiny data.path=data.jsonl\n"
-    "  accelerate launch --config_file configs/train/accelerate/fsdp_8gpu.yaml \\\n"
-    "      -m metamath train --config configs/train/llama2_7b_full.yaml\n\n"
-    "The run directory gets config.yaml, metrics.jsonl (loss, lr, tokens/s, MFU), loss.svg,\n"
-    "report.html (+ report.md), data_report.json + dropped.jsonl (the length policy),\n"
-    "checkpoints/ (resumed automatically by re-running the same command) and model/ (Hugging\n"
-    "Face format). Every input is checked before anything is created (--dry-run: only that).\n"
-    "The run directory is locked while it trains: a second run there is refused at once.\n"
-    "data.on_bad_row=skip records bad rows (not UTF-8 JSON, missing fields, over\n"
-    "data.max_row_bytes) in dropped.jsonl instead of stopping.\n"
-)
+DESCRIPTION = """\
+Fine-tune any causal LM (a directory, a .gguf file or a Hub id) on MetaMathQA-format JSONL
+or a Hub dataset; a GGUF model is dequantized and saves as an ordinary HF checkpoint.
+Everything is in the config; key=value overrides change any field:
+
+  metamath train --config configs/train/tiny_cpu.yaml model=./tiny data.path=data.jsonl
+  accelerate launch --config_file configs/train/accelerate/fsdp_8gpu.yaml \\
+      -m metamath train --config configs/train/llama2_7b_full.yaml
+
+The run directory gets config.yaml, metrics.jsonl (loss, lr, tokens/s, MFU), loss.svg,
+report.html (+ report.md), data_report.json + dropped.jsonl (the length policy),
+checkpoints/ (resumed automatically by re-running the same command) and model/ (Hugging
+Face format). Every input is checked before anything is created (--dry-run: only that).
+The run directory is locked while it trains: a second run there is refused at once.
+data.on_bad_row=skip records bad rows (not UTF-8 JSON, missing fields, over
+data.max_row_bytes) in dropped.jsonl instead of stopping.
+"""
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--config", default=None, help="YAML recipe (configs/train/*.yaml)")
-    p.add_argument(
-        "--run-dir",
-        "--out",
-        dest="run_dir",
-        default=None,
-        help="output directory (default: runs/train-<config name>)",
-    )
-    p.add_argument("--debug", action="store_true", help="show tracebacks")
-    p.add_argument("overrides", nargs="*", help="key=value config overrides (e.g. lr=1e-5)")
+    flags.config(p, "recipe (configs/train/*.yaml)")
+    flags.out(p, "run directory (default runs/train/<recipe>)", "--run-dir", dest="run_dir")
+    flags.overrides(p, "lr=1e-5 data.path=my.jsonl")
 
 
 def config_from_args(args: argparse.Namespace):
@@ -46,7 +43,7 @@ def _run_dir(args: argparse.Namespace):
     from pathlib import Path
 
     name = Path(args.config).stem if args.config else "default"
-    return Path(args.run_dir or f"runs/train-{name}")
+    return Path(args.run_dir or f"runs/train/{name}")
 
 
 def check_inputs(cfg, args: argparse.Namespace) -> list[str]:
@@ -82,6 +79,15 @@ def check_inputs(cfg, args: argparse.Namespace) -> list[str]:
     return lines
 
 
+def _evaluator(cfg):  # noqa: ANN001, ANN202
+    """Accuracy during training (eval.tasks): the evaluate stage's, wired in here."""
+    if not cfg.eval.tasks:
+        return None
+    from metamath.evaluate.live import for_training
+
+    return for_training(cfg)
+
+
 def run(args: argparse.Namespace) -> int:
     from metamath.train import run_train
     from metamath.train.data import summary
@@ -89,7 +95,7 @@ def run(args: argparse.Namespace) -> int:
     cfg = config_from_args(args)
     check_inputs(cfg, args)
     run_dir = _run_dir(args)
-    result = run_train(cfg, run_dir)
+    result = run_train(cfg, run_dir, evaluate=_evaluator(cfg))
     from accelerate import PartialState
 
     if PartialState().is_main_process:

@@ -60,12 +60,33 @@ class ProblemSet(list):
         self.skipped: list[DataError] = skipped or []
 
 
+# MATH's fields (MATH-500's on the Hub name the subject `subject`, the local files `type`)
+MATH_FIELDS = dict(
+    question="problem",
+    answer="solution",
+    answer_format="boxed",
+    solution="solution",
+    id_field="unique_id",
+    level="level",
+)
+
+
 def gsm8k_gold(answer: str) -> str | None:
     """Final answer of a GSM8K solution: the text after the last '####', commas removed."""
     if "####" not in answer:
         return None
     gold = answer.rsplit("####", 1)[1].strip().replace(",", "")
     return gold or None
+
+
+# GSM8K solutions carry calculator annotations ("<<48/2=24>>"); MetaMathQA responses do not.
+_CALCULATOR = re.compile(r"<<[^<>]*>>")
+
+
+def gsm8k_reasoning(solution: str) -> str:
+    """The worked steps of a GSM8K solution: the text before the last '####', without the
+    calculator annotations, stripped (the form MetaMathQA responses take)."""
+    return _CALCULATOR.sub("", solution.rsplit("####", 1)[0]).strip()
 
 
 def math_gold(solution: str) -> str | None:
@@ -224,49 +245,34 @@ def math500_ids(root: Path | None = None) -> set[str]:
 def _load_local(name: str, path: Path, skip_bad: bool, **limits: Any) -> ProblemSet:
     """A named dataset's local file; `limits` (max_row_bytes, max_question_chars) go to
     load_file."""
+    if name not in _LOCAL_FIELDS:
+        raise ValueError(f"unknown dataset {name!r}; known: {', '.join(DATASETS)}")
+    ids = math500_ids(path.parent.parent) if name == "math500" else None
+    extra = {"ids": ids} if name in ("math", "math500") else {}
+    ps = load_file(path, **_LOCAL_FIELDS[name], source=name, skip_bad=skip_bad, **extra, **limits)
     if name == "gsm8k":
-        ps = load_file(
-            path,
-            question="question",
-            answer="answer",
-            answer_format="gsm8k",
-            solution="answer",
-            source="gsm8k",
-            skip_bad=skip_bad,
-            **limits,
-        )
         for i, p in enumerate(ps):  # stable ids: gsm8k/<split>/<line>
             ps[i] = _replace_id(p, f"gsm8k/{path.stem}/{p.id.rsplit('/', 1)[1]}")
-        return ps
-    if name in ("math", "math500"):
-        ids = math500_ids(path.parent.parent) if name == "math500" else None
-        return load_file(
-            path,
-            question="problem",
-            answer="solution",
-            answer_format="boxed",
-            solution="solution",
-            id_field="unique_id",
-            level="level",
-            subject="type",
-            source=name,
-            ids=ids,
-            skip_bad=skip_bad,
-            **limits,
-        )
-    if name == "gsm8k_backward":
-        ps = load_file(
-            path,
-            question="question",
-            answer="answer",
-            answer_format="plain",
-            source="gsm8k_backward",
-            skip_bad=skip_bad,
-            keep_fields=("original_question", "original_answer"),
-            **limits,
-        )
-        return ps
-    raise ValueError(f"unknown dataset {name!r}; known: {', '.join(DATASETS)}")
+    return ps
+
+
+# Each named dataset's fields in its local file (load_file's field map).
+_LOCAL_FIELDS: dict[str, dict[str, Any]] = {
+    "gsm8k": {
+        "question": "question",
+        "answer": "answer",
+        "answer_format": "gsm8k",
+        "solution": "answer",
+    },
+    "math": {**MATH_FIELDS, "subject": "type"},
+    "math500": {**MATH_FIELDS, "subject": "type"},
+    "gsm8k_backward": {
+        "question": "question",
+        "answer": "answer",
+        "answer_format": "plain",
+        "keep_fields": ("original_question", "original_answer"),
+    },
+}
 
 
 def _replace_id(p: Problem, new_id: str) -> Problem:
@@ -350,15 +356,5 @@ def _from_rows(name: str, split: str, rows: list[dict[str, Any]]) -> ProblemSet:
         f = Path(d) / f"{split}.jsonl"
         f.write_text("".join(json.dumps(r, default=str) + "\n" for r in rows))
         if name == "math500":
-            return load_file(
-                f,
-                question="problem",
-                answer="solution",
-                answer_format="boxed",
-                solution="solution",
-                id_field="unique_id",
-                level="level",
-                subject="subject",
-                source=name,
-            )
+            return load_file(f, **MATH_FIELDS, subject="subject", source=name)
         return _load_local(name, f, skip_bad=False)

@@ -6,8 +6,9 @@ report (report.md + self-contained report.html), compare (paired test between tw
 """
 
 from metamath.evaluate.compare import compare_runs
-from metamath.evaluate.run import DecodingConfig, EvalConfig, run_eval, score, score_file
-from metamath.evaluate.tasks import TASKS, EvalTask, get_task
+from metamath.evaluate.config import DecodingConfig, EvalConfig
+from metamath.evaluate.run import run_eval, score, score_file
+from metamath.tasks import TASKS, EvalTask, get_task
 
 __all__ = [
     "TASKS",

@@ -97,8 +97,6 @@ MATH = (
     ),
 )
 
-EXEMPLARS = {"gsm8k": GSM8K, "math": MATH}
-
 
 def gsm8k_block(question: str, k: int = 8) -> str:
     """Wei et al. CoT layout: 'Question: ...' / 'Answer: ...', k exemplars then the question."""

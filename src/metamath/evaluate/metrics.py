@@ -14,7 +14,8 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from typing import Any
 
-MODES = ("strict", "flexible")
+from metamath.answers.extract import MODES
+
 Z95 = 1.959963984540054
 
 

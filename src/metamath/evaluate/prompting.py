@@ -15,12 +15,11 @@ from __future__ import annotations
 from typing import Any
 
 from metamath.evaluate import fewshot, lm_eval_gsm8k
-from metamath.evaluate.tasks import EvalTask
 from metamath.llm.base import Request
 from metamath.prompts.alpaca import render
+from metamath.prompts.styles import EVAL_STYLES, style_error
 from metamath.records import Problem
-
-STYLES = ("alpaca", "chat", "fewshot", "lm_eval")
+from metamath.tasks import EvalTask
 
 # eval_gsm8k.py / eval_math.py stop list (method reference §4.1). The bare words ("Question",
 # "Response", "Instruction", "USER", "ASSISTANT") also cut legitimate text ("Question 2 asks...");
@@ -71,7 +70,7 @@ def render_prompt(
         msgs = [{"role": "system", "content": system_prompt}] if system_prompt else []
         msgs.append({"role": "user", "content": f"{problem.question}\n{CHAT_INSTRUCTION}"})
         return {"messages": msgs}
-    raise ValueError(f"prompt_style={style!r}: use one of {', '.join(STYLES)}")
+    raise style_error(style, EVAL_STYLES, "prompt_style")
 
 
 def request_id(task: str, problem_id: str) -> str:

@@ -12,22 +12,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from metamath import report as rk
 from metamath.plots import bar_chart
-from metamath.report import (
-    Code,
-    Figure,
-    Notes,
-    Page,
-    Section,
-    Stat,
-    Table,
-    Text,
-    code,
-    counts,
-    num,
-    plural,
-    write_page,
-)
+from metamath.report import code, counts, num, plural, write_page
 
 COLORS = {"strict": "#4c72b0", "flexible": "#dd8452"}
 
@@ -118,13 +105,13 @@ def bar_chart_svg(title: str, groups: dict[str, dict[str, Any]]) -> str:
     return bar_chart(title, groups, COLORS)
 
 
-def key_numbers(results: dict[str, Any]) -> list[Stat]:
+def key_numbers(results: dict[str, Any]) -> list[rk.Stat]:
     p = results["primary"]
     out = []
     for name, t in results["tasks"].items():
         m = t["metrics"]
         out.append(
-            Stat(
+            rk.Stat(
                 f"{name} accuracy ({p})",
                 f"{_p(m[p]['accuracy'])}%",
                 f"95% CI {_ci(m[p])} · {'strict' if p == 'flexible' else 'flexible'} "
@@ -135,7 +122,7 @@ def key_numbers(results: dict[str, Any]) -> list[Stat]:
     return out
 
 
-def scores_section(results: dict[str, Any]) -> Section:
+def scores_section(results: dict[str, Any]) -> rk.Section:
     p = results["primary"]
     rows = []
     for name, t in results["tasks"].items():
@@ -153,7 +140,7 @@ def scores_section(results: dict[str, Any]) -> Section:
                 _p(m["error_rate"]),
             ]
         )
-    table = Table(
+    table = rk.Table(
         [
             "task",
             "n",
@@ -173,12 +160,12 @@ def scores_section(results: dict[str, Any]) -> Section:
     for name, t in results["tasks"].items():
         if not t.get("size_ok", True):
             blocks.append(
-                Text(
+                rk.Text(
                     f"**{name}** has {t['n_problems']} problems, expected {t['expected_size']}: "
                     "scores are not comparable to the paper's."
                 )
             )
-    return Section("Scores", blocks + [Notes(GLOSSARY)])
+    return rk.Section("Scores", blocks + [rk.Notes(GLOSSARY)])
 
 
 def _multi(results: dict[str, Any]) -> bool:
@@ -189,7 +176,7 @@ def task_section(name: str, t: dict[str, Any], rows: list[dict[str, Any]], p: st
     m = t["metrics"]
     reasons = sorted(set(m["strict"]["reasons"]) | set(m["flexible"]["reasons"]))
     blocks: list[Any] = [
-        Table(
+        rk.Table(
             ["reason", "strict", "flexible"],
             [
                 [r, m["strict"]["reasons"].get(r, 0), m["flexible"]["reasons"].get(r, 0)]
@@ -202,7 +189,7 @@ def task_section(name: str, t: dict[str, Any], rows: list[dict[str, Any]], p: st
     ]
     if "pass@k" in m[p]:
         blocks.append(
-            Table(
+            rk.Table(
                 ["k", "pass@k %", "maj@k %"],
                 [[kk, _p(v), _p(m[p]["maj@k"].get(kk, 0))] for kk, v in m[p]["pass@k"].items()],
                 note=f"{p} grader: pass@k = some of k samples is right (unbiased estimator); "
@@ -211,9 +198,9 @@ def task_section(name: str, t: dict[str, Any], rows: list[dict[str, Any]], p: st
         )
     for key, title in (("by_subject", "subject"), ("by_level", "level")):
         if key in m:
-            blocks.append(Figure(bar_chart_svg(f"{name}: accuracy by {title}", m[key])))
+            blocks.append(rk.Figure(bar_chart_svg(f"{name}: accuracy by {title}", m[key])))
             blocks.append(
-                Table(
+                rk.Table(
                     [title, "n", "strict %", "flexible %", f"{p} 95% CI"],
                     [
                         [g, v["n"], _p(v["strict"]), _p(v["flexible"])]
@@ -224,7 +211,7 @@ def task_section(name: str, t: dict[str, Any], rows: list[dict[str, Any]], p: st
             )
     for kind, rs in failures(rows, name, k).items():
         blocks.append(
-            Text(f"**Failures: {FAILURE_KINDS[kind]}** ({p} grader; the first {len(rs)})")
+            rk.Text(f"**Failures: {FAILURE_KINDS[kind]}** ({p} grader; the first {len(rs)})")
         )
         for r in rs:
             if r["reason"] == "error":
@@ -234,13 +221,13 @@ def task_section(name: str, t: dict[str, Any], rows: list[dict[str, Any]], p: st
             else:
                 got = f"extracted {code(r['extracted'])}"
             blocks.append(
-                Code(
+                rk.Code(
                     r["completion"] or f"request error: {r.get('error')}",
                     f"**{r['id']}**: gold {code(r['gold'])}, {got} ({r['reason']})",
                 )
             )
-            blocks.append(Code(r["prompt"], "the prompt", collapsed=True, md=False))
-    return Section(name, blocks, id=f"task-{name}")
+            blocks.append(rk.Code(r["prompt"], "the prompt", collapsed=True, md=False))
+    return rk.Section(name, blocks, id=f"task-{name}")
 
 
 def audit_rows(rows: list[dict[str, Any]], task: str, k: int) -> list[dict[str, Any]]:
@@ -264,37 +251,37 @@ def audit_line(a: dict[str, Any]) -> str:
     )
 
 
-def audit_section(results: dict[str, Any], rows: list[dict[str, Any]], k: int) -> Section | None:
+def audit_section(results: dict[str, Any], rows: list[dict[str, Any]], k: int) -> rk.Section | None:
     """Grader audit: every sample also graded by math-verify; where the two differ, the first
     k per task with both extractions, so a score is checked before it is trusted."""
     audit = results.get("grader_audit") or {}
     if not audit:
         return None
     blocks: list[Any] = [
-        Text(
+        rk.Text(
             "Every sample was also graded by math-verify (`verify(parse(gold), "
             "parse(completion))`, the gold read as LaTeX). Where the two graders differ, read "
             "the completion: the disagreements say which grader to trust on this model's style."
         )
     ]
     for task, a in audit.items():
-        blocks.append(Text(f"**{task}**: {audit_line(a)}"))
+        blocks.append(rk.Text(f"**{task}**: {audit_line(a)}"))
         for r in audit_rows(rows, task, k):
             mv = r["math_verify"]
             ours = code(r["extracted"]) if r["extracted"] is not None else "no answer"
             theirs = code(mv["extracted"]) if mv["extracted"] is not None else "no answer"
             blocks.append(
-                Code(
+                rk.Code(
                     (r["completion"] or "")[-600:],
                     f"**{r['id']}**: gold {code(r['gold'])}; ours {ours} "
                     f"({'correct' if r['correct'] else r['reason']}); math-verify {theirs} "
                     f"({'correct' if mv['correct'] else 'wrong'})",
                 )
             )
-    return Section("Grader audit: ours vs math-verify", blocks, id="grader-audit")
+    return rk.Section("Grader audit: ours vs math-verify", blocks, id="grader-audit")
 
 
-def setup_section(results: dict[str, Any]) -> Section:
+def setup_section(results: dict[str, Any]) -> rk.Section:
     """What produced these numbers: decoding, prompt, data versions, code version."""
     cfg, run, u = results.get("config", {}), results.get("run", {}), results.get("usage", {})
     d = cfg.get("decoding", {})
@@ -329,11 +316,11 @@ def setup_section(results: dict[str, Any]) -> Section:
         + [t["expected_size"] or "-"]
         for name, t in results["tasks"].items()
     ]
-    return Section(
+    return rk.Section(
         "Setup",
         [
-            Table(["setting", "value"], rows),
-            Table(
+            rk.Table(["setting", "value"], rows),
+            rk.Table(
                 ["task", "version", "content hash", "problems", "full size"],
                 data,
                 note="Two runs scored the same problems exactly when version and content hash "
@@ -343,7 +330,9 @@ def setup_section(results: dict[str, Any]) -> Section:
     )
 
 
-def sections(results: dict[str, Any], rows: list[dict[str, Any]], examples: int) -> list[Section]:
+def sections(
+    results: dict[str, Any], rows: list[dict[str, Any]], examples: int
+) -> list[rk.Section]:
     p = results["primary"]
     out = [scores_section(results)]
     out += [task_section(n, t, rows, p, examples) for n, t in results["tasks"].items()]
@@ -353,8 +342,8 @@ def sections(results: dict[str, Any], rows: list[dict[str, Any]], examples: int)
     return out
 
 
-def build_page(results: dict[str, Any], rows: list[dict[str, Any]], examples: int = 5) -> Page:
-    return Page(
+def build_page(results: dict[str, Any], rows: list[dict[str, Any]], examples: int = 5) -> rk.Page:
+    return rk.Page(
         f"Evaluation: {results['model']}",
         f"backend `{results['backend']}` · prompt style `{results['prompt_style']}` · primary "
         f"score `{results['primary']}` · {counts({n: t['n_problems'] for n, t in results['tasks'].items()})} problems",

@@ -15,83 +15,18 @@ from __future__ import annotations
 import dataclasses
 import json
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from metamath.evaluate import lm_eval_gsm8k
+from metamath.evaluate.config import DecodingConfig, EvalConfig
 from metamath.evaluate.metrics import task_metrics
-from metamath.evaluate.prompting import DEFAULT_STOP, STYLES, build_request, prompt_text
-from metamath.evaluate.tasks import EvalTask, content_hash, get_task, with_max_tokens
+from metamath.evaluate.prompting import DEFAULT_STOP, build_request, prompt_text
 from metamath.io import read_jsonl, write_json, write_jsonl
+from metamath.llm.base import Request
+from metamath.tasks import EvalTask, content_hash, get_task, with_max_tokens
 
-BACKENDS = ("hf", "vllm", "openai")
-
-
-@dataclass
-class DecodingConfig:
-    temperature: float = 0.0  # greedy, as the paper (eval_gsm8k.py: temperature 0, top_p 1)
-    top_p: float = 1.0
-    n: int = 1  # samples per problem; n > 1 (with temperature > 0) reports pass@k and maj@k
-    max_tokens: int | None = None  # None: the task's (512 GSM8K, 2048 MATH, as the paper)
-    seed: int | None = 0
-    stop: list[str] | None = None  # None: the prompt style's default (prompting.DEFAULT_STOP)
-    k: list[int] = field(default_factory=lambda: [1])  # pass@k / maj@k cut-offs (n is added)
-
-
-@dataclass
-class EvalConfig:
-    model: str = ""
-    backend: str = "hf"  # hf | vllm | openai
-    backend_options: dict[str, Any] = field(default_factory=dict)  # to metamath.llm.make_llm
-    tasks: list[str] = field(default_factory=lambda: ["gsm8k", "math"])
-    task_files: dict[str, Any] = field(default_factory=dict)  # name -> {path, grader, fields}
-    limit: int | None = None  # first N problems of each task
-    data_path: str | None = None  # data dir or file; default $METAMATH_DATA, then the Hub
-    prompt_style: str = "alpaca"  # alpaca | chat | fewshot | lm_eval (lm-eval's gsm8k task)
-    # metamath.prompts.alpaca style. Default: the prompt `metamath train` trains with, so a model
-    # is evaluated on the text it saw; the paper's eval prompt is "original_eval"
-    # (configs/eval/metamath_paper.yaml), for models trained by the released code.
-    alpaca_style: str = "metamath"
-    system_prompt: str | None = None  # chat style only
-    fewshot_k: int | None = None  # default 8 (GSM8K) / 4 (MATH)
-    primary: str = "auto"  # which grader mode fills `correct`: strict | flexible | auto
-    decoding: DecodingConfig = field(default_factory=DecodingConfig)
-    cache: bool = True
-    report_examples: int = 5  # failures shown per task in the report
-    max_row_bytes: int = 1 << 20  # a task file row larger than this is an error, never parsed
-    # grade every sample with math-verify too; results.json and the report say where it
-    # disagrees with ours (metamath.answers.audit), so a score is checked before it is trusted
-    audit: bool = True
-
-    def check(self) -> None:
-        if self.backend not in BACKENDS:
-            raise ValueError(f"backend={self.backend!r}: use one of {', '.join(BACKENDS)}")
-        if self.prompt_style not in STYLES:
-            raise ValueError(f"prompt_style={self.prompt_style!r}: use one of {', '.join(STYLES)}")
-        if self.primary not in ("auto", "strict", "flexible"):
-            raise ValueError(f"primary={self.primary!r}: use auto, strict or flexible")
-        if self.decoding.n > 1 and self.decoding.temperature == 0:
-            raise ValueError(
-                f"decoding.n={self.decoding.n} with temperature 0 gives n copies of "
-                "the greedy answer; set decoding.temperature (e.g. 0.7)"
-            )
-        if not self.tasks:
-            raise ValueError("tasks is empty; e.g. tasks=gsm8k,math500")
-        if self.prompt_style == "lm_eval" and self.tasks != ["gsm8k"]:
-            raise ValueError(
-                f"prompt_style=lm_eval reproduces lm-evaluation-harness's gsm8k task; "
-                f"tasks={self.tasks}: use --tasks gsm8k"
-            )
-        if len(set(self.tasks)) != len(self.tasks):
-            raise ValueError(f"tasks={self.tasks}: a task is listed twice")
-
-    def primary_mode(self) -> str:
-        # The paper's number is strict ("The answer is:" only); a model prompted any other way
-        # was never taught that marker, so it is judged by the flexible grader.
-        if self.primary != "auto":
-            return self.primary
-        return "strict" if self.prompt_style == "alpaca" else "flexible"
+__all__ = ["DecodingConfig", "EvalConfig", "run_eval", "score", "score_file"]
 
 
 def _grade_row(row: dict[str, Any], grader: str, primary: str) -> dict[str, Any]:
@@ -110,11 +45,8 @@ def _grade_row(row: dict[str, Any], grader: str, primary: str) -> dict[str, Any]
     return row
 
 
-def _generate(
-    llm: Any, task: EvalTask, problems: list, cfg: EvalConfig, progress: bool
-) -> tuple[list[dict[str, Any]], dict[str, int]]:
-    from metamath.progress import bar as progress_bar
-
+def _requests(task: EvalTask, problems: list, cfg: EvalConfig) -> dict[str, tuple[Request, Any]]:
+    """request id -> (Request, Problem), in problem order; a duplicate problem id is an error."""
     d = cfg.decoding
     by_rid = {}
     shots = (
@@ -144,67 +76,64 @@ def _generate(
                 "unique (set id_field in task_files, or remove the duplicate)"
             )
         by_rid[req.id] = (req, p)
+    return by_rid
+
+
+def _sample_rows(res: Any, req: Request, p: Any, task: EvalTask, cfg: EvalConfig, usage: dict):
+    """One row per sample of a Result (a failed request: n rows with its error), counted in
+    `usage`."""
+    n = cfg.decoding.n
+    base = {
+        "eval_task": task.name,
+        "task": task.grader,
+        "problem_id": p.id,
+        "prompt": prompt_text(req),
+        "gold": p.gold,
+        "subject": p.subject,
+        "level": p.level,
+    }
+    comps = list(res.completions) if res.ok else [None] * n
+    for k, c in enumerate(comps):
+        row = dict(
+            base,
+            id=req.id if n == 1 else f"{req.id}#{k}",
+            sample=k,
+            completion=c.text if c else "",
+            finish_reason=c.finish_reason if c else None,
+            error=c.error if c else (res.error or "no completion"),
+            cached=bool(c and c.cached),
+        )
+        if c and c.error:  # the server sent no text for this one sample
+            usage["errors"] += 1
+        if cfg.prompt_style == "lm_eval":  # lm-eval's own two scores, beside ours
+            row["lm_eval"] = lm_eval_gsm8k.score(row["completion"], p.solution or p.gold)
+        if c:
+            usage["prompt_tokens"] += c.prompt_tokens
+            usage["completion_tokens"] += c.completion_tokens
+            usage["cached"] += int(c.cached)
+        else:
+            usage["errors"] += 1
+        yield _grade_row(row, task.grader, cfg.resolved_grade_mode())
+
+
+def _generate(
+    llm: Any, task: EvalTask, problems: list, cfg: EvalConfig, progress: bool
+) -> tuple[list[dict[str, Any]], dict[str, int]]:
+    from metamath.progress import bar as progress_bar
+
+    by_rid = _requests(task, problems, cfg)
     usage = {"prompt_tokens": 0, "completion_tokens": 0, "cached": 0, "errors": 0}
-    primary = cfg.primary_mode()
     rows: list[dict[str, Any]] = []
     # the first results carry model loading and compilation: the ETA is measured after them
     bar = progress_bar(len(by_rid), f"eval {task.name}", "problem", enabled=progress)
     for res in llm.generate([r for r, _ in by_rid.values()]):
         req, p = by_rid[res.request.id]
-        base = {
-            "eval_task": task.name,
-            "task": task.grader,
-            "problem_id": p.id,
-            "prompt": prompt_text(req),
-            "gold": p.gold,
-            "subject": p.subject,
-            "level": p.level,
-        }
-        comps = list(res.completions) if res.ok else [None] * d.n
-        for k, c in enumerate(comps):
-            row = dict(
-                base,
-                id=req.id if d.n == 1 else f"{req.id}#{k}",
-                sample=k,
-                completion=c.text if c else "",
-                finish_reason=c.finish_reason if c else None,
-                error=c.error if c else (res.error or "no completion"),
-                cached=bool(c and c.cached),
-            )
-            if c and c.error:  # the server sent no text for this one sample
-                usage["errors"] += 1
-            if cfg.prompt_style == "lm_eval":  # lm-eval's own two scores, beside ours
-                row["lm_eval"] = lm_eval_gsm8k.score(row["completion"], p.solution or p.gold)
-            if c:
-                usage["prompt_tokens"] += c.prompt_tokens
-                usage["completion_tokens"] += c.completion_tokens
-                usage["cached"] += int(c.cached)
-            else:
-                usage["errors"] += 1
-            rows.append(_grade_row(row, task.grader, primary))
+        rows.extend(_sample_rows(res, req, p, task, cfg, usage))
         bar.update(1)
     bar.close()
     order = {p.id: i for i, p in enumerate(problems)}
     rows.sort(key=lambda r: (order[r["problem_id"]], r["sample"]))
     return rows, usage
-
-
-class _Borrowed:
-    """A caller's LLM seen through the cache: CachedLLM.close() closes what it wraps, and a
-    caller's model must outlive the run (it may evaluate the next checkpoint)."""
-
-    def __init__(self, llm: Any):
-        self.llm, self.model = llm, llm.model
-
-    def generate(self, requests: Any) -> Any:
-        return self.llm.generate(requests)
-
-    @property
-    def stats(self) -> dict[str, Any]:
-        return dict(getattr(self.llm, "stats", {}) or {})
-
-    def close(self) -> None:
-        pass
 
 
 def _equiv():
@@ -274,9 +203,10 @@ def run_eval(
 ) -> dict[str, Any]:
     """Generate, grade and write one evaluation run; returns results.json's content.
 
-    `llm` is any metamath.llm.base.LLM (tests pass a scripted one); by default
-    make_llm(cfg.backend, cfg.model, **cfg.backend_options). Either way it is wrapped in the
-    response cache unless cfg.cache is false. The run directory is locked while it runs."""
+    `llm` is any metamath.llm.base.LLM the caller keeps (tests pass a scripted one; training
+    its live model); by default metamath.llm.open builds cfg.backend for cfg.model with
+    cfg.options. Either way it is wrapped in the response cache unless cfg.cache is false.
+    The run directory is locked while it runs."""
     from metamath.config import check_secrets
     from metamath.runlock import run_lock
 
@@ -286,71 +216,90 @@ def run_eval(
         return _run(cfg, Path(run_dir), llm, progress)
 
 
-def _run(cfg: EvalConfig, run_dir: Path, llm: Any, progress: bool) -> dict[str, Any]:
-    from metamath.config import run_metadata, save_resolved, to_dict
-    from metamath.evaluate.report import write_reports
-
-    save_resolved(cfg, run_dir)
+def _tasks(cfg: EvalConfig) -> list[EvalTask]:
     max_tokens = cfg.decoding.max_tokens
     if max_tokens is None and cfg.prompt_style == "lm_eval":
         max_tokens = lm_eval_gsm8k.MAX_TOKENS
-    tasks = [with_max_tokens(get_task(t, cfg.task_files), max_tokens) for t in cfg.tasks]
-    owned = llm is None
-    if owned:
-        if not cfg.model:
-            raise ValueError("model is empty: pass --model PATH_OR_ID (or model=... )")
-        from metamath.llm import make_llm
+    return [with_max_tokens(get_task(t, cfg.task_files), max_tokens) for t in cfg.tasks]
 
-        # One progress bar per task is ours (problems graded); the backend's own bar would
-        # interleave with it, so it is off unless backend_options.progress asks for it.
-        llm = make_llm(cfg.backend, cfg.model, **{"progress": False, **cfg.backend_options})
-    gen = llm
-    if cfg.cache:
-        from metamath.llm.cache import CachedLLM
 
-        gen = CachedLLM(llm if owned else _Borrowed(llm), run_dir / "cache.sqlite")
-    t0 = time.time()
+def _open(cfg: EvalConfig, run_dir: Path, llm: Any) -> Any:
+    from metamath import llm as llms
+
+    if llm is None and not cfg.model:
+        raise ValueError("model is empty: pass --model PATH_OR_ID (or model=... )")
+    cache = run_dir / "cache.sqlite" if cfg.cache else None
+    # One progress bar per task is ours (problems graded); the backend's own bar would
+    # interleave with it, so it is off unless options.progress asks for it.
+    return llms.open(cfg, cache, llm=llm, progress=False)
+
+
+def _task_info(task: EvalTask, problems: list, cfg: EvalConfig) -> dict[str, Any]:
+    """results.json's record of a task: what was scored, and whether it was the full set."""
+    full = cfg.limit is None or cfg.limit >= (task.expected_size or 0)
+    return {
+        "version": task.version,
+        "grader": task.grader,
+        "content_hash": content_hash(problems),
+        "n_problems": len(problems),
+        "max_tokens": task.max_tokens,
+        "expected_size": task.expected_size,
+        "limit": cfg.limit,
+        "size_ok": (not full or task.expected_size is None or len(problems) == task.expected_size),
+        "skipped_rows": len(getattr(problems, "skipped", [])),
+    }
+
+
+def _generate_all(
+    cfg: EvalConfig, tasks: list[EvalTask], gen: Any, progress: bool
+) -> tuple[list, dict, dict]:
+    """(sample rows of every task, task_info per task, token usage summed over the tasks)."""
     rows: list[dict[str, Any]] = []
     task_info: dict[str, Any] = {}
     usage_all: dict[str, int] = {}
-    stats: dict[str, Any] = {}
+    for task in tasks:
+        problems = task.load(
+            limit=cfg.limit, data_path=cfg.data_path, max_row_bytes=cfg.max_row_bytes
+        )
+        if not problems:
+            raise ValueError(f"task {task.name}: no problems loaded")
+        task_rows, usage = _generate(gen, task, problems, cfg, progress)
+        rows.extend(task_rows)
+        for k, v in usage.items():
+            usage_all[k] = usage_all.get(k, 0) + v
+        task_info[task.name] = _task_info(task, problems, cfg)
+    return rows, task_info, usage_all
+
+
+def _run(cfg: EvalConfig, run_dir: Path, llm: Any, progress: bool) -> dict[str, Any]:
+    from metamath.config import save_resolved
+    from metamath.evaluate.report import write_reports
+
+    save_resolved(cfg, run_dir)
+    tasks = _tasks(cfg)  # an unknown task or a missing task file fails before the model loads
+    gen = _open(cfg, run_dir, llm)
+    t0 = time.time()
     try:
-        for task in tasks:
-            problems = task.load(
-                limit=cfg.limit, data_path=cfg.data_path, max_row_bytes=cfg.max_row_bytes
-            )
-            if not problems:
-                raise ValueError(f"task {task.name}: no problems loaded")
-            task_rows, usage = _generate(gen, task, problems, cfg, progress)
-            rows.extend(task_rows)
-            for k, v in usage.items():
-                usage_all[k] = usage_all.get(k, 0) + v
-            full = cfg.limit is None or cfg.limit >= (task.expected_size or 0)
-            task_info[task.name] = {
-                "version": task.version,
-                "grader": task.grader,
-                "content_hash": content_hash(problems),
-                "n_problems": len(problems),
-                "max_tokens": task.max_tokens,
-                "expected_size": task.expected_size,
-                "limit": cfg.limit,
-                "size_ok": (
-                    not full or task.expected_size is None or len(problems) == task.expected_size
-                ),
-                "skipped_rows": len(getattr(problems, "skipped", [])),
-            }
+        rows, task_info, usage = _generate_all(cfg, tasks, gen, progress)
         stats = dict(getattr(gen, "stats", {}) or {})
     finally:
-        if gen is not llm:
-            gen.close()  # the cache file; it also closes llm when we made it
-        elif owned:
-            llm.close()
+        gen.close()  # the cache file, and the model where we built it (never a caller's)
     audit = _audit(rows, progress) if cfg.audit else None
     write_jsonl(run_dir / "samples.jsonl", rows)
+    results = _results(cfg, gen, rows, task_info, usage, audit, stats, t0)
+    write_json(run_dir / "results.json", results)
+    write_reports(results, rows, run_dir, examples=cfg.report_examples)
+    return results
+
+
+def _results(cfg, gen, rows, task_info, usage, audit, stats, t0) -> dict[str, Any]:  # noqa: ANN001
+    """results.json: the scores, what was scored, and how (config, usage, audit, run)."""
+    from metamath.config import run_metadata, to_dict
+
     metrics = score(rows, ks=cfg.decoding.k)
-    primary = cfg.primary_mode()
-    results = {
-        "model": cfg.model or getattr(llm, "model", ""),
+    primary = cfg.resolved_grade_mode()
+    return {
+        "model": cfg.model or getattr(gen, "model", ""),
         "backend": cfg.backend,
         "prompt_style": cfg.prompt_style,
         "primary": primary,
@@ -368,13 +317,10 @@ def _run(cfg: EvalConfig, run_dir: Path, llm: Any, progress: bool) -> dict[str, 
             for t, m in metrics.items()
         },
         "tasks": {t: dict(task_info[t], metrics=metrics[t]) for t in task_info},
-        "usage": usage_all,
+        "usage": usage,
         "grader_audit": audit,
         "backend_stats": stats,
         "elapsed_s": round(time.time() - t0, 2),
         "config": to_dict(cfg),
         "run": run_metadata(),
     }
-    write_json(run_dir / "results.json", results)
-    write_reports(results, rows, run_dir, examples=cfg.report_examples)
-    return results

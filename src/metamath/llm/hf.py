@@ -40,69 +40,24 @@ import logging
 import secrets
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 from metamath.llm.base import Completion, LLMError, Request, Result
+from metamath.llm.hf_batch import (
+    Row,
+    completion,
+    free_memory,
+    generate_batch,
+    is_oom,
+    reusable,
+    round_up,
+    row_key,
+    static_cache,
+)
 from metamath.llm.progress import Progress
 
-_MASK64 = (1 << 64) - 1
 STATIC_MIN_ROWS = 128  # auto static cache: rows in a group (same sampling parameters)
-
-
-def _signed(x: int) -> int:
-    """A 64-bit pattern as torch's int64 holds it (two's complement)."""
-    x &= _MASK64
-    return x - (1 << 64) if x >= 1 << 63 else x
-
-
-def _mix64(x: int) -> int:
-    """splitmix64 finaliser (Steele et al. 2014): a well-spread 64-bit key from any integer."""
-    x = (x + 0x9E3779B97F4A7C15) & _MASK64
-    x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & _MASK64
-    x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) & _MASK64
-    return x ^ (x >> 31)
-
-
-def row_key(seed: int, index: int) -> int:
-    """The noise key of sample `index` of a request with `seed`."""
-    return _signed(_mix64(_mix64(seed & _MASK64) ^ index))
-
-
-class GumbelSampler:
-    """Logits processor that turns greedy search into seeded sampling: argmax(logits + Gumbel noise)
-    is a sample from softmax(logits). Run after temperature and top-p warpers."""
-
-    def __init__(self, keys: Sequence[int], prompt_len: int):
-        self.keys = list(keys)
-        self.prompt_len = prompt_len
-
-    def __call__(self, input_ids, scores):
-        import torch
-
-        step = input_ids.shape[1] - self.prompt_len
-        keys = torch.tensor(self.keys, dtype=torch.int64, device=scores.device)
-        vocab = torch.arange(scores.shape[-1], dtype=torch.int64, device=scores.device)
-        x = keys[:, None] ^ _signed(_mix64(step)) ^ (vocab[None, :] * _signed(0xD1B54A32D192ED03))
-        for shift, mult in ((30, 0xBF58476D1CE4E5B9), (27, 0x94D049BB133111EB)):  # splitmix64
-            x = (x ^ ((x >> shift) & ((1 << (64 - shift)) - 1))) * _signed(mult)
-        x = x ^ ((x >> 31) & ((1 << 33) - 1))
-        u = (((x >> 40) & 0xFFFFFF).to(torch.float32) + 0.5) / float(1 << 24)  # in (0, 1)
-        return scores.float() - torch.log(-torch.log(u))
-
-
-@dataclass
-class _Row:
-    req: int  # index into the requests list
-    index: int  # sample index
-    ids: list[int]
-    key: int | None  # noise key; None = greedy
-
-
-def is_oom(e: BaseException) -> bool:
-    import torch
-
-    return isinstance(e, torch.OutOfMemoryError) or "out of memory" in str(e).lower()
 
 
 class HFLLM:
@@ -188,7 +143,7 @@ class HFLLM:
     # -- prompts ---------------------------------------------------------------------------
     def _check_chars(self, request: Request) -> None:
         """LLMError if the prompt has more characters than max_positions tokens can hold
-        (2 x positions x the longest vocabulary entry; see metamath.train.data.precheck_lengths)."""
+        (2 x positions x the longest vocabulary entry; see metamath.train.lengths.precheck_lengths)."""
         if not self.max_positions:
             return
         if self._max_chars is None:
@@ -225,7 +180,7 @@ class HFLLM:
         requests = list(requests)
         pending: dict[int, int] = {}
         done: dict[int, list[Completion]] = defaultdict(list)
-        groups: dict[tuple, list[_Row]] = defaultdict(list)
+        groups: dict[tuple, list[Row]] = defaultdict(list)
         errors: list[Result] = []
         for i, r in enumerate(requests):
             try:
@@ -243,7 +198,7 @@ class HFLLM:
             greedy = r.temperature == 0
             seed = secrets.randbits(63) if r.seed is None else r.seed
             rows = [
-                _Row(i, k, ids, None if greedy else row_key(seed, k))
+                Row(i, k, ids, None if greedy else row_key(seed, k))
                 for k in range(1 if greedy else r.n)
             ]
             pending[i] = len(rows)
@@ -287,7 +242,7 @@ class HFLLM:
             outs = [replace(outs[0], index=k) for k in range(r.n)]
         return Result(r, completions=tuple(sorted(outs, key=lambda c: c.index)))
 
-    def _batches(self, rows: list[_Row], max_new: int, static: bool) -> Iterator[list[_Row]]:
+    def _batches(self, rows: list[Row], max_new: int, static: bool) -> Iterator[list[Row]]:
         start = 0
         while start < len(rows):
             # rows are sorted longest first; a static cache is sized for the longest of the group
@@ -334,7 +289,7 @@ class HFLLM:
             yield from self._run_continuous(rows, max_tokens, stop)
             return
         static = path == "static"
-        cache_len = _round_up(len(rows[0].ids), 32) + max_tokens
+        cache_len = round_up(len(rows[0].ids), 32) + max_tokens
         shape = 0  # static cache: short batches are padded to this many rows (same compiled graph)
         for batch in self._batches(rows, max_tokens, static):
             queue = [batch]
@@ -346,12 +301,12 @@ class HFLLM:
                     # One StaticCache, reset between batches and generate() calls: its tensors keep
                     # their addresses, so the compiled, CUDA-graphed decode step is not recompiled
                     # or re-recorded, and an old cache never lingers beside a new one.
-                    if static and _reusable(self._cache, len(padded), cache_len):
+                    if static and reusable(self._cache, len(padded), cache_len):
                         self._cache.reset()
                     elif static:
                         self._cache = None
-                        _free_memory()
-                        self._cache = self._static_cache(cache_len)
+                        free_memory()
+                        self._cache = static_cache(self.hf_model, cache_len)
                     outs = self._generate_batch(
                         padded,
                         temperature,
@@ -365,7 +320,7 @@ class HFLLM:
                     if not is_oom(e):
                         raise
                     self._cache = None
-                    _free_memory()
+                    free_memory()
                     if len(part) == 1:
                         yield part, [e]
                         continue
@@ -373,7 +328,9 @@ class HFLLM:
                     self.batch_size = shape = min(self.batch_size, half)  # keep the size that fits
                     queue[:0] = [part[:half], part[half:]]
 
-    def _run_continuous(self, rows: list[_Row], max_tokens: int, stop: tuple[str, ...]):
+    _generate_batch = generate_batch  # one batch (metamath.llm.hf_batch); tests replace it
+
+    def _run_continuous(self, rows: list[Row], max_tokens: int, stop: tuple[str, ...]):
         """Greedy rows through continuous batching, in chunks of a few times the rows decoding at
         once, so results (and the cache of a resumable run) come as chunks finish."""
         from metamath.llm._continuous import cut_at_stop, generate_continuous
@@ -396,151 +353,10 @@ class HFLLM:
             yield (
                 part,
                 [
-                    self._completion(r, cut_at_stop(g, stop, decode), max_tokens, stop)
+                    completion(self, r, cut_at_stop(g, stop, decode), max_tokens, stop)
                     for r, g in zip(part, gens, strict=True)
                 ],
             )
-
-    def _static_cache(self, max_len: int):
-        from transformers import StaticCache
-
-        return StaticCache(
-            config=self.hf_model.config.get_text_config(decoder=True), max_cache_len=max_len
-        )
-
-    def _generate_batch(
-        self,
-        rows: list[_Row],
-        temperature: float,
-        top_p: float,
-        max_tokens: int,
-        stop: tuple[str, ...],
-        cache: Any = None,
-    ) -> list[Completion]:
-        import torch
-        from transformers import GenerationConfig, LogitsProcessorList
-        from transformers.generation.logits_process import (
-            TemperatureLogitsWarper,
-            TopPLogitsWarper,
-        )
-
-        tok = self.tokenizer
-        width = max(len(r.ids) for r in rows)
-        if cache is not None:  # fewer distinct shapes -> fewer recompilations
-            width = _round_up(width, 32)
-        ids = torch.full((len(rows), width), tok.pad_token_id, dtype=torch.long)
-        mask = torch.zeros((len(rows), width), dtype=torch.long)
-        for j, r in enumerate(rows):  # left padding
-            ids[j, width - len(r.ids) :] = torch.tensor(r.ids)
-            mask[j, width - len(r.ids) :] = 1
-        kw: dict[str, Any] = {}
-        if cache is not None or self.share_prefix:
-            # a shared prefill fills the cache first; generate() then computes only what is left
-            cache = self._shared_prefill(ids, mask, cache)
-            if cache is not None:
-                kw[_cache_kwarg(self.hf_model)] = cache
-        processors = LogitsProcessorList()
-        if temperature > 0:
-            processors.append(TemperatureLogitsWarper(temperature))
-            if top_p < 1.0:
-                processors.append(TopPLogitsWarper(top_p))
-            processors.append(GumbelSampler([r.key for r in rows], width))
-        config = GenerationConfig(
-            max_new_tokens=max_tokens,
-            do_sample=False,
-            num_beams=1,
-            eos_token_id=sorted(self.eos_ids),
-            pad_token_id=tok.pad_token_id,
-            stop_strings=list(stop) or None,
-            disable_compile=not self.compile,
-        )
-        with torch.no_grad():  # not inference_mode: the reused static cache is updated in place
-            out = self.hf_model.generate(
-                input_ids=ids.to(self.device),
-                attention_mask=mask.to(self.device),
-                generation_config=config,
-                logits_processor=processors,
-                **kw,
-                tokenizer=tok if stop else None,
-            )
-        gen = out[:, width:].tolist()
-        return [self._completion(r, g, max_tokens, stop) for r, g in zip(rows, gen, strict=True)]
-
-    def _shared_prefill(self, ids: Any, mask: Any, cache: Any) -> Any:
-        """Prefill each distinct prompt of the batch once and give every row a copy of its KV cache.
-
-        The n samples of a request are n rows with the same (left-padded) prompt. All but the last
-        prompt column is run once per distinct prompt; the cache is then gathered to one copy per
-        row, and generate() computes the last column and decodes as usual. The last column stays
-        with generate() so that it produces the first new token itself: its logits processors,
-        stopping criteria and stop strings see exactly the steps of an unshared call, and the
-        seeded samples are the same token for token. Returns the cache to hand to generate():
-        `cache` (a StaticCache, reset) filled, a new DynamicCache, or `cache` untouched (None or
-        empty) where nothing is shared or the cache has layers this does not handle (sliding,
-        linear)."""
-        import torch
-        from transformers import DynamicCache
-        from transformers.cache_utils import DynamicLayer, StaticLayer
-
-        if not self.share_prefix or ids.shape[1] < 2:
-            return cache
-        index: dict[tuple[int, ...], int] = {}
-        firsts: list[int] = []
-        src: list[int] = []
-        for j, key in enumerate(map(tuple, ids.tolist())):
-            if key not in index:
-                index[key] = len(firsts)
-                firsts.append(j)
-            src.append(index[key])
-        if len(firsts) == len(src):
-            return cache
-        prefix = DynamicCache(config=self.hf_model.config)
-        if not all(type(x) is DynamicLayer for x in prefix.layers) or (
-            cache is not None and not all(type(x) is StaticLayer for x in cache.layers)
-        ):
-            return cache
-        dev = self.device
-        sel = torch.tensor(firsts)
-        p_ids, p_mask = ids[sel, :-1].to(dev), mask[sel, :-1].to(dev)
-        pos = (p_mask.cumsum(-1) - 1).masked_fill(p_mask == 0, 0)  # as generate() derives them
-        self.hf_model(
-            input_ids=p_ids,
-            attention_mask=p_mask,
-            position_ids=pos,
-            use_cache=True,
-            logits_to_keep=1,  # the prefix's logits are not needed: skip the vocabulary matmul
-            **{_cache_kwarg(self.hf_model): prefix},
-        )
-        rows = torch.tensor(src, device=dev)
-        if cache is None:
-            prefix.batch_select_indices(rows)
-            return prefix
-        for layer, part in zip(cache.layers, prefix.layers, strict=True):
-            layer.update(part.keys[rows], part.values[rows])
-        return cache
-
-    def _completion(
-        self, row: _Row, gen: list[int], max_tokens: int, stop: tuple[str, ...]
-    ) -> Completion:
-        end, ended = len(gen), False
-        for k, t in enumerate(gen):
-            if t in self.eos_ids:
-                end, ended = k + 1, True
-                break
-            if t == self.tokenizer.pad_token_id:  # generate() pads rows that hit a stop string
-                end, ended = k, True
-                break
-        text = self.tokenizer.decode(gen[:end], skip_special_tokens=True)
-        cut = min((p for p in (text.find(s) for s in stop) if p >= 0), default=-1)
-        if cut >= 0:
-            text, ended = text[:cut], True
-        return Completion(
-            text=text,
-            index=row.index,
-            finish_reason="stop" if ended else "length",
-            prompt_tokens=len(row.ids),
-            completion_tokens=end,
-        )
 
 
 def _load(name: str, device: str, dtype: Any, attn: str | None, trust: bool):
@@ -558,34 +374,3 @@ def _load(name: str, device: str, dtype: Any, attn: str | None, trust: bool):
 def _flash(model: Any) -> bool:
     """The model runs a flash-attention kernel (continuous batching's paged fast path)."""
     return "flash" in str(getattr(model.config, "_attn_implementation", ""))
-
-
-def _cache_kwarg(model: Any) -> str:
-    """transformers renamed generate()'s `past_key_values` to `cache` during 5.x."""
-    import inspect
-
-    return "cache" if "cache" in inspect.signature(model.forward).parameters else "past_key_values"
-
-
-def _reusable(cache: Any, rows: int, max_len: int) -> bool:
-    layer = cache.layers[0] if cache is not None else None
-    return bool(
-        layer is not None
-        and layer.is_initialized
-        and layer.keys.shape[0] == rows
-        and layer.max_cache_len >= max_len
-    )
-
-
-def _round_up(x: int, multiple: int) -> int:
-    return -(-x // multiple) * multiple
-
-
-def _free_memory() -> None:
-    import gc
-
-    import torch
-
-    gc.collect()
-    if torch.cuda.is_available():
-        torch.cuda.empty_cache()

@@ -33,18 +33,12 @@ import asyncio
 import json
 import os
 import random
-import time
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from metamath.llm._async import RateLimiter, parse_retry_after, run_in_thread
-from metamath.llm._wire import (
-    endpoint,
-    error_message,
-    parse_choices,
-    proxy_for,
-    split_credentials,
-)
+from metamath.llm._async import parse_retry_after, run_in_thread
+from metamath.llm._servers import Servers
+from metamath.llm._wire import error_message, parse_choices
 from metamath.llm.base import Completion, LLMError, Request, Result
 from metamath.llm.progress import Progress
 from metamath.secrets import redact_text
@@ -159,32 +153,10 @@ class OpenAILLM:
 
     # -- the async core --------------------------------------------------------------------
     async def _run(self, requests: list[Request], emit) -> None:
-        import aiohttp
-
-        key = os.environ.get(self.api_key_env) or "EMPTY"
-        session = aiohttp.ClientSession(
-            # limit=0: no connector cap; our semaphore bounds what is in flight.
-            connector=aiohttp.TCPConnector(limit=0, ttl_dns_cache=300),
-            timeout=aiohttp.ClientTimeout(total=self.timeout),
-            headers={"Content-Type": "application/json", **self.headers},
-        )
-        servers = {u: 0 for u in self.base_urls}  # url -> requests in flight there
-        # url -> [consecutive failures, avoid until (monotonic s)]: a server that refuses
-        # connections or times out is skipped for a while (0.5 s, doubling, at most 30 s)
-        # while another one is up, so one dead data-parallel replica does not eat retries.
-        health = {u: [0, 0.0] for u in self.base_urls}
-        proxies = {u: proxy_for(u) for u in self.base_urls}
-        # (URL without user info, headers) per server: user:password@ in a base_url becomes
-        # Basic auth for that server (aiohttp refuses it beside an Authorization header);
-        # otherwise the key from the environment goes as a Bearer token.
-        targets = {u: split_credentials(u, key) for u in self.base_urls}
-        http_slots = asyncio.Semaphore(self.max_in_flight)
-        rpm = RateLimiter(self.rpm) if self.rpm else None
-        tpm = RateLimiter(self.tpm) if self.tpm else None
         bar = Progress(len(requests), desc=self.desc, enabled=self.progress)
+        ctx = Servers(self, bar)
         # Request-level tasks are bounded too, so a 100k-request job does not hold 100k tasks.
         req_slots = asyncio.Semaphore(2 * self.max_in_flight)
-        ctx = (session, servers, health, (proxies, targets), http_slots, rpm, tpm, bar)
         fatal: list[BaseException] = []
         pending = 0
         wake = asyncio.Event()
@@ -223,9 +195,9 @@ class OpenAILLM:
                 t.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
             bar.close()
-            await session.close()
+            await ctx.close()
 
-    async def _answer(self, req: Request, ctx) -> Result:
+    async def _answer(self, req: Request, ctx: Servers) -> Result:
         """All n samples of one request: one call with n choices, fan out what is missing."""
         got: dict[int, Completion] = {}
         retries, errors = 0, []
@@ -261,7 +233,7 @@ class OpenAILLM:
                 *(call(c, None if req.seed is None else req.seed + c[0]) for c in chunks)
             )
         if errors or len(got) < req.n:
-            ctx[-1].failure()
+            ctx.bar.failure()
             self.stats["failures"] += 1
             partial = [got[i] for i in sorted(got)]
             return Result(
@@ -276,11 +248,8 @@ class OpenAILLM:
         self.stats["samples"] += req.n
         return Result(req, tuple(got[i] for i in range(req.n)), retries=retries)
 
-    async def _call(self, req: Request, n: int, seed: int | None, ctx):
-        """One HTTP request with bounded, classified retries -> (choices, retries, url)."""
-        import aiohttp
-
-        session, servers, health, (proxies, targets), http_slots, rpm, tpm, bar = ctx
+    def _body(self, req: Request, n: int, seed: int | None) -> bytes:
+        """The JSON body of one /completions or /chat/completions request."""
         body: dict[str, Any] = {
             "model": self.model,
             "n": n,
@@ -293,12 +262,16 @@ class OpenAILLM:
         if seed is not None:
             body["seed"] = seed
         body.update(self.extra_body)  # server-specific knobs (vLLM: top_k, min_p, ...)
-        chat = req.messages is not None
-        if chat:
+        if req.messages is not None:
             body["messages"] = list(req.messages)
         else:
             body["prompt"] = req.prompt
-        data = json.dumps(body, ensure_ascii=False).encode()
+        return json.dumps(body, ensure_ascii=False).encode()
+
+    async def _call(self, req: Request, n: int, seed: int | None, ctx: Servers):
+        """One HTTP request with bounded, classified retries -> (choices, retries, url)."""
+        data = self._body(req, n, seed)
+        chat = req.messages is not None
         path = "/chat/completions" if chat else "/completions"
         # The most a sane reply body can hold: n replies of reply_char_limit characters, each
         # JSON-escaped at worst to 6 bytes (\\uXXXX), plus room for the envelope.
@@ -308,42 +281,12 @@ class OpenAILLM:
         for attempt in range(self.max_retries + 1):
             if attempt:
                 self.stats["retries"] += 1
-                bar.retry()
-            if rpm:
-                await rpm.acquire(1)
-            if tpm:
-                await tpm.acquire(est_tokens)
-            now = time.monotonic()
-            up = [u for u, h in health.items() if h[1] <= now] if len(servers) > 1 else servers
-            url = min(up or servers, key=servers.__getitem__)  # the least busy server that is up
-            wait = None
-            async with http_slots:
-                servers[url] += 1
-                self.stats["requests"] += 1
-                bar.sent()
-                shown = redact_text(url)
-                try:
-                    target, auth = targets[url]
-                    async with session.post(
-                        endpoint(target, path), data=data, proxy=proxies[url], headers=auth
-                    ) as resp:
-                        status, headers = resp.status, resp.headers
-                        raw = await _read_bounded(resp, max_body)
-                except TimeoutError:
-                    status, last = 0, f"timeout after {self.timeout}s from {shown}"
-                except aiohttp.ClientError as e:  # refused, reset, dropped mid-response
-                    status = 0
-                    last = redact_text(f"connection error to {shown}: {type(e).__name__}: {e}")[
-                        :300
-                    ]
-                finally:
-                    servers[url] -= 1
-            h = health[url]
-            if status in (0, 502, 503, 504):
-                h[0] += 1
-                h[1] = time.monotonic() + min(30.0, 0.5 * 2 ** (h[0] - 1))
-            else:
-                h[0] = 0
+                ctx.bar.retry()
+            await ctx.limits(est_tokens)
+            url = ctx.pick()
+            self.stats["requests"] += 1
+            status, headers, raw, error = await ctx.post(url, path, data, max_body)
+            shown, last, wait = redact_text(url), error or last, None
             if status == 200 and len(raw) > max_body:
                 raise _Exhausted(
                     f"reply from {shown} is over {max_body:,} bytes, more than {n} replies of "
@@ -358,18 +301,7 @@ class OpenAILLM:
                     # A 200 with a body we cannot read (truncated JSON, no choices): transient.
                     last = f"malformed response from {shown}: {type(e).__name__}: {e}"[:300]
                 else:
-                    usage = doc.get("usage") or {}
-                    p_tok = int(usage.get("prompt_tokens") or 0)
-                    c_tok = int(usage.get("completion_tokens") or 0)
-                    self._account(p_tok, c_tok, bar)
-                    # Usage is per request: the prompt goes to the first choice, completion
-                    # tokens are split evenly (servers do not report them per choice).
-                    per, rest = divmod(c_tok, max(len(choices), 1))
-                    out = [
-                        (t, f, p_tok if k == 0 else 0, per + (rest if k == 0 else 0), err)
-                        for k, (t, f, err) in enumerate(choices)
-                    ]
-                    return out, attempt, url
+                    return self._usage(doc, choices, ctx.bar), attempt, url
             elif status in (408, 409, 429) or status >= 500:
                 last = f"HTTP {status} from {shown}: {error_message(raw)}"
                 wait = parse_retry_after(headers)
@@ -384,6 +316,21 @@ class OpenAILLM:
                 delay = wait * random.uniform(1.0, 1.2) if wait else random.uniform(0, backoff)
                 await asyncio.sleep(delay)
         raise _Exhausted(f"{last} (gave up after {self.max_retries} retries)", self.max_retries)
+
+    def _usage(self, doc: dict, choices: list, bar: Progress) -> list[tuple]:
+        """(text, finish_reason, prompt_tokens, completion_tokens, error) per choice of a
+        reply, its usage counted."""
+        usage = doc.get("usage") or {}
+        p_tok = int(usage.get("prompt_tokens") or 0)
+        c_tok = int(usage.get("completion_tokens") or 0)
+        self._account(p_tok, c_tok, bar)
+        # Usage is per request: the prompt goes to the first choice, completion tokens are
+        # split evenly (servers do not report them per choice).
+        per, rest = divmod(c_tok, max(len(choices), 1))
+        return [
+            (t, f, p_tok if k == 0 else 0, per + (rest if k == 0 else 0), err)
+            for k, (t, f, err) in enumerate(choices)
+        ]
 
     def _account(self, p_tok: int, c_tok: int, bar: Progress) -> None:
         self.stats["prompt_tokens"] += p_tok
@@ -414,15 +361,3 @@ class OpenAILLM:
         else:
             fix = f"request {req.id!r} was rejected: check the sampling parameters"
         return LLMError(redact_text(f"HTTP {status} from {url}: {msg} -- {fix}"))
-
-
-async def _read_bounded(resp, limit: int) -> bytes:
-    """The body, or its first limit + 1 bytes when it is longer (never held whole)."""
-    if resp.content_length is not None and resp.content_length <= limit:
-        return await resp.read()
-    raw = bytearray()
-    async for chunk in resp.content.iter_chunked(1 << 16):
-        raw += chunk
-        if len(raw) > limit:
-            break
-    return bytes(raw)

@@ -13,28 +13,25 @@ Every answer that is not a success has the OpenAI error shape {"error": {"messag
 serve_guard checks the API key (when one is set) and the request size (max_request_bytes); stop
 strings are capped (max_stop); prompt and message text go through metamath.text.clean_text.
 
-Concurrent HTTP requests are gathered by one worker thread into a single `generate()` call (up
-to `max_batch` requests, waiting at most `batch_wait_s` for more), so a client that sends 64
-requests at once gets one batch of 64 on the GPU rather than 64 batches of one. The model is only
-ever touched by that worker thread.
+Concurrent HTTP requests are gathered into batches by metamath.llm.batcher.Batcher (one worker
+thread, the only one that touches the model).
 """
 
 from __future__ import annotations
 
 import asyncio
-import queue
 import socket
 import threading
 import time
 import uuid
 from collections.abc import Iterator
-from concurrent.futures import Future
 from contextlib import asynccontextmanager, contextmanager
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from metamath.llm.base import LLM, Request, Result
+from metamath.llm.batcher import Batcher
 from metamath.llm.serve_guard import (
     MAX_REQUEST_BYTES,
     MAX_STOP,
@@ -161,54 +158,6 @@ class ChatBody(_Sampling):
         return out
 
 
-class Batcher:
-    """One worker thread that runs queued Requests through `llm.generate` in batches."""
-
-    def __init__(self, llm: LLM, max_batch: int = 256, batch_wait_s: float = 0.01):
-        self.llm, self.max_batch, self.batch_wait_s = llm, max_batch, batch_wait_s
-        self._queue: queue.Queue[tuple[Request, Future] | None] = queue.Queue()
-        self._thread = threading.Thread(
-            target=self._loop, name="metamath-serve-batcher", daemon=True
-        )
-        self._thread.start()
-
-    def submit(self, request: Request) -> Future:
-        fut: Future = Future()
-        self._queue.put((request, fut))
-        return fut
-
-    def close(self) -> None:
-        self._queue.put(None)
-        self._thread.join(timeout=30)
-
-    def _loop(self) -> None:
-        while True:
-            item = self._queue.get()
-            if item is None:
-                return
-            batch = [item]
-            deadline = time.monotonic() + self.batch_wait_s
-            while len(batch) < self.max_batch:
-                try:
-                    nxt = self._queue.get(timeout=max(0.0, deadline - time.monotonic()))
-                except queue.Empty:
-                    break
-                if nxt is None:
-                    self._queue.put(None)  # finish this batch, then stop
-                    break
-                batch.append(nxt)
-            waiting = {req.id: (req, fut) for req, fut in batch}
-            try:
-                for res in self.llm.generate([req for req, _ in batch]):
-                    waiting.pop(res.request.id)[1].set_result(res)
-            except Exception as e:  # the engine failed as a whole: fail this batch, keep serving
-                for _, fut in waiting.values():
-                    fut.set_exception(e)
-                continue
-            for req, fut in waiting.values():  # an engine that dropped a request
-                fut.set_result(Result(req, error="no result from the engine"))
-
-
 def _error(
     status: int, message: str, kind: str = "invalid_request_error", param: str | None = None
 ):
@@ -217,36 +166,131 @@ def _error(
     return JSONResponse(status_code=status, content=error_body(message, kind, param))
 
 
-def build_app(
-    llm: LLM,
-    served_name: str | None = None,
-    *,
-    max_batch: int = 256,
-    batch_wait_s: float = 0.01,
-    default_max_tokens: int = 512,
-    max_request_bytes: int = MAX_REQUEST_BYTES,
-    max_stop: int = MAX_STOP,
-    api_key: str | None = None,
-):
-    """A FastAPI app serving `llm` under `served_name` (default: llm.model); requests over
-    max_request_bytes, or without `api_key` as a Bearer token when one is set, are refused
-    before their body is read."""
-    from fastapi import FastAPI
+class _Service:
+    """What the endpoints do, apart from FastAPI's wiring (build_app)."""
+
+    def __init__(self, llm: LLM, name: str, default_max_tokens: int, max_stop: int):
+        self.llm, self.name = llm, name
+        self.default_max_tokens, self.max_stop = default_max_tokens, max_stop
+        self.batcher: Batcher | None = None  # started with the app (its lifespan)
+
+    async def models(self) -> dict[str, Any]:
+        return {
+            "object": "list",
+            "data": [{"id": self.name, "object": "model", "created": 0, "owned_by": "metamath"}],
+        }
+
+    def _refusal(self, body: Any) -> Any:
+        """The error response for a request this server does not take, else None."""
+        if body.model not in (self.name, self.llm.model):
+            return _error(
+                404,
+                f"model {body.model!r} is not served here; this server "
+                f"serves {self.name!r} (see /v1/models)",
+                "not_found_error",
+                "model",
+            )
+        if body.stream:
+            return _error(400, "stream=true is not supported by metamath serve", param="stream")
+        stops = body.stops()
+        if len(stops) > self.max_stop or any(len(s) > MAX_STOP_CHARS for s in stops):
+            return _error(
+                400,
+                f"stop: at most {self.max_stop} stop strings of at most {MAX_STOP_CHARS} "
+                f"characters each (got {len(stops)}, the longest {max(map(len, stops))} "
+                "characters)",
+                param="stop",
+            )
+        return None
+
+    async def run(self, body: Any, reqs: list[Request]) -> tuple[list[Result] | None, Any]:
+        """(results, None), or (None, the error response)."""
+        refused = self._refusal(body)
+        if refused is not None:
+            return None, refused
+        futs = [asyncio.wrap_future(self.batcher.submit(r)) for r in reqs]
+        try:
+            results = await asyncio.gather(*futs)
+        except Exception as e:  # the engine failed on the whole batch
+            return None, _error(500, f"{type(e).__name__}: {e}", "server_error")
+        for res in results:
+            if not res.ok:
+                status = 400 if res.meta.get("error_type") == "invalid_request" else 500
+                kind = "invalid_request_error" if status == 400 else "server_error"
+                return None, _error(status, res.error, kind)
+        return results, None
+
+    async def completions(self, body: CompletionBody) -> Any:
+        prompts = body.prompts()
+        for i, p in enumerate(prompts):
+            if isinstance(p, str):
+                prompts[i] = clean_text(p)
+                continue
+            try:
+                prompts[i] = ids_to_text(_tokenizer(self.llm), p)
+            except ValueError as e:
+                return _error(400, f"prompt {i}: {e}", param="prompt")
+        rid = f"cmpl-{uuid.uuid4().hex}"
+        max_tokens = body.max_tokens or 16  # OpenAI's default for /completions
+        reqs = [
+            body.to_request(f"{rid}-{i}", prompt=p, max_tokens=max_tokens)
+            for i, p in enumerate(prompts)
+        ]
+        results, err = await self.run(body, reqs)
+        if err is not None:
+            return err
+        choices = [
+            {
+                "index": i * body.n + c.index,
+                "text": c.text,
+                "logprobs": None,
+                "finish_reason": c.finish_reason,
+            }
+            for i, r in enumerate(results)
+            for c in r.completions
+        ]
+        return self._reply(rid, "text_completion", choices, results)
+
+    async def chat(self, body: ChatBody) -> Any:
+        rid = f"chatcmpl-{uuid.uuid4().hex}"
+        max_tokens = body.max_completion_tokens or body.max_tokens or self.default_max_tokens
+        try:
+            messages = tuple(body.plain_messages())
+        except ValueError as e:
+            return _error(400, str(e), param="messages")
+        req = body.to_request(rid, messages=messages, max_tokens=max_tokens)
+        results, err = await self.run(body, [req])
+        if err is not None:
+            return err
+        choices = [
+            {
+                "index": c.index,
+                "message": {"role": "assistant", "content": c.text},
+                "logprobs": None,
+                "finish_reason": c.finish_reason,
+            }
+            for c in results[0].completions
+        ]
+        return self._reply(rid, "chat.completion", choices, results)
+
+    def _reply(self, rid: str, kind: str, choices: list, results: list[Result]) -> dict:
+        p = sum(r.completions[0].prompt_tokens for r in results)
+        c = sum(x.completion_tokens for r in results for x in r.completions)
+        return {
+            "id": rid,
+            "object": kind,
+            "created": int(time.time()),
+            "model": self.name,
+            "choices": choices,
+            "usage": {"prompt_tokens": p, "completion_tokens": c, "total_tokens": p + c},
+        }
+
+
+def _error_handlers(app: Any) -> None:
+    """Every answer that is not a success has the OpenAI error shape."""
     from fastapi import Request as HTTPRequest
     from fastapi.exceptions import RequestValidationError
     from starlette.exceptions import HTTPException
-
-    name = served_name or llm.model
-    state: dict[str, Any] = {}
-
-    @asynccontextmanager
-    async def lifespan(app):
-        state["batcher"] = Batcher(llm, max_batch, batch_wait_s)
-        yield
-        state["batcher"].close()
-
-    app = FastAPI(title="metamath serve", lifespan=lifespan)
-    app.add_middleware(Guard, max_request_bytes=max_request_bytes, api_key=api_key or None)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_req: HTTPRequest, exc: RequestValidationError):
@@ -271,125 +315,50 @@ def build_app(
     async def _crash(_req: HTTPRequest, exc: Exception):  # a bug: no traceback to the client
         return _error(500, f"internal error ({type(exc).__name__})", "server_error")
 
+
+def build_app(
+    llm: LLM,
+    served_name: str | None = None,
+    *,
+    max_batch: int = 256,
+    batch_wait_s: float = 0.01,
+    default_max_tokens: int = 512,
+    max_request_bytes: int = MAX_REQUEST_BYTES,
+    max_stop: int = MAX_STOP,
+    api_key: str | None = None,
+):
+    """A FastAPI app serving `llm` under `served_name` (default: llm.model); requests over
+    max_request_bytes, or without `api_key` as a Bearer token when one is set, are refused
+    before their body is read."""
+    from fastapi import FastAPI
+
+    svc = _Service(llm, served_name or llm.model, default_max_tokens, max_stop)
+
+    @asynccontextmanager
+    async def lifespan(app):
+        svc.batcher = Batcher(llm, max_batch, batch_wait_s)
+        yield
+        svc.batcher.close()
+
+    app = FastAPI(title="metamath serve", lifespan=lifespan)
+    app.add_middleware(Guard, max_request_bytes=max_request_bytes, api_key=api_key or None)
+    _error_handlers(app)
+
     @app.get("/health")
     async def health():
         return {"status": "ok"}
 
     @app.get("/v1/models")
     async def models():
-        return {
-            "object": "list",
-            "data": [{"id": name, "object": "model", "created": 0, "owned_by": "metamath"}],
-        }
-
-    async def run(body, reqs: list[Request]):
-        if body.model not in (name, llm.model):
-            return None, _error(
-                404,
-                f"model {body.model!r} is not served here; this server "
-                f"serves {name!r} (see /v1/models)",
-                "not_found_error",
-                "model",
-            )
-        if body.stream:
-            return None, _error(
-                400, "stream=true is not supported by metamath serve", param="stream"
-            )
-        stops = body.stops()
-        if len(stops) > max_stop or any(len(s) > MAX_STOP_CHARS for s in stops):
-            return None, _error(
-                400,
-                f"stop: at most {max_stop} stop strings of at most {MAX_STOP_CHARS} characters "
-                f"each (got {len(stops)}, the longest {max(map(len, stops))} characters)",
-                param="stop",
-            )
-        futs = [asyncio.wrap_future(state["batcher"].submit(r)) for r in reqs]
-        try:
-            results = await asyncio.gather(*futs)
-        except Exception as e:  # the engine failed on the whole batch
-            return None, _error(500, f"{type(e).__name__}: {e}", "server_error")
-        for res in results:
-            if not res.ok:
-                status = 400 if res.meta.get("error_type") == "invalid_request" else 500
-                return None, _error(
-                    status, res.error, "invalid_request_error" if status == 400 else "server_error"
-                )
-        return results, None
-
-    def usage(results: list[Result]) -> dict[str, int]:
-        p = sum(r.completions[0].prompt_tokens for r in results)
-        c = sum(x.completion_tokens for r in results for x in r.completions)
-        return {"prompt_tokens": p, "completion_tokens": c, "total_tokens": p + c}
+        return await svc.models()
 
     @app.post("/v1/completions")
     async def completions(body: CompletionBody):
-        prompts = body.prompts()
-        for i, p in enumerate(prompts):
-            if isinstance(p, str):
-                prompts[i] = clean_text(p)
-                continue
-            try:
-                prompts[i] = ids_to_text(_tokenizer(llm), p)
-            except ValueError as e:
-                return _error(400, f"prompt {i}: {e}", param="prompt")
-        rid = f"cmpl-{uuid.uuid4().hex}"
-        reqs = [
-            body.to_request(
-                f"{rid}-{i}", prompt=p, max_tokens=body.max_tokens or 16
-            )  # OpenAI's default for /completions
-            for i, p in enumerate(prompts)
-        ]
-        results, err = await run(body, reqs)
-        if err is not None:
-            return err
-        choices = [
-            {
-                "index": i * body.n + c.index,
-                "text": c.text,
-                "logprobs": None,
-                "finish_reason": c.finish_reason,
-            }
-            for i, r in enumerate(results)
-            for c in r.completions
-        ]
-        return {
-            "id": rid,
-            "object": "text_completion",
-            "created": int(time.time()),
-            "model": name,
-            "choices": choices,
-            "usage": usage(results),
-        }
+        return await svc.completions(body)
 
     @app.post("/v1/chat/completions")
     async def chat(body: ChatBody):
-        rid = f"chatcmpl-{uuid.uuid4().hex}"
-        max_tokens = body.max_completion_tokens or body.max_tokens or default_max_tokens
-        try:
-            messages = tuple(body.plain_messages())
-        except ValueError as e:
-            return _error(400, str(e), param="messages")
-        req = body.to_request(rid, messages=messages, max_tokens=max_tokens)
-        results, err = await run(body, [req])
-        if err is not None:
-            return err
-        choices = [
-            {
-                "index": c.index,
-                "message": {"role": "assistant", "content": c.text},
-                "logprobs": None,
-                "finish_reason": c.finish_reason,
-            }
-            for c in results[0].completions
-        ]
-        return {
-            "id": rid,
-            "object": "chat.completion",
-            "created": int(time.time()),
-            "model": name,
-            "choices": choices,
-            "usage": usage(results),
-        }
+        return await svc.chat(body)
 
     return app
 

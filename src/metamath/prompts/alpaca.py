@@ -16,6 +16,8 @@ Styles (source: meta-math/MetaMath train_math.py and eval_gsm8k.py; see the meth
 
 from __future__ import annotations
 
+from metamath.prompts.styles import ALPACA_STYLES, style_error
+
 HEADER = (
     "Below is an instruction that describes a task. "
     "Write a response that appropriately completes the request."
@@ -30,7 +32,6 @@ WITH_INPUT = (
     HEADER_INPUT + "\n\n### Instruction:\n{instruction}\n\n### Input:\n{input}\n\n### Response:"
 )
 COT_TRIGGER = "Let's think step by step."
-STYLES = ("metamath", "original_train", "original_eval")
 
 
 def render(query: str, style: str = "metamath") -> str:
@@ -44,4 +45,4 @@ def render(query: str, style: str = "metamath") -> str:
         return NO_INPUT.format(instruction=query)
     if style == "original_eval":
         return NO_INPUT.format(instruction=query) + " " + COT_TRIGGER
-    raise ValueError(f"prompt style {style!r}: use one of {', '.join(STYLES)}")
+    raise style_error(style, ALPACA_STYLES, "prompt style")

@@ -20,11 +20,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from metamath.prompts.augment_demos import DEMOS, SYSTEM
+from metamath.prompts.styles import AUGMENT_STYLES, style_error
 
 VERSION = {"answer_aug": 2, "rephrase": 2, "fobar": 2, "sv_rewrite": 2, "self_verification": 2}
 TECHNIQUES = tuple(VERSION)
 DATASETS = ("gsm8k", "math")
-STYLES = ("chat", "completion")
 # Where each kind of reply is introduced (the completion style stops before the next "Question:").
 _REPLY = {
     "answer_aug": "Answer:",
@@ -102,8 +102,8 @@ def render(
             f"dataset={dataset!r}: use one of {', '.join(DATASETS)} "
             "(a user's seed set picks the one its answers look like)"
         )
-    if style not in STYLES:
-        raise ValueError(f"style={style!r}: use one of {', '.join(STYLES)}")
+    if style not in AUGMENT_STYLES:
+        raise style_error(style, AUGMENT_STYLES, "style")
     if technique == "sv_rewrite" and answer is None:
         raise ValueError("sv_rewrite needs answer= (the gold to put into the statement)")
     demos = list(exemplars) if exemplars is not None else list(DEMOS[technique][dataset])

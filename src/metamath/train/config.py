@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from metamath.config import ConfigError, load_config
+from metamath.config import ConfigError, check_literals, load_config
+from metamath.prompts.styles import TrainStyle
 
 # LoRA on attention and MLP projections, as the paper's 70B QLoRA run (App. B).
 LLAMA_PROJECTIONS = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
@@ -47,8 +48,9 @@ class LoraConfig:
 @dataclass
 class EvalDuringTraining:
     """Accuracy on eval tasks during training, with the live model (metamath eval's grader and
-    prompt). Needs the whole model on each process: one device, DDP, LoRA; under FSDP/DeepSpeed
-    evaluate saved models with `metamath eval` instead."""
+    prompt, through the `evaluate` callback the caller passes to run_train: `metamath train`
+    builds it with metamath.evaluate.live.for_training). Needs the whole model on each process:
+    one device, DDP, LoRA; under FSDP/DeepSpeed evaluate saved models with `metamath eval`."""
 
     tasks: list[str] = field(default_factory=list)  # e.g. [gsm8k]; empty: no evaluation
     limit: int = 200  # the first N problems of each task
@@ -67,7 +69,7 @@ class TrainConfig:
     data: DataConfig = field(default_factory=DataConfig)
     # metamath: the Alpaca prompt used at evaluation too; original: the released trainer's quirks
     # (first-line split, no space after "### Response:"); chat: the tokenizer's chat template.
-    prompt_style: Literal["metamath", "original", "chat"] = "metamath"
+    prompt_style: TrainStyle = "metamath"
     max_length: int = 512
     # drop: skip over-long examples (reported); cut: right-truncate like the original trainer.
     over_length: Literal["drop", "cut"] = "drop"
@@ -90,8 +92,8 @@ class TrainConfig:
     warmup_steps: int = -1  # >= 0 overrides warmup_ratio
     scheduler: str = "cosine"  # any transformers.get_scheduler name
     model_dtype: Literal["float32", "bfloat16", "float16", "auto"] = "float32"
-    # bf16 | fp16 | no (ignored on CPU); a bool is accepted because YAML reads a bare `no` as false
-    mixed_precision: str | bool = "bf16"
+    # bf16 | fp16 | no (ignored on CPU); a bare `no` in YAML (read as false) means "no"
+    mixed_precision: Literal["bf16", "fp16", "no"] = "bf16"
     gradient_checkpointing: bool = False
     # auto: on CUDA flash_attention_2 where installed, else varlen (PyTorch's own varlen flash
     # kernel, after a self-check), else sdpa; on CPU varlen (per-document SDPA). varlen only for
@@ -123,6 +125,8 @@ class TrainConfig:
     save_model: bool = True
 
     def check(self) -> None:
+        """ConfigError naming the key, the value and the fix; changes nothing."""
+        check_literals(self)
         if not self.model:
             raise ConfigError("model: set a local path or Hub id (model=meta-llama/Llama-2-7b-hf)")
         if not self.data.path:
@@ -132,17 +136,13 @@ class TrainConfig:
             )
         if self.global_batch_size < 1 or self.micro_batch_size < 1:
             raise ConfigError("global_batch_size and micro_batch_size must be >= 1")
-        if self.mixed_precision is False:
-            self.mixed_precision = "no"
-        if self.mixed_precision not in ("no", "bf16", "fp16"):
-            raise ConfigError(f"mixed_precision={self.mixed_precision!r}: use bf16, fp16 or no")
         if 0 < self.pack_length < self.max_length:
             raise ConfigError(
                 f"pack_length={self.pack_length} is shorter than max_length="
                 f"{self.max_length}; set pack_length >= max_length, or 0 for one row"
             )
         if self.eval.tasks:
-            from metamath.evaluate.tasks import get_task
+            from metamath.tasks import get_task
 
             for t in self.eval.tasks:
                 try:

@@ -9,10 +9,8 @@ without a query or response is an error naming file, line and field (or skipped 
 data.on_bad_row=skip). Tokenisation runs once per (data, fields, tokenizer, prompt style) and is
 cached as a .npz; the original trainer re-tokenised every batch in its collator.
 
-Length policy (the original cut prompt+response at 512 tokens silently, losing "The answer is:"
-and the EOS on long samples): over_length=drop (default) skips examples longer than max_length;
-over_length=cut truncates them as the original did. Either way they are counted, and an example
-whose prompt alone fills max_length is always dropped (it would train on nothing).
+The length policy (metamath.train.lengths) drops or cuts examples longer than max_length, and
+counts them.
 """
 
 from __future__ import annotations
@@ -28,6 +26,7 @@ from metamath.io import DataError, check_row_size, read_records
 from metamath.text import clean_obj
 from metamath.train.config import DataConfig, TrainConfig
 from metamath.train.format import encode_batch
+from metamath.train.lengths import apply_length_policy, length_report, precheck_lengths
 
 CACHE_VERSION = 2
 
@@ -227,128 +226,24 @@ def tokenise_cached(
 def load_examples(cfg: TrainConfig, tok: Any) -> TrainData:
     """Read, tokenise (cached), apply the length policy; the report says what was removed."""
     rows, bad = read_rows(cfg.data)
-    L = cfg.max_length
+    n_read = len(rows)
+    rows, early = precheck_lengths(rows, tok, cfg.max_length, cfg.over_length)
+    ids, plens, hit = tokenise_cached(rows, tok, cfg.prompt_style, cfg.data)
     out = TrainData([], [], [])
     out.dropped.extend(
         {"ref": f"{e.path}:{e.line}", "reason": "bad_row", "field": e.field, "error": str(e)}
         for e in bad
     )
-    n_read = len(rows)
-    rows, early = precheck_lengths(rows, tok, L, cfg.over_length)
     out.dropped.extend(early)
-    n_long = sum(d["reason"] == "too_long" for d in early)
-    n_prompt_long = sum(d["reason"] == "prompt_too_long" for d in early)
-    ids, plens, hit = tokenise_cached(rows, tok, cfg.prompt_style, cfg.data)
-    n_cut = 0
-    for (ref, _, _), x, p in zip(rows, ids, plens, strict=False):
-        if p >= L:
-            n_prompt_long += 1
-            out.dropped.append(
-                {
-                    "ref": ref,
-                    "reason": "prompt_too_long",
-                    "tokens": len(x),
-                    "prompt_tokens": p,
-                    "max_length": L,
-                }
-            )
-            continue
-        if len(x) > L:
-            if cfg.over_length == "drop":
-                n_long += 1
-                out.dropped.append(
-                    {
-                        "ref": ref,
-                        "reason": "too_long",
-                        "tokens": len(x),
-                        "prompt_tokens": p,
-                        "max_length": L,
-                    }
-                )
-                continue
-            n_cut += 1
-            x = x[:L]  # the original trainer's right truncation: answer line and EOS lost
-        out.ids.append(x)
-        out.prompt_lens.append(p)
-        out.refs.append(ref)
-    lengths = sorted(len(x) for x in ids) or [0]
-    out.report = {
-        "rows": n_read + len(bad),
-        "bad_rows_skipped": len(bad),
-        "bad_row_examples": [str(e) for e in bad[:5]],
-        "not_tokenised_too_long": len(early),
-        "max_length": L,
-        "over_length": cfg.over_length,
-        "longer_than_max_length": n_long
-        + n_cut
-        + sum(
-            1
-            for d in out.dropped
-            if d["reason"] == "prompt_too_long" and (d["tokens"] is None or d["tokens"] > L)
-        ),
-        "dropped_too_long": n_long,
-        "dropped_prompt_too_long": n_prompt_long,
-        "cut_at_max_length": n_cut,
-        "kept": len(out.ids),
-        "cache_hit": hit,
-        "tokens_mean": round(sum(lengths) / max(len(ids), 1), 1),
-        "tokens_p95": lengths[int(0.95 * (len(lengths) - 1))],
-        "tokens_max": lengths[-1],
-    }
+    counts = apply_length_policy(out, rows, ids, plens, cfg.max_length, cfg.over_length)
+    out.report = length_report(out, ids, bad, early, counts, cfg, n_read, hit)
     if not out.ids:
         raise ValueError(
             f"no training examples left: {n_read} rows read, {len(bad)} bad rows skipped, "
-            f"{n_prompt_long} have a prompt of max_length={L} tokens or more, "
-            f"{n_long} are longer than max_length; raise max_length"
+            f"{counts['prompt_long']} have a prompt of max_length={cfg.max_length} tokens or "
+            f"more, {counts['long']} are longer than max_length; raise max_length"
         )
     return out
-
-
-def max_token_chars(tok: Any) -> int:
-    """The most characters one token of this tokenizer can stand for: its longest vocabulary
-    entry (byte-level BPE writes one character per byte, SentencePiece one per character), so
-    a text of C characters is at least C / max_token_chars tokens long."""
-    vocab = tok.get_vocab() if hasattr(tok, "get_vocab") else {}
-    return max((len(t) for t in vocab), default=0) or 64
-
-
-def precheck_lengths(
-    rows: list[tuple[str, str, str]], tok: Any, max_length: int, over_length: str
-) -> tuple[list[tuple[str, str, str]], list[dict[str, Any]]]:
-    """Rows that can fit in max_length tokens, and the ones that cannot, found by their length
-    in characters before any tokenising (a 50 MB row would otherwise be tokenised whole).
-
-    A row of more than 2 x max_length x max_token_chars characters is certainly longer than
-    max_length tokens (the factor 2 covers a normaliser that merges characters). With
-    over_length=cut its response is shortened to that many characters instead: it is still
-    over max_length tokens, so the cut below gives the same first max_length tokens."""
-    budget = 2 * max_length * max_token_chars(tok)
-    keep, dropped = [], []
-    for ref, q, r in rows:
-        chars = len(q) + len(r)
-        if chars <= budget:
-            keep.append((ref, q, r))
-            continue
-        if len(q) > budget:
-            reason = "prompt_too_long"
-        elif over_length == "cut":
-            keep.append((ref, q, r[: budget - len(q)]))
-            continue
-        else:
-            reason = "too_long"
-        dropped.append(
-            {
-                "ref": ref,
-                "reason": reason,
-                "tokens": None,
-                "prompt_tokens": None,
-                "chars": chars,
-                "max_length": max_length,
-                "note": f"not tokenised: {chars:,} characters cannot fit in {max_length} "
-                f"tokens (checked before tokenising; the bound is {budget:,} characters)",
-            }
-        )
-    return keep, dropped
 
 
 def split_validation(data: TrainData, n: int, seed: int) -> tuple[TrainData, TrainData | None]:

@@ -24,9 +24,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from metamath.prompts.alpaca import render
+from metamath.prompts.styles import TRAIN_STYLES, style_error
 
 IGNORE_INDEX = -100
-STYLES = ("metamath", "original", "chat")
 
 
 def prompt_text(tokenizer: Any, query: str, style: str) -> str:
@@ -44,7 +44,7 @@ def prompt_text(tokenizer: Any, query: str, style: str) -> str:
         return tokenizer.apply_chat_template(
             [{"role": "user", "content": query}], tokenize=False, add_generation_prompt=True
         )
-    raise ValueError(f"prompt_style={style!r}: use one of {', '.join(STYLES)}")
+    raise style_error(style, TRAIN_STYLES, "prompt_style")
 
 
 def _chat_response_text(tokenizer: Any, query: str, response: str, prompt: str) -> str:

@@ -14,23 +14,10 @@ import math
 from pathlib import Path
 from typing import Any
 
+from metamath import report as rk
 from metamath.io import atomic_write_text
 from metamath.plots import Ref, Series, line_plot
-from metamath.report import (
-    Bullets,
-    Figure,
-    Links,
-    Notes,
-    Page,
-    Section,
-    Stat,
-    Table,
-    code,
-    num,
-    pct,
-    plural,
-    write_page,
-)
+from metamath.report import code, num, pct, plural, write_page
 
 FILES = [  # (name, what it holds); listed in the report only when the run wrote it
     ("config.yaml", "the resolved config, with package version and git sha"),
@@ -77,10 +64,10 @@ def loss_svg(rows: list[dict[str, Any]], vocab_size: int | None = None) -> str:
     return line_plot(series, x_label="step", y_label="loss (nats per token)", refs=refs) + "\n"
 
 
-def _key(stats: dict[str, Any], rows: list[dict[str, Any]]) -> list[Stat]:
+def _key(stats: dict[str, Any], rows: list[dict[str, Any]]) -> list[rk.Stat]:
     first = next((r["loss"] for r in rows if r.get("loss") is not None), None)
     out = [
-        Stat(
+        rk.Stat(
             "training loss",
             num(stats.get("final_loss")),
             f"step {stats.get('steps')}; step 1: {num(first)}" if first is not None else "",
@@ -88,7 +75,7 @@ def _key(stats: dict[str, Any], rows: list[dict[str, Any]]) -> list[Stat]:
     ]
     if stats.get("val_losses"):
         out.append(
-            Stat(
+            rk.Stat(
                 "validation loss",
                 num(stats["val_losses"][-1][1]),
                 f"{plural(stats.get('val_size', 0), 'held-out example')}",
@@ -96,8 +83,8 @@ def _key(stats: dict[str, Any], rows: list[dict[str, Any]]) -> list[Stat]:
         )
     for step, accs in stats.get("evals", [])[-1:]:
         for task, acc in accs.items():
-            out.append(Stat(f"{task} accuracy", pct(acc), f"at step {step}, during training"))
-    out.append(Stat("throughput", f"{num(stats.get('tokens_per_s'))} tokens/s", _mfu(stats)))
+            out.append(rk.Stat(f"{task} accuracy", pct(acc), f"at step {step}, during training"))
+    out.append(rk.Stat("throughput", f"{num(stats.get('tokens_per_s'))} tokens/s", _mfu(stats)))
     return out
 
 
@@ -107,7 +94,7 @@ def _mfu(stats: dict[str, Any]) -> str:
     return f"MFU {pct(stats['mfu'])} (6 × params × tokens/s ÷ peak FLOP/s)"
 
 
-def _setup(stats: dict[str, Any], data_summary: str) -> Section:
+def _setup(stats: dict[str, Any], data_summary: str) -> rk.Section:
     n = stats.get("processes") or 1
     rows = [
         ["model", code(stats.get("model"))],
@@ -136,18 +123,18 @@ def _setup(stats: dict[str, Any], data_summary: str) -> Section:
         ["wall time", f"{num(stats.get('wall_s'), 1)} s"],
         ["saved", code(stats["model_dir"]) if stats.get("model_dir") else "(not saved)"],
     ]
-    return Section("Setup", [Table(["setting", "value"], rows)])
+    return rk.Section("Setup", [rk.Table(["setting", "value"], rows)])
 
 
-def build_page(run_dir: Path, stats: dict[str, Any], data_summary: str) -> Page:
+def build_page(run_dir: Path, stats: dict[str, Any], data_summary: str) -> rk.Page:
     rows = read_metrics(run_dir / "metrics.jsonl")
     ln_v = uniform_loss(stats.get("vocab_size"))
     sections = [
-        Section(
+        rk.Section(
             "Loss",
             [
-                Figure(loss_svg(rows, stats.get("vocab_size")), file="loss.svg"),
-                Notes(
+                rk.Figure(loss_svg(rows, stats.get("vocab_size")), file="loss.svg"),
+                rk.Notes(
                     [
                         ("loss", "mean negative log-likelihood per response + EOS token (nats)"),
                         *(
@@ -174,24 +161,24 @@ def build_page(run_dir: Path, stats: dict[str, Any], data_summary: str) -> Page:
     ]
     if stats.get("val_losses"):
         sections.append(
-            Section(
+            rk.Section(
                 "Validation loss",
-                [Table(["step", "loss"], [[s, num(v)] for s, v in stats["val_losses"]])],
+                [rk.Table(["step", "loss"], [[s, num(v)] for s, v in stats["val_losses"]])],
             )
         )
     if stats.get("evals"):
         tasks = sorted({t for _, a in stats["evals"] for t in a})
         sections.append(
-            Section(
+            rk.Section(
                 "Accuracy during training",
                 [
-                    Table(
+                    rk.Table(
                         ["step", *tasks],
                         [[s, *(pct(a.get(t)) for t in tasks)] for s, a in stats["evals"]],
                         note="metamath eval's prompt and grader (primary score) on the live "
                         "model; each run's samples and report in evals/step-N/.",
                     ),
-                    Links(
+                    rk.Links(
                         [
                             (f"step {s}", f"evals/step-{s:07d}/report.html", "", "")
                             for s, _ in stats["evals"]
@@ -207,8 +194,8 @@ def build_page(run_dir: Path, stats: dict[str, Any], data_summary: str) -> Page:
         for name, what in FILES
         if (run_dir / name).exists()
     ]
-    sections.append(Section("Files", [Bullets(files)]))
-    return Page(
+    sections.append(rk.Section("Files", [rk.Bullets(files)]))
+    return rk.Page(
         f"Training run: {run_dir.name}",
         f"`{stats.get('model')}` · {plural(stats.get('steps') or 0, 'step')}",
         key=_key(stats, rows),

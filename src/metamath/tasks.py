@@ -1,6 +1,10 @@
-"""Evaluation tasks as data: a dict of versioned EvalTask, plus any JSONL with a field mapping.
+"""Benchmark tasks as data: a dict of versioned EvalTask, plus any JSONL with a field mapping.
 
-    from metamath.evaluate.tasks import TASKS, get_task
+A building block beside metamath.data (not inside the evaluate stage): `metamath eval`, the
+accuracy measured during training and the CLI's input checks all name tasks, and a stage may
+not import another.
+
+    from metamath.tasks import TASKS, get_task
     task = get_task("math500")                  # a built-in task
     probs = task.load(limit=20)                 # the first 20 problems (a ProblemSet)
     svamp = EvalTask.from_file("svamp", "svamp.jsonl", question="Body", answer="Answer")
@@ -19,10 +23,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from metamath.answers.extract import GRADERS
 from metamath.data import ProblemSet, load, load_file
 from metamath.io import MAX_ROW_BYTES
 
-GRADERS = ("gsm8k", "math", "gsm8k_backward")
 # How `metamath eval` takes a file instead of a named dataset (for the not-found message).
 FILE_HINT = (
     "evaluate your own file: --tasks my.jsonl (JSONL with question and answer fields; other "
@@ -106,48 +110,32 @@ class EvalTask:
         )
 
 
-# The built-in tasks. Sizes from the method reference (§4) and the dataset cards.
+# The built-in tasks. Sizes from the method reference (§4) and the dataset cards; max_tokens
+# as the paper (eval_gsm8k.py: 512, eval_math.py: 2048). (name, grader, max_tokens, size, what)
+_BUILTIN = (
+    ("gsm8k", "gsm8k", 512, 1319, "GSM8K test (Cobbe et al. 2021); gold after ####"),
+    ("math", "math", 2048, 5000, "MATH test (Hendrycks et al. 2021); gold in the last \\boxed{}"),
+    ("math500", "math", 2048, 500, "MATH-500 (the PRM800K test subset of MATH)"),
+    (
+        "gsm8k_backward",
+        "gsm8k_backward",
+        512,
+        1270,
+        "GSM8K-Backward (MetaMath paper Fig. 6): find the masked number x",
+    ),
+)
 TASKS: dict[str, EvalTask] = {
-    "gsm8k": EvalTask(
-        name="gsm8k",
-        grader="gsm8k",
+    name: EvalTask(
+        name=name,
+        grader=grader,
         version="1",
-        dataset="gsm8k",
-        max_tokens=512,
-        fewshot="gsm8k",
-        expected_size=1319,
-        description="GSM8K test (Cobbe et al. 2021); gold after ####",
-    ),
-    "math": EvalTask(
-        name="math",
-        grader="math",
-        version="1",
-        dataset="math",
-        max_tokens=2048,
-        fewshot="math",
-        expected_size=5000,
-        description="MATH test (Hendrycks et al. 2021); gold in the last \\boxed{}",
-    ),
-    "math500": EvalTask(
-        name="math500",
-        grader="math",
-        version="1",
-        dataset="math500",
-        max_tokens=2048,
-        fewshot="math",
-        expected_size=500,
-        description="MATH-500 (the PRM800K test subset of MATH)",
-    ),
-    "gsm8k_backward": EvalTask(
-        name="gsm8k_backward",
-        grader="gsm8k_backward",
-        version="1",
-        dataset="gsm8k_backward",
-        max_tokens=512,
-        fewshot="gsm8k",
-        expected_size=1270,
-        description="GSM8K-Backward (MetaMath paper Fig. 6): find the masked number x",
-    ),
+        dataset=name,
+        max_tokens=max_tokens,
+        fewshot="math" if grader == "math" else "gsm8k",
+        expected_size=size,
+        description=what,
+    )
+    for name, grader, max_tokens, size, what in _BUILTIN
 }
 
 
