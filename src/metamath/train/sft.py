@@ -371,7 +371,8 @@ def _finish(run: _Run, log: _Log) -> dict[str, Any]:
     if run.main:
         write_json(run.run_dir / "stats.json", stats)
         write_report(run.run_dir, stats, summary(run.data.report))
-    if cfg.report_to:
-        acc.end_training()
-    acc.wait_for_everyone()
+    acc.wait_for_everyone()  # every process is past its last collective
+    # trackers closed and the process group torn down here, in order: left to interpreter exit,
+    # one rank can leave while another still holds the group, and gloo aborts that one (SIGABRT)
+    acc.end_training()
     return {"run_dir": str(run.run_dir), **stats}
