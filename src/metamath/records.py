@@ -10,6 +10,7 @@ ignored, so a row with extra columns still reads).
     Candidate   one graded teacher sample of augment (work/candidates.jsonl)
     Example     one kept MetaMathQA row (metamathqa.jsonl; the columns of --export-hf)
     Grade       the grader's verdict on one completion (metamath.answers)
+    Sample      one graded completion of an evaluation (samples.jsonl of `metamath eval`)
 """
 
 from __future__ import annotations
@@ -152,3 +153,34 @@ class Example(_Row):
     target: str = ""
     prompt_version: str | None = None
     gold_source: str = "given"  # given | vote
+
+
+@dataclass(frozen=True, kw_only=True)
+class Sample(_Row):
+    """One graded completion of an evaluation: a row of samples.jsonl (evaluate/run.py builds
+    it; the reports, `metamath compare` and `metamath grade` read the rows). lm_eval and
+    math_verify only where set."""
+
+    eval_task: str  # the task's name: gsm8k, math, math500, gsm8k_backward or a user's
+    task: str  # its grader: gsm8k (numeric answers) | math (LaTeX answers)
+    problem_id: str
+    prompt: Any  # what was sent (chat: the messages, role-tagged)
+    gold: str
+    subject: str | None = None  # MATH
+    level: str | None = None  # MATH
+    id: str  # the request's id, with "#k" for the k-th of n samples
+    sample: int
+    completion: str
+    finish_reason: str | None = None
+    error: str | None = None  # a failed request or a sample that came back without text
+    cached: bool = False
+    lm_eval: dict[str, Any] | None = None  # prompt style lm_eval: lm-eval's own two scores
+    strict: dict[str, Any]  # {"correct", "extracted", "reason"} of the strict grader
+    flexible: dict[str, Any]  # the same for the flexible grader
+    mode: str  # the primary grade mode, whose verdict the next three fields repeat
+    extracted: str | None
+    correct: bool
+    reason: str
+    math_verify: dict[str, Any] | None = None  # --audit: math-verify's verdict on the same pair
+
+    _OPTIONAL: ClassVar[tuple[str, ...]] = ("lm_eval", "math_verify")

@@ -24,25 +24,24 @@ from metamath.evaluate.metrics import task_metrics
 from metamath.evaluate.prompting import DEFAULT_STOP, build_request, prompt_text
 from metamath.io import read_jsonl, write_json, write_jsonl
 from metamath.llm.base import Request
+from metamath.records import Sample
 from metamath.tasks import EvalTask, content_hash, get_task, with_max_tokens
 
 __all__ = ["DecodingConfig", "EvalConfig", "run_eval", "score", "score_file"]
 
 
-def _grade_row(row: dict[str, Any], grader: str, primary: str) -> dict[str, Any]:
-    """Fill strict/flexible verdicts and the primary `extracted/correct/reason` of a row."""
-    if row.get("error"):
+def _grades(completion: str, gold: str, error: str | None, grader: str) -> dict[str, Any]:
+    """Strict and flexible verdicts of one completion, as samples.jsonl holds them."""
+    if error:
         g = {"correct": False, "extracted": None, "reason": "error"}
-        row["strict"], row["flexible"] = dict(g), dict(g)
-    else:
-        from metamath.answers import grade_both
+        return {"strict": dict(g), "flexible": dict(g)}
+    from metamath.answers import grade_both
 
-        strict, flexible = grade_both(row["completion"], row["gold"], grader)
-        for mode, g in (("strict", strict), ("flexible", flexible)):
-            row[mode] = {"correct": bool(g.correct), "extracted": g.extracted, "reason": g.reason}
-    p = row[primary]
-    row.update(mode=primary, extracted=p["extracted"], correct=p["correct"], reason=p["reason"])
-    return row
+    strict, flexible = grade_both(completion, gold, grader)
+    return {
+        mode: {"correct": bool(g.correct), "extracted": g.extracted, "reason": g.reason}
+        for mode, g in (("strict", strict), ("flexible", flexible))
+    }
 
 
 def _requests(task: EvalTask, problems: list, cfg: EvalConfig) -> dict[str, tuple[Request, Any]]:
@@ -92,28 +91,39 @@ def _sample_rows(res: Any, req: Request, p: Any, task: EvalTask, cfg: EvalConfig
         "subject": p.subject,
         "level": p.level,
     }
+    primary = cfg.resolved_grade_mode()
     comps = list(res.completions) if res.ok else [None] * n
     for k, c in enumerate(comps):
-        row = dict(
-            base,
-            id=req.id if n == 1 else f"{req.id}#{k}",
-            sample=k,
-            completion=c.text if c else "",
-            finish_reason=c.finish_reason if c else None,
-            error=c.error if c else (res.error or "no completion"),
-            cached=bool(c and c.cached),
-        )
+        text = c.text if c else ""
+        error = c.error if c else (res.error or "no completion")
         if c and c.error:  # the server sent no text for this one sample
             usage["errors"] += 1
-        if cfg.prompt_style == "lm_eval":  # lm-eval's own two scores, beside ours
-            row["lm_eval"] = lm_eval_gsm8k.score(row["completion"], p.solution or p.gold)
         if c:
             usage["prompt_tokens"] += c.prompt_tokens
             usage["completion_tokens"] += c.completion_tokens
             usage["cached"] += int(c.cached)
         else:
             usage["errors"] += 1
-        yield _grade_row(row, task.grader, cfg.resolved_grade_mode())
+        grades = _grades(text, p.gold, error, task.grader)
+        verdict = grades[primary]
+        yield Sample(
+            **base,
+            id=req.id if n == 1 else f"{req.id}#{k}",
+            sample=k,
+            completion=text,
+            finish_reason=c.finish_reason if c else None,
+            error=error,
+            cached=bool(c and c.cached),
+            # lm-eval's own two scores, beside ours
+            lm_eval=lm_eval_gsm8k.score(text, p.solution or p.gold)
+            if cfg.prompt_style == "lm_eval"
+            else None,
+            **grades,
+            mode=primary,
+            extracted=verdict["extracted"],
+            correct=verdict["correct"],
+            reason=verdict["reason"],
+        ).to_dict()
 
 
 def _generate(
