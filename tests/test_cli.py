@@ -56,3 +56,46 @@ def test_missing_local_model_is_one_clear_line(tmp_path):
     assert r.returncode == 2
     assert "no such file or directory" in r.stderr and "metamath tiny-model" in r.stderr
     assert "Traceback" not in r.stderr
+
+
+@pytest.mark.parametrize("name", ["augment", "train", "eval", "grade", "quickstart"])
+def test_commands_with_long_work_take_no_progress(name):
+    """Every command that shows a progress bar can hide it with the same flag."""
+    r = _run(name, "--help")
+    assert "--no-progress" in r.stdout, r.stdout
+
+
+def test_train_no_progress_hides_the_bar(tiny_model_dir, tmp_path, capsys):
+    import json
+    from pathlib import Path
+
+    from metamath.cli import main
+
+    data = tmp_path / "d.jsonl"
+    rows = [
+        {"query": f"What is {i} + 1?", "response": f"{i} + 1 = {i + 1}. #### {i + 1}"}
+        for i in range(8)
+    ]
+    data.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    repo = Path(__file__).resolve().parent.parent
+    argv = [
+        "train",
+        "--config",
+        str(repo / "configs/train/tiny_cpu.yaml"),
+        "--run-dir",
+        str(tmp_path / "run"),
+        f"model={tiny_model_dir}",
+        f"data.path={data}",
+        "data.query_field=query",
+        "data.response_field=response",
+        "data.limit=null",
+        f"data.cache_dir={tmp_path / 'cache'}",
+        "global_batch_size=2",
+        "micro_batch_size=2",
+        "max_steps=2",
+        "save_steps=0",
+    ]
+    assert main([*argv, "--no-progress"]) == 0
+    assert "train:" not in capsys.readouterr().err
+    assert main([*argv[:4], str(tmp_path / "run2"), *argv[5:]]) == 0
+    assert "train:" in capsys.readouterr().err  # the bar is there without the flag

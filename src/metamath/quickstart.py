@@ -189,7 +189,9 @@ def eval_step(cfg: QuickstartConfig, model: str, run_dir: Path, progress: bool) 
     return run_eval(ecfg, run_dir, progress=progress)
 
 
-def train_step(cfg: QuickstartConfig, data: Path, rows: int, run_dir: Path) -> dict:
+def train_step(
+    cfg: QuickstartConfig, data: Path, rows: int, run_dir: Path, progress: bool = True
+) -> dict:
     from metamath.train import DataConfig, LoraConfig, TrainConfig, run_train
 
     batch = max(1, min(cfg.train_batch, rows))
@@ -207,7 +209,7 @@ def train_step(cfg: QuickstartConfig, data: Path, rows: int, run_dir: Path) -> d
         model_dtype="float32",
         seed=0,
     )
-    return run_train(tcfg, run_dir)
+    return run_train(tcfg, run_dir, progress=progress)
 
 
 def run_quickstart(
@@ -259,7 +261,7 @@ def _run(cfg: QuickstartConfig, root: Path, why: str, progress: bool, log) -> di
     )
     t1 = time.time()
     # a finished training step is not redone (run_train's resume=auto returns its result)
-    trained = train_step(cfg, data, sum(counts.values()), root / "train")
+    trained = train_step(cfg, data, sum(counts.values()), root / "train", progress)
     summary["steps"]["train"] = {"seconds": round(time.time() - t1, 1)}
     model_dir = trained.get("merged_model") or trained.get("model_dir")
     if not model_dir:

@@ -1,13 +1,13 @@
 """A tiny, safe numeric evaluator for the LaTeX that most MATH answers are made of.
 
     evaluate("2\\sqrt{2}")            -> (2.828..+0j, 2.828..+0j)
-    evaluate("\\frac{x^2-1}{x-1}")     -> values at two fixed points of x
+    evaluate("\\frac{x^2-1}{x-1}")     -> values at three fixed points of x
 
 Why hand-written: math-verify (sympy) costs milliseconds per parse; this recursive-descent
 parser covers numbers, + - * / ^, implicit products, \\frac, \\sqrt (with index), \\pi, e, i,
 single-letter variables (with subscripts), a few functions and small factorials in microseconds,
 and refuses everything else (the caller then asks math-verify). Two expressions that agree at
-two fixed points of their variables to 1e-9 are treated as equal; a clear difference at any
+three fixed points of their variables to 1e-9 are treated as equal; a clear difference at any
 point settles "not equal". It builds no Python code and calls no eval: tokens map to arithmetic.
 """
 
@@ -248,7 +248,7 @@ def variables(s: str) -> frozenset[str] | None:
 
 
 def evaluate(s: str, names: frozenset[str] | None = None) -> tuple[complex, ...] | None:
-    """Values of the canonical string s at two fixed points of its variables, or None."""
+    """Values of the canonical string s at three fixed points of its variables, or None."""
     names = variables(s) if names is None else names
     if names is None:
         return None

@@ -30,6 +30,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     flags.config(p, "recipe (configs/train/*.yaml)")
     flags.out(p, "run directory (default runs/train/<recipe>)", "--run-dir", dest="run_dir")
     flags.overrides(p, "lr=1e-5 data.path=my.jsonl")
+    flags.no_progress(p)
 
 
 def config_from_args(args: argparse.Namespace):
@@ -95,7 +96,7 @@ def run(args: argparse.Namespace) -> int:
     cfg = config_from_args(args)
     check_inputs(cfg, args)
     run_dir = _run_dir(args)
-    result = run_train(cfg, run_dir, evaluate=_evaluator(cfg))
+    result = run_train(cfg, run_dir, evaluate=_evaluator(cfg), progress=not args.no_progress)
     from accelerate import PartialState
 
     if PartialState().is_main_process:

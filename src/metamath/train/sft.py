@@ -46,7 +46,10 @@ Evaluate = Callable[[Any, Any, int, Path], dict[str, float]]
 
 
 def run_train(
-    cfg: TrainConfig, run_dir: str | Path, evaluate: Evaluate | None = None
+    cfg: TrainConfig,
+    run_dir: str | Path,
+    evaluate: Evaluate | None = None,
+    progress: bool = True,
 ) -> dict[str, Any]:
     """Train per cfg, writing everything into run_dir; returns losses, paths and throughput.
 
@@ -70,7 +73,7 @@ def run_train(
         )
     main = int(os.environ.get("RANK", "0")) == 0
     with run_lock(run_dir, "train") if main else nullcontext():
-        return _train(cfg, Path(run_dir), evaluate)
+        return _train(cfg, Path(run_dir), evaluate, progress)
 
 
 @dataclass
@@ -109,7 +112,9 @@ class _Run:
         return self.device_type == "cuda"
 
 
-def _train(cfg: TrainConfig, run_dir: Path, evaluate: Evaluate | None) -> dict[str, Any]:
+def _train(
+    cfg: TrainConfig, run_dir: Path, evaluate: Evaluate | None, progress: bool
+) -> dict[str, Any]:
     import torch
     from accelerate import PartialState
 
@@ -121,7 +126,7 @@ def _train(cfg: TrainConfig, run_dir: Path, evaluate: Evaluate | None) -> dict[s
     if done is not None:  # re-running a finished run (resume=auto) trains nothing again
         return done
     run = _setup(cfg, run_dir, ps, cpu)
-    log = _Log(run)
+    log = _Log(run, progress)
     run.model.train()
     for step in range(run.start, run.plan.total):
         row = _step(run, step)
@@ -257,7 +262,7 @@ class _Log:
     loss, validation and accuracy series for stats.json (a resumed run keeps those logged
     before its checkpoint)."""
 
-    def __init__(self, run: _Run):
+    def __init__(self, run: _Run, progress: bool):
         from metamath.progress import bar as progress_bar
 
         self.run = run
@@ -271,7 +276,7 @@ class _Log:
         self.writer = JsonlWriter(run.run_dir / "metrics.jsonl") if run.main else None
         # the first step also compiles/warms kernels: the ETA is measured after it
         self.bar = progress_bar(
-            run.plan.total, "train", "step", enabled=run.main, initial=run.start
+            run.plan.total, "train", "step", enabled=run.main and progress, initial=run.start
         )
 
     def write(self, row: dict[str, Any], accs: dict[str, float] | None) -> None:
