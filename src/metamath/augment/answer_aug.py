@@ -14,9 +14,9 @@ are solved with the same prompt (their answer must equal the ORIGINAL gold).
 from __future__ import annotations
 
 import hashlib
-import re
 
 from metamath.augment.seeds import Seed
+from metamath.data import gsm8k_reasoning
 
 
 def exemplar_solution(seed: Seed) -> str | None:
@@ -28,7 +28,7 @@ def exemplar_solution(seed: Seed) -> str | None:
     if not sol:
         return None
     if seed.kind == "gsm8k" and "####" in sol:
-        sol = re.sub(r"<<[^<>]*>>", "", sol.rsplit("####", 1)[0]).strip()
+        sol = gsm8k_reasoning(sol)
     return f"{sol.strip()}\nThe answer is: {seed.gold}"
 
 

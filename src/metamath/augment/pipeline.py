@@ -29,22 +29,18 @@ from metamath.llm.base import LLM
 from metamath.runlock import run_lock
 
 
-def build_teacher(cfg: AugmentConfig, run_dir: Path) -> LLM:
-    """The configured teacher: metamath.llm.make_llm, wrapped in the SQLite cache."""
-    from metamath.llm import make_llm
+def build_teacher(cfg: AugmentConfig, run_dir: Path, llm: LLM | None = None) -> LLM:
+    """The configured teacher through metamath.llm.open, in the run's response cache
+    (teacher.cache); `llm`: one the caller built (the scripted teacher), cached the same way."""
+    from metamath.llm import open as open_llm
 
     t = cfg.teacher
-    if not t.model:
+    if llm is None and not t.model:
         raise ValueError(
             "teacher.model is empty: set it in the recipe or on the command line, "
             "e.g. teacher.model=gpt-4o-mini (openai) or teacher.model=./tiny (hf)"
         )
-    llm = make_llm(t.backend, t.model, **t.options)
-    if t.cache:
-        from metamath.llm.cache import CachedLLM
-
-        llm = CachedLLM(llm, Path(run_dir) / "work" / FILES["cache"])
-    return llm
+    return open_llm(t, Path(run_dir) / "work" / FILES["cache"] if t.cache else None, llm=llm)
 
 
 def _masking_stats(seeds) -> dict:
@@ -102,11 +98,7 @@ def _run(cfg: AugmentConfig, run_dir: Path, llm: LLM | None, progress: bool) -> 
     if own and cfg.teacher.backend == "scripted":  # a dry run: no model, answers by table
         from metamath.augment.scripted import ScriptedTeacher
 
-        llm = ScriptedTeacher(seeds, **cfg.teacher.options)
-        if cfg.teacher.cache:
-            from metamath.llm.cache import CachedLLM
-
-            llm = CachedLLM(llm, work / FILES["cache"])
+        llm = build_teacher(cfg, run_dir, ScriptedTeacher(seeds, **cfg.teacher.options))
     elif own:
         llm = build_teacher(cfg, run_dir)
     log = work / FILES["requests"]
