@@ -148,3 +148,37 @@ def test_the_extraction_keeps_the_whole_expression():
     assert extract("The answer is x = y + 30", "strict", "gsm8k") == "y + 30"
     assert extract("The answer is 12sqrt(13)", "strict", "gsm8k") == "12sqrt(13)"
     assert extract("So we get 1010_2.", "flexible", "gsm8k") == "1010_2"
+
+
+def _hedges(g: str, other: str) -> list[str]:
+    return [
+        f"{g} or {other}",
+        f"{other} or {g}",
+        f"{g} to {other}",
+        f"{g} and {other}",
+        f"{g}, or maybe {other}",
+        f"{g} (or {other} if Sunday counts)",
+        f"{g} apples or {other} pears",
+        f"{g} dollars or {other}",
+    ]
+
+
+@pytest.mark.parametrize("gold, other", [("12", "30"), ("7", "8"), ("30", "12")])
+@pytest.mark.parametrize("task", ["gsm8k", "math"])
+def test_a_hedge_between_values_is_no_answer(gold, other, task):
+    """An answer that offers another value in its place states no one answer: neither value
+    passes, and no fallback guesses one past it. The same value said twice is no hedge."""
+    passed = []
+    for form in _hedges(gold, other):
+        # with no marker ("Adding up the parts, we get 12 or 30") only the flexible fallback
+        # reads the text, and it guesses the last value by design: marked answers only here
+        for wrapper in [w for w in _WRAPPERS if not w.startswith("Adding")]:
+            text = wrapper.format(form)
+            for g in grade_both(text, gold, task, timeout=30):
+                if g.correct:
+                    passed.append((text, g.mode, g.extracted))
+    assert not passed, passed[:8]
+    # the same value said twice is no hedge (numeric answers: MATH keeps "12 or 12.0" whole)
+    for same in (f"{gold} or {gold}.0", f"{gold}, that is {gold}") if task == "gsm8k" else ():
+        got = grade(f"The answer is {same}.", gold, task, "strict", timeout=30)
+        assert got.correct, (same, got)

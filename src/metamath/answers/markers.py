@@ -28,6 +28,15 @@ import json
 import re
 from collections.abc import Iterator
 
+# After an answer's value: a second value offered in its place ("18 or 20", "18 to 20 dollars",
+# "18 apples or 20 pears", "18 (or maybe 20)", "18, and 20"): a hedge, not one answer. Matched
+# on the text right after the first value; the lookahead needs the second value's digit.
+ALTERNATIVE = re.compile(
+    r"[ \t]*(?:[^\W\d_]+[ \t]+){0,2}?[,(]?[ \t]*(?:or|to|and)[ \t]+"
+    r"(?:(?:maybe|perhaps|possibly|even|about|approximately)[ \t]+)?(?=[-+]?\$?[ \t]*\d)",
+    re.IGNORECASE,
+)
+
 _LABEL_WORDS = (
     r"final\s+answer|answer|final\s+result|ответ|відповідь|respuesta(?:\s+final)?|"
     r"r[ée]ponse(?:\s+finale)?|antwort|risposta|resposta|antwoord|odpowied[źz]|odpov[ěe]ď|"

@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 
 from metamath.answers.boxed import last_boxed
-from metamath.answers.markers import _math_block, sentence_end
+from metamath.answers.markers import ALTERNATIVE, _math_block, sentence_end
 
 _DELIMS = (("$$", "$$"), ("\\[", "\\]"), ("\\(", "\\)"), ("$", "$"))
 _WORD = re.compile(r"(?<![\\A-Za-z])[a-z]{3,}\b")
@@ -106,7 +106,11 @@ def clean_latex(seg: str) -> str | None:
     else:
         seg = seg[: sentence_end(seg)]
         m = _PROSE_RUN.search(_mask_groups(seg))
-        if m is not None and re.search(r"[\d\\^_{}]", seg[: m.start()]):
+        if (
+            m is not None
+            and re.search(r"[\d\\^_{}]", seg[: m.start()])
+            and not ALTERNATIVE.match(seg[m.start() :])  # "30 apples or 12 pears": kept whole
+        ):
             seg = seg[: m.start()]  # "12 because we add them": prose after a math answer
         seg = _strip_delims(seg.strip())
     while seg.endswith((".", "。")) and not seg.endswith(".."):

@@ -30,6 +30,7 @@ import re
 from fractions import Fraction
 
 from metamath.answers.boxed import last_boxed
+from metamath.answers.markers import ALTERNATIVE
 from metamath.answers.numeric import _prep, _runs, _starts_run, _tokens, _value, clean_number
 
 _COPULA = frozenset("is are was were be equals".split())
@@ -49,24 +50,48 @@ def _decimal_comma(s: str) -> bool:
 
 
 def _first_run(span: str) -> str | None:
+    return _stated_value(span)[0]
+
+
+def _stated_value(span: str) -> tuple[str | None, bool]:
+    """(the first number or chain result of span, stated). A hedge that offers another value
+    in its place ("18 or 20") is (None, True): it states no one answer, and nothing may guess
+    one past it. The same value said twice ("18, or 18.0") is no hedge."""
     toks = _tokens(span)
     runs = _runs(toks, first_only=True)
-    return _value(toks, runs[0], _decimal_comma(span)) if runs else None
+    if not runs:
+        return None, False
+    dc = _decimal_comma(span)
+    got = _value(toks, runs[0], dc)
+    rest = span[sum(len(t) for _, t in toks[: runs[0][1]]) :]
+    m = ALTERNATIVE.match(rest)
+    if m:
+        alt_toks = _tokens(rest[m.end() :])
+        alt = _runs(alt_toks, first_only=True)
+        if alt and _key(_value(alt_toks, alt[0], dc)) != _key(got):
+            return None, True
+    return got, True
 
 
 def numeric_answer(span: str) -> str | None:
     """The number a phrase marker's span or a box states ("The answer is X", "#### X")."""
+    return _numeric(span)[0]
+
+
+def _numeric(span: str) -> tuple[str | None, bool]:
+    """numeric_answer with its `stated` flag (read_numeric's)."""
     if "\\boxed" in span or "\\fbox" in span:
         inner = last_boxed(span)
         if not inner:
-            return None  # "within \\boxed{}": an empty box states nothing
+            return None, False  # "within \\boxed{}": an empty box states nothing
         span = inner
     span = _prep(span)
     first = re.search(r"\S", span)
     if first is not None and re.match(r"[^\W\d_]", span[first.start() :]):
         # a sentence, not a number: read as a label's sentence
-        return _sentence(span, "")[0]
-    return _first_run(span)
+        got = _sentence(span, "")[0]
+        return got, got is not None
+    return _stated_value(span)
 
 
 def _key(v: str) -> Fraction | str:
@@ -219,14 +244,16 @@ def read_numeric(span: str, kind: str, context: str = "") -> tuple[str | None, b
     the span (the work). stated=True with no number: the marker states something a reader
     cannot turn into one number (an ambiguous sentence, a structured answer in words)."""
     if kind in ("phrase", "hashes") or "\\boxed" in span or "\\fbox" in span:
-        got = numeric_answer(span)
-        return got, got is not None
+        return _numeric(span)
     if kind == "block":
         line, at = block_line(span)
         span, context = line, context + span[:at]
-    if _bare(span) and re.search(r"\d", span):
-        got = _first_run(_prep(span))
-        if got is not None and "=" not in span:
+    opens_with_value = bool(_BARE_START.match(span.strip().lstrip("*#>").strip()))
+    if opens_with_value or _bare(span):
+        got, stated = _stated_value(_prep(span))
+        if got is None and stated:  # "18 or 20", "18 (or 20 if Sunday counts)": a hedge
+            return None, True
+        if _bare(span) and got is not None and "=" not in span:
             return got, True
     got, stated = _sentence(_prep(span), context)
     if got is None and kind == "field":
