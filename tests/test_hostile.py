@@ -81,8 +81,14 @@ def test_failed_requests_are_rejections_and_a_rerun_retries_them(tmp_path, capsy
         assert "HTTP 500" in failed[0]["error"] and failed[0]["samples_lost"] == 1
         assert "1 requests failed" in capsys.readouterr().err
         assert main(args) == 0  # the retry of the failed request fails again (2nd of 2)
+        errors = lambda: sum(  # noqa: E731
+            t["request_errors"]
+            for t in json.loads((run / "stats.json").read_text())["techniques"].values()
+        )
+        assert errors() == 1
         assert main(args) == 0  # now it is answered
         assert not [r for r in rows(run / "rejected.jsonl") if r["stage"] == "request"]
+        assert errors() == 0, "a failure that a re-run retried is no longer counted"
     finally:
         srv.stop()
 

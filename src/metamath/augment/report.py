@@ -22,21 +22,27 @@ _STAGE_OF = {"sv_rewrite": "self_verification"}
 
 
 def _requests(work_dirs: list[Path], cfg: AugmentConfig) -> dict[str, Counter]:
+    """Per technique: requests sent (every attempt: each is billed), those whose last attempt
+    failed (requests.jsonl is appended by every run, so a failure a re-run retried is not
+    counted), tokens and cache hits."""
     out: dict[str, Counter] = defaultdict(Counter)
     for w in work_dirs:
         p = w / FILES["requests"]
         if not p.exists():
             continue
+        last: dict[str, dict] = {}
         for _, r in read_jsonl(p):
+            last[r["id"]] = r
             c = out[_STAGE_OF.get(r["technique"], r["technique"])]
             c["requests"] += 1
-            c["errors"] += r["error"] is not None
             c["prompt_tokens"] += r["prompt_tokens"]
             c["completion_tokens"] += r["completion_tokens"]
             c["cached_samples"] += r["cached"]
             if r["samples"] and r["cached"] < r["samples"]:  # a cache hit costs nothing
                 c["billed_prompt"] += r["prompt_tokens"]
                 c["billed_completion"] += r["completion_tokens"]
+        for r in last.values():
+            out[_STAGE_OF.get(r["technique"], r["technique"])]["errors"] += bool(r.get("error"))
     return out
 
 
