@@ -271,3 +271,23 @@ def test_continuous_batching_same_greedy_text(llm, tiny_model_dir, caplog):
     assert "sampled rows keep the keyed noise" in cont.paths[-1][1]
     assert "continuous (continuous=True)" in caplog.text
     assert [p for p, _ in llm.paths][-3:] == ["dynamic"] * 3  # auto on CPU
+
+
+def test_pad_that_is_also_eos_is_counted_only_when_generated(llm):
+    """ChatML models use one token as EOS and pad: a genuine end of sequence is a generated
+    token (counted), the pad generate() adds after a stop string is not."""
+    from types import SimpleNamespace
+
+    from metamath.llm.hf_batch import Row, completion
+
+    tok = llm.tokenizer
+    pad = tok.pad_token_id
+    chatml = SimpleNamespace(eos_ids={pad}, tokenizer=tok)  # pad == EOS, as in SmolLM2
+    row = Row(req=0, index=0, ids=[1, 2, 3], key=None)
+    words = tok.encode("one two STOP", add_special_tokens=False)
+    stopped = completion(chatml, row, [*words, pad, pad], 16, ("STOP",))
+    assert stopped.finish_reason == "stop" and stopped.completion_tokens == len(words)
+    assert "STOP" not in stopped.text
+    words = tok.encode("one two", add_special_tokens=False)
+    ended = completion(chatml, row, [*words, pad, pad], 16, ("STOP",))
+    assert ended.finish_reason == "stop" and ended.completion_tokens == len(words) + 1

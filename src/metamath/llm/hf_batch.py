@@ -185,11 +185,15 @@ def completion(
     llm: Any, row: Row, gen: list[int], max_tokens: int, stop: tuple[str, ...]
 ) -> Completion:
     end, ended = len(gen), False
+    pad = llm.tokenizer.pad_token_id
     for k, t in enumerate(gen):
         if t in llm.eos_ids:
-            end, ended = k + 1, True
+            # the end-of-sequence token is generated and counted, unless it is the pad (ChatML
+            # models: <|im_end|> is both) after a stop string, which generate() pads with
+            stopped = t == pad and any(s in llm.tokenizer.decode(gen[:k]) for s in stop)
+            end, ended = (k if stopped else k + 1), True
             break
-        if t == llm.tokenizer.pad_token_id:  # generate() pads rows that hit a stop string
+        if t == pad:  # generate() pads rows that hit a stop string
             end, ended = k, True
             break
     text = llm.tokenizer.decode(gen[:end], skip_special_tokens=True)
