@@ -186,6 +186,30 @@ def test_fobar_format_is_the_papers():
             "stop",
             (True, "correct"),
         ),
+        # no stated answer: the last-expression guess that scores an evaluation never makes a
+        # training row (noise that holds the gold's digits, a reply ending in prose)
+        (
+            "sand)$2$- odd ste binom)$, some 80<< ar 17 j figure",
+            "17",
+            "math",
+            "stop",
+            (False, "no_answer"),
+        ),
+        (
+            "We add 3 and 4 to get 7 apples in the basket now",
+            "7",
+            "gsm8k",
+            "stop",
+            (False, "no_answer"),
+        ),
+        (
+            "We add 3 and 4 and get $\\boxed{7}$ apples in all.",
+            "7",
+            "gsm8k",
+            "stop",
+            (True, "correct"),
+        ),
+        ("We add 3 and 4 and get 7, so", "7", "gsm8k", "length", (False, "truncated")),
     ],
 )
 def test_judge(text, target, task, finish, expected):

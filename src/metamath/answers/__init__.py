@@ -74,12 +74,19 @@ def gold_answer(gold: str, task: str) -> str | None:
 
 
 def grade(
-    completion: str | None, gold: str, task: str, mode: str = "flexible", timeout: float = 2.0
+    completion: str | None,
+    gold: str,
+    task: str,
+    mode: str = "flexible",
+    timeout: float = 2.0,
+    fallback: bool = True,
 ) -> Grade:
     """Grade one completion against a gold final answer.
 
-    mode "strict" uses answer markers only; "flexible" also falls back to \\boxed{} and the
-    last number. Grade.mode says which rule produced `extracted`.
+    mode "strict" uses answer markers only; "flexible" also takes a later \\boxed{} and, with
+    `fallback`, guesses the last expression of a reply that marks no answer (False: such a
+    reply has no answer; augment's filter never keeps a guess). Grade.mode says which rule
+    produced `extracted`.
     """
     if mode not in MODES:
         raise ValueError(f"mode={mode!r}: use one of {MODES}")
@@ -93,7 +100,7 @@ def grade(
         return Grade(False, None, "error", gold=gold, mode=mode)
     if not completion:
         return Grade(False, None, "no_answer", gold=gold, mode=mode)
-    extracted, source = extract_with_source(completion, mode, task)
+    extracted, source = extract_with_source(completion, mode, task, fallback=fallback)
     if extracted is None:
         return Grade(False, None, "no_answer", gold=gold, mode=mode)
     verdict = check(extracted, answer, timeout)

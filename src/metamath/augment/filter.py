@@ -85,12 +85,15 @@ def judge(
     mode: str = "flexible",
     timeout: float = 2.0,
 ) -> tuple[bool, str, str | None]:
-    """(kept?, reason, extracted answer) for one sampled reply."""
-    g = grade(text, target, task, mode=mode, timeout=timeout)
+    """(kept?, reason, extracted answer) for one sampled reply. Its answer must be stated (an
+    answer line, a marker or a box): flexible mode's last-expression guess, which scores a
+    reply in an evaluation, never makes a training row (a reply of noise that happens to
+    contain the gold's digits would pass it)."""
+    g = grade(text, target, task, mode=mode, timeout=timeout, fallback=False)
+    if finish_reason == "length" and (g.correct or g.reason == "no_answer"):
+        return False, "truncated", g.extracted  # cut off at max_tokens, before or after its answer
     if not g.correct:
         return False, g.reason, g.extracted
-    if finish_reason == "length":
-        return False, "truncated", g.extracted
     reasoning = _reasoning(strip_answer_lines(text))
     if len(reasoning) < MIN_REASONING_CHARS:
         return False, "no_reasoning", g.extracted
