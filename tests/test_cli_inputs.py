@@ -149,3 +149,33 @@ def test_dry_run_reads_the_data_it_will_use(data_dir, tmp_path, capsys):
         in printed
     )
     assert "# checked task math500 (math500:test): " in printed
+
+
+@pytest.mark.parametrize("dry", [True, False])
+def test_a_mistyped_backend_option_or_backend_creates_nothing(tmp_path, capsys, dry):
+    """A misspelled backend option is one error line naming the closest option (not a
+    traceback), found by --dry-run too, before the run directory exists; so is an unknown
+    teacher backend."""
+    seeds = tmp_path / "seeds.jsonl"
+    seeds.write_text('{"question": "1+1?", "answer": "2"}\n')
+    model = _stub_model(tmp_path / "model")
+    out = tmp_path / "run"
+    flag = ["--dry-run"] if dry else []
+    argv = ["eval", "--model", str(model), "--tasks", str(seeds), "--out", str(out)]
+    assert main([*argv, "options.batchsize=4", *flag]) == 2
+    err = _err(capsys)
+    assert "options.batchsize" in err and "did you mean 'batch_size'?" in err, err
+    assert "Traceback" not in err and not out.exists()
+    seed = f"seeds=[{{name: mine, path: {seeds}}}]"
+    argv = ["augment", "--config", "configs/augment/quickstart.yaml", seed, "--out", str(out)]
+    for bad, says in [
+        (
+            [f"teacher.model={model}", "teacher.backend=hf", "teacher.options.batchsize=8"],
+            "did you mean 'batch_size'?",
+        ),
+        (["teacher.backend=scripted", "teacher.options.p_corect=0.5"], "did you mean 'p_correct'?"),
+        ([f"teacher.model={model}", "teacher.backend=hf_"], "'hf_' is not one of"),
+    ]:
+        assert main([*argv, *bad, *flag]) == 2
+        assert says in _err(capsys)
+        assert not out.exists()

@@ -19,6 +19,8 @@ Budget = Literal["fixed", "uniform", "prop2diff"]
 GoldSource = Literal["given", "vote", "auto"]
 Style = Literal["chat", "completion"]
 GradeMode = Literal["strict", "flexible"]
+# any backend of metamath.llm (openai | hf | vllm), or "scripted" for a dry run
+TeacherBackend = Literal["openai", "hf", "vllm", "scripted"]
 SeedKind = Literal["gsm8k", "math"]
 AnswerFormat = Literal["plain", "gsm8k", "boxed"]
 
@@ -41,7 +43,7 @@ FILES = {
 class TeacherConfig:
     # any backend of metamath.llm.make_llm (openai | hf | vllm), or "scripted" for a dry run
     # (metamath.augment.scripted: no model; options p_correct, p_bad_rewrite)
-    backend: str = "openai"
+    backend: TeacherBackend = "openai"
     model: str = ""
     options: dict[str, Any] = field(default_factory=dict)  # passed to make_llm (base_url, ...)
     cache: bool = True  # SQLite cache in the run dir: a resume costs no new requests
@@ -150,6 +152,7 @@ class AugmentConfig:
         """ConfigError naming the key, the value and the fix, for any setting out of range
         (values of Literal fields are checked here too: a config built in code skips YAML's)."""
         _one_of("style", self.style, Style)
+        _one_of("teacher.backend", self.teacher.backend, TeacherBackend)
         _one_of("grade_mode", self.grade_mode, GradeMode)
         for t in self.targets:
             _need(t in TYPES, "targets", f"unknown type {t!r}; use one of {', '.join(TYPES)}")

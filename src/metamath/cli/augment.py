@@ -76,6 +76,16 @@ def _out(cfg, args: argparse.Namespace) -> str:
     )
 
 
+def _check_teacher_options(t) -> str:  # noqa: ANN001
+    from metamath.llm import check_options
+
+    if t.backend == "scripted":
+        from metamath.augment.scripted import ScriptedTeacher
+
+        return check_options("scripted", t.options, "teacher.options", cls=ScriptedTeacher)
+    return check_options(t.backend, t.options, "teacher.options")
+
+
 def check_inputs(cfg, args: argparse.Namespace) -> list[str]:
     """Every input exists and is readable, before the run directory is made (also --dry-run);
     one line per input checked."""
@@ -89,6 +99,7 @@ def check_inputs(cfg, args: argparse.Namespace) -> list[str]:
     # the model first: a mistyped model path is the commonest slip, and fails in well under 1 s
     if cfg.teacher.backend in ("hf", "vllm"):  # in-process teachers load a local or Hub model
         lines.append(check_model_input(cfg.teacher.model, "teacher.model"))
+    lines.append(_check_teacher_options(cfg.teacher))
     if args.merge:
         for d in args.merge:
             lines.append(check_file(Path(d) / "work" / "candidates.jsonl", f"--merge {d}"))

@@ -83,6 +83,9 @@ def check_inputs(cfg, args: argparse.Namespace) -> list[str]:
     # the model first: a mistyped model path is the commonest slip, and fails in well under 1 s
     if cfg.backend in ("hf", "vllm"):  # openai: a name the server knows
         lines.append(check_model_input(cfg.model, "--model"))
+    from metamath.llm import check_options
+
+    lines.append(check_options(cfg.backend, cfg.options, "options"))
     lines += [check_task(t, cfg.task_files, cfg.data_path, "task") for t in cfg.tasks]
     lines.append(check_out_dir(_out(cfg, args), "--out"))
     return lines

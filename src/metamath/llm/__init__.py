@@ -36,6 +36,8 @@ __all__ = [
     "Request",
     "Result",
     "cache_key",
+    "check_options",
+    "OptionError",
     "LLMSpec",
     "generate_all",
     "make_llm",
@@ -100,6 +102,41 @@ class _Borrowed:
         pass
 
 
+class OptionError(ValueError, TypeError):
+    """A backend option its constructor does not take: a ValueError for the CLI's clean error
+    line, and still the TypeError Python raises for an unexpected keyword."""
+
+
+def check_options(backend: str, options: dict[str, Any], key: str, cls: Any = None) -> str:
+    """The backend's constructor takes every option given, checked before anything is created
+    (eval and augment call this under --dry-run too): an unknown option is a ValueError naming
+    the key, the closest option and every option there is (an OptionError). `cls`: a class other than the named
+    backend's (augment's scripted teacher). Returns the line --dry-run prints."""
+    import difflib
+    import inspect
+
+    if cls is None:
+        if backend not in BACKENDS:
+            raise ValueError(f"backend {backend!r} is not one of {sorted(BACKENDS)}")
+        module, cls_name = BACKENDS[backend]
+        cls = getattr(importlib.import_module(module), cls_name)
+    params = list(inspect.signature(cls.__init__).parameters.values())[1:]  # self
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params):
+        return f"{key}: {sorted(options)} (not checked: {cls.__name__} takes any option)"
+    names = [p.name for p in params if p.kind is not inspect.Parameter.VAR_POSITIONAL]
+    names = names[1:] if names and names[0] in ("model", "seeds") else names  # the positional
+    public = [n for n in names if not n.startswith("_")]  # _name: for code, not configs
+    for k in options:
+        if k not in names:
+            close = difflib.get_close_matches(k, public, n=1)
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            raise OptionError(
+                f"{key}.{k}: backend {backend!r} has no option {k!r}; {hint}"
+                f"its options: {', '.join(public)}"
+            )
+    return f"{key}: {', '.join(sorted(options)) or '(none)'} (options of backend {backend!r})"
+
+
 def make_llm(backend: str, model: str, **options: Any) -> LLM:
     """Build the backend named `backend` ("openai" | "hf" | "vllm") for `model`.
 
@@ -116,11 +153,5 @@ def make_llm(backend: str, model: str, **options: Any) -> LLM:
         raise ValueError(f"model is empty: give the model name or path for backend {backend!r}")
     module, cls_name = BACKENDS[backend]
     cls = getattr(importlib.import_module(module), cls_name)
-    try:
-        return cls(model, **options)
-    except TypeError as e:
-        if "unexpected keyword" in str(e):
-            raise TypeError(
-                f"backend {backend!r}: {e}; see {module}.{cls_name} for the options it takes"
-            ) from None
-        raise
+    check_options(backend, options, "options")  # an unknown option: a ValueError naming it
+    return cls(model, **options)
