@@ -35,7 +35,7 @@ class QuickstartConfig:
     teacher: str = "auto"
     student: str = "auto"
     out: str = "runs/quickstart"
-    # Sizes fit the README's first command in 15 minutes on a 2-core CPU with SmolLM2-135M
+    # Sizes keep the README's first command to minutes on a 2-core CPU with SmolLM2-135M
     # (measured: README "Quickstart"); a GPU or a patient user can raise them.
     seeds: int = 4  # GSM8K train questions to bootstrap from
     easy_seeds: bool = True  # the first `seeds` with two-step reference solutions (see pick_seeds)
@@ -259,6 +259,11 @@ def _run(cfg: QuickstartConfig, root: Path, why: str, progress: bool, log) -> di
         f"[3/4] fine-tuning {cfg.student} with LoRA for {cfg.train_steps} steps on "
         f"{counts['bootstrapped']} bootstrapped + {counts['seed_solutions']} seed rows"
     )
+    if not counts["bootstrapped"]:
+        log(
+            "      no bootstrapped row got past the grader (usual for a teacher this small): "
+            "training on the seed solutions alone; the reasons are in augment/rejected.jsonl"
+        )
     t1 = time.time()
     # a finished training step is not redone (run_train's resume=auto returns its result)
     trained = train_step(cfg, data, sum(counts.values()), root / "train", progress)

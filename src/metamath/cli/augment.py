@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from metamath.cli import _flags as flags
+from metamath.report import plural
 
 HELP = "bootstrap MetaMathQA data from seed questions with a teacher LLM"
 DESCRIPTION = """\
@@ -154,7 +155,7 @@ def run(args: argparse.Namespace) -> int:
         )
     _report_losses(stats, out)
     print(
-        f"{stats['rows']} rows; wrote {out}/metamathqa.jsonl, rejected.jsonl, stats.json; "
+        f"{plural(stats['rows'], 'row')}; wrote {out}/metamathqa.jsonl, rejected.jsonl, stats.json; "
         f"open {out}/DATA_CARD.html"
     )
     if args.export_hf:
@@ -162,7 +163,7 @@ def run(args: argparse.Namespace) -> int:
 
         got = export_hf(out, args.export_hf)
         print(
-            f"exported {got['rows']} rows to {args.export_hf} ({len(got['files'])} Parquet files)"
+            f"exported {plural(got['rows'], 'row')} to {args.export_hf} ({len(got['files'])} Parquet files)"
         )
         if args.push_to_hub:
             print(f"pushed to {push_to_hub(args.export_hf, args.push_to_hub)}")

@@ -28,12 +28,27 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", help="also write the full comparison to this JSON file")
 
 
+def _primary(run: str) -> str:
+    """The grade mode behind a run's `correct` column (its samples' `mode`)."""
+    from pathlib import Path
+
+    from metamath.io import read_jsonl
+
+    path = Path(run) / "samples.jsonl" if Path(run).is_dir() else Path(run)
+    for _, row in read_jsonl(path):
+        return str(row.get("mode", "?"))
+    return "?"
+
+
 def run(args: argparse.Namespace) -> int:
     from metamath.evaluate.compare import compare_runs
     from metamath.io import write_json
 
     cmp = compare_runs(args.run_a, args.run_b, mode=args.grade_mode)
-    print(f"A = {args.run_a}\nB = {args.run_b}\nmode = {args.grade_mode}")
+    mode = args.grade_mode
+    if mode == "primary":  # each run's own grader: say which
+        mode += f" (A: {_primary(args.run_a)}, B: {_primary(args.run_b)})"
+    print(f"A = {args.run_a}\nB = {args.run_b}\nmode = {mode}")
     for task, r in cmp["tasks"].items():
         print(
             f"\n{task}: n={r['n_paired']}  A {100 * r['accuracy_a']:.1f}%  "

@@ -28,6 +28,7 @@ import sys
 
 from metamath.answers.extract import GRADERS, MODES
 from metamath.cli import _flags as flags
+from metamath.report import plural
 
 HELP = "grade completions against gold answers (strict and flexible extraction)"
 DESCRIPTION = __doc__
@@ -99,19 +100,19 @@ def run(args: argparse.Namespace) -> int:
     errors = summary["errors"]
     if errors:
         print(
-            f"{errors} rows could not be graded (reason 'error'; see the `error` field"
+            f"{plural(errors, 'row')} could not be graded (reason 'error'; see the `error` field"
             f"{' in ' + args.out if args.out else ''})",
             file=sys.stderr,
         )
     print(
-        f"graded {summary['n']} rows: accuracy {summary['accuracy']:.4f} ({args.grade_mode}), "
+        f"graded {plural(summary['n'], 'row')}: accuracy {summary['accuracy']:.4f} ({args.grade_mode}), "
         f"{summary['accuracy_strict']:.4f} (strict)"
     )
     a = summary.get("audit")
     if a:
         print(
             f"audit: math-verify {a['math_verify_accuracy']:.4f}; the graders disagree on "
-            f"{a['disagree']} of {a['rows']} rows ({a['ours_only_correct']} only ours accepts, "
+            f"{a['disagree']} of {plural(a['rows'], 'row')} ({a['ours_only_correct']} only ours accepts, "
             f"{a['math_verify_only_correct']} only math-verify accepts), listed in {a['path']}"
         )
     print(json.dumps(summary))
