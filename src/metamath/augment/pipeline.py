@@ -38,7 +38,7 @@ def build_teacher(cfg: AugmentConfig, run_dir: Path, llm: LLM | None = None) -> 
     if llm is None and not t.model:
         raise ValueError(
             "teacher.model is empty: set it in the recipe or on the command line, "
-            "e.g. teacher.model=gpt-4o-mini (openai) or teacher.model=./tiny (hf)"
+            "e.g. teacher.model=gpt-4o-mini (openai) or teacher.model=runs/tiny (hf)"
         )
     return open_llm(t, Path(run_dir) / "work" / FILES["cache"] if t.cache else None, llm=llm)
 

@@ -17,7 +17,7 @@ failed, each with its reason). Every input is checked before anything is created
 (--dry-run: only that). Re-running the same command resumes item by item; a second run in
 a directory that a run holds is refused. Keys come from the environment only.
 
-  metamath augment --config configs/augment/quickstart.yaml teacher.model=./tiny
+  metamath augment --config configs/augment/quickstart.yaml teacher.model=runs/tiny
   metamath augment --config configs/augment/gsm8k.yaml teacher.model=gpt-4o-mini \\
       teacher.options.base_url=https://api.openai.com/v1
   metamath augment --config configs/augment/gsm8k.yaml --shard 0/4 --out runs/aug/s0
@@ -30,7 +30,7 @@ a directory that a run holds is refused. Keys come from the environment only.
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     flags.overrides(
-        p, 'teacher.model=./tiny answer_aug.k=8 shots=2 "seeds=[{name: gsm8k, limit: 20}]"'
+        p, 'teacher.model=runs/tiny answer_aug.k=8 shots=2 "seeds=[{name: gsm8k, limit: 20}]"'
     )
     flags.config(p, "recipe (configs/augment/*.yaml)")
     flags.out(p, "run directory (default runs/augment/<recipe>)")

@@ -12,7 +12,7 @@ Fine-tune any causal LM (a directory, a .gguf file or a Hub id) on MetaMathQA-fo
 or a Hub dataset; a GGUF model is dequantized and saves as an ordinary HF checkpoint.
 Everything is in the config; key=value overrides change any field:
 
-  metamath train --config configs/train/tiny_cpu.yaml model=./tiny data.path=data.jsonl
+  metamath train --config configs/train/tiny_cpu.yaml model=runs/tiny data.path=data.jsonl
   accelerate launch --config_file configs/train/accelerate/fsdp_8gpu.yaml \\
       -m metamath train --config configs/train/llama2_7b_full.yaml
 
