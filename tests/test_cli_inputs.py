@@ -179,3 +179,22 @@ def test_a_mistyped_backend_option_or_backend_creates_nothing(tmp_path, capsys, 
         assert main([*argv, *bad, *flag]) == 2
         assert says in _err(capsys)
         assert not out.exists()
+
+
+def test_a_mistyped_path_or_task_name_gets_the_close_name(tmp_path, capsys):
+    """A config file, a data file or a task name one slip away from a real one: the error
+    names the real one."""
+    (tmp_path / "quickstart.yaml").write_text("seeds: []\n")
+    (tmp_path / "samples.jsonl").write_text('{"question": "1+1?", "answer": "2"}\n')
+    model = _stub_model(tmp_path / "model")
+    assert main(["augment", "--config", str(tmp_path / "quickstrat.yaml"), "--dry-run"]) == 2
+    assert f"did you mean {tmp_path / 'quickstart.yaml'}?" in _err(capsys)
+    argv = ["eval", "--model", str(model), "--out", str(tmp_path / "o"), "--dry-run"]
+    assert main([*argv, "--tasks", str(tmp_path / "sample.jsonl")]) == 2
+    assert f"did you mean {tmp_path / 'samples.jsonl'}?" in _err(capsys)
+    for typed, meant in [("gsm8K", "gsm8k"), ("math-500", "math500"), ("MATH", "math")]:
+        assert main([*argv, "--tasks", typed]) == 2
+        assert f"did you mean '{meant}'?" in _err(capsys)
+    assert main([*argv, "--tasks", "xyz"]) == 2
+    assert "did you mean" not in _err(capsys)
+    assert not (tmp_path / "o").exists()

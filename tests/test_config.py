@@ -59,6 +59,12 @@ def test_bad_values_name_key_and_value(override, msg):
         load_config(Cfg, None, [override])
 
 
+def test_a_space_after_the_equals_sign_is_named():
+    """The shell splits "model= ./ckpt" into "model=" and "./ckpt": say so."""
+    with pytest.raises(ConfigError, match=r"no space after '=' \(write model=\./ckpt\)"):
+        load_config(Cfg, None, ["model=", "./ckpt"])
+
+
 def test_bad_yaml_file_is_named(tmp_path):
     f = tmp_path / "bad.yaml"
     f.write_text("model: [unclosed\n")

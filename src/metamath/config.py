@@ -181,9 +181,16 @@ def _set_path(d: dict[str, Any], dotted: str, value: Any) -> None:
 def parse_overrides(overrides: list[str] | None) -> dict[str, Any]:
     """["a.b=1", "c=x"] -> {"a": {"b": 1}, "c": "x"}; values parsed as YAML scalars."""
     out: dict[str, Any] = {}
+    prev = ""
     for ov in overrides or []:
         if "=" not in ov:
+            if prev.endswith("="):  # the shell split "model= ./ckpt" in two
+                raise ConfigError(
+                    f"override '{prev}' has an empty value and '{ov}' is not of the form "
+                    f"key=value: no space after '=' (write {prev}{ov})"
+                )
             raise ConfigError(f"override '{ov}' is not of the form key=value (e.g. model=./ckpt)")
+        prev = ov
         k, v = ov.split("=", 1)
         try:
             val = yaml.safe_load(v) if v != "" else ""
@@ -216,7 +223,9 @@ def load_config(
     if path:
         p = Path(path)
         if not p.exists():
-            raise ConfigError(f"config file {p} does not exist")
+            from metamath.io import nearby
+
+            raise ConfigError(f"config file {p} does not exist{nearby(p)}")
         try:
             text = p.read_text(encoding="utf-8-sig")  # a BOM at the start is fine
         except UnicodeDecodeError as e:

@@ -17,15 +17,34 @@ see file_mode), and whole-file writes (configs, stats, reports) are redacted of 
 from __future__ import annotations
 
 import contextlib
+import difflib
 import json
 import os
 import re
 import tempfile
 from collections.abc import Iterable, Iterator
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
 from metamath.text import clean_obj, decode_utf8
+
+
+def nearby(p: str | os.PathLike) -> str:
+    """ " (did you mean runs/tiny?)" for a missing path: names close to it in its deepest
+    existing parent folder (the first 10,000 entries), or "" when none is close."""
+    p = Path(p).expanduser()
+    parent = p.parent
+    while not parent.is_dir() and parent != parent.parent:
+        parent = parent.parent
+    try:
+        names = sorted(x.name for x in islice(parent.iterdir(), 10_000))
+    except OSError:
+        return ""
+    want = p.relative_to(parent).parts[0] if p.is_relative_to(parent) else p.name
+    close = difflib.get_close_matches(want, names, n=3, cutoff=0.6)
+    return f" (did you mean {' or '.join(str(parent / c) for c in close)}?)" if close else ""
+
 
 # The largest row (JSONL line) read by default: 1 MiB, about 100 times the longest GSM8K, MATH
 # or MetaMathQA row. Each stage can raise it (max_row_bytes / data.max_row_bytes).

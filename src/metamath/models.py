@@ -26,7 +26,6 @@ later loads are plain fast loads and a model fine-tuned from it saves like any o
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import importlib.util
 import json
@@ -35,6 +34,8 @@ import re
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
+
+from metamath.io import nearby
 
 # The Hub's repo-id grammar (huggingface_hub.utils.validate_repo_id): an optional namespace and a
 # name of letters, digits, "-", "_", "."; no "--" or ".."; at most 96 characters.
@@ -62,20 +63,6 @@ def cache_root() -> Path:
 def hub_offline() -> bool:
     """HF_HUB_OFFLINE set to a true value (huggingface_hub's own reading of it)."""
     return os.environ.get("HF_HUB_OFFLINE", "").strip().upper() in {"1", "ON", "YES", "TRUE"}
-
-
-def _nearby(p: Path) -> str:
-    """ " (did you mean runs/tiny?)" from the deepest existing parent of a missing path."""
-    parent = p.parent
-    while not parent.is_dir() and parent != parent.parent:
-        parent = parent.parent
-    try:
-        names = sorted(x.name for x in parent.iterdir())
-    except OSError:
-        return ""
-    want = p.relative_to(parent).parts[0] if p.is_relative_to(parent) else p.name
-    close = difflib.get_close_matches(want, names, n=3, cutoff=0.6)
-    return f" (did you mean {' or '.join(str(parent / c) for c in close)}?)" if close else ""
 
 
 def _local_looking(ref: str) -> bool:
@@ -166,7 +153,7 @@ def check_model(ref: str, role: str = "model") -> ModelRef:
             "file or a Hub id"
         )
     if _local_looking(ref):
-        hint = _nearby(p) or (
+        hint = nearby(p) or (
             "; pass a model directory or .gguf file that exists (e.g. one made by "
             "`metamath tiny-model DIR`) or a Hub id"
         )

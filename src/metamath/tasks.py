@@ -25,7 +25,7 @@ from typing import Any
 
 from metamath.answers.extract import GRADERS
 from metamath.data import ProblemSet, load, load_file
-from metamath.io import MAX_ROW_BYTES
+from metamath.io import MAX_ROW_BYTES, nearby
 
 # How `metamath eval` takes a file instead of a named dataset (for the not-found message).
 FILE_HINT = (
@@ -95,7 +95,7 @@ class EvalTask:
         (question=, answer=, answer_format=, id_field=, level=, subject=...)."""
         p = Path(path)
         if not p.exists():
-            raise FileNotFoundError(f"task {name!r}: file {p} does not exist")
+            raise FileNotFoundError(f"task {name!r}: file {p} does not exist{nearby(p)}")
         # Version a file task by its bytes: an edited file is a different task.
         digest = hashlib.sha256(p.read_bytes()).hexdigest()[:12]
         return cls(
@@ -155,8 +155,13 @@ def get_task(spec: str, files: dict[str, dict[str, Any]] | None = None) -> EvalT
         return TASKS[spec]
     if Path(spec).suffix.lower() in (".jsonl", ".json", ".parquet"):
         return EvalTask.from_file(Path(spec).stem, spec)
+    import difflib
+
+    lower = {t.lower(): t for t in TASKS}
+    close = difflib.get_close_matches(spec.lower(), list(lower), n=1, cutoff=0.6)
+    hint = f"did you mean {lower[close[0]]!r}? " if close else ""
     raise ValueError(
-        f"unknown task {spec!r}: use one of {', '.join(TASKS)}, a .jsonl path, or "
+        f"unknown task {spec!r}: {hint}use one of {', '.join(TASKS)}, a .jsonl path, or "
         "define it under task_files in the eval config"
     )
 

@@ -71,13 +71,13 @@ def test_problems(name: str) -> list[tuple[str, str]]:
     from pathlib import Path
 
     from metamath import data
-    from metamath.io import DataError, read_records
+    from metamath.io import DataError, nearby, read_records
 
     path = Path(name).expanduser()
     if not is_file_set(name):
         return [(p.id, p.question) for p in data.load(name, "test", skip_bad=True)]
     if not path.exists():
-        raise FileNotFoundError(f"decontam_sets: {path} does not exist")
+        raise FileNotFoundError(f"decontam_sets: {path} does not exist{nearby(path)}")
     out = []
     for no, row in read_records(path):
         field = next((f for f in _FIELDS if isinstance(row.get(f), str)), None)

@@ -19,7 +19,9 @@ def check_file(path: str | os.PathLike, key: str, folder_ok: bool = False) -> st
     p = Path(path).expanduser()
     if not p.exists():
         where = "" if p.is_absolute() else f" (relative to the working directory {Path.cwd()})"
-        raise FileNotFoundError(f"{key}: {p} does not exist{where}")
+        from metamath.io import nearby
+
+        raise FileNotFoundError(f"{key}: {p} does not exist{where}{nearby(p)}")
     if p.is_dir():
         if folder_ok and os.access(p, os.R_OK | os.X_OK):
             return f"{key}: {p.resolve()} (a dataset folder)"

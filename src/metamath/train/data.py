@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from metamath.data import expand_data_path
-from metamath.io import DataError, check_row_size, read_records
+from metamath.io import DataError, check_row_size, nearby, read_records
 from metamath.text import clean_obj
 from metamath.train.config import DataConfig, TrainConfig
 from metamath.train.format import encode_batch
@@ -65,7 +65,7 @@ def read_rows(dc: DataConfig) -> tuple[list[tuple[str, str, str]], list[DataErro
         if is_local(src):
             path = Path(src).expanduser()
             if not path.exists():
-                raise FileNotFoundError(f"data.path: {path} does not exist")
+                raise FileNotFoundError(f"data.path: {path} does not exist{nearby(path)}")
             # a dataset folder (e.g. `metamath augment --export-hf DIR`): datasets reads it
             records = (
                 _hub_rows(str(path), dc.split, dc.max_row_bytes, bad if skip else None)
