@@ -248,12 +248,12 @@ def read_numeric(span: str, kind: str, context: str = "") -> tuple[str | None, b
     if kind == "block":
         line, at = block_line(span)
         span, context = line, context + span[:at]
-    opens_with_value = bool(_BARE_START.match(span.strip().lstrip("*#>").strip()))
-    if opens_with_value or _bare(span):
+    bare = _bare(span)
+    if bare or _BARE_START.match(span.strip().lstrip("*#>").strip()):  # it opens with a value
         got, stated = _stated_value(_prep(span))
         if got is None and stated:  # "18 or 20", "18 (or 20 if Sunday counts)": a hedge
             return None, True
-        if _bare(span) and got is not None and "=" not in span:
+        if bare and got is not None and "=" not in span:
             return got, True
     got, stated = _sentence(_prep(span), context)
     if got is None and kind == "field":

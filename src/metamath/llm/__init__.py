@@ -153,5 +153,5 @@ def make_llm(backend: str, model: str, **options: Any) -> LLM:
         raise ValueError(f"model is empty: give the model name or path for backend {backend!r}")
     module, cls_name = BACKENDS[backend]
     cls = getattr(importlib.import_module(module), cls_name)
-    check_options(backend, options, "options")  # an unknown option: a ValueError naming it
+    check_options(backend, options, "options", cls=cls)  # an unknown one: an OptionError
     return cls(model, **options)

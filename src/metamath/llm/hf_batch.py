@@ -190,7 +190,8 @@ def completion(
         if t in llm.eos_ids:
             # the end-of-sequence token is generated and counted, unless it is the pad (ChatML
             # models: <|im_end|> is both) after a stop string, which generate() pads with
-            stopped = t == pad and any(s in llm.tokenizer.decode(gen[:k]) for s in stop)
+            before = llm.tokenizer.decode(gen[:k]) if t == pad and stop else ""
+            stopped = bool(before) and any(s in before for s in stop)
             end, ended = (k if stopped else k + 1), True
             break
         if t == pad:  # generate() pads rows that hit a stop string
